@@ -1,0 +1,201 @@
+/**
+ * One interface per kind of system the remediation workflow drives. The workflow only
+ * knows these shapes; an in-process default and the vendor adapters (Jira, ServiceNow,
+ * CrowdStrike, Defender, GitHub, Slack, ...) implement them.
+ *
+ * Rules every implementation follows:
+ * - inputs carry what the step needs and nothing secret (credentials come from the
+ *   environment of the worker that runs the adapter);
+ * - `idempotencyKey` (workflow id + step id) makes a retried or re-run call a no-op that
+ *   returns the first call's result; where the vendor has no idempotency key, the adapter
+ *   searches before it creates;
+ * - a vendor 4xx is a non-retryable ApplicationFailure carrying the vendor's message; 429,
+ *   5xx, resets and timeouts are thrown as retryable errors (429 with its Retry-After as the
+ *   next retry delay).
+ */
+import type { Severity } from '../domain/detection';
+
+export interface CallContext {
+  /** `${workflowId}:${stepId}`: the same key for every attempt of the same planned call. */
+  idempotencyKey: string;
+  /** The remediation's workflow id, so vendor records can link back to it. */
+  remediationId: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ticketing (Jira Cloud, ServiceNow incidents)
+
+export type TicketPriority = 'highest' | 'high' | 'medium' | 'low';
+
+export interface OpenTicketInput extends CallContext {
+  title: string;
+  description: string;
+  severity: Severity;
+  priority: TicketPriority;
+  labels: string[];
+  assetId: string;
+  /** Where to read the remediation (API or UI link), put in the ticket body. */
+  link?: string;
+}
+export interface TicketRef {
+  system: string;
+  ticketId: string;
+  url?: string;
+  /** True when an existing ticket for this remediation was found instead of creating one. */
+  existing?: boolean;
+}
+export interface UpdateTicketInput extends CallContext {
+  ticketId: string;
+  comment: string;
+  priority?: TicketPriority;
+}
+export interface CloseTicketInput extends CallContext {
+  ticketId: string;
+  resolution: 'remediated' | 'resolved' | 'false_positive' | 'cancelled' | 'failed';
+  comment: string;
+}
+export interface TicketState {
+  ticketId: string;
+  status: string;
+  closed: boolean;
+}
+export interface Ticketing {
+  openTicket(input: OpenTicketInput): Promise<TicketRef>;
+  updateTicket(input: UpdateTicketInput): Promise<void>;
+  closeTicket(input: CloseTicketInput): Promise<void>;
+  getTicketState(input: { ticketId: string }): Promise<TicketState>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CMDB (ServiceNow CMDB, file inventory)
+
+export interface LookupAssetInput {
+  assetId: string;
+  /** Extra identifiers to try when the id is not a CI name: IP address, hostname, serial. */
+  hints?: { ip?: string; hostname?: string; serial?: string };
+}
+export interface AssetFacts {
+  found: boolean;
+  ciId?: string;
+  name?: string;
+  environment?: string;
+  criticality?: 'low' | 'medium' | 'high' | 'critical';
+  internetFacing?: boolean;
+  owner?: string;
+  tags?: string[];
+  /** Endpoint agent ids the endpoint adapters act on, when the CMDB knows them. */
+  endpointIds?: { crowdstrike?: string; defender?: string };
+  /** IaC repository that manages this asset, when known. */
+  repository?: string;
+}
+export interface Cmdb {
+  lookupAsset(input: LookupAssetInput): Promise<AssetFacts>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IaC (real git + GitHub pull requests)
+
+export type IacTemplate =
+  /** Terraform: block every kind of public access on an S3 bucket. */
+  | 's3_block_public_access'
+  /** Terraform: remove 0.0.0.0/0 (and ::/0) ingress from a security group. */
+  | 'sg_remove_open_ingress'
+  /** Bump a vulnerable package in a manifest (package.json, requirements.txt, go.mod, ...). */
+  | 'bump_package';
+
+export interface PullRequestInput extends CallContext {
+  template: IacTemplate;
+  /** Repository to change ("owner/name" for GitHub); the adapter's config maps it to a clone URL. */
+  repository: string;
+  /** Template parameters, e.g. { bucket } or { securityGroup } or { package, fixedVersion, manifestPath }. */
+  params: Record<string, string>;
+  title: string;
+  /** Markdown: the finding, why, and a link to the remediation. */
+  body: string;
+}
+export interface PullRequestRef {
+  repository: string;
+  number: number;
+  url: string;
+  branch: string;
+  /** The template found nothing to change (already fixed in code). */
+  noChange?: boolean;
+  existing?: boolean;
+}
+export interface PullRequestState {
+  number: number;
+  state: 'open' | 'closed' | 'merged';
+}
+export interface Iac {
+  openPullRequest(input: PullRequestInput): Promise<PullRequestRef>;
+  getPullRequestState(input: { repository: string; number: number }): Promise<PullRequestState>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoint / EDR (CrowdStrike Falcon, Microsoft Defender for Endpoint)
+
+export type ContainmentState = 'normal' | 'containment_pending' | 'contained' | 'lift_containment_pending' | 'unknown';
+
+export interface EndpointActionInput extends CallContext {
+  /** drw's asset id; the adapter resolves it to its device/machine id (or uses deviceId). */
+  assetId: string;
+  deviceId?: string;
+  comment: string;
+}
+export interface EndpointActionResult {
+  system: string;
+  deviceId: string;
+  actionId?: string;
+  state: ContainmentState;
+}
+export interface Endpoint {
+  isolateHost(input: EndpointActionInput): Promise<EndpointActionResult>;
+  releaseHost(input: EndpointActionInput): Promise<EndpointActionResult>;
+  getContainment(input: { assetId: string; deviceId?: string }): Promise<EndpointActionResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications (Slack incoming webhook, signed generic webhook)
+
+export interface NotifyInput extends CallContext {
+  /** A channel name from configuration (e.g. "secops"), never a URL: URLs are secrets. */
+  channel: string;
+  severity: Severity;
+  text: string;
+  /** Structured facts for webhook consumers. */
+  fields?: Record<string, string | number | boolean>;
+}
+export interface Notify {
+  notify(input: NotifyInput): Promise<{ delivered: boolean; channel: string }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runbook actions for infrastructure alerts (restart a service, scale, clear a disk, ...)
+
+export interface RunbookInput extends CallContext {
+  runbook: string;
+  assetId: string;
+  params: Record<string, string>;
+}
+export interface Runbook {
+  runRunbook(input: RunbookInput): Promise<{ runbook: string; ok: boolean; output: string }>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+export type VerifyCheck =
+  | { kind: 'host_contained'; assetId: string; deviceId?: string }
+  | { kind: 'host_released'; assetId: string; deviceId?: string }
+  | { kind: 'pr_merged'; repository: string; number: number }
+  | { kind: 'ticket_state'; ticketId: string; closed: boolean }
+  | { kind: 'finding_resolved'; remediationId: string }
+  | { kind: 'http'; url: string; expectStatus?: number; expectBodyIncludes?: string };
+
+export interface VerifyResult {
+  ok: boolean;
+  detail: string;
+}
+export interface Verify {
+  verify(input: { check: VerifyCheck }): Promise<VerifyResult>;
+}
