@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+export interface CrowdStrikeConfig {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** MSSP (Flight Control) child CID the token is scoped to. */
+  memberCid?: string;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Interval between state reads while waiting for containment to take effect. */
+  pollIntervalMs?: number;
+  /**
+   * How long isolate/release wait for the final state before returning the pending one. An
+   * offline host stays pending until it checks in, so this is bounded and the workflow's
+   * verification step (host_contained) does the long wait.
+   */
+  settleWaitMs?: number;
+}
+
+const DEFAULT_BASE_URL = 'https://api.crowdstrike.com';
+
+function isHttpsOrLoopback(value: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return false;
+  }
+  if (u.protocol === 'https:') return true;
+  // Client secrets must not cross a network in clear text; plain http is only for simulators.
+  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+}
+
+const optionalMs = z.coerce.number().int().min(0).max(3_600_000).optional();
+
+const envSchema = z.object({
+  FALCON_BASE_URL: z.url().refine(isHttpsOrLoopback, 'must be an https URL').default(DEFAULT_BASE_URL),
+  FALCON_CLIENT_ID: z.string({ error: 'is required' }).min(1, 'is required'),
+  FALCON_CLIENT_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
+  FALCON_MEMBER_CID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a CID').optional(),
+  FALCON_TIMEOUT_MS: optionalMs,
+  FALCON_POLL_INTERVAL_MS: optionalMs,
+  FALCON_SETTLE_WAIT_MS: optionalMs,
+});
+
+/**
+ * Undefined when no FALCON_* variable is set (CrowdStrike not used by this worker); throws,
+ * naming the variable but never its value, when the configuration is partial or invalid.
+ */
+export function loadCrowdStrikeConfig(env: NodeJS.ProcessEnv = process.env): CrowdStrikeConfig | undefined {
+  const raw = pick(env, Object.keys(envSchema.shape));
+  if (!raw.FALCON_CLIENT_ID && !raw.FALCON_CLIENT_SECRET && !raw.FALCON_BASE_URL && !raw.FALCON_MEMBER_CID) return undefined;
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`);
+    throw new Error(`CrowdStrike configuration invalid: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    baseUrl: e.FALCON_BASE_URL.replace(/\/+$/, ''),
+    clientId: e.FALCON_CLIENT_ID,
+    clientSecret: e.FALCON_CLIENT_SECRET,
+    memberCid: e.FALCON_MEMBER_CID,
+    timeoutMs: e.FALCON_TIMEOUT_MS,
+    pollIntervalMs: e.FALCON_POLL_INTERVAL_MS,
+    settleWaitMs: e.FALCON_SETTLE_WAIT_MS,
+  };
+}
+
+/** Blank variables count as unset, as they do in most deployment tools. */
+function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const k of keys) {
+    const v = env[k]?.trim();
+    if (v) out[k] = v;
+  }
+  return out;
+}

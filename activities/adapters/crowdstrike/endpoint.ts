@@ -1,0 +1,117 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
+import { heartbeatIfActivity, sleepCancellable } from './activity-context';
+import type { CrowdStrikeConfig } from './config';
+import { envelopeErrors, FalconApi, VENDOR } from './falcon-api';
+
+const FALCON_STATES: ReadonlySet<string> = new Set(['normal', 'containment_pending', 'contained', 'lift_containment_pending']);
+// FQL has quoting rules of its own; refusing anything beyond hostname characters keeps an
+// asset id from widening the device query.
+const HOSTNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+const DEVICE_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+interface FalconDevice {
+  device_id: string;
+  hostname?: string;
+  status?: string;
+}
+
+type Target = { action: 'contain' | 'lift_containment'; done: ContainmentState; pending: ContainmentState };
+const CONTAIN: Target = { action: 'contain', done: 'contained', pending: 'containment_pending' };
+const LIFT: Target = { action: 'lift_containment', done: 'normal', pending: 'lift_containment_pending' };
+const OPPOSITE_PENDING: Record<Target['action'], ContainmentState> = { contain: LIFT.pending, lift_containment: CONTAIN.pending };
+
+/**
+ * CrowdStrike Falcon host containment. Falcon has no idempotency key, so every action reads
+ * the device's containment status first and only asks for a change the device is not
+ * already in (or on its way to): a Temporal retry after a lost answer sends nothing new.
+ */
+export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new FalconApi(config)): Endpoint {
+  const pollIntervalMs = config.pollIntervalMs ?? 5_000;
+  const settleWaitMs = config.settleWaitMs ?? 60_000;
+
+  async function resolveDeviceId(input: { assetId: string; deviceId?: string }): Promise<string> {
+    if (input.deviceId) {
+      if (!DEVICE_ID.test(input.deviceId)) throw nonRetryable(`device id for asset "${input.assetId}" is malformed`, 'BadInput');
+      return input.deviceId;
+    }
+    if (!HOSTNAME.test(input.assetId)) {
+      throw nonRetryable(`asset "${input.assetId}" is not a hostname Falcon can search; give its device id`, 'BadInput');
+    }
+    // Re-imaged hosts leave stale records with the same name: the latest one seen is the live one.
+    const env = await api.request<string>({
+      method: 'GET',
+      url: '/devices/queries/devices/v1',
+      params: { filter: `hostname:'${input.assetId}'`, sort: 'last_seen.desc', limit: 1 },
+    });
+    const id = env.resources?.[0];
+    if (!id) throw nonRetryable(`no Falcon device with hostname "${input.assetId}"`, 'DeviceNotFound');
+    return id;
+  }
+
+  async function readState(deviceId: string): Promise<ContainmentState> {
+    const env = await api.request<FalconDevice>({ method: 'GET', url: '/devices/entities/devices/v2', params: { ids: deviceId } });
+    const device = env.resources?.find((d) => d.device_id === deviceId) ?? env.resources?.[0];
+    if (!device) throw nonRetryable(`Falcon device ${deviceId} not found${suffix(envelopeErrors(env))}`, 'DeviceNotFound');
+    return device.status && FALCON_STATES.has(device.status) ? (device.status as ContainmentState) : 'unknown';
+  }
+
+  async function requestAction(deviceId: string, action: Target['action']): Promise<void> {
+    const env = await api.request<{ id: string }>({
+      method: 'POST',
+      url: '/devices/entities/devices-actions/v2',
+      params: { action_name: action },
+      data: { ids: [deviceId] },
+      headers: { 'Content-Type': 'application/json' },
+    });
+    const errors = envelopeErrors(env);
+    if (errors && !(env.resources ?? []).length) throw nonRetryable(`${action} on ${deviceId} refused: ${errors}`, 'ActionRefused');
+  }
+
+  async function settle(deviceId: string, target: Target, state: ContainmentState): Promise<ContainmentState> {
+    const deadline = Date.now() + settleWaitMs;
+    while (state !== target.done && Date.now() < deadline) {
+      heartbeatIfActivity({ deviceId, state });
+      await sleepCancellable(Math.min(pollIntervalMs, Math.max(deadline - Date.now(), 0)));
+      state = await readState(deviceId);
+    }
+    return state;
+  }
+
+  async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
+    const deviceId = await resolveDeviceId(input);
+    let state = await readState(deviceId);
+    if (state === OPPOSITE_PENDING[target.action]) {
+      // Falcon refuses a change while the opposite one is under way; it finishes on its own.
+      throw ApplicationFailure.create({
+        message: `${VENDOR}: device ${deviceId} is ${state}; ${target.action} must wait for it`,
+        type: `${VENDOR}.ActionConflict`,
+        nonRetryable: false,
+      });
+    }
+    if (state !== target.done && state !== target.pending) {
+      // Falcon's containment API takes no comment; the ticket and workflow history carry it.
+      await requestAction(deviceId, target.action);
+      state = target.pending;
+    }
+    state = await settle(deviceId, target, state);
+    return { system: VENDOR, deviceId, state };
+  }
+
+  return {
+    isolateHost: (input) => drive(input, CONTAIN),
+    releaseHost: (input) => drive(input, LIFT),
+    async getContainment(input) {
+      const deviceId = await resolveDeviceId(input);
+      return { system: VENDOR, deviceId, state: await readState(deviceId) };
+    },
+  };
+}
+
+function nonRetryable(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `${VENDOR}: ${message}`, type: `${VENDOR}.${type}`, nonRetryable: true });
+}
+
+function suffix(s: string | undefined): string {
+  return s ? `: ${s}` : '';
+}

@@ -1,0 +1,2 @@
+export { createCrowdStrikeEndpoint } from './endpoint';
+export { loadCrowdStrikeConfig, type CrowdStrikeConfig } from './config';

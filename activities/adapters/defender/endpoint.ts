@@ -1,0 +1,149 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
+import { heartbeatIfActivity, sleepCancellable } from './activity-context';
+import type { DefenderConfig } from './config';
+import { DefenderApi, VENDOR } from './defender-api';
+import { containmentFrom, isActive, type IsolationActionType, type MachineAction, TERMINAL } from './machine-actions';
+
+const MACHINE_ID = /^[A-Za-z0-9-]{1,64}$/;
+const DNS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+
+interface Machine {
+  id: string;
+  computerDnsName?: string;
+  lastSeen?: string;
+}
+
+interface Target {
+  type: IsolationActionType;
+  path: 'isolate' | 'unisolate';
+  done: ContainmentState;
+  pending: ContainmentState;
+  body: (comment: string) => Record<string, string>;
+}
+const ISOLATE: Target = {
+  type: 'Isolate',
+  path: 'isolate',
+  done: 'contained',
+  pending: 'containment_pending',
+  body: (Comment) => ({ Comment, IsolationType: 'Full' }),
+};
+const UNISOLATE: Target = {
+  type: 'Unisolate',
+  path: 'unisolate',
+  done: 'normal',
+  pending: 'lift_containment_pending',
+  body: (Comment) => ({ Comment }),
+};
+
+/**
+ * Microsoft Defender for Endpoint isolation. Defender has no idempotency key, so before asking
+ * it reads the machine's isolation actions and reuses one that is running or already did the
+ * job; Defender's own `ActiveRequestAlreadyExists` refusal is handled the same way.
+ */
+export function createDefenderEndpoint(config: DefenderConfig, api = new DefenderApi(config)): Endpoint {
+  const pollIntervalMs = config.pollIntervalMs ?? 10_000;
+  const actionWaitMs = config.actionWaitMs ?? 120_000;
+
+  async function resolveMachineId(input: { assetId: string; deviceId?: string }): Promise<string> {
+    if (input.deviceId) {
+      if (!MACHINE_ID.test(input.deviceId)) throw nonRetryable(`machine id for asset "${input.assetId}" is malformed`, 'BadInput');
+      return input.deviceId;
+    }
+    if (!DNS_NAME.test(input.assetId)) {
+      throw nonRetryable(`asset "${input.assetId}" is not a DNS name Defender can search; give its machine id`, 'BadInput');
+    }
+    const name = input.assetId.toLowerCase();
+    let machines = await findMachines(`computerDnsName eq '${name}'`);
+    // Defender records the FQDN; an inventory often knows only the short name.
+    if (!machines.length && !name.includes('.')) machines = await findMachines(`startswith(computerDnsName,'${name}.')`);
+    // Re-onboarded machines leave stale records with the same name: the latest seen is the live one.
+    const latest = machines.sort((a, b) => (Date.parse(b.lastSeen ?? '') || 0) - (Date.parse(a.lastSeen ?? '') || 0))[0];
+    if (!latest) throw nonRetryable(`no Defender machine named "${input.assetId}"`, 'MachineNotFound');
+    return latest.id;
+  }
+
+  async function findMachines(filter: string): Promise<Machine[]> {
+    const res = await api.request<{ value?: Machine[] }>({ method: 'GET', url: '/api/machines', params: { $filter: filter } });
+    return [...(res.value ?? [])];
+  }
+
+  async function isolationActions(machineId: string): Promise<MachineAction[]> {
+    const lists = await Promise.all(
+      (['Isolate', 'Unisolate'] as const).map((type) =>
+        api.request<{ value?: MachineAction[] }>({
+          method: 'GET',
+          url: '/api/machineactions',
+          params: { $filter: `machineId eq '${machineId}' and type eq '${type}'` },
+        }),
+      ),
+    );
+    return lists.flatMap((l) => l.value ?? []);
+  }
+
+  async function requestAction(machineId: string, target: Target, input: EndpointActionInput): Promise<MachineAction> {
+    // The key in the comment lets an analyst tie the action in the Defender portal to its step.
+    const comment = `${input.comment.slice(0, 900)} [drw ${input.idempotencyKey}]`;
+    try {
+      return await api.request<MachineAction>({
+        method: 'POST',
+        url: `/api/machines/${machineId}/${target.path}`,
+        data: target.body(comment),
+        headers: { 'Content-Type': 'application/json' },
+      });
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !err.message.includes('ActiveRequestAlreadyExists')) throw err;
+      // Something is running on the machine already; if it is our kind of action, it is ours to reuse.
+      const current = containmentFrom(await isolationActions(machineId));
+      if (current.action && current.action.type === target.type && isActive(current.action)) return current.action;
+      throw ApplicationFailure.create({
+        message: `${VENDOR}: machine ${machineId} has another action pending; ${target.type} must wait for it`,
+        type: `${VENDOR}.ActionConflict`,
+        nonRetryable: false,
+      });
+    }
+  }
+
+  async function awaitAction(action: MachineAction, target: Target): Promise<MachineAction> {
+    const deadline = Date.now() + actionWaitMs;
+    while (!TERMINAL.has(action.status) && Date.now() < deadline) {
+      heartbeatIfActivity({ actionId: action.id, status: action.status });
+      await sleepCancellable(Math.min(pollIntervalMs, Math.max(deadline - Date.now(), 0)));
+      action = await api.request<MachineAction>({ method: 'GET', url: `/api/machineactions/${encodeURIComponent(action.id)}` });
+    }
+    if (TERMINAL.has(action.status) && action.status !== 'Succeeded') {
+      // Re-running the same step would only repeat a refused action; the workflow decides what next.
+      throw ApplicationFailure.create({
+        message: `${VENDOR}: ${target.type} action ${action.id} ended ${action.status}`,
+        type: `${VENDOR}.ActionFailed`,
+        nonRetryable: true,
+        details: [{ actionId: action.id, status: action.status }],
+      });
+    }
+    return action;
+  }
+
+  async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
+    const machineId = await resolveMachineId(input);
+    const current = containmentFrom(await isolationActions(machineId));
+    if (current.state === target.done) return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: target.done };
+    const reusable = current.action && current.action.type === target.type && isActive(current.action);
+    const action = reusable ? current.action! : await requestAction(machineId, target, input);
+    const final = await awaitAction(action, target);
+    return { system: VENDOR, deviceId: machineId, actionId: final.id, state: final.status === 'Succeeded' ? target.done : target.pending };
+  }
+
+  return {
+    isolateHost: (input) => drive(input, ISOLATE),
+    releaseHost: (input) => drive(input, UNISOLATE),
+    async getContainment(input) {
+      const machineId = await resolveMachineId(input);
+      const current = containmentFrom(await isolationActions(machineId));
+      return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: current.state };
+    },
+  };
+}
+
+function nonRetryable(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `${VENDOR}: ${message}`, type: `${VENDOR}.${type}`, nonRetryable: true });
+}

@@ -1,0 +1,2 @@
+export { createDefenderEndpoint } from './endpoint';
+export { loadDefenderConfig, type DefenderConfig } from './config';

@@ -1,0 +1,1 @@
+export { createHttpCheckVerify, HTTP_CHECK_KINDS, type HttpCheckDeps, type HttpCheckKind } from './verify';

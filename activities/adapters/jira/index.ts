@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import type { AxiosInstance } from 'axios';
+import { ApplicationFailure } from '@temporalio/common';
+import { createVendorClient } from '../http';
+import type {
+  CloseTicketInput,
+  OpenTicketInput,
+  TicketRef,
+  TicketState,
+  Ticketing,
+  UpdateTicketInput,
+} from '../../interfaces';
+import type { JiraConfig } from './config';
+import { containsMarker, doc, idempotencyMarker, linkParagraph, markerParagraph, paragraphs, type AdfNode } from './adf';
+import { heartbeatIfActivity } from './heartbeat';
+
+export { loadJiraConfig, type JiraConfig } from './config';
+
+const SYSTEM = 'jira';
+/** Jira rejects longer summaries and descriptions with a 400. */
+const SUMMARY_MAX = 255;
+const DESCRIPTION_MAX = 30_000;
+const COMMENT_PAGE = 100;
+/** Stop scanning comments after this many; a remediation never writes that many. */
+const COMMENT_SCAN_MAX = 2_000;
+
+export interface JiraDeps {
+  /** Replaces the HTTP client; it must convert errors the way `createVendorClient` does. */
+  client?: AxiosInstance;
+  heartbeat?: (details?: unknown) => void;
+}
+
+interface JiraStatus {
+  name?: string;
+  statusCategory?: { key?: string };
+}
+interface JiraIssue {
+  id: string;
+  key: string;
+  fields?: { status?: JiraStatus; description?: unknown };
+}
+interface JiraTransition {
+  id: string;
+  name?: string;
+  to?: JiraStatus;
+}
+
+/**
+ * The label that ties issues to one remediation: Jira has no idempotency key for creates, so
+ * openTicket searches by it first. Readable when the id is already a safe lower-case label
+ * (label matching in JQL is not reliably case-sensitive), hashed otherwise.
+ */
+export function remediationLabel(remediationId: string): string {
+  if (/^[a-z0-9_.-]{1,200}$/.test(remediationId)) return `drw-${remediationId}`;
+  const readable = remediationId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').slice(0, 60);
+  const hash = createHash('sha256').update(remediationId).digest('hex').slice(0, 16);
+  return `drw-${readable}-${hash}`;
+}
+
+export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ticketing {
+  const http =
+    deps.client ??
+    createVendorClient({
+      vendor: SYSTEM,
+      baseURL: config.baseUrl,
+      timeoutMs: config.timeoutMs,
+      auth: { username: config.email, password: config.apiToken },
+      headers: { 'Content-Type': 'application/json' },
+    });
+  const beat = deps.heartbeat ?? heartbeatIfActivity;
+  const browseUrl = (key: string) => `${config.baseUrl}/browse/${encodeURIComponent(key)}`;
+
+  /**
+   * Enhanced search is eventually consistent: an issue created a moment ago can be missing for
+   * a short while. Temporal's retry backoff normally outlasts that window; if it ever does not,
+   * the ORDER BY below makes later calls converge on the oldest issue.
+   */
+  async function findByLabel(label: string): Promise<JiraIssue | undefined> {
+    const jql = `project = "${config.projectKey}" AND labels = "${label}" ORDER BY created ASC`;
+    const fields = ['status', 'description'];
+    try {
+      const { data } = await http.post('/rest/api/3/search/jql', { jql, fields, maxResults: 10 });
+      return firstIssue(data);
+    } catch (err) {
+      // Only sites without the enhanced search endpoint fall back; Cloud answers 410 on the old one.
+      if (httpStatus(err) !== 404) throw err;
+    }
+    const { data } = await http.get('/rest/api/3/search', { params: { jql, fields: fields.join(','), maxResults: 10 } });
+    return firstIssue(data);
+  }
+
+  async function statusOf(key: string): Promise<JiraStatus> {
+    const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}`, { params: { fields: 'status' } });
+    const status = (data as JiraIssue | undefined)?.fields?.status;
+    if (!status || typeof status.name !== 'string') throw badResponse(`GET issue ${key} returned no status`);
+    return status;
+  }
+
+  async function hasComment(key: string, marker: string): Promise<boolean> {
+    // Newest first: a retried call's earlier comment is the most recent one.
+    for (let startAt = 0; startAt < COMMENT_SCAN_MAX; ) {
+      const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}/comment`, {
+        params: { startAt, maxResults: COMMENT_PAGE, orderBy: '-created' },
+      });
+      const comments: { body?: unknown }[] = Array.isArray(data?.comments) ? data.comments : [];
+      if (comments.some((c) => containsMarker(c.body, marker))) return true;
+      startAt += comments.length;
+      if (comments.length === 0 || startAt >= Number(data?.total ?? 0)) return false;
+      beat({ scannedComments: startAt });
+    }
+    return false;
+  }
+
+  async function commentOnce(key: string, text: string, idempotencyKey: string): Promise<void> {
+    const marker = idempotencyMarker(idempotencyKey);
+    if (await hasComment(key, marker)) return;
+    await http.post(`/rest/api/3/issue/${encodeURIComponent(key)}/comment`, {
+      body: doc(...paragraphs(text), markerParagraph(marker)),
+    });
+  }
+
+  function pickDoneTransition(transitions: JiraTransition[]): JiraTransition | undefined {
+    const wanted = config.doneTransition?.toLowerCase();
+    if (wanted) return transitions.find((t) => t.name?.toLowerCase() === wanted || t.to?.name?.toLowerCase() === wanted);
+    return transitions.find((t) => t.to?.statusCategory?.key === 'done');
+  }
+
+  return {
+    async openTicket(input: OpenTicketInput): Promise<TicketRef> {
+      const label = remediationLabel(input.remediationId);
+      const marker = idempotencyMarker(input.idempotencyKey);
+      const found = await findByLabel(label);
+      if (found) {
+        // "existing" means another call created it; our own earlier attempt is the same result.
+        const ours = containsMarker(found.fields?.description, marker);
+        return { system: SYSTEM, ticketId: found.key, url: browseUrl(found.key), existing: !ours };
+      }
+      beat({ creating: label });
+      const fields: Record<string, unknown> = {
+        project: { key: config.projectKey },
+        issuetype: { name: config.issueType },
+        summary: oneLine(input.title).slice(0, SUMMARY_MAX),
+        description: description(input, marker),
+        labels: unique([label, ...input.labels.map(toLabel).filter(Boolean)]),
+      };
+      if (config.priorities) fields.priority = { name: config.priorities[input.priority] };
+      const { data } = await http.post('/rest/api/3/issue', { fields });
+      if (typeof data?.key !== 'string') throw badResponse('create issue answered without a key');
+      return { system: SYSTEM, ticketId: data.key, url: browseUrl(data.key), existing: false };
+    },
+
+    async updateTicket(input: UpdateTicketInput): Promise<void> {
+      const key = checkKey(input.ticketId);
+      if (input.priority && config.priorities) {
+        // Setting the same priority twice is harmless, so no marker is needed here.
+        await http.put(`/rest/api/3/issue/${encodeURIComponent(key)}`, {
+          fields: { priority: { name: config.priorities[input.priority] } },
+        });
+      }
+      await commentOnce(key, input.comment, input.idempotencyKey);
+    },
+
+    async closeTicket(input: CloseTicketInput): Promise<void> {
+      const key = checkKey(input.ticketId);
+      await commentOnce(key, `${input.comment}\n\nResolution: ${input.resolution}`, input.idempotencyKey);
+      const status = await statusOf(key);
+      if (status.statusCategory?.key === 'done') return;
+      const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`);
+      const transitions: JiraTransition[] = Array.isArray(data?.transitions) ? data.transitions : [];
+      const transition = pickDoneTransition(transitions);
+      if (!transition) {
+        const target = config.doneTransition ? `"${config.doneTransition}"` : 'a done-category status';
+        throw ApplicationFailure.create({
+          message: `jira: ${key} has no transition from "${status.name}" to ${target} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`,
+          type: 'jira.NoDoneTransition',
+          nonRetryable: true,
+        });
+      }
+      const body: Record<string, unknown> = { transition: { id: transition.id } };
+      if (config.resolution) body.fields = { resolution: { name: config.resolution } };
+      await http.post(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`, body);
+    },
+
+    async getTicketState(input: { ticketId: string }): Promise<TicketState> {
+      const key = checkKey(input.ticketId);
+      const status = await statusOf(key);
+      return { ticketId: key, status: status.name ?? 'unknown', closed: status.statusCategory?.key === 'done' };
+    },
+  };
+}
+
+function description(input: OpenTicketInput, marker: string): ReturnType<typeof doc> {
+  const facts = [`Asset: ${input.assetId}`, `Severity: ${input.severity}`, `Remediation: ${input.remediationId}`].join('\n');
+  const body: AdfNode[] = [...paragraphs(input.description.slice(0, DESCRIPTION_MAX)), ...paragraphs(facts)];
+  if (input.link) body.push(linkParagraph('Remediation details', input.link));
+  body.push(markerParagraph(marker));
+  return doc(...body);
+}
+
+function firstIssue(data: unknown): JiraIssue | undefined {
+  const issues = (data as { issues?: unknown })?.issues;
+  if (!Array.isArray(issues)) throw badResponse('search answered without an issues array');
+  const first = issues[0] as JiraIssue | undefined;
+  return first && typeof first.key === 'string' ? first : undefined;
+}
+
+/** Keys reach URL paths, so anything but an issue key or numeric id is refused outright. */
+function checkKey(ticketId: string): string {
+  if (/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(ticketId) || /^\d+$/.test(ticketId)) return ticketId;
+  throw ApplicationFailure.create({ message: `jira: "${ticketId.slice(0, 80)}" is not an issue key`, type: 'jira.BadInput', nonRetryable: true });
+}
+
+/** Jira labels cannot contain spaces. */
+function toLabel(label: string): string {
+  return label.trim().replace(/\s+/g, '_').slice(0, 255);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').trim();
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function httpStatus(err: unknown): number | undefined {
+  if (!(err instanceof ApplicationFailure)) return undefined;
+  const d = err.details?.[0] as { status?: unknown } | undefined;
+  return typeof d?.status === 'number' ? d.status : undefined;
+}
+
+function badResponse(what: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `jira: ${what}`, type: 'jira.BadResponse', nonRetryable: true });
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { baseUrlProblem, parseEnv, pick, trimSlash } from '../jira/env';
+
+export type ServiceNowAuth = { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string };
+
+export interface ServiceNowConfig {
+  instanceUrl: string;
+  auth: ServiceNowAuth;
+  /** Group sys_id, or a group name resolved once through sys_user_group. */
+  assignmentGroup?: string;
+  /** close_code used when resolving; the choice list differs between releases. */
+  closeCode: string;
+  cmdbTable: string;
+  /** CI field whose truthy value means internet-facing, e.g. u_internet_facing. */
+  internetFacingField?: string;
+  /** Tag (sys_tags) that marks a CI internet-facing. */
+  internetFacingTag?: string;
+  criticalityField: string;
+  timeoutMs: number;
+}
+
+const VARS = [
+  'SERVICENOW_INSTANCE_URL',
+  'SERVICENOW_USERNAME',
+  'SERVICENOW_PASSWORD',
+  'SERVICENOW_TOKEN',
+  'SERVICENOW_ASSIGNMENT_GROUP',
+  'SERVICENOW_CLOSE_CODE',
+  'SERVICENOW_CMDB_TABLE',
+  'SERVICENOW_INTERNET_FACING_FIELD',
+  'SERVICENOW_INTERNET_FACING_TAG',
+  'SERVICENOW_CRITICALITY_FIELD',
+  'SERVICENOW_TIMEOUT_MS',
+] as const;
+const TRIGGERS = ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD', 'SERVICENOW_TOKEN'];
+
+/** Field and table names go into encoded queries and URL paths; keep them to what ServiceNow allows. */
+const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, { error: 'must be a ServiceNow table or field name' });
+
+const schema = z
+  .object({
+    SERVICENOW_INSTANCE_URL: z
+      .string({ error: 'is required' })
+      .refine((v) => !baseUrlProblem(v), { error: (i) => baseUrlProblem(String(i.input)) ?? 'invalid URL' }),
+    SERVICENOW_USERNAME: z.string().max(256).optional(),
+    SERVICENOW_PASSWORD: z.string().max(1024).optional(),
+    SERVICENOW_TOKEN: z.string().max(4096).optional(),
+    SERVICENOW_ASSIGNMENT_GROUP: z.string().max(256).optional(),
+    SERVICENOW_CLOSE_CODE: z.string().max(128).default('Solution provided'),
+    SERVICENOW_CMDB_TABLE: identifier.default('cmdb_ci'),
+    SERVICENOW_INTERNET_FACING_FIELD: identifier.optional(),
+    SERVICENOW_INTERNET_FACING_TAG: z.string().max(128).optional(),
+    SERVICENOW_CRITICALITY_FIELD: identifier.default('business_criticality'),
+    SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  })
+  .superRefine((v, ctx) => {
+    if (v.SERVICENOW_TOKEN) {
+      if (v.SERVICENOW_USERNAME || v.SERVICENOW_PASSWORD) {
+        ctx.addIssue({ code: 'custom', path: ['SERVICENOW_TOKEN'], message: 'set either SERVICENOW_TOKEN or SERVICENOW_USERNAME/SERVICENOW_PASSWORD, not both' });
+      }
+      return;
+    }
+    if (!v.SERVICENOW_USERNAME) ctx.addIssue({ code: 'custom', path: ['SERVICENOW_USERNAME'], message: 'is required (or SERVICENOW_TOKEN)' });
+    if (!v.SERVICENOW_PASSWORD) ctx.addIssue({ code: 'custom', path: ['SERVICENOW_PASSWORD'], message: 'is required (or SERVICENOW_TOKEN)' });
+  });
+
+/** ServiceNow settings (incidents and CMDB share the connection); undefined when not configured at all. */
+export function loadServiceNowConfig(env: NodeJS.ProcessEnv = process.env): ServiceNowConfig | undefined {
+  const vars = pick(env, VARS);
+  if (!TRIGGERS.some((n) => vars[n] !== undefined)) return undefined;
+  const v = parseEnv(schema, vars, 'ServiceNow');
+  return {
+    instanceUrl: trimSlash(v.SERVICENOW_INSTANCE_URL),
+    auth: v.SERVICENOW_TOKEN
+      ? { kind: 'bearer', token: v.SERVICENOW_TOKEN }
+      : { kind: 'basic', username: v.SERVICENOW_USERNAME!, password: v.SERVICENOW_PASSWORD! },
+    assignmentGroup: v.SERVICENOW_ASSIGNMENT_GROUP,
+    closeCode: v.SERVICENOW_CLOSE_CODE,
+    cmdbTable: v.SERVICENOW_CMDB_TABLE,
+    internetFacingField: v.SERVICENOW_INTERNET_FACING_FIELD,
+    internetFacingTag: v.SERVICENOW_INTERNET_FACING_TAG,
+    criticalityField: v.SERVICENOW_CRITICALITY_FIELD,
+    timeoutMs: v.SERVICENOW_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,3 @@
+export { createSlackNotify } from './notify';
+export { loadSlackConfig, type SlackConfig } from './config';
+export { buildSlackMessage } from './message';

@@ -1,0 +1,73 @@
+/**
+ * The activities the remediation workflow calls, built from one implementation per kind
+ * of system (`createActivities(deps)`, as in temporalio/samples-typescript). Which
+ * implementation backs each kind (in-process, simulator, or the real vendor) is the
+ * worker's configuration; the workflow never knows.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { PolicySet } from '../planner/policy-schema';
+import type { Cmdb, Endpoint, Iac, Notify, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+
+export interface ActivityDeps {
+  ticketing: Ticketing;
+  cmdb: Cmdb;
+  iac: Iac;
+  endpoint: Endpoint;
+  notify: Notify;
+  runbook: Runbook;
+  /** Generic checks (http); the others are answered through the systems above. */
+  httpVerify?: Verify;
+  /** Current policy set (reloaded by the caller when the files change). */
+  policy: () => PolicySet;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    async loadPolicy(input: { expectVersion?: string }): Promise<PolicySet> {
+      const p = deps.policy();
+      if (input.expectVersion && input.expectVersion !== p.version) {
+        // This worker has not picked up the announced policy yet; another attempt (or worker) will.
+        throw ApplicationFailure.retryable(`policy ${input.expectVersion} announced but this worker has ${p.version}`, 'PolicyVersionMismatch');
+      }
+      return p;
+    },
+    lookupAsset: deps.cmdb.lookupAsset.bind(deps.cmdb),
+    openTicket: deps.ticketing.openTicket.bind(deps.ticketing),
+    updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
+    closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
+    getTicketState: deps.ticketing.getTicketState.bind(deps.ticketing),
+    openPullRequest: deps.iac.openPullRequest.bind(deps.iac),
+    getPullRequestState: deps.iac.getPullRequestState.bind(deps.iac),
+    isolateHost: deps.endpoint.isolateHost.bind(deps.endpoint),
+    releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
+    getContainment: deps.endpoint.getContainment.bind(deps.endpoint),
+    notify: deps.notify.notify.bind(deps.notify),
+    runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
+    async verify(input: { check: VerifyCheck }): Promise<VerifyResult> {
+      const c = input.check;
+      switch (c.kind) {
+        case 'host_contained':
+        case 'host_released': {
+          const r = await deps.endpoint.getContainment({ assetId: c.assetId, deviceId: c.deviceId });
+          const want = c.kind === 'host_contained' ? 'contained' : 'normal';
+          return { ok: r.state === want, detail: `${r.system} reports ${r.deviceId} ${r.state}` };
+        }
+        case 'pr_merged': {
+          const r = await deps.iac.getPullRequestState({ repository: c.repository, number: c.number });
+          return { ok: r.state === 'merged', detail: `${c.repository}#${c.number} is ${r.state}` };
+        }
+        case 'ticket_state': {
+          const r = await deps.ticketing.getTicketState({ ticketId: c.ticketId });
+          return { ok: r.closed === c.closed, detail: `ticket ${c.ticketId} is ${r.status}` };
+        }
+        case 'http':
+          if (!deps.httpVerify) return { ok: false, detail: 'no HTTP checker configured' };
+          return deps.httpVerify.verify({ check: c });
+        case 'finding_resolved':
+          return { ok: false, detail: 'finding_resolved is decided by the workflow from the findingResolved signal' };
+      }
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,149 @@
+/**
+ * In-process default systems: enough state to make the whole workflow run (and verify)
+ * without any vendor. One instance per worker process; a restarted worker starts empty,
+ * which the idempotent interfaces tolerate (a retry re-creates what was lost).
+ */
+import type {
+  AssetFacts,
+  Cmdb,
+  ContainmentState,
+  Endpoint,
+  Iac,
+  Notify,
+  PullRequestRef,
+  Runbook,
+  TicketRef,
+  Ticketing,
+  TicketState,
+} from './interfaces';
+
+export interface InProcessOptions {
+  /** A pull request counts as merged this long after it was opened (the embedded demo merges by itself). */
+  autoMergeAfterMs?: number;
+  assets?: Record<string, Omit<AssetFacts, 'found'>>;
+  /** Runbooks that fail, for tests. */
+  failingRunbooks?: string[];
+}
+
+export interface InProcessSystems {
+  ticketing: Ticketing;
+  cmdb: Cmdb;
+  iac: Iac;
+  endpoint: Endpoint;
+  notify: Notify;
+  runbook: Runbook;
+  /** What happened, for tests and the demo log. */
+  record: {
+    tickets: Map<string, { id: string; key: string; title: string; status: string; comments: string[] }>;
+    containments: Map<string, ContainmentState>;
+    isolateCalls: string[];
+    pullRequests: Map<string, PullRequestRef & { openedAt: number }>;
+    notifications: { channel: string; text: string; key: string }[];
+    runbooks: string[];
+  };
+}
+
+export function createInProcessSystems(options: InProcessOptions = {}): InProcessSystems {
+  const record: InProcessSystems['record'] = {
+    tickets: new Map(),
+    containments: new Map(),
+    isolateCalls: [],
+    pullRequests: new Map(),
+    notifications: [],
+    runbooks: [],
+  };
+  const byKey = new Map<string, string>();
+  const seenKeys = new Set<string>();
+  let ticketSeq = 0;
+  let prSeq = 0;
+
+  const ticketing: Ticketing = {
+    async openTicket(input): Promise<TicketRef> {
+      const existing = byKey.get(input.remediationId);
+      if (existing) return { system: 'inprocess', ticketId: existing, existing: true };
+      const id = `DRW-${++ticketSeq}`;
+      byKey.set(input.remediationId, id);
+      record.tickets.set(id, { id, key: input.idempotencyKey, title: input.title, status: 'open', comments: [] });
+      return { system: 'inprocess', ticketId: id };
+    },
+    async updateTicket(input) {
+      const t = record.tickets.get(input.ticketId);
+      if (!t || seenKeys.has(`u:${input.idempotencyKey}`)) return;
+      seenKeys.add(`u:${input.idempotencyKey}`);
+      t.comments.push(input.comment);
+    },
+    async closeTicket(input) {
+      const t = record.tickets.get(input.ticketId);
+      if (!t) return;
+      t.status = `closed:${input.resolution}`;
+      t.comments.push(input.comment);
+    },
+    async getTicketState({ ticketId }): Promise<TicketState> {
+      const t = record.tickets.get(ticketId);
+      return { ticketId, status: t?.status ?? 'unknown', closed: Boolean(t?.status.startsWith('closed')) };
+    },
+  };
+
+  const cmdb: Cmdb = {
+    async lookupAsset({ assetId }) {
+      const a = options.assets?.[assetId];
+      return a ? { found: true, ...a } : { found: false };
+    },
+  };
+
+  const iac: Iac = {
+    async openPullRequest(input) {
+      const existing = record.pullRequests.get(input.idempotencyKey);
+      if (existing) return { ...existing, existing: true };
+      const ref = {
+        repository: input.repository,
+        number: ++prSeq,
+        url: `inprocess://${input.repository}/pull/${prSeq}`,
+        branch: `drw/${input.template}/${prSeq}`,
+        openedAt: Date.now(),
+      };
+      record.pullRequests.set(input.idempotencyKey, ref);
+      return ref;
+    },
+    async getPullRequestState({ number }) {
+      const pr = [...record.pullRequests.values()].find((p) => p.number === number);
+      const merged = pr !== undefined && Date.now() - pr.openedAt >= (options.autoMergeAfterMs ?? 0);
+      return { number, state: merged ? 'merged' : 'open' };
+    },
+  };
+
+  const endpoint: Endpoint = {
+    async isolateHost(input) {
+      if (record.containments.get(input.assetId) !== 'contained') record.isolateCalls.push(input.assetId);
+      record.containments.set(input.assetId, 'contained');
+      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: 'contained' };
+    },
+    async releaseHost(input) {
+      record.containments.set(input.assetId, 'normal');
+      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: 'normal' };
+    },
+    async getContainment(input) {
+      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: record.containments.get(input.assetId) ?? 'normal' };
+    },
+  };
+
+  const notify: Notify = {
+    async notify(input) {
+      if (!seenKeys.has(`n:${input.idempotencyKey}`)) {
+        seenKeys.add(`n:${input.idempotencyKey}`);
+        record.notifications.push({ channel: input.channel, text: input.text, key: input.idempotencyKey });
+      }
+      return { delivered: true, channel: input.channel };
+    },
+  };
+
+  const runbook: Runbook = {
+    async runRunbook(input) {
+      record.runbooks.push(`${input.runbook}@${input.assetId}`);
+      const ok = !(options.failingRunbooks ?? []).includes(input.runbook);
+      return { runbook: input.runbook, ok, output: ok ? `ran ${input.runbook} on ${input.assetId}` : `${input.runbook} exited 1` };
+    },
+  };
+
+  return { ticketing, cmdb, iac, endpoint, notify, runbook, record };
+}

@@ -1,0 +1,180 @@
+/**
+ * What the API and the CLI do with remediations, over a Temporal client. One place that
+ * turns a detection into "start or signal", and Temporal errors into drw's answers.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { defaultDedupeKey, type Detection } from '../domain/detection';
+import { remediationId } from '../domain/ids';
+import type { DrwConfig } from '../common/config';
+import { choosePlaybook } from '../planner/plan';
+import { renderParams } from '../planner/template';
+import { scoreRisk } from '../planner/risk';
+import type { PolicySet } from '../planner/policy-schema';
+import type { Plan } from '../planner/types';
+import {
+  approveUpdate,
+  cancelSignal,
+  denyUpdate,
+  falsePositiveSignal,
+  findingAddedSignal,
+  findingResolvedSignal,
+  pauseSignal,
+  policyUpdatedSignal,
+  resumeSignal,
+  riskScoreChangedSignal,
+  stateQuery,
+  type ApprovalDecision,
+  type OperatorAction,
+  type RemediationView,
+  type RiskScoreChanged,
+} from '../signals';
+import { SA } from '../signals/search-attributes';
+import type { remediation } from '../workflows';
+import type { RemediationInput } from '../workflows/input';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
+
+export class RemediationService {
+  constructor(
+    private readonly client: Client,
+    private readonly cfg: DrwConfig,
+    private readonly policy: () => PolicySet,
+  ) {}
+
+  /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
+  dedupeKeyFor(d: Detection): string {
+    if (d.dedupeKey) return d.dedupeKey;
+    const asset = d.asset;
+    const facts = { source: d.source, rule: d.rule, category: d.category, severity: d.severity, riskScore: scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset }).score, asset, findingCount: 1, details: d.details ?? {} };
+    const pb = choosePlaybook(this.policy(), facts).playbook;
+    if (pb.dedupeKey) {
+      const key = String(renderParams({ k: pb.dedupeKey }, facts).k);
+      if (key) return key;
+    }
+    return defaultDedupeKey(d);
+  }
+
+  handle(id: string): WorkflowHandle<typeof remediation> {
+    return this.client.workflow.getHandle<typeof remediation>(id);
+  }
+
+  async submit(detection: Detection, requestedBy: string): Promise<SubmitOutcome> {
+    const dedupeKey = this.dedupeKeyFor(detection);
+    const id = remediationId(dedupeKey);
+    if (detection.status === 'resolved') {
+      try {
+        await this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt });
+        return { id, outcome: 'signalled' };
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return { id, outcome: 'ignored', reason: 'resolved, and no open remediation for this key' };
+        throw e;
+      }
+    }
+    const input: RemediationInput = {
+      detection,
+      dedupeKey,
+      requestedBy,
+      receivedAt: new Date().toISOString(),
+      options: {
+        taskQueues: this.cfg.activityQueues,
+        timeScale: this.cfg.timeScale,
+        ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
+        linkBase: this.cfg.api.publicUrl,
+      },
+    };
+    try {
+      await this.client.workflow.start<typeof remediation>('remediation', {
+        taskQueue: this.cfg.taskQueue,
+        workflowId: id,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: SA.status, value: 'planning' },
+          { key: SA.severity, value: detection.severity },
+          { key: SA.asset, value: detection.asset.id },
+          { key: SA.source, value: detection.source },
+          { key: SA.dedupeKey, value: dedupeKey },
+          { key: SA.pendingApproval, value: false },
+        ],
+        staticSummary: `${detection.severity} · ${detection.rule} on ${detection.asset.id}`.slice(0, 200),
+      });
+      return { id, outcome: 'started' };
+    } catch (e) {
+      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    }
+    // Same key already being remediated: a repeat, never a second remediation.
+    await this.handle(id).signal(findingAddedSignal, detection);
+    return { id, outcome: 'signalled' };
+  }
+
+  async state(id: string): Promise<RemediationView> {
+    try {
+      return await this.handle(id).query(stateQuery);
+    } catch (e) {
+      throw notFound(e, id);
+    }
+  }
+
+  async changeRisk(id: string, m: RiskScoreChanged): Promise<void> {
+    await this.signal(id, () => this.handle(id).signal(riskScoreChangedSignal, m));
+  }
+
+  async decide(id: string, kind: 'approve' | 'deny', d: ApprovalDecision): Promise<Plan> {
+    try {
+      return await this.handle(id).executeUpdate(kind === 'approve' ? approveUpdate : denyUpdate, { args: [d] });
+    } catch (e) {
+      if (e instanceof WorkflowUpdateFailedError) {
+        const cause = e.cause as ApplicationFailure | undefined;
+        const type = cause?.type ?? '';
+        const status = type === 'Unauthorized' || type === 'SelfApproval' ? 403 : type === 'InvalidInput' ? 400 : 409;
+        throw new ApiError(status, cause?.message ?? e.message, { type });
+      }
+      throw notFound(e, id);
+    }
+  }
+
+  async operator(id: string, action: 'pause' | 'resume' | 'cancel' | 'falsePositive', m: OperatorAction): Promise<void> {
+    const def = { pause: pauseSignal, resume: resumeSignal, cancel: cancelSignal, falsePositive: falsePositiveSignal }[action];
+    await this.signal(id, () => this.handle(id).signal(def, m));
+  }
+
+  async resolved(id: string, by: string, reason: string): Promise<void> {
+    await this.signal(id, () => this.handle(id).signal(findingResolvedSignal, { by, reason }));
+  }
+
+  async policyUpdated(id: string, version: string | undefined, by: string, reason: string): Promise<void> {
+    await this.signal(id, () => this.handle(id).signal(policyUpdatedSignal, { version, by, reason }));
+  }
+
+  private async signal(id: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (e) {
+      throw notFound(e, id);
+    }
+  }
+}
+
+function notFound(e: unknown, id: string): unknown {
+  if (e instanceof WorkflowNotFoundError) return new ApiError(404, `no remediation ${id}`);
+  const msg = (e as Error)?.message ?? '';
+  if (/not found/i.test(msg) && /workflow/i.test(msg)) return new ApiError(404, `no remediation ${id}`);
+  return e;
+}

@@ -1,0 +1,67 @@
+/**
+ * Wires one drw process: Temporal connections, workers, and the HTTP API. Used by
+ * `npm start` and by the end-to-end tests, so both run the same assembly.
+ */
+import type http from 'node:http';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { PolicyStore } from '../activities/policy-store';
+import { createApi, listen } from '../api/server';
+import { RemediationService } from '../api/service';
+import type { DrwConfig } from '../common/config';
+import type { Logger } from '../common/logger';
+import { connectClient, connectWorker } from '../common/temporal';
+import { createWorkers, type WorkerSet } from '../workers';
+
+export interface App {
+  apiUrl?: string;
+  service: RemediationService;
+  workers: WorkerSet;
+  policy: PolicyStore;
+  /** Resolves when the workers stop (after close() or a fatal worker error). */
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  cfg: DrwConfig;
+  logger: Logger;
+  systems: Omit<ActivityDeps, 'policy'>;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Start the HTTP API (default true). */
+  api?: boolean;
+  defaultIdentity?: string;
+}
+
+export async function startApp(o: AppOptions): Promise<App> {
+  const policy = new PolicyStore(o.cfg.policyDir);
+  policy.get(); // refuse to start on an invalid policy
+  const workerConnection = await connectWorker(o.cfg);
+  const { client, connection } = await connectClient(o.cfg);
+  const activities = createActivities({ ...o.systems, policy: () => policy.get() });
+  const workers = await createWorkers({ cfg: o.cfg, connection: workerConnection, activities, logger: o.logger, workflowBundle: o.workflowBundle });
+  const service = new RemediationService(client, o.cfg, () => policy.get());
+  const done = workers.run();
+  let server: http.Server | undefined;
+  let apiUrl: string | undefined;
+  if (o.api !== false) {
+    server = createApi({ service, logger: o.logger.child({ component: 'api' }), ready: workers.ready, defaultIdentity: o.defaultIdentity });
+    apiUrl = await listen(server, o.cfg.api.host, o.cfg.api.port);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    apiUrl,
+    service,
+    workers,
+    policy,
+    done,
+    close: () =>
+      (closing ??= (async () => {
+        if (server) await new Promise<void>((r) => server!.close(() => r()));
+        workers.shutdown();
+        await done.catch(() => undefined);
+        await connection.close();
+        await workerConnection.close();
+      })()),
+  };
+}

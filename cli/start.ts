@@ -1,0 +1,79 @@
+/**
+ * `npm start`: drw on its embedded default. Makes sure the local Temporal dev server runs
+ * (through temporal-dev.sh), starts the workers and the HTTP API, and stops what it
+ * started on Ctrl-C.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT } from '../common/config';
+import { createLogger, installSdkLogger } from '../common/logger';
+import { createInProcessSystems } from '../activities/inprocess';
+import { startApp } from './app';
+
+function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
+  try {
+    execFileSync(path.join(REPO_ROOT, 'temporal-dev.sh'), [command], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const logger = createLogger(cfg.logLevel);
+  installSdkLogger(logger);
+
+  let startedServer = false;
+  if (isLocalDevServer(cfg)) {
+    const [host, port] = cfg.temporal.address.split(':');
+    const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace };
+    const wasUp = devServer('status', env);
+    if (!wasUp && !devServer('start', env)) {
+      throw new Error('could not start the Temporal dev server (see the temporal-dev messages above)');
+    }
+    startedServer = !wasUp;
+  }
+
+  if (!['127.0.0.1', 'localhost', '::1'].includes(cfg.api.host)) {
+    throw new ConfigError([`DRW_API_HOST: the embedded API trusts the identity in request bodies, so it only listens on loopback (got ${cfg.api.host})`]);
+  }
+  logger.warn('embedded default: approvals trust the approver and groups in the request body (loopback only); configure authentication before exposing the API');
+
+  const systems = createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs });
+  const app = await startApp({ cfg, logger, systems });
+
+  const lines = [
+    '',
+    'drw is running',
+    `  API          ${app.apiUrl}   (GET /healthz, POST /v1/detections, GET /v1/remediations/{id})`,
+    `  Temporal UI  ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`,
+    `  Temporal     ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}, task queue ${cfg.taskQueue})`,
+    `  Policy       ${cfg.policyDir} (version ${app.policy.get().version})`,
+    '  Ctrl-C stops drw' + (startedServer ? ' and the Temporal dev server it started' : ''),
+    '',
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await app.close();
+    if (startedServer) devServer('stop', process.env);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await app.done;
+}
+
+main().catch((e) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`drw: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`drw: ${(e as Error).message}\n`);
+  process.exit(1);
+});

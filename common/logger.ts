@@ -1,0 +1,44 @@
+import pino from 'pino';
+import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
+
+export type Logger = pino.Logger;
+
+/** Keys whose values never reach a log line, wherever they appear. */
+const REDACT = [
+  '*.password',
+  '*.token',
+  '*.apiKey',
+  '*.secret',
+  '*.clientSecret',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { app: 'drw' }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+const SDK_TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+let installed = false;
+
+/** Routes the Temporal SDK's own logs (worker, workflow `log`, core) through pino. Once per process. */
+export function installSdkLogger(logger: Logger): void {
+  if (installed) return;
+  installed = true;
+  const sdk = logger.child({ component: 'temporal' });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+      sdk[SDK_TO_PINO[level]]((meta ?? {}) as LogMetadata, message);
+    }),
+    telemetryOptions: { logging: { forward: {}, filter: 'WARN' } },
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * Loads a policy set (a folder of playbook YAML files). Node-only: the workflow gets the
+ * result through the loadPolicy activity, never this module.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { playbookSchema, type Playbook, type PolicySet } from './policy-schema';
+
+export class PolicyError extends Error {
+  constructor(readonly problems: PolicyProblem[]) {
+    super(`invalid policy:\n${problems.map(formatProblem).join('\n')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+export interface PolicyProblem {
+  file: string;
+  /** Dotted path inside the file, e.g. steps.2.approval.quorum. */
+  path: string;
+  line?: number;
+  message: string;
+}
+
+export function formatProblem(p: PolicyProblem): string {
+  return `${p.file}${p.line ? `:${p.line}` : ''}: ${p.path || '(top level)'}: ${p.message}`;
+}
+
+export function parsePlaybookText(text: string, file: string): { playbook?: Playbook; problems: PolicyProblem[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    return {
+      problems: doc.errors.map((e) => ({ file, path: '', line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0]}` })),
+    };
+  }
+  const result = playbookSchema.safeParse(doc.toJS());
+  if (result.success) return { playbook: result.data, problems: [] };
+  return {
+    problems: result.error.issues.map((i) => {
+      const node = doc.getIn(i.path as (string | number)[], true);
+      const line = isNode(node) && node.range ? lc.linePos(node.range[0]).line : undefined;
+      return { file, path: i.path.join('.'), line, message: i.message };
+    }),
+  };
+}
+
+export function policyFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/i.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** Reads, validates and versions a policy folder; throws PolicyError listing every problem. */
+export function loadPolicyDir(dir: string): PolicySet {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new PolicyError([{ file: dir, path: '', message: 'not a folder of playbook YAML files' }]);
+  }
+  const files = policyFiles(dir);
+  const hash = createHash('sha256');
+  const playbooks: Playbook[] = [];
+  const where: Record<string, string> = {};
+  const problems: PolicyProblem[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const rel = path.basename(file);
+    hash.update(rel).update('\0').update(text).update('\0');
+    const { playbook, problems: p } = parsePlaybookText(text, rel);
+    problems.push(...p);
+    if (!playbook) continue;
+    if (where[playbook.id]) {
+      problems.push({ file: rel, path: 'id', message: `playbook id "${playbook.id}" is also used by ${where[playbook.id]}` });
+      continue;
+    }
+    where[playbook.id] = rel;
+    playbooks.push(playbook);
+  }
+  if (files.length === 0) problems.push({ file: dir, path: '', message: 'no .yaml playbooks in this folder' });
+  if (problems.length) throw new PolicyError(problems);
+  return { version: hash.digest('hex').slice(0, 16), playbooks, files: where };
+}

@@ -1,0 +1,158 @@
+/**
+ * The playbook file format (policies/<set>/*.yaml), validated with zod. Conditions and
+ * durations are parsed here, at load time, so a bad policy is refused before any
+ * workflow sees it, with the file, the path inside it and the reason.
+ */
+import { z } from 'zod';
+import { SEVERITIES } from '../domain/detection';
+import { ACTIONS } from './types';
+import { parseCondition, type Condition } from './conditions';
+import { parseDuration } from './durations';
+
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** Kept with its text so plan reasons quote the policy as written. */
+const condition = z.string().min(1).transform((v, ctx): { text: string; cond: Condition } => {
+  try {
+    return { text: v.trim(), cond: parseCondition(v) };
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
+const list = <T extends z.ZodType>(t: T) => z.array(t).min(1);
+
+export const matchSchema = z
+  .object({
+    sources: list(z.string()).optional(),
+    /** Exact rule ids, or `/regex/` (written between slashes). */
+    rules: list(z.string()).optional(),
+    categories: list(z.string()).optional(),
+    severities: list(z.enum(SEVERITIES)).optional(),
+    riskScore: z.object({ min: z.number().min(0).max(100).default(0), max: z.number().min(0).max(100).default(100) }).strict().optional(),
+    asset: z
+      .object({
+        types: list(z.string()).optional(),
+        environments: list(z.string()).optional(),
+        criticalities: list(z.enum(['low', 'medium', 'high', 'critical'])).optional(),
+        internetFacing: z.boolean().optional(),
+        /** Every tag listed must be on the asset. */
+        tags: list(z.string()).optional(),
+        owners: list(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const approvalSchema = z
+  .object({
+    users: z.array(z.string().min(1)).default([]),
+    groups: z.array(z.string().min(1)).default([]),
+    quorum: z.number().int().min(1).default(1),
+    allowRequester: z.boolean().default(false),
+    expiresAfter: duration.optional(),
+    onExpiry: z.enum(['deny', 'escalate', 'auto_approve']).default('deny'),
+    /** Approval is needed only while this holds (e.g. "riskScore < 90" for contain-at-once above 90). */
+    when: condition.optional(),
+  })
+  .strict()
+  .refine((a) => a.users.length + a.groups.length > 0, { message: 'an approval names at least one user or group' })
+  .refine((a) => a.groups.length > 0 || a.users.length >= a.quorum, {
+    message: 'quorum is larger than the number of users who may approve',
+  });
+
+const retrySchema = z
+  .object({
+    maximumAttempts: z.number().int().min(1).max(100).default(5),
+    initialInterval: duration.default(1000),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+    maximumInterval: duration.default(60_000),
+  })
+  .strict();
+
+export const stepSchema = z
+  .object({
+    id,
+    action: z.enum(ACTIONS),
+    title: z.string().min(1).max(200).optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+    when: condition.optional(),
+    approval: approvalSchema.optional(),
+    /** Held until a change window opens (unless the emergency override applies). */
+    disruptive: z.boolean().default(false),
+    timeout: duration.default(60_000),
+    retry: retrySchema.default({ maximumAttempts: 5, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 }),
+    compensation: z
+      .object({ action: z.enum(ACTIONS), params: z.record(z.string(), z.unknown()).default({}) })
+      .strict()
+      .optional(),
+    /** For `verify`: how often to check and for how long. */
+    verify: z.object({ interval: duration.default(30_000), deadline: duration.default(3_600_000) }).strict().optional(),
+  })
+  .strict();
+
+const windowSchema = z
+  .object({
+    days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
+    start: z.string().regex(/^\d{2}:\d{2}(:\d{2})?$/, 'HH:MM or HH:MM:SS'),
+    end: z.string().regex(/^\d{2}:\d{2}(:\d{2})?$/, 'HH:MM or HH:MM:SS'),
+  })
+  .strict();
+
+export const playbookSchema = z
+  .object({
+    id,
+    name: z.string().min(1).max(200),
+    description: z.string().max(4000).optional(),
+    /** Higher wins when several playbooks match; the fallback playbook uses the lowest. */
+    priority: z.number().int().default(0),
+    match: matchSchema.default({}),
+    /** Deduplication key template, e.g. "{{source}}|{{asset.id}}" (default source|asset|rule). */
+    dedupeKey: z.string().min(1).optional(),
+    /** Exposure window per severity; SLA breach runs the escalation steps. */
+    sla: z.partialRecord(z.enum(SEVERITIES), duration).default({}),
+    changeWindow: z
+      .object({
+        /** Minutes east of UTC the window times are written in (e.g. 60 for CET). */
+        utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
+        windows: z.array(windowSchema).min(1),
+        emergencyOverride: z.object({ minRiskScore: z.number().min(0).max(100) }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    steps: z.array(stepSchema).min(1),
+    escalation: z.array(stepSchema).default([]),
+  })
+  .strict()
+  .superRefine((pb, ctx) => {
+    const seen = new Set<string>();
+    pb.steps.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${s.id}"` });
+      seen.add(s.id);
+      if (s.action === 'verify' && !s.verify) {
+        // defaults apply; nothing to report
+      }
+    });
+  });
+
+export type PlaybookInput = z.input<typeof playbookSchema>;
+export type Playbook = z.output<typeof playbookSchema>;
+export type StepDef = z.output<typeof stepSchema>;
+
+export interface PolicySet {
+  /** sha256 of the files' contents (sorted by name), first 16 hex digits. */
+  version: string;
+  playbooks: Playbook[];
+  /** Where each playbook came from, for error messages and `drw policy validate`. */
+  files: Record<string, string>;
+}

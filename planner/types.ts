@@ -1,0 +1,177 @@
+/**
+ * The planner's vocabulary. Pure data: these shapes live in workflow state, in query
+ * answers, in the decision log (and so in history), and in `drw plan --dry-run` output.
+ */
+import type { Asset, Detection, Severity } from '../domain/detection';
+
+export const ACTIONS = [
+  'ticket.open',
+  'ticket.update',
+  'ticket.close',
+  'cmdb.lookup',
+  'endpoint.isolate',
+  'endpoint.release',
+  'iac.pull_request',
+  'notify',
+  'verify',
+  'escalate',
+  'runbook.run',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const STEP_STATUSES = [
+  'pending',
+  'awaiting_approval',
+  'running',
+  'done',
+  'skipped',
+  'failed',
+  'cancelled',
+  'compensated',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** A step that will not run again whatever the next plan says. */
+export const SETTLED: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated']);
+/** A step that no longer blocks what comes after it. */
+export const TERMINAL: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated', 'skipped']);
+
+export const REMEDIATION_STATUSES = [
+  'planning',
+  'awaiting_approval',
+  'waiting_window',
+  'remediating',
+  'verifying',
+  'escalated',
+  'paused',
+  'remediated',
+  'resolved',
+  'failed',
+  'cancelled',
+] as const;
+export type RemediationStatus = (typeof REMEDIATION_STATUSES)[number];
+export const FINAL_STATUSES: ReadonlySet<RemediationStatus> = new Set(['remediated', 'resolved', 'failed', 'cancelled']);
+
+export type ExpiryAction = 'deny' | 'escalate' | 'auto_approve';
+
+export interface ApprovalRequirement {
+  users: string[];
+  groups: string[];
+  quorum: number;
+  allowRequester: boolean;
+  expiresAfterMs?: number;
+  onExpiry: ExpiryAction;
+}
+
+export interface RetrySpec {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+export interface VerifySpec {
+  intervalMs: number;
+  deadlineMs: number;
+}
+
+/** Why a step is in the plan: enough for an auditor to answer "why did drw do that?". */
+export interface StepReason {
+  playbook: string;
+  /** The playbook section: "steps", or the escalation trigger. */
+  section: 'steps' | 'escalation';
+  /** The step's `when` as written, or "always". */
+  rule: string;
+  /** The facts the rule (and the playbook match) looked at, with their values. */
+  facts: Record<string, unknown>;
+  /** Escalation trigger, when section is escalation. */
+  trigger?: EscalationTrigger;
+}
+
+export type EscalationTrigger = 'sla_breached' | 'verification_failed' | 'approval_expired' | 'step_failed';
+
+export interface PlanStep {
+  /** Stable across re-plans: `<playbook>.<step>` (escalations: `<playbook>.<trigger>.<step>`). */
+  id: string;
+  action: Action;
+  title: string;
+  params: Record<string, unknown>;
+  status: StepStatus;
+  reason: StepReason;
+  /** Hash of what an approver approves (action, params, requirement); approvals bind to it. */
+  fingerprint: string;
+  approval?: ApprovalRequirement & { approvedBy: string[]; deniedBy?: string };
+  disruptive: boolean;
+  /** Emergency override of the change window, when it applied. */
+  windowOverride?: string;
+  compensation?: { action: Action; params: Record<string, unknown> };
+  timeoutMs: number;
+  retry: RetrySpec;
+  verify?: VerifySpec;
+  /** Identity whose input put this step in the plan (may not approve it). */
+  requestedBy: string;
+  /** Free text for the operator: the skip reason, the failure, the result summary. */
+  note?: string;
+  result?: Record<string, unknown>;
+}
+
+export interface Plan {
+  version: number;
+  policyVersion: string;
+  playbook: string;
+  steps: PlanStep[];
+}
+
+export interface PlanDiffEntry {
+  step: string;
+  change: 'added' | 'removed' | 'status' | 'params' | 'approval_lapsed';
+  from?: string;
+  to?: string;
+  why?: string;
+}
+
+export interface ApprovalRecord {
+  stepId: string;
+  fingerprint: string;
+  approver: string;
+  groups: string[];
+  decision: 'approve' | 'deny';
+  reason: string;
+  at: string;
+  via: 'update' | 'signal' | 'expiry';
+}
+
+/** What the planner reads. The workflow owns it; every field is plain data. */
+export interface PlannerState {
+  remediationId: string;
+  detection: Detection;
+  /** Facts after enrichment and risk scoring; what playbooks match on. */
+  facts: Facts;
+  previous?: Plan;
+  approvals: ApprovalRecord[];
+  escalations: EscalationTrigger[];
+  /** Identity whose input caused this re-plan; recorded on steps it inserts. */
+  requestedBy: string;
+  cancelled: boolean;
+  falsePositive: boolean;
+  resolvedAtSource: boolean;
+  verificationFailures: number;
+}
+
+export interface Facts {
+  source: string;
+  rule: string;
+  category?: string;
+  severity: Severity;
+  riskScore: number;
+  asset: Asset;
+  findingCount: number;
+  details: Record<string, unknown>;
+}
+
+export interface PlanResult {
+  plan: Plan;
+  diff: PlanDiffEntry[];
+  /** One-line explanation of the playbook choice. */
+  selection: string;
+}

@@ -1,0 +1,293 @@
+import { SimulatorServer, type SimRequest, type SimResponse } from './base';
+
+/**
+ * Jira Cloud REST API v3, the subset drw uses, with the documented shapes: basic auth (email +
+ * API token), 201 `{id,key,self}` on create, `{errorMessages, errors}` on 400/404, ADF bodies,
+ * enhanced JQL search with `nextPageToken`/`isLast`, transitions with 204, paginated comments.
+ */
+
+export interface JiraSimulatorOptions {
+  email?: string;
+  apiToken?: string;
+  projects?: string[];
+  priorities?: string[];
+  issueTypes?: string[];
+  /** Answer 404 on /search/jql, like a site without the enhanced search endpoint. */
+  legacySearchOnly?: boolean;
+  port?: number;
+}
+
+export interface SimStatus {
+  id: string;
+  name: string;
+  statusCategory: { id: number; key: 'new' | 'indeterminate' | 'done'; name: string };
+}
+
+export interface SimComment {
+  id: string;
+  body: unknown;
+  created: string;
+}
+
+export interface SimIssue {
+  id: string;
+  key: string;
+  project: string;
+  summary: string;
+  description: unknown;
+  labels: string[];
+  priority?: string;
+  issuetype: string;
+  status: SimStatus;
+  comments: SimComment[];
+  created: string;
+  resolution?: string;
+}
+
+export interface JiraSimulator {
+  server: SimulatorServer;
+  url: string;
+  issues: Map<string, SimIssue>;
+  close(): Promise<void>;
+}
+
+const STATUSES: SimStatus[] = [
+  { id: '10000', name: 'To Do', statusCategory: { id: 2, key: 'new', name: 'To Do' } },
+  { id: '3', name: 'In Progress', statusCategory: { id: 4, key: 'indeterminate', name: 'In Progress' } },
+  { id: '10001', name: 'Done', statusCategory: { id: 3, key: 'done', name: 'Done' } },
+];
+/** The simplified workflow: every status reachable from every other one. */
+const TRANSITIONS = [
+  { id: '11', name: 'To Do', to: STATUSES[0] },
+  { id: '21', name: 'In Progress', to: STATUSES[1] },
+  { id: '31', name: 'Done', to: STATUSES[2] },
+];
+
+const JQL_CLAUSE = /^(project|labels|key|status)\s*=\s*("([^"\\]*)"|[A-Za-z0-9_.\-]+)$/i;
+
+export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promise<JiraSimulator> {
+  const email = opts.email ?? 'drw@example.com';
+  const token = opts.apiToken ?? 'jira-api-token';
+  const projects = new Set(opts.projects ?? ['SEC']);
+  const priorities = opts.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
+  const issueTypes = opts.issueTypes ?? ['Task', 'Bug', 'Story'];
+  const issues = new Map<string, SimIssue>();
+  const counters = new Map<string, number>();
+  let nextId = 10000;
+  let nextCommentId = 1;
+  const server = new SimulatorServer('jira');
+  const expected = 'Basic ' + Buffer.from(`${email}:${token}`).toString('base64');
+
+  const authed = (h: (req: SimRequest) => SimResponse) => (req: SimRequest): SimResponse =>
+    req.headers.authorization === expected
+      ? h(req)
+      : {
+          status: 401,
+          headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'WWW-Authenticate': 'Basic realm="protected-area"' },
+          body: 'Client must be authenticated to access this resource.',
+        };
+  const self = (id: string) => `${server.baseUrl}/rest/api/3/issue/${id}`;
+  const lookup = (idOrKey: string) => issues.get(idOrKey) ?? [...issues.values()].find((i) => i.id === idOrKey);
+  const notFound: SimResponse = {
+    status: 404,
+    body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} },
+  };
+
+  function view(issue: SimIssue, fields: string[] | undefined) {
+    const all: Record<string, unknown> = {
+      summary: issue.summary,
+      description: issue.description,
+      labels: issue.labels,
+      priority: issue.priority ? { name: issue.priority } : null,
+      issuetype: { name: issue.issuetype },
+      project: { key: issue.project },
+      status: issue.status,
+      created: issue.created,
+      resolution: issue.resolution ? { name: issue.resolution } : null,
+    };
+    const wanted = !fields || fields.includes('*all') || fields.includes('*navigable') ? Object.keys(all) : fields;
+    return {
+      id: issue.id,
+      key: issue.key,
+      self: self(issue.id),
+      fields: Object.fromEntries(wanted.filter((f) => f in all).map((f) => [f, all[f]])),
+    };
+  }
+
+  /** The JQL drw sends: `a = b [AND c = "d"] [ORDER BY created ASC|DESC]`. */
+  function runJql(jql: string): SimIssue[] | SimResponse {
+    const m = /^(.*?)(?:\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?)?\s*$/i.exec(jql.trim());
+    const where = m?.[1]?.trim() ?? '';
+    const clauses = where ? where.split(/\s+AND\s+/i) : [];
+    const filters: ((i: SimIssue) => boolean)[] = [];
+    for (const clause of clauses) {
+      const c = JQL_CLAUSE.exec(clause.trim());
+      if (!c) return { status: 400, body: { errorMessages: [`Error in the JQL Query: unsupported clause '${clause}'.`], errors: {} } };
+      const field = c[1].toLowerCase();
+      const value = c[3] ?? c[2];
+      if (field === 'project' && !projects.has(value)) {
+        return { status: 400, body: { errorMessages: [`The value '${value}' does not exist for the field 'project'.`], errors: {} } };
+      }
+      filters.push((i) =>
+        field === 'project' ? i.project === value : field === 'labels' ? i.labels.includes(value) : field === 'key' ? i.key === value : i.status.name === value,
+      );
+    }
+    const found = [...issues.values()].filter((i) => filters.every((f) => f(i)));
+    const desc = (m?.[3] ?? 'ASC').toUpperCase() === 'DESC';
+    // Insertion order is creation order.
+    return desc ? found.reverse() : found;
+  }
+
+  function page(found: SimIssue[], fields: string[] | undefined, maxResults: number, token: string | undefined) {
+    const start = token ? Number(Buffer.from(token, 'base64url').toString()) || 0 : 0;
+    const slice = found.slice(start, start + maxResults);
+    const isLast = start + maxResults >= found.length;
+    return {
+      issues: slice.map((i) => view(i, fields)),
+      isLast,
+      ...(isLast ? {} : { nextPageToken: Buffer.from(String(start + maxResults)).toString('base64url') }),
+    };
+  }
+
+  const search = (jql: unknown, fields: string[] | undefined, maxResults: unknown, token: unknown): SimResponse => {
+    if (typeof jql !== 'string' || !jql.trim()) {
+      // The enhanced search refuses unbounded queries.
+      return { status: 400, body: { errorMessages: ['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.'], errors: {} } };
+    }
+    const found = runJql(jql);
+    if (!Array.isArray(found)) return found;
+    const max = Math.min(Math.max(Number(maxResults ?? 50) || 50, 1), 5000);
+    return { status: 200, body: page(found, fields ?? ['id'], max, typeof token === 'string' ? token : undefined) };
+  };
+  const fieldList = (v: unknown): string[] | undefined =>
+    Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? v.split(',').map((s) => s.trim()) : undefined;
+
+  server
+    .route('POST', '/rest/api/3/issue', authed((req) => {
+      const fields = ((req.body as { fields?: Record<string, any> })?.fields ?? {}) as Record<string, any>;
+      const errors: Record<string, string> = {};
+      const project = fields.project?.key ?? fields.project?.id;
+      if (!project || !projects.has(String(project))) errors.project = 'Specify a valid project ID or key';
+      if (typeof fields.summary !== 'string' || !fields.summary.trim()) errors.summary = 'You must specify a summary of the issue.';
+      else if (/[\r\n]/.test(fields.summary)) errors.summary = 'The summary is invalid because it contains newline characters.';
+      else if (fields.summary.length > 255) errors.summary = 'Summary must be less than 255 characters.';
+      if (!issueTypes.includes(fields.issuetype?.name)) errors.issuetype = 'Specify an issue type';
+      if (fields.description !== undefined && !isAdf(fields.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
+      if (fields.priority !== undefined && !priorities.includes(fields.priority?.name)) errors.priority = `Specify the Priority (name) in the string format`;
+      const labels: unknown[] = Array.isArray(fields.labels) ? fields.labels : [];
+      const spaced = labels.find((l) => typeof l !== 'string' || /\s/.test(l));
+      if (spaced !== undefined) errors.labels = `The label '${String(spaced)}' contains spaces which is invalid.`;
+      if (Object.keys(errors).length) return { status: 400, body: { errorMessages: [], errors } };
+      const n = (counters.get(project) ?? 0) + 1;
+      counters.set(project, n);
+      const issue: SimIssue = {
+        id: String(nextId++),
+        key: `${project}-${n}`,
+        project: String(project),
+        summary: fields.summary,
+        description: fields.description ?? null,
+        labels: labels as string[],
+        priority: fields.priority?.name ?? 'Medium',
+        issuetype: fields.issuetype.name,
+        status: STATUSES[0],
+        comments: [],
+        created: new Date().toISOString(),
+      };
+      issues.set(issue.key, issue);
+      return { status: 201, body: { id: issue.id, key: issue.key, self: self(issue.id) } };
+    }))
+    .route('GET', '/rest/api/3/issue/:key', authed((req) => {
+      const issue = lookup(req.params.key);
+      return issue ? { status: 200, body: view(issue, fieldList(req.query.fields)) } : notFound;
+    }))
+    .route('PUT', '/rest/api/3/issue/:key', authed((req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      const fields = ((req.body as { fields?: Record<string, any> })?.fields ?? {}) as Record<string, any>;
+      if (fields.priority !== undefined) {
+        if (!priorities.includes(fields.priority?.name)) return { status: 400, body: { errorMessages: [], errors: { priority: 'Specify the Priority (name) in the string format' } } };
+        issue.priority = fields.priority.name;
+      }
+      if (typeof fields.summary === 'string') issue.summary = fields.summary;
+      return { status: 204 };
+    }))
+    .route('GET', '/rest/api/3/issue/:key/comment', authed((req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      const startAt = Math.max(Number(req.query.startAt ?? 0) || 0, 0);
+      const maxResults = Math.min(Math.max(Number(req.query.maxResults ?? 5000) || 5000, 1), 5000);
+      const ordered = req.query.orderBy === '-created' ? [...issue.comments].reverse() : issue.comments;
+      return {
+        status: 200,
+        body: {
+          startAt,
+          maxResults,
+          total: issue.comments.length,
+          comments: ordered.slice(startAt, startAt + maxResults).map((c) => ({
+            id: c.id,
+            self: `${self(issue.id)}/comment/${c.id}`,
+            author: { emailAddress: email, displayName: 'drw' },
+            body: c.body,
+            created: c.created,
+            updated: c.created,
+          })),
+        },
+      };
+    }))
+    .route('POST', '/rest/api/3/issue/:key/comment', authed((req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      const body = (req.body as { body?: unknown })?.body;
+      if (!isAdf(body)) return { status: 400, body: { errorMessages: [], errors: { comment: 'Comment body can not be empty!' } } };
+      const comment: SimComment = { id: String(nextCommentId++), body, created: new Date().toISOString() };
+      issue.comments.push(comment);
+      return { status: 201, body: { id: comment.id, self: `${self(issue.id)}/comment/${comment.id}`, body, created: comment.created } };
+    }))
+    .route('GET', '/rest/api/3/issue/:key/transitions', authed((req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      return { status: 200, body: { expand: 'transitions', transitions: TRANSITIONS.filter((t) => t.to.id !== issue.status.id) } };
+    }))
+    .route('POST', '/rest/api/3/issue/:key/transitions', authed((req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      const b = (req.body ?? {}) as { transition?: { id?: string }; fields?: { resolution?: { name?: string } } };
+      const t = TRANSITIONS.find((x) => x.id === String(b.transition?.id) && x.to.id !== issue.status.id);
+      if (!t) {
+        return { status: 400, body: { errorMessages: [`Transition id '${String(b.transition?.id)}' is not valid for this issue.`], errors: {} } };
+      }
+      issue.status = t.to;
+      issue.resolution = t.to.statusCategory.key === 'done' ? (b.fields?.resolution?.name ?? 'Done') : undefined;
+      return { status: 204 };
+    }))
+    .route('POST', '/rest/api/3/search/jql', authed((req) => {
+      if (opts.legacySearchOnly) return { status: 404, body: { errorMessages: ['null for uri: /rest/api/3/search/jql'], errors: {} } };
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      return search(b.jql, fieldList(b.fields), b.maxResults, b.nextPageToken);
+    }))
+    .route('GET', '/rest/api/3/search/jql', authed((req) => {
+      if (opts.legacySearchOnly) return { status: 404, body: { errorMessages: ['null for uri: /rest/api/3/search/jql'], errors: {} } };
+      return search(req.query.jql, fieldList(req.query.fields), req.query.maxResults, req.query.nextPageToken);
+    }))
+    .route('GET', '/rest/api/3/search', authed((req) => {
+      if (!opts.legacySearchOnly) {
+        return { status: 410, body: { errorMessages: ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.'], errors: {} } };
+      }
+      const found = runJql(String(req.query.jql ?? ''));
+      if (!Array.isArray(found)) return found;
+      const startAt = Math.max(Number(req.query.startAt ?? 0) || 0, 0);
+      const maxResults = Math.min(Math.max(Number(req.query.maxResults ?? 50) || 50, 1), 100);
+      const fields = fieldList(req.query.fields);
+      return {
+        status: 200,
+        body: { startAt, maxResults, total: found.length, issues: found.slice(startAt, startAt + maxResults).map((i) => view(i, fields)) },
+      };
+    }));
+
+  const url = await server.start(opts.port ?? 0);
+  return { server, url, issues, close: () => server.close() };
+}
+
+function isAdf(v: unknown): boolean {
+  return !!v && typeof v === 'object' && (v as { type?: unknown }).type === 'doc' && (v as { version?: unknown }).version === 1 && Array.isArray((v as { content?: unknown }).content);
+}

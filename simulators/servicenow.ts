@@ -1,0 +1,359 @@
+import { randomBytes } from 'node:crypto';
+import { SimulatorServer, type SimRequest, type SimResponse } from './base';
+
+/**
+ * ServiceNow Table API (`/api/now/table/{table}`) for incidents, groups, users and the CMDB
+ * class hierarchy: `{ result }` bodies, `{ error: {message, detail}, status: "failure" }` errors,
+ * encoded queries (`=`, `!=`, LIKE, STARTSWITH, IN, ISEMPTY, ISNOTEMPTY, `^`, `^OR`, `^NQ`,
+ * ORDERBY/ORDERBYDESC), sysparm_fields / sysparm_display_value (false|true|all) /
+ * sysparm_exclude_reference_link, sysparm_limit/offset with `Link` and `X-Total-Count`
+ * headers, journal fields (work_notes, comments) that only show history as display values,
+ * and the incident data policy that makes close_code and close_notes mandatory on resolve.
+ */
+
+export interface ServiceNowSimulatorOptions {
+  username?: string;
+  password?: string;
+  /** Accepted as `Authorization: Bearer <token>` (OAuth). */
+  token?: string;
+  /** sys_user_group names to create. */
+  groups?: string[];
+  cis?: SeedCi[];
+  /**
+   * The instance property glide.invalid_query.returns_no_rows: false (the default) drops
+   * conditions on unknown fields, which can return every row.
+   */
+  invalidQueryReturnsNoRows?: boolean;
+  port?: number;
+}
+
+/** A CI to seed: plain values; user references may be given by name and are created on the fly. */
+export interface SeedCi {
+  name: string;
+  sys_class_name?: string;
+  sys_id?: string;
+  [field: string]: string | undefined;
+}
+
+export interface SimRecord {
+  sys_id: string;
+  table: string;
+  values: Record<string, string>;
+  journal: Record<string, { at: string; by: string; text: string }[]>;
+}
+
+export interface ServiceNowSimulator {
+  server: SimulatorServer;
+  url: string;
+  incidents: Map<string, SimRecord>;
+  cis: Map<string, SimRecord>;
+  seedCi(ci: SeedCi): string;
+  close(): Promise<void>;
+}
+
+const CMDB_PARENT: Record<string, string> = {
+  cmdb_ci_hardware: 'cmdb_ci',
+  cmdb_ci_computer: 'cmdb_ci_hardware',
+  cmdb_ci_server: 'cmdb_ci_computer',
+  cmdb_ci_linux_server: 'cmdb_ci_server',
+  cmdb_ci_win_server: 'cmdb_ci_server',
+  cmdb_ci_appl: 'cmdb_ci',
+  cmdb_ci_service: 'cmdb_ci',
+};
+const CMDB_FIELDS = [
+  'sys_id', 'name', 'fqdn', 'ip_address', 'mac_address', 'serial_number', 'asset_tag', 'sys_class_name', 'owned_by',
+  'assigned_to', 'managed_by', 'support_group', 'environment', 'used_for', 'business_criticality', 'operational_status',
+  'sys_tags', 'sys_created_on', 'sys_updated_on', 'host_name',
+];
+const INCIDENT_FIELDS = [
+  'sys_id', 'number', 'short_description', 'description', 'state', 'impact', 'urgency', 'priority', 'assignment_group',
+  'assigned_to', 'caller_id', 'category', 'correlation_id', 'correlation_display', 'close_code', 'close_notes',
+  'work_notes', 'comments', 'opened_at', 'resolved_at', 'sys_created_on', 'sys_updated_on', 'cmdb_ci', 'active',
+];
+const REFERENCES: Record<string, string> = {
+  owned_by: 'sys_user',
+  assigned_to: 'sys_user',
+  managed_by: 'sys_user',
+  caller_id: 'sys_user',
+  support_group: 'sys_user_group',
+  assignment_group: 'sys_user_group',
+  cmdb_ci: 'cmdb_ci',
+};
+const JOURNALS = new Set(['work_notes', 'comments']);
+const CHOICES: Record<string, Record<string, string>> = {
+  business_criticality: { '1': '1 - most critical', '2': '2 - somewhat critical', '3': '3 - less critical', '4': '4 - not critical' },
+  state: { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' },
+  impact: { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' },
+  urgency: { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' },
+  priority: { '1': '1 - Critical', '2': '2 - High', '3': '3 - Moderate', '4': '4 - Low', '5': '5 - Planning' },
+  operational_status: { '1': 'Operational', '2': 'Non-Operational', '6': 'Retired' },
+};
+/** Priority lookup (impact, urgency) of the out-of-the-box incident data lookup rules. */
+const PRIORITY: Record<string, string> = { '11': '1', '12': '2', '21': '2', '13': '3', '22': '3', '31': '3', '23': '4', '32': '4', '33': '5' };
+
+const failure = (status: number, message: string, detail: string | null): SimResponse => ({
+  status,
+  body: { error: { message, detail }, status: 'failure' },
+});
+
+export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions = {}): Promise<ServiceNowSimulator> {
+  const username = opts.username ?? 'drw.integration';
+  const password = opts.password ?? 'servicenow-password';
+  const server = new SimulatorServer('servicenow');
+  const tables = new Map<string, Map<string, SimRecord>>([
+    ['incident', new Map()],
+    ['sys_user', new Map()],
+    ['sys_user_group', new Map()],
+    ['cmdb_ci', new Map()],
+  ]);
+  const incidents = tables.get('incident')!;
+  const cis = tables.get('cmdb_ci')!;
+  let incidentNumber = 10000;
+  const now = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
+
+  function insert(table: string, values: Record<string, string>, sysId = newSysId()): SimRecord {
+    const rec: SimRecord = { sys_id: sysId, table, values: { ...values, sys_id: sysId, sys_created_on: now(), sys_updated_on: now() }, journal: {} };
+    tables.get(table)!.set(sysId, rec);
+    return rec;
+  }
+  function byName(table: string, name: string): SimRecord {
+    const found = [...tables.get(table)!.values()].find((r) => r.values.name === name);
+    return found ?? insert(table, { name });
+  }
+  for (const g of opts.groups ?? ['Security Operations']) byName('sys_user_group', g);
+
+  function seedCi(ci: SeedCi): string {
+    const values: Record<string, string> = { sys_class_name: 'cmdb_ci_server', operational_status: '1' };
+    for (const [k, v] of Object.entries(ci)) {
+      if (v === undefined || k === 'sys_id') continue;
+      const refTable = REFERENCES[k];
+      if (refTable && refTable !== 'cmdb_ci' && !/^[0-9a-f]{32}$/.test(v)) values[k] = byName(refTable, v).sys_id;
+      else values[k] = choiceValue(k, v);
+    }
+    return insert('cmdb_ci', values, ci.sys_id).sys_id;
+  }
+  for (const ci of opts.cis ?? []) seedCi(ci);
+
+  /** Rows of a table; CMDB tables include every subclass, as in ServiceNow. */
+  function rowsOf(table: string): SimRecord[] | undefined {
+    if (table === 'cmdb_ci' || CMDB_PARENT[table]) {
+      return [...cis.values()].filter((r) => isA(r.values.sys_class_name, table));
+    }
+    const t = tables.get(table);
+    return t ? [...t.values()] : undefined;
+  }
+  function knownFields(table: string, rows: SimRecord[]): Set<string> {
+    const base = table === 'incident' ? INCIDENT_FIELDS : table.startsWith('cmdb_ci') ? CMDB_FIELDS : ['sys_id', 'name'];
+    return new Set([...base, ...rows.flatMap((r) => Object.keys(r.values))]);
+  }
+
+  function render(rec: SimRecord, q: Record<string, string>): Record<string, unknown> {
+    const mode = (q.sysparm_display_value ?? 'false').toLowerCase();
+    const noLinks = q.sysparm_exclude_reference_link === 'true';
+    const fieldNames = q.sysparm_fields
+      ? q.sysparm_fields.split(',').map((f) => f.trim()).filter(Boolean)
+      : [...new Set([...Object.keys(rec.values), ...Object.keys(rec.journal)])];
+    const out: Record<string, unknown> = {};
+    for (const f of fieldNames) {
+      if (!(f in rec.values) && !JOURNALS.has(f)) continue;
+      const value = JOURNALS.has(f) ? '' : rec.values[f] ?? '';
+      const display = displayOf(rec, f);
+      const refTable = REFERENCES[f];
+      const link = refTable && value ? `${server.baseUrl}/api/now/table/${refTable}/${value}` : undefined;
+      if (mode === 'all') out[f] = link && !noLinks ? { display_value: display, value, link } : { display_value: display, value };
+      else if (mode === 'true') out[f] = link && !noLinks ? { display_value: display, link } : display;
+      else out[f] = link && !noLinks ? { link, value } : value;
+    }
+    return out;
+  }
+  function displayOf(rec: SimRecord, field: string): string {
+    if (JOURNALS.has(field)) {
+      const kind = field === 'work_notes' ? 'Work notes' : 'Additional comments';
+      return [...(rec.journal[field] ?? [])]
+        .reverse()
+        .map((e) => `${e.at} - ${e.by} (${kind})\n${e.text}\n\n`)
+        .join('');
+    }
+    const value = rec.values[field] ?? '';
+    const refTable = REFERENCES[field];
+    if (refTable && value) {
+      const target = refTable === 'cmdb_ci' ? cis.get(value) : tables.get(refTable)?.get(value);
+      return target?.values.name ?? '';
+    }
+    return CHOICES[field]?.[value] ?? value;
+  }
+
+  function applyWrite(rec: SimRecord, body: Record<string, unknown>, known: Set<string>): void {
+    for (const [k, raw] of Object.entries(body)) {
+      // The Table API silently ignores fields the table does not have.
+      if (!known.has(k) || k === 'sys_id' || k === 'number' || raw == null) continue;
+      const v = String(raw);
+      if (JOURNALS.has(k)) {
+        if (v.trim()) (rec.journal[k] ??= []).push({ at: now(), by: username, text: v });
+      } else rec.values[k] = v;
+    }
+    rec.values.priority = PRIORITY[`${rec.values.impact ?? '3'}${rec.values.urgency ?? '3'}`] ?? '5';
+    rec.values.sys_updated_on = now();
+  }
+
+  const authed = (h: (req: SimRequest) => SimResponse) => (req: SimRequest): SimResponse => {
+    const a = req.headers.authorization ?? '';
+    const basic = 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
+    const ok = a === basic || (opts.token !== undefined && a === `Bearer ${opts.token}`);
+    return ok ? h(req) : failure(401, 'User Not Authenticated', 'Required to provide Auth information');
+  };
+
+  server
+    .route('GET', '/api/now/table/:table', authed((req) => {
+      const rows = rowsOf(req.params.table);
+      if (!rows) return failure(400, `Invalid table ${req.params.table}`, null);
+      const query = parseQuery(req.query.sysparm_query ?? '');
+      if ('error' in query) return failure(400, query.error, null);
+      const known = knownFields(req.params.table, rows);
+      const invalid = query.groups.flat(2).some((c) => !known.has(c.field)) || query.order.some((o) => !known.has(o.field));
+      if (invalid && opts.invalidQueryReturnsNoRows) return { status: 200, headers: { 'X-Total-Count': '0' }, body: { result: [] } };
+      // Conditions on unknown fields are dropped, and a clause left empty no longer filters anything.
+      const groups = query.groups.map((and) => and.map((or) => or.filter((c) => known.has(c.field))).filter((or) => or.length > 0));
+      let matched = rows.filter((r) => groups.length === 0 || groups.some((and) => and.every((or) => or.some((c) => test(r, c)))));
+      for (const o of [...query.order].reverse().filter((x) => known.has(x.field))) {
+        matched = [...matched].sort((a, b) => (o.desc ? -1 : 1) * (a.values[o.field] ?? '').localeCompare(b.values[o.field] ?? ''));
+      }
+      const limit = Math.max(Number(req.query.sysparm_limit ?? 10000) || 10000, 1);
+      const offset = Math.max(Number(req.query.sysparm_offset ?? 0) || 0, 0);
+      const total = matched.length;
+      const headers: Record<string, string> = { 'X-Total-Count': String(total) };
+      const link = linkHeader(`${server.baseUrl}${req.path}`, req.query, limit, offset, total);
+      if (link) headers.Link = link;
+      return { status: 200, headers, body: { result: matched.slice(offset, offset + limit).map((r) => render(r, req.query)) } };
+    }))
+    .route('GET', '/api/now/table/:table/:sys_id', authed((req) => {
+      const rows = rowsOf(req.params.table);
+      if (!rows) return failure(400, `Invalid table ${req.params.table}`, null);
+      const rec = rows.find((r) => r.sys_id === req.params.sys_id);
+      if (!rec) return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+      return { status: 200, body: { result: render(rec, req.query) } };
+    }))
+    .route('POST', '/api/now/table/:table', authed((req) => {
+      if (req.params.table !== 'incident') return failure(403, 'Operation Failed', 'ACL Exception Insert Failed due to security constraints');
+      if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return failure(400, 'Exception while reading request', 'Cannot decode: java.io.StringReader');
+      const rec = insert('incident', { number: `INC${String(++incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now() });
+      applyWrite(rec, req.body as Record<string, unknown>, new Set(INCIDENT_FIELDS));
+      return { status: 201, headers: { Location: `${server.baseUrl}/api/now/table/incident/${rec.sys_id}` }, body: { result: render(rec, req.query) } };
+    }));
+
+  const update = authed((req) => {
+    if (req.params.table !== 'incident') return failure(403, 'Operation Failed', 'ACL Exception Update Failed due to security constraints');
+    const rec = incidents.get(req.params.sys_id);
+    if (!rec) return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const next = { ...rec.values, ...Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v ?? '')])) };
+    if ((next.state === '6' || next.state === '7') && (!next.close_code || !next.close_notes)) {
+      const missing = [!next.close_code && 'Resolution code', !next.close_notes && 'Resolution notes'].filter(Boolean).join(', ');
+      return failure(403, 'Operation Failed', `Data Policy Exception: \n\tThe following fields are mandatory: ${missing}`);
+    }
+    applyWrite(rec, body, new Set(INCIDENT_FIELDS));
+    if (rec.values.state === '6' && !rec.values.resolved_at) rec.values.resolved_at = now();
+    if (['6', '7', '8'].includes(rec.values.state)) rec.values.active = 'false';
+    return { status: 200, body: { result: render(rec, req.query) } };
+  });
+  server.route('PATCH', '/api/now/table/:table/:sys_id', update).route('PUT', '/api/now/table/:table/:sys_id', update);
+
+  const url = await server.start(opts.port ?? 0);
+  return { server, url, incidents, cis, seedCi, close: () => server.close() };
+}
+
+interface Condition {
+  field: string;
+  op: string;
+  value: string;
+}
+/** `^NQ` separates OR-ed queries; within one, `^` ANDs clauses and `^OR` ORs a condition into the previous clause. */
+interface ParsedQuery {
+  groups: Condition[][][];
+  order: { field: string; desc: boolean }[];
+}
+
+function parseQuery(q: string): ParsedQuery | { error: string } {
+  const groups: Condition[][][] = [];
+  const order: ParsedQuery['order'] = [];
+  for (const part of q ? q.split('^NQ') : []) {
+    const and: Condition[][] = [];
+    for (const token of part.split('^')) {
+      if (!token || token === 'EQ') continue;
+      if (token.startsWith('ORDERBYDESC')) order.push({ field: token.slice(11), desc: true });
+      else if (token.startsWith('ORDERBY')) order.push({ field: token.slice(7), desc: false });
+      else if (token.startsWith('OR')) {
+        const c = condition(token.slice(2));
+        if (!c || and.length === 0) return { error: `Invalid query: ${token}` };
+        and[and.length - 1].push(c);
+      } else {
+        const c = condition(token);
+        if (!c) return { error: `Invalid query: ${token}` };
+        and.push([c]);
+      }
+    }
+    if (and.length) groups.push(and);
+  }
+  return { groups, order };
+}
+
+function condition(token: string): Condition | undefined {
+  const m = /^([a-z0-9_.]+?)(!=|=|LIKE|STARTSWITH|ENDSWITH|ISNOTEMPTY|ISEMPTY|IN)(.*)$/s.exec(token);
+  return m ? { field: m[1], op: m[2], value: m[3] } : undefined;
+}
+
+/** String comparisons are case-insensitive, as on ServiceNow's default collation. */
+function test(rec: SimRecord, c: Condition): boolean {
+  const v = (rec.values[c.field] ?? '').toLowerCase();
+  const x = c.value.toLowerCase();
+  switch (c.op) {
+    case '=':
+      return v === x;
+    case '!=':
+      return v !== x;
+    case 'LIKE':
+      return v.includes(x);
+    case 'STARTSWITH':
+      return v.startsWith(x);
+    case 'ENDSWITH':
+      return v.endsWith(x);
+    case 'ISEMPTY':
+      return v === '';
+    case 'ISNOTEMPTY':
+      return v !== '';
+    case 'IN':
+      return x.split(',').includes(v);
+  }
+  return false;
+}
+
+function linkHeader(base: string, query: Record<string, string>, limit: number, offset: number, total: number): string | undefined {
+  if (total <= limit && offset === 0) return undefined;
+  const at = (o: number) => {
+    const p = new URLSearchParams({ ...query, sysparm_limit: String(limit), sysparm_offset: String(o) });
+    return `${base}?${p.toString()}`;
+  };
+  const lastOffset = Math.max(Math.floor((total - 1) / limit) * limit, 0);
+  const links = [`<${at(0)}>;rel="first"`];
+  if (offset > 0) links.push(`<${at(Math.max(offset - limit, 0))}>;rel="prev"`);
+  if (offset + limit < total) links.push(`<${at(offset + limit)}>;rel="next"`);
+  links.push(`<${at(lastOffset)}>;rel="last"`);
+  return links.join(',');
+}
+
+function isA(cls: string | undefined, table: string): boolean {
+  for (let c = cls; c; c = CMDB_PARENT[c]) if (c === table) return true;
+  return table === 'cmdb_ci' && !!cls;
+}
+
+/** Seeds may give a choice's label ("1 - most critical") or its value ("1"). */
+function choiceValue(field: string, v: string): string {
+  const choices = CHOICES[field];
+  if (!choices) return v;
+  const byLabel = Object.entries(choices).find(([, label]) => label.toLowerCase() === v.toLowerCase());
+  return byLabel ? byLabel[0] : v;
+}
+
+function newSysId(): string {
+  return randomBytes(16).toString('hex');
+}

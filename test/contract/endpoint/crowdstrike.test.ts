@@ -1,0 +1,203 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createCrowdStrikeEndpoint, loadCrowdStrikeConfig, type CrowdStrikeConfig } from '../../../activities/adapters/crowdstrike';
+import type { EndpointActionInput } from '../../../activities/interfaces';
+import { type CrowdStrikeSimulator, startCrowdStrikeSimulator } from '../../../simulators/crowdstrike';
+import { expectNoSecrets, failureOf, retryLikeTemporal } from './temporal-like';
+
+const WEB01 = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const WEB01_STALE = '0000c3d4e5f60718293a4b5c6d7e0000';
+const DB01 = 'ffeeddccbbaa99887766554433221100';
+
+describe('CrowdStrike Falcon endpoint adapter', () => {
+  let sim: CrowdStrikeSimulator;
+  let config: CrowdStrikeConfig;
+  const errors: unknown[] = [];
+
+  const input = (over: Partial<EndpointActionInput> = {}): EndpointActionInput => ({
+    idempotencyKey: 'rem-1:isolate',
+    remediationId: 'rem-1',
+    assetId: 'web-01',
+    comment: 'contain: ransomware detection',
+    ...over,
+  });
+  const capture = async (p: Promise<unknown>) => {
+    const f = await failureOf(p);
+    errors.push(f);
+    return f;
+  };
+
+  beforeEach(async () => {
+    sim = await startCrowdStrikeSimulator({
+      readsUntilEffective: 2,
+      devices: [
+        { deviceId: WEB01, hostname: 'web-01', lastSeen: '2026-01-10T00:00:00Z' },
+        { deviceId: WEB01_STALE, hostname: 'web-01', lastSeen: '2025-03-01T00:00:00Z' },
+        { deviceId: DB01, hostname: 'db-01' },
+      ],
+    });
+    config = { baseUrl: sim.baseUrl, clientId: sim.clientId, clientSecret: sim.clientSecret, timeoutMs: 750, pollIntervalMs: 5, settleWaitMs: 2_000 };
+  });
+  afterEach(() => sim.close());
+
+  afterAll(() => {
+    // Every failure any test provoked, checked against the credentials it was made with.
+    expectNoSecrets(errors, ['sim-falcon-secret-']);
+  });
+
+  it('contains the live device for a hostname, waits for it, and lifts containment', async () => {
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const isolated = await endpoint.isolateHost(input());
+    expect(isolated).toEqual({ system: 'crowdstrike', deviceId: WEB01, state: 'contained' });
+    expect(sim.actionRequests('contain').map((r) => r.body)).toEqual([{ ids: [WEB01] }]);
+    expect(sim.devices.get(WEB01_STALE)!.status).toBe('normal');
+
+    expect((await endpoint.getContainment({ assetId: 'web-01' })).state).toBe('contained');
+    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-1:release', deviceId: WEB01 }));
+    expect(released.state).toBe('normal');
+    expect(sim.actionRequests('lift_containment')).toHaveLength(1);
+  });
+
+  it('returns the pending state when containment does not take effect in time', async () => {
+    sim.readsUntilEffective = 1_000;
+    const endpoint = createCrowdStrikeEndpoint({ ...config, settleWaitMs: 50 });
+    expect((await endpoint.isolateHost(input())).state).toBe('containment_pending');
+  });
+
+  it('sends one contain for two calls with the same idempotency key', async () => {
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const first = await endpoint.isolateHost(input());
+    const second = await endpoint.isolateHost(input());
+    expect(second).toEqual(first);
+    expect(sim.actionRequests('contain')).toHaveLength(1);
+  });
+
+  it('does not contain again when the first answer was lost after Falcon acted', async () => {
+    sim.delayNextActionAnswer(2_000);
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const { result, failures } = await retryLikeTemporal(() => endpoint.isolateHost(input()));
+    expect(failures).toHaveLength(1);
+    expect((failures[0] as ApplicationFailure).nonRetryable).toBe(false);
+    errors.push(...failures);
+    expect(result.state).toBe('contained');
+    expect(sim.actionRequests('contain')).toHaveLength(1);
+  });
+
+  it('contains exactly once when the first request hung before Falcon acted', async () => {
+    sim.setFaults({ match: /devices-actions/, queue: [{ kind: 'hang', ms: 2_000 }] });
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const { result, failures } = await retryLikeTemporal(() => endpoint.isolateHost(input()));
+    expect(failures).toHaveLength(1);
+    errors.push(...failures);
+    expect(result.state).toBe('contained');
+    expect(sim.actionRequests('contain')).toHaveLength(1);
+  });
+
+  it('asks to retry later while the opposite change is pending', async () => {
+    sim.readsUntilEffective = 1_000;
+    sim.devices.get(WEB01)!.status = 'lift_containment_pending';
+    const f = await capture(createCrowdStrikeEndpoint(config).isolateHost(input({ deviceId: WEB01 })));
+    expect(f.nonRetryable).toBe(false);
+    expect(f.type).toBe('crowdstrike.ActionConflict');
+    expect(sim.actionRequests()).toHaveLength(0);
+  });
+
+  it('requests one token for many calls and refreshes it once on 401', async () => {
+    const endpoint = createCrowdStrikeEndpoint(config);
+    await Promise.all([1, 2, 3].map(() => endpoint.getContainment({ assetId: 'db-01' })));
+    for (let i = 0; i < 4; i++) await endpoint.getContainment({ assetId: 'web-01', deviceId: WEB01 });
+    expect(sim.tokenRequests()).toHaveLength(1);
+    expect(sim.tokenRequests()[0].body).toEqual({ client_id: sim.clientId, client_secret: sim.clientSecret });
+
+    sim.revokeTokens();
+    expect((await endpoint.getContainment({ assetId: 'db-01' })).state).toBe('normal');
+    expect(sim.tokenRequests()).toHaveLength(2);
+  });
+
+  it('sends member_cid when configured', async () => {
+    await createCrowdStrikeEndpoint({ ...config, memberCid: 'abc123' }).getContainment({ assetId: 'db-01' });
+    expect(sim.tokenRequests()[0].body).toMatchObject({ member_cid: 'abc123' });
+  });
+
+  it('fails non-retryably with Falcon\'s message on 4xx', async () => {
+    sim.setFaults({
+      match: /devices-actions/,
+      queue: [{ kind: 'status', status: 400, body: { meta: {}, resources: [], errors: [{ code: 400, message: 'Device is offline-managed by policy' }] } }],
+    });
+    const f = await capture(createCrowdStrikeEndpoint(config).isolateHost(input()));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('Device is offline-managed by policy');
+  });
+
+  it('fails non-retryably on bad client credentials without echoing them', async () => {
+    const f = await capture(createCrowdStrikeEndpoint({ ...config, clientSecret: 'sim-falcon-secret-wrong' }).getContainment({ assetId: 'db-01' }));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('access denied, invalid client');
+  });
+
+  it('fails non-retryably for unknown hosts and unsearchable asset ids', async () => {
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99' })));
+    expect(notFound.nonRetryable).toBe(true);
+    expect(notFound.type).toBe('crowdstrike.DeviceNotFound');
+    const injection = await capture(endpoint.isolateHost(input({ assetId: "x' OR hostname:'*" })));
+    expect(injection.nonRetryable).toBe(true);
+    expect(sim.served((r) => r.path.startsWith('/devices/queries')).length).toBe(1);
+  });
+
+  it('maps 429 Retry-After to a retryable failure with that delay', async () => {
+    sim.setFaults({ match: /^GET \/devices/, queue: [{ kind: 'rateLimit', retryAfterSeconds: 3 }] });
+    const f = await capture(createCrowdStrikeEndpoint(config).getContainment({ assetId: 'db-01' }));
+    expect(f.nonRetryable).toBe(false);
+    expect(f.nextRetryDelay).toBe(3_000);
+  });
+
+  it('maps 5xx and resets to retryable failures', async () => {
+    sim.setFaults({ match: /^GET \/devices/, queue: [{ kind: 'status', status: 503 }, { kind: 'reset' }] });
+    const endpoint = createCrowdStrikeEndpoint(config);
+    const f503 = await capture(endpoint.getContainment({ assetId: 'db-01' }));
+    expect(f503.nonRetryable).toBe(false);
+    expect(f503.message).toContain('503');
+    const reset = await capture(endpoint.getContainment({ assetId: 'db-01' }));
+    expect(reset.nonRetryable).toBe(false);
+  });
+
+  it('keeps bearer tokens out of failures', async () => {
+    const endpoint = createCrowdStrikeEndpoint(config);
+    await endpoint.getContainment({ assetId: 'db-01' });
+    sim.setFaults({ match: /^GET \/devices/, queue: [{ kind: 'status', status: 500 }] });
+    const f = await capture(endpoint.getContainment({ assetId: 'db-01' }));
+    const tokens = sim.requests.map((r) => String(r.headers.authorization ?? '').replace('Bearer ', '')).filter(Boolean);
+    expectNoSecrets([f], [...tokens, sim.clientSecret]);
+  });
+});
+
+describe('loadCrowdStrikeConfig', () => {
+  it('is undefined when CrowdStrike is not configured', () => {
+    expect(loadCrowdStrikeConfig({})).toBeUndefined();
+  });
+
+  it('reads a complete configuration with defaults', () => {
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's3cr3t', FALCON_POLL_INTERVAL_MS: '250' })).toEqual({
+      baseUrl: 'https://api.crowdstrike.com',
+      clientId: 'id',
+      clientSecret: 's3cr3t',
+      memberCid: undefined,
+      timeoutMs: undefined,
+      pollIntervalMs: 250,
+      settleWaitMs: undefined,
+    });
+  });
+
+  it('names the missing or invalid variable, never a value', () => {
+    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id-value' })).toThrow(/FALCON_CLIENT_SECRET is required/);
+    let message = '';
+    try {
+      loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 'top-secret-value', FALCON_BASE_URL: 'http://falcon.example.com' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/FALCON_BASE_URL must be an https URL/);
+    expect(message).not.toContain('top-secret-value');
+    expect(message).not.toContain('falcon.example.com');
+  });
+});

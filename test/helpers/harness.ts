@@ -1,0 +1,89 @@
+/**
+ * A drw process for one test file: its own task queues on the shared test server, the real
+ * app assembly (workers + HTTP API on a free port) and in-process systems the test can read.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { loadConfig, type DrwConfig } from '../../common/config';
+import { createLogger, installSdkLogger } from '../../common/logger';
+import { createInProcessSystems, type InProcessOptions, type InProcessSystems } from '../../activities/inprocess';
+import { startApp, type App } from '../../cli/app';
+import type { ActivityDeps } from '../../activities';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const DEFAULT_POLICY = path.join(ROOT, 'policies', 'default');
+export const TEST_POLICY = path.join(ROOT, 'test', 'fixtures', 'policies');
+
+export interface Harness {
+  app: App;
+  cfg: DrwConfig;
+  api: string;
+  systems: InProcessSystems;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  policyDir?: string;
+  timeScale?: number;
+  inprocess?: InProcessOptions;
+  /** Replace some systems (vendor adapters against simulators). */
+  override?: Partial<Omit<ActivityDeps, 'policy'>>;
+  env?: Record<string, string>;
+  taskQueue?: string;
+}
+
+const logger = createLogger(process.env.DRW_TEST_LOG_LEVEL ?? 'warn');
+installSdkLogger(logger);
+
+export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
+  const cfg = loadConfig({
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    DRW_TASK_QUEUE: o.taskQueue ?? `drw-test-${randomUUID().slice(0, 8)}`,
+    DRW_API_PORT: '1',
+    DRW_POLICY_DIR: o.policyDir ?? DEFAULT_POLICY,
+    DRW_TIME_SCALE: String(o.timeScale ?? 0.001),
+    DRW_LOG_LEVEL: 'warn',
+    ...o.env,
+  });
+  cfg.api.port = 0;
+  const systems = createInProcessSystems({ autoMergeAfterMs: 0, ...o.inprocess });
+  const app = await startApp({
+    cfg,
+    logger,
+    systems: { ...systems, ...o.override },
+    workflowBundle: process.env.DRW_TEST_WORKFLOW_BUNDLE ? { codePath: process.env.DRW_TEST_WORKFLOW_BUNDLE } : undefined,
+  });
+  return { app, cfg, api: app.apiUrl!, systems, close: () => app.close() };
+}
+
+export async function http<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* keep text */
+  }
+  return { status: res.status, body: parsed as T };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Starts one real Temporal dev server for the whole test run, from the same CLI binary
+ * temporal-dev.sh resolves (no download, no mock, no time skipping), unless TEMPORAL_ADDRESS
+ * points at a server already. Also bundles the workflow code once for every test worker.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { SA } from '../../signals/search-attributes';
+
+/** Small enough that scenarios with floods exercise continue-as-new; large enough for normal ones. */
+export const SUGGEST_CONTINUE_AS_NEW_AFTER = 1500;
+
+export default async function globalSetup(): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drw-test-'));
+  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  const bundle = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundle, code);
+  process.env.DRW_TEST_WORKFLOW_BUNDLE = bundle;
+  process.env.DRW_TEST_TMP = dir;
+
+  if (process.env.TEMPORAL_ADDRESS) return;
+  const cli = execFileSync(path.join(root, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  process.env.DRW_TEMPORAL_CLI = cli;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      ip: '127.0.0.1',
+      namespace: 'default',
+      dbFilename: path.join(dir, 'temporal.sqlite'),
+      searchAttributes: Object.values(SA),
+      extraArgs: [
+        '--dynamic-config-value',
+        `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER}`,
+        '--log-level',
+        'error',
+      ],
+    },
+  });
+  process.env.TEMPORAL_ADDRESS = env.address;
+  (globalThis as Record<string, unknown>).__DRW_TEMPORAL_ENV__ = env;
+}

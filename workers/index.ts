@@ -1,0 +1,83 @@
+/**
+ * drw's workers: one for the remediation workflows, and one per kind of system on its own
+ * task queue, so each integration can be scaled and rate-limited on its own
+ * (maxTaskQueueActivitiesPerSecond is enforced by the Temporal server across all workers of
+ * that queue). Run them all in one process (npm start) or spread them over many.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { DrwConfig } from '../common/config';
+import type { Activities } from '../activities';
+import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
+import type { Logger } from '../common/logger';
+
+/** Which activity functions serve which kind (the workflow proxies them per kind). */
+export const ACTIVITIES_OF: Record<ActivityKind, (keyof Activities)[]> = {
+  policy: ['loadPolicy'],
+  cmdb: ['lookupAsset'],
+  ticketing: ['openTicket', 'updateTicket', 'closeTicket', 'getTicketState'],
+  iac: ['openPullRequest', 'getPullRequestState'],
+  endpoint: ['isolateHost', 'releaseHost', 'getContainment'],
+  notify: ['notify'],
+  runbook: ['runRunbook'],
+  verify: ['verify'],
+};
+
+export interface WorkerSetOptions {
+  cfg: DrwConfig;
+  connection: NativeConnection;
+  activities: Activities;
+  logger: Logger;
+  /** Pre-built workflow bundle (tests build it once); otherwise bundled from workflows/. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Which parts to run (default: all): "workflows" and/or activity kinds. */
+  roles?: ('workflows' | ActivityKind)[];
+  identity?: string;
+}
+
+export interface WorkerSet {
+  workers: Worker[];
+  run(): Promise<void>;
+  shutdown(): void;
+  /** True once every worker polls its task queue. */
+  ready(): boolean;
+}
+
+export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
+  const roles = o.roles ?? ['workflows', ...ACTIVITY_KINDS];
+  const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, ...(o.identity ? { identity: o.identity } : {}) };
+  const workers: Worker[] = [];
+  if (roles.includes('workflows')) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: o.cfg.taskQueue,
+        ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+        ...(o.cfg.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.cfg.maxCachedWorkflows } : {}),
+      }),
+    );
+  }
+  for (const kind of ACTIVITY_KINDS) {
+    if (!roles.includes(kind)) continue;
+    const acts = Object.fromEntries(ACTIVITIES_OF[kind].map((name) => [name, o.activities[name]]));
+    const limit = o.cfg.rateLimits[kind];
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: o.cfg.activityQueues[kind],
+        activities: acts,
+        ...(limit ? { maxTaskQueueActivitiesPerSecond: limit } : {}),
+      }),
+    );
+  }
+  o.logger.info({ taskQueues: workers.map((w) => w.options.taskQueue), rateLimits: o.cfg.rateLimits }, 'workers created');
+  return {
+    workers,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+    ready: () => workers.every((w) => w.getState() === 'RUNNING'),
+  };
+}

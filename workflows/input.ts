@@ -1,0 +1,26 @@
+import type { Detection } from '../domain/detection';
+
+export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'verify'] as const;
+export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
+
+export interface RemediationOptions {
+  /** Task queue per kind of system, so each integration can be rate-limited on its own workers. */
+  taskQueues: Record<ActivityKind, string>;
+  /** Multiplies every policy duration (SLA, approval expiry, verification); tests and demos use < 1. */
+  timeScale: number;
+  /** Continue-as-new once history has this many events, even if the server has not suggested it yet. */
+  maxHistoryEvents?: number;
+  /** Link to this remediation for tickets and notifications. */
+  linkBase?: string;
+}
+
+export interface RemediationInput {
+  detection: Detection;
+  dedupeKey: string;
+  /** Who submitted the detection (API identity or pipeline); may not approve steps it caused. */
+  requestedBy: string;
+  receivedAt: string;
+  options: RemediationOptions;
+  /** Set by continue-as-new: the whole state of the previous run. */
+  carried?: unknown;
+}

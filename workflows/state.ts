@@ -1,0 +1,138 @@
+/**
+ * The remediation's state and the pure functions over it (status, view, decision log).
+ * Everything here is plain data: it is what continue-as-new carries and queries return.
+ */
+import type { Detection } from '../domain/detection';
+import type { AssetFacts, TicketRef } from '../activities/interfaces';
+import type { PolicySet } from '../planner/policy-schema';
+import {
+  TERMINAL,
+  type ApprovalRecord,
+  type EscalationTrigger,
+  type Facts,
+  type Plan,
+  type PlannerState,
+  type RemediationStatus,
+} from '../planner/types';
+import type { DecisionEntry, RemediationView } from '../signals';
+
+/** The decision log keeps this many entries in state; older ones stay in history only. */
+export const DECISION_LOG_LIMIT = 300;
+
+export interface RemediationState {
+  id: string;
+  dedupeKey: string;
+  requestedBy: string;
+  detection: Detection;
+  facts: Facts;
+  cmdb?: AssetFacts;
+  policy?: PolicySet;
+  plan: Plan;
+  approvals: ApprovalRecord[];
+  escalations: EscalationTrigger[];
+  verificationFailures: number;
+  cancelled?: { by: string; reason: string };
+  falsePositive?: { by: string; reason: string };
+  resolvedAtSource?: { by: string; reason: string };
+  paused?: { by: string; reason: string };
+  /** Set by the policyUpdated signal; the main loop loads the policy through an activity. */
+  policyReloadRequested?: { version?: string; reason: string; by?: string };
+  slaDeadlineMs?: number;
+  slaBreached: boolean;
+  ticket?: TicketRef;
+  /** Repeats not yet told to the ticket; coalesced so a flood makes one update, not thousands. */
+  unreportedRepeats: number;
+  lastRepeatReportMs: number;
+  /** Approval requests already announced, by step id + fingerprint, and when they expire. */
+  approvalDeadlines: Record<string, number>;
+  expiredApprovals: string[];
+  final?: { status: RemediationStatus; resolution: string };
+  waitingWindowUntilMs?: number;
+  decisions: DecisionEntry[];
+  decisionsDropped: number;
+  seq: number;
+  runs: number;
+}
+
+export function deriveStatus(s: RemediationState): RemediationStatus {
+  if (s.final) return s.final.status;
+  if (s.plan.version === 0) return 'planning';
+  if (s.paused) return 'paused';
+  const steps = s.plan.steps;
+  const running = steps.find((x) => x.status === 'running');
+  if (running?.action === 'verify') return 'verifying';
+  if (running) return 'remediating';
+  if (s.waitingWindowUntilMs !== undefined) return 'waiting_window';
+  // A pending verify step waiting behind an approval is not work in progress.
+  const runnable = steps.some(
+    (x, i) => x.status === 'pending' && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && y.status === 'awaiting_approval')),
+  );
+  if (runnable) return 'remediating';
+  if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
+  if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
+  return steps.every((x) => TERMINAL.has(x.status)) ? 'remediating' : 'planning';
+}
+
+export function plannerState(s: RemediationState): PlannerState {
+  return {
+    remediationId: s.id,
+    detection: s.detection,
+    facts: s.facts,
+    previous: s.plan.version === 0 ? undefined : s.plan,
+    approvals: s.approvals,
+    escalations: s.escalations,
+    requestedBy: s.requestedBy,
+    cancelled: Boolean(s.cancelled),
+    falsePositive: Boolean(s.falsePositive),
+    resolvedAtSource: Boolean(s.resolvedAtSource),
+    verificationFailures: s.verificationFailures,
+  };
+}
+
+export function addDecision(s: RemediationState, at: Date, entry: Omit<DecisionEntry, 'seq' | 'at'>): DecisionEntry {
+  const full: DecisionEntry = { seq: ++s.seq, at: at.toISOString(), ...entry };
+  s.decisions.push(full);
+  if (s.decisions.length > DECISION_LOG_LIMIT) {
+    const drop = s.decisions.length - DECISION_LOG_LIMIT;
+    s.decisions.splice(0, drop);
+    s.decisionsDropped += drop;
+  }
+  return full;
+}
+
+export function view(s: RemediationState): RemediationView {
+  return {
+    id: s.id,
+    status: deriveStatus(s),
+    severity: s.facts.severity,
+    riskScore: s.facts.riskScore,
+    asset: s.facts.asset,
+    source: s.facts.source,
+    rule: s.facts.rule,
+    title: s.detection.title,
+    dedupeKey: s.dedupeKey,
+    findingCount: s.facts.findingCount,
+    ...(s.slaDeadlineMs !== undefined ? { slaDeadline: new Date(s.slaDeadlineMs).toISOString() } : {}),
+    slaBreached: s.slaBreached,
+    paused: Boolean(s.paused),
+    ...(s.final ? { resolution: s.final.resolution } : {}),
+    ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
+    plan: s.plan,
+    approvals: s.approvals,
+    decisions: s.decisions,
+    decisionsDropped: s.decisionsDropped,
+  };
+}
+
+/** Merges CMDB facts into the asset: what the detection said wins, the CMDB fills the gaps. */
+export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefined): Detection['asset'] {
+  if (!cmdb?.found) return asset;
+  return {
+    ...asset,
+    environment: asset.environment ?? cmdb.environment,
+    criticality: asset.criticality ?? cmdb.criticality,
+    internetFacing: asset.internetFacing ?? cmdb.internetFacing,
+    owner: asset.owner ?? cmdb.owner,
+    tags: asset.tags ?? cmdb.tags,
+  };
+}
