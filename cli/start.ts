@@ -9,6 +9,8 @@ import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT } from '../common/
 import { createLogger, installSdkLogger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
 import { startApp } from './app';
+import { buildSystems } from '../activities/registry';
+import { startEmbeddedSimulators } from '../simulators/embedded';
 
 function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
   try {
@@ -40,7 +42,11 @@ async function main(): Promise<void> {
   }
   logger.warn('embedded default: approvals trust the approver and groups in the request body (loopback only); configure authentication before exposing the API');
 
-  const systems = createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs });
+  // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
+  const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
+  const sims = process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
+  const systems = buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
+  logger.info({ providers: systems.providers, simulators: sims?.urls ?? {} }, 'integrations');
   const app = await startApp({ cfg, logger, systems });
 
   const lines = [
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
     `  Temporal UI  ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`,
     `  Temporal     ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}, task queue ${cfg.taskQueue})`,
     `  Policy       ${cfg.policyDir} (version ${app.policy.get().version})`,
+    `  Systems      ${Object.entries(systems.providers).map(([k, v]) => `${k}=${v}${sims?.urls[v === 'inprocess' ? '' : v] ? ' (simulator)' : ''}`).join(', ')}`,
     '  Ctrl-C stops drw' + (startedServer ? ' and the Temporal dev server it started' : ''),
     '',
   ];
@@ -61,6 +68,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await app.close();
+    if (sims) {
+      logger.info({ simulated: sims.summary() }, 'what the simulated vendors received');
+      await sims.close();
+    }
     if (startedServer) devServer('stop', process.env);
     process.exit(0);
   };

@@ -37,7 +37,9 @@ export function installSdkLogger(logger: Logger): void {
   const sdk = logger.child({ component: 'temporal' });
   Runtime.install({
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
-      sdk[SDK_TO_PINO[level]]((meta ?? {}) as LogMetadata, message);
+      // Single-purpose workers (one per integration) are intended; the SDK's warning about it is noise.
+      const lvl = /^No (workflows|activities|Nexus services) registered/.test(message) ? 'debug' : SDK_TO_PINO[level];
+      sdk[lvl]((meta ?? {}) as LogMetadata, message);
     }),
     telemetryOptions: { logging: { forward: {}, filter: 'WARN' } },
   });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { playbookSchema, type Playbook, type PolicySet } from './policy-schema';
 
 export class PolicyError extends Error {
@@ -31,19 +31,36 @@ export function parsePlaybookText(text: string, file: string): { playbook?: Play
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
+    // With prettyErrors off, yaml leaves linePos unset; the offset is always there.
     return {
-      problems: doc.errors.map((e) => ({ file, path: '', line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0]}` })),
+      problems: doc.errors.map((e) => ({ file, path: '', line: lc.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
     };
   }
   const result = playbookSchema.safeParse(doc.toJS());
   if (result.success) return { playbook: result.data, problems: [] };
   return {
-    problems: result.error.issues.map((i) => {
-      const node = doc.getIn(i.path as (string | number)[], true);
-      const line = isNode(node) && node.range ? lc.linePos(node.range[0]).line : undefined;
-      return { file, path: i.path.join('.'), line, message: i.message };
+    problems: result.error.issues.flatMap((i) => {
+      const at = i.path as (string | number)[];
+      // One problem per unknown key, pointing at the key itself rather than at the map holding it.
+      if (i.code === 'unrecognized_keys') {
+        return i.keys.map((k) => ({ file, path: [...at, k].join('.'), line: lineOf(doc, lc, [...at, k]), message: `unknown key "${k}"` }));
+      }
+      return [{ file, path: at.join('.'), line: lineOf(doc, lc, at), message: i.message }];
     }),
   };
+}
+
+/** The line of the key that names `at` (a block map's own range starts on its first key's line, not its parent key's). */
+function lineOf(doc: Document, lc: LineCounter, at: (string | number)[]): number | undefined {
+  if (at.length > 0) {
+    const parent = doc.getIn(at.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === at[at.length - 1]);
+      if (isNode(pair?.key) && pair.key.range) return lc.linePos(pair.key.range[0]).line;
+    }
+  }
+  const node = doc.getIn(at, true);
+  return isNode(node) && node.range ? lc.linePos(node.range[0]).line : undefined;
 }
 
 export function policyFiles(dir: string): string[] {
@@ -71,7 +88,8 @@ export function loadPolicyDir(dir: string): PolicySet {
     problems.push(...p);
     if (!playbook) continue;
     if (where[playbook.id]) {
-      problems.push({ file: rel, path: 'id', message: `playbook id "${playbook.id}" is also used by ${where[playbook.id]}` });
+      const lc = new LineCounter();
+      problems.push({ file: rel, path: 'id', line: lineOf(parseDocument(text, { lineCounter: lc }), lc, ['id']), message: `playbook id "${playbook.id}" is also used by ${where[playbook.id]}` });
       continue;
     }
     where[playbook.id] = rel;

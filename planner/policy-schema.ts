@@ -67,8 +67,10 @@ export const approvalSchema = z
   })
   .strict()
   .refine((a) => a.users.length + a.groups.length > 0, { message: 'an approval names at least one user or group' })
-  .refine((a) => a.groups.length > 0 || a.users.length >= a.quorum, {
+  // Only when users are named: with none at all the first refinement already says what is wrong.
+  .refine((a) => a.groups.length > 0 || a.users.length === 0 || a.users.length >= a.quorum, {
     message: 'quorum is larger than the number of users who may approve',
+    path: ['quorum'],
   });
 
 const retrySchema = z

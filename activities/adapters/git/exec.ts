@@ -75,7 +75,7 @@ export function classifyGitFailure(stderr: string, timedOut: boolean): GitErrorK
   if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 40[13]|Permission denied \(publickey|Invalid username or password|Write access to repository not granted|HTTP Basic: Access denied/i.test(stderr)) return 'auth';
   if (/stale info|\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/i.test(stderr)) return 'rejected';
   if (/Could not resolve host|Connection (refused|reset|timed out)|Operation timed out|early EOF|RPC failed|returned error: 5\d\d|the remote end hung up|unable to access|SSL|gnutls|Failed to connect/i.test(stderr)) return 'network';
-  if (/Repository not found|does not appear to be a git repository|returned error: 404|Remote branch .* not found|couldn't find remote ref|not a git repository/i.test(stderr)) return 'not_found';
+  if (/Repository not found|repository '.*' does not exist|does not appear to be a git repository|returned error: 404|Remote branch .* not found|couldn't find remote ref|not a git repository/i.test(stderr)) return 'not_found';
   return 'other';
 }
 

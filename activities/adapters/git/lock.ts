@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * One operation at a time per cached work tree: an in-process queue for activities running in
@@ -39,6 +40,7 @@ async function withFileLock<T>(dir: string, fn: () => Promise<T>, opts: LockOpti
   const staleMs = opts.staleMs ?? 15 * 60_000;
   const pollMs = opts.pollMs ?? 250;
   const deadline = Date.now() + waitMs;
+  await fs.mkdir(path.dirname(lock), { recursive: true });
   for (;;) {
     try {
       await fs.mkdir(lock);

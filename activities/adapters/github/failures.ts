@@ -12,7 +12,12 @@ import { TemplateError } from '../iac-templates';
 export function toIacFailure(err: unknown, secrets: string[]): Error {
   if (err instanceof ApplicationFailure) {
     if (err.message && secrets.some((s) => s && err.message.includes(s))) {
-      return ApplicationFailure.create({ message: redact(err.message, secrets), type: err.type, nonRetryable: err.nonRetryable, nextRetryDelay: err.nextRetryDelay });
+      return ApplicationFailure.create({
+        message: redact(err.message, secrets),
+        type: err.type ?? undefined,
+        nonRetryable: err.nonRetryable ?? undefined,
+        nextRetryDelay: err.nextRetryDelay ?? undefined,
+      });
     }
     return err;
   }

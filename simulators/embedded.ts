@@ -1,0 +1,136 @@
+/**
+ * The embedded default's vendors: local simulators of Jira, ServiceNow CMDB, CrowdStrike
+ * Falcon, Slack and GitHub (with a real git repository of demo infrastructure code), so
+ * that a new user of `npm start` sees real tickets, containments and pull requests happen
+ * through the real adapters. Each simulator is used only for a kind the user has not
+ * configured; pointing a kind at the real vendor is configuration only.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startCrowdStrikeSimulator } from './crowdstrike';
+import { startGitHubSimulator } from './github';
+import { startJiraSimulator } from './jira';
+import { startServiceNowSimulator } from './servicenow';
+import { startSlackSimulator } from './slack';
+
+/** Demo assets known to the simulated CMDB and EDR. */
+export const DEMO_HOSTS = [
+  { name: 'web-1', environment: 'production', criticality: '1 - most critical', internet: 'true', owner: 'Web Team' },
+  { name: 'web-2', environment: 'production', criticality: '2 - somewhat critical', internet: 'true', owner: 'Web Team' },
+  { name: 'db-1', environment: 'production', criticality: '1 - most critical', internet: 'false', owner: 'Data Team' },
+  { name: 'build-1', environment: 'staging', criticality: '3 - less critical', internet: 'false', owner: 'Platform' },
+];
+
+export interface EmbeddedSimulators {
+  env: Record<string, string>;
+  urls: Record<string, string>;
+  summary(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'user.name=drw demo', '-c', 'user.email=demo@drw.invalid', ...args], { cwd, stdio: 'ignore' });
+}
+
+/** A bare repository "acme/infra" seeded with the demo Terraform and manifests. */
+function demoRepository(dataDir: string): string {
+  const bare = path.join(dataDir, 'git', 'acme-infra.git');
+  if (existsSync(bare)) return bare;
+  mkdirSync(path.dirname(bare), { recursive: true });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'drw-demo-infra-'));
+  cpSync(path.join(__dirname, '..', '..', 'simulators', 'demo-infra'), work, { recursive: true });
+  if (!existsSync(path.join(work, 'terraform'))) cpSync(path.join(__dirname, 'demo-infra'), work, { recursive: true });
+  git(work, 'init', '-q', '-b', 'main');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', 'demo infrastructure');
+  execFileSync('git', ['clone', '-q', '--bare', work, bare], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+  return bare;
+}
+
+export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.ProcessEnv, opts: { autoMergeAfterMs?: number } = {}): Promise<EmbeddedSimulators> {
+  const out: Record<string, string> = {};
+  const urls: Record<string, string> = {};
+  const closers: (() => Promise<void>)[] = [];
+  const counts: Record<string, () => number> = {};
+  const configured = (...vars: string[]) => vars.some((v) => env[v]);
+  const chosen = (kind: string, ...vars: string[]) => (env[`DRW_${kind}`] ?? 'auto') === 'auto' && !configured(...vars);
+
+  if (chosen('TICKETING', 'JIRA_BASE_URL', 'SERVICENOW_INSTANCE_URL')) {
+    const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'demo-jira-token', projects: ['SEC'] });
+    Object.assign(out, { JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'drw@example.com', JIRA_API_TOKEN: 'demo-jira-token', JIRA_PROJECT_KEY: 'SEC' });
+    urls.jira = jira.url;
+    counts.tickets = () => jira.issues.size;
+    closers.push(() => jira.close());
+  }
+  if (chosen('CMDB', 'SERVICENOW_INSTANCE_URL', 'DRW_INVENTORY_FILE')) {
+    const sn = await startServiceNowSimulator({ username: 'drw', password: 'demo-servicenow-password' });
+    for (const h of DEMO_HOSTS) {
+      sn.seedCi({ name: h.name, sys_class_name: 'cmdb_ci_server', environment: h.environment, business_criticality: h.criticality, u_internet_facing: h.internet, owned_by: h.owner });
+    }
+    Object.assign(out, {
+      DRW_CMDB: 'servicenow',
+      SERVICENOW_INSTANCE_URL: sn.url,
+      SERVICENOW_USERNAME: 'drw',
+      SERVICENOW_PASSWORD: 'demo-servicenow-password',
+      SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing',
+    });
+    urls.servicenow = sn.url;
+    closers.push(() => sn.close());
+  }
+  if (chosen('ENDPOINT', 'FALCON_CLIENT_ID', 'DEFENDER_CLIENT_ID')) {
+    const cs = await startCrowdStrikeSimulator({
+      clientId: 'demo-falcon-client',
+      clientSecret: 'demo-falcon-secret',
+      readsUntilEffective: 1,
+      devices: DEMO_HOSTS.map((h, i) => ({ deviceId: `demo${String(i + 1).padStart(28, '0')}`, hostname: h.name })),
+    });
+    Object.assign(out, { FALCON_BASE_URL: cs.baseUrl, FALCON_CLIENT_ID: 'demo-falcon-client', FALCON_CLIENT_SECRET: 'demo-falcon-secret', FALCON_POLL_INTERVAL_MS: '500' });
+    urls.crowdstrike = cs.baseUrl;
+    counts.containActions = () => cs.served((r) => r.path.includes('devices-actions')).length;
+    closers.push(() => cs.close());
+  }
+  if (chosen('NOTIFY', 'SLACK_WEBHOOK_URLS', 'DRW_WEBHOOK_URLS')) {
+    const slack = await startSlackSimulator();
+    const hooks: Record<string, string> = {};
+    for (const channel of ['secops', 'cloud-owners', 'vuln-management', 'oncall', 'triage']) hooks[channel] = slack.addWebhook(channel);
+    out.SLACK_WEBHOOK_URLS = JSON.stringify(hooks);
+    urls.slack = slack.baseUrl;
+    counts.messages = () => slack.messages.length;
+    closers.push(() => slack.close());
+  }
+  if (chosen('IAC', 'DRW_IAC_REPOS')) {
+    const bare = demoRepository(dataDir);
+    const gh = await startGitHubSimulator({ token: 'demo-github-token', repos: { 'acme/infra': bare } });
+    Object.assign(out, {
+      GITHUB_API_URL: gh.url,
+      GITHUB_TOKEN: 'demo-github-token',
+      DRW_IAC_REPOS: JSON.stringify({ 'acme/infra': bare }),
+      DRW_IAC_WORKDIR: path.join(dataDir, 'iac-work'),
+    });
+    urls.github = gh.url;
+    counts.pullRequests = () => gh.pulls().length;
+    // Plays the reviewer: open pull requests are merged after a while, so verification completes.
+    const after = opts.autoMergeAfterMs ?? 5000;
+    const timer = setInterval(() => {
+      for (const p of gh.pulls()) {
+        if (p.state === 'open' && Date.now() - Date.parse(p.created_at) >= after) gh.markMerged(p.repository, p.number);
+      }
+    }, 1000);
+    timer.unref();
+    closers.push(async () => {
+      clearInterval(timer);
+      await gh.close();
+    });
+  }
+  return {
+    env: out,
+    urls,
+    summary: () => Object.fromEntries(Object.entries(counts).map(([k, f]) => [k, f()])),
+    close: async () => {
+      await Promise.all(closers.map((c) => c().catch(() => undefined)));
+    },
+  };
+}
