@@ -25,8 +25,11 @@ import {
 
 /** Activities that only read or tell: cancelling them mid-flight cannot leave a system half-changed. */
 const SAFE_TO_CANCEL: ReadonlySet<Action> = new Set(['verify', 'cmdb.lookup', 'notify']);
-/** What still makes sense once the source says the finding is resolved. */
-const KEEP_WHEN_RESOLVED: ReadonlySet<Action> = new Set(['verify', 'ticket.open', 'ticket.update', 'ticket.close', 'notify']);
+/**
+ * What still makes sense once the source says the finding is resolved. Lifting a containment
+ * drw applied is among them: without it a resolved finding would leave the host isolated.
+ */
+const KEEP_WHEN_RESOLVED: ReadonlySet<Action> = new Set(['verify', 'ticket.open', 'ticket.update', 'ticket.close', 'notify', 'endpoint.release']);
 
 /** Used when no playbook of the policy matches: a person must look at it. */
 export const TRIAGE_FALLBACK: Playbook = {
@@ -179,11 +182,15 @@ function openStatus(step: PlanStep, records: ApprovalRecord[]): { status: StepSt
   return { status: 'awaiting_approval', note: `${approvedBy.length}/${step.approval.quorum} approvals` };
 }
 
-function withdrawReason(prev: PlanStep, state: PlannerState, pb: Playbook): string {
+function withdrawReason(prev: PlanStep, state: PlannerState, pb: Playbook, policyVersion: string): string {
   if (state.cancelled) return 'remediation cancelled';
   if (state.falsePositive) return 'marked a false positive';
   if (state.resolvedAtSource) return 'finding resolved at the source';
   if (prev.reason.playbook !== pb.id) return `playbook changed from ${prev.reason.playbook} to ${pb.id}`;
+  // A policy update that drops the step is not its condition failing ("condition no longer holds: always").
+  const defs = prev.reason.section === 'escalation' ? pb.escalation : pb.steps;
+  const infix = prev.reason.section === 'escalation' ? `${prev.reason.trigger}.` : '';
+  if (!defs.some((d) => `${pb.id}.${infix}${d.id}` === prev.id)) return `step removed from playbook ${pb.id} (policy ${policyVersion})`;
   return `condition no longer holds: ${prev.reason.rule}`;
 }
 
@@ -235,7 +242,7 @@ export function buildPlan(policy: PolicySet, state: PlannerState): PlanResult {
       kept.set(before.id, before);
       continue;
     }
-    const why = withdrawReason(before, state, pb);
+    const why = withdrawReason(before, state, pb, policy.version);
     let status: StepStatus;
     let note: string;
     if (before.status === 'running') {
