@@ -46,7 +46,7 @@ works() { [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
 
 find_go() {
   if command -v go >/dev/null 2>&1; then command -v go
-  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+  elif [ -x "${GOROOT:-/usr/local/go}/bin/go" ]; then echo "${GOROOT:-/usr/local/go}/bin/go"
   else return 1
   fi
 }

@@ -69,7 +69,7 @@ export function rateLimitFailure(err: unknown, now = Date.now()): ApplicationFai
   const remaining = header(err, 'x-ratelimit-remaining');
   const reset = header(err, 'x-ratelimit-reset');
   const retryAfter = header(err, 'retry-after');
-  const limited = status === 429 || remaining === '0' || retryAfter !== undefined || /rate limit/i.test(message);
+  const limited = status === 429 || remaining === '0' || retryAfter !== undefined || /rate limit|abuse detection/i.test(message);
   if (!limited) return undefined;
 
   let delay: number | undefined = retryAfterMs(retryAfter, now);

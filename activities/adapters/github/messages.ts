@@ -30,13 +30,17 @@ export function summaryFromCommit(message: string): string | undefined {
   return summary || undefined;
 }
 
+/** GitHub refuses bodies over 65,536 characters; the footer must survive any truncation. */
+const MAX_BODY = 60_000;
+
 /** The caller's markdown, what changed, and a footer tying the PR to its remediation. */
 export function prBody(input: PullRequestInput, summary: string | undefined): string {
   // `-->` would end the HTML comment early.
   const marker = input.idempotencyKey.replace(/-->/g, '--&gt;');
+  let text = [input.body.trim(), ...(summary ? ['', '### Change', '', summary.trim()] : [])].join('\n');
+  if (text.length > MAX_BODY) text = `${text.slice(0, MAX_BODY)}\n\n_(truncated)_`;
   return [
-    input.body.trim(),
-    ...(summary ? ['', '### Change', '', summary.trim()] : []),
+    text,
     '',
     '---',
     `_Opened by drw for remediation \`${oneLine(input.remediationId, 200)}\`._`,

@@ -45,7 +45,7 @@ export class GitHubPulls {
   }
 
   async create(repository: string, input: { title: string; head: string; base: string; body: string }): Promise<CreateOutcome> {
-    const res = await this.http.post<GitHubPull | ValidationError>(this.path(repository), { ...input, maintainer_can_modify: false }, {
+    const res = await this.http.post<GitHubPull | ValidationError>(this.path(repository), input, {
       // 422 is an answer here, not an error: it says whether a PR already exists.
       validateStatus: (s) => (s >= 200 && s < 300) || s === 422,
     });

@@ -40,6 +40,7 @@ export function sgRemoveOpenIngress(files: TemplateFiles, params: Record<string,
   const edits = new Map<string, TextEdit[]>();
   const add = (path: string, e: TextEdit[]) => edits.set(path, [...(edits.get(path) ?? []), ...e]);
   const notes: string[] = [];
+  const removed: TfResource[] = [];
   const where = (r: TfResource) => `\`${r.path}\`: \`${r.block.labels[0]}.${r.name}\``;
 
   for (const g of groups) {
@@ -60,6 +61,7 @@ export function sgRemoveOpenIngress(files: TemplateFiles, params: Record<string,
     if (r.skipped) notes.push(`- ${where(rule)}: left as is: ${r.skipped}`);
     if (r.edits.length === 0) continue;
     add(rule.path, r.edits);
+    if (r.removedBlock) removed.push(rule);
     notes.push(`- ${where(rule)}: ${r.removedBlock ? 'removed the rule' : 'removed the internet from the rule'} (${r.describe})`);
   }
   for (const rule of vpcRules) {
@@ -72,7 +74,15 @@ export function sgRemoveOpenIngress(files: TemplateFiles, params: Record<string,
       continue;
     }
     add(rule.path, [removeBlock(rule.hcl.src, rule.block)]);
+    removed.push(rule);
     notes.push(`- ${where(rule)}: removed the rule (${describe(body, 'ip_protocol')} from the internet)`);
+  }
+
+  for (const r of removed) {
+    const address = `${r.block.labels[0]}.${r.name}`;
+    const pattern = new RegExp(`${address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`);
+    const users = tf.filter((f) => pattern.test(f.hcl.src)).map((f) => `\`${f.path}\``);
+    if (users.length) notes.push(`- \`${address}\` is still referenced in ${users.join(', ')}: update those references before merging`);
   }
 
   const changes = onlyChanged(

@@ -4,6 +4,8 @@ import { attribute, blocks, parseHcl, resources } from '../../../activities/adap
 import { HclSyntaxError, tokenize } from '../../../activities/adapters/iac-templates/hcl/tokenizer';
 import { boolValue, compactText, numberValue, stringValue, tupleValue } from '../../../activities/adapters/iac-templates/hcl/values';
 import { applyEdits, removalRange } from '../../../activities/adapters/iac-templates/text-edits';
+import { alignChangedBlocks } from '../../../activities/adapters/iac-templates/hcl/align';
+import { terraformFmt } from './helpers/terraform-fmt';
 
 const FIXTURE = path.join(__dirname, '../../fixtures/iac/repo/terraform/main.tf');
 
@@ -132,5 +134,86 @@ describe('text edits', () => {
 
   it('refuses overlapping edits', () => {
     expect(() => applyEdits('abcdef', [{ start: 1, end: 4, text: '' }, { start: 3, end: 5, text: '' }])).toThrow(/overlapping/);
+  });
+});
+
+describe('scanner invariants on the fixture files', () => {
+  const dir = path.join(__dirname, '../../fixtures/iac/repo/terraform');
+  it.each(fs.readdirSync(dir).filter((f) => f.endsWith('.tf')))('%s: tokens cover everything but whitespace, in order', (f) => {
+    const src = fs.readFileSync(path.join(dir, f), 'utf8');
+    let at = 0;
+    for (const t of tokenize(src)) {
+      expect(src.slice(at, t.start)).toMatch(/^[ \t\r]*$/);
+      expect(t.end).toBeGreaterThan(t.start);
+      at = t.end;
+    }
+    expect(src.slice(at)).toMatch(/^\s*$/);
+    // Every top-level item is a block here, and blocks never overlap.
+    const items = parseHcl(src).body.items;
+    items.forEach((b, i) => i > 0 && expect(b.start).toBeGreaterThan(items[i - 1].end));
+  });
+});
+
+describe('terraform fmt alignment of changed blocks', () => {
+  it('aligns = and trailing comments per chain, breaking chains at blank lines and blocks, not at heredocs', () => {
+    const before = 'resource "x" "a" {\n  a = 1\n}\n\nresource "x" "b" {\n  a      = 1\n}\n';
+    const after = [
+      'resource "x" "a" {',
+      '  a = 1',
+      '  longer_name = 2 # c1',
+      '  b = "x" # c2',
+      '  p = <<EOT',
+      'text',
+      'EOT',
+      '  q = 3',
+      '',
+      '  nested {',
+      '    z = 1',
+      '    yy = [',
+      '      1,',
+      '    ]',
+      '    www = 2',
+      '  }',
+      '  tags = { A = 1 }',
+      '  t    = 2',
+      '}',
+      '',
+      'resource "x" "b" {',
+      '  a      = 1',
+      '}',
+      '',
+    ].join('\n');
+    const out = alignChangedBlocks(before, after);
+    expect(out).toBe(
+      [
+        'resource "x" "a" {',
+        '  a           = 1',
+        '  longer_name = 2   # c1',
+        '  b           = "x" # c2',
+        '  p           = <<EOT',
+        'text',
+        'EOT',
+        '  q           = 3',
+        '',
+        '  nested {',
+        '    z = 1',
+        '    yy = [',
+        '      1,',
+        '    ]',
+        '    www = 2',
+        '  }',
+        '  tags = { A = 1 }',
+        '  t    = 2',
+        '}',
+        '',
+        // Unchanged block (same text as before): left exactly as it was, even unaligned.
+        'resource "x" "b" {',
+        '  a      = 1',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const changedOnly = out.slice(0, out.indexOf('resource "x" "b"'));
+    expect(terraformFmt(changedOnly)).toBe(changedOnly);
   });
 });

@@ -225,6 +225,15 @@ describe('template sg_remove_open_ingress', () => {
     );
   });
 
+  it('warns when a removed rule resource is still referenced elsewhere', () => {
+    const map: Record<string, string> = {};
+    for (const p of files.list()) map[p] = files.read(p)!;
+    map['terraform/outputs.tf'] = 'output "rdp_rule" {\n  value = aws_security_group_rule.web_rdp.id\n}\n';
+    const r = sgRemoveOpenIngress(memoryFiles(map), { securityGroup: 'web' });
+    expect(r.summary).toMatch(/`aws_security_group_rule.web_rdp` is still referenced in `terraform\/outputs.tf`/);
+    expect(r.summary).not.toMatch(/web_rdp_extra|web_http` is still referenced/);
+  });
+
   it('fails as not_found for an unknown group', () => {
     expect(() => sgRemoveOpenIngress(files, { securityGroup: 'nope' })).toThrow(TemplateError);
     expect(() => sgRemoveOpenIngress(files, { securityGroup: 'nope' })).toThrow(/groups found: web, lb/);

@@ -8,8 +8,9 @@ import { applyEdits, TextEdit } from '../text-edits';
  * The rules follow hclwrite's formatter: consecutive lines that hold a complete `name = value`
  * form a chain whose `=` line up one space after the longest name; consecutive lines ending in
  * a `#`/`//` comment form a chain whose comments line up one space after the longest code.
- * Blank lines, comment-only lines, block openers and closers, and multi-line values break
- * chains. Only whitespace changes.
+ * Blank lines, comment-only lines, block openers and closers, and multi-line brackets break
+ * chains; a heredoc or multi-line comment does not (hclwrite sees it as one token of its first
+ * line, and so does our tokenizer). Only whitespace changes.
  */
 
 interface Line {
@@ -18,17 +19,15 @@ interface Line {
   assign?: number;
   /** The trailing line comment, when the line has code before it. */
   comment?: Token;
-  /** A token on this line continues onto the next lines (heredoc, block comment). */
-  spills: boolean;
 }
 
-function linesOf(src: string, tokens: Token[]): Line[] {
+function linesOf(tokens: Token[]): Line[] {
   const lines: Line[] = [];
   let current: Token[] = [];
   const close = () => {
     const code = current.filter((t) => t.kind !== 'comment');
     const last = current[current.length - 1];
-    const line: Line = { tokens: current, spills: current.some((t) => src.slice(t.start, t.end).includes('\n')) };
+    const line: Line = { tokens: current };
     if (last && last.kind === 'comment' && !last.text.startsWith('/*') && code.length > 0) line.comment = last;
     const eq = code.findIndex((t, i) => i > 0 && t.kind === 'punct' && t.text === '=');
     if (eq > 0) {
@@ -56,12 +55,15 @@ function alignLines(src: string, lines: Line[]): TextEdit[] {
   const chains = (has: (l: Line) => boolean): Line[][] => {
     const out: Line[][] = [];
     let chain: Line[] = [];
+    const end = () => {
+      if (chain.length) out.push(chain);
+      chain = [];
+    };
     for (const l of lines) {
       if (l.tokens.length > 0 && has(l)) chain.push(l);
-      else if (chain.length) (out.push(chain), (chain = []));
-      if (l.spills && chain.length) (out.push(chain), (chain = []));
+      else end();
     }
-    if (chain.length) out.push(chain);
+    end();
     return out;
   };
 
@@ -114,6 +116,6 @@ export function alignChangedBlocks(before: string, after: string): string {
   } catch {
     return after;
   }
-  const edits = changed.flatMap((b) => alignLines(after, linesOf(after, tokens.filter((t) => t.start >= b.start && t.end <= b.end))));
+  const edits = changed.flatMap((b) => alignLines(after, linesOf(tokens.filter((t) => t.start >= b.start && t.end <= b.end))));
   return applyEdits(after, edits);
 }
