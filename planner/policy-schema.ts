@@ -28,6 +28,17 @@ const condition = z.string().min(1).transform((v, ctx): { text: string; cond: Co
   }
 });
 
+/** A `/regex/` that does not compile would silently never match (match.ts swallows the error); refuse it at load. */
+function validRulePattern(p: string): boolean {
+  if (!(p.length > 2 && p.startsWith('/') && p.endsWith('/'))) return true;
+  try {
+    new RegExp(p.slice(1, -1), 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
 const list = <T extends z.ZodType>(t: T) => z.array(t).min(1);
 
@@ -35,7 +46,7 @@ export const matchSchema = z
   .object({
     sources: list(z.string()).optional(),
     /** Exact rule ids, or `/regex/` (written between slashes). */
-    rules: list(z.string()).optional(),
+    rules: list(z.string().refine(validRulePattern, 'not a valid regular expression')).optional(),
     categories: list(z.string()).optional(),
     severities: list(z.enum(SEVERITIES)).optional(),
     riskScore: z.object({ min: z.number().min(0).max(100).default(0), max: z.number().min(0).max(100).default(100) }).strict().optional(),

@@ -18,7 +18,10 @@ export function parseCsv(input: string, opts: { comments?: boolean } = {}): stri
     }
     if (quoted) {
       if (c !== '"') field += c;
-      else if (text[i + 1] === '"') (field += '"'), i++;
+      else if (text[i + 1] === '"') {
+        field += '"';
+        i++;
+      }
       else quoted = false;
     } else if (c === '"' && field === '' && !wasQuoted) {
       quoted = wasQuoted = true;

@@ -14,7 +14,6 @@ export function sampleText(rel: string): string {
 }
 
 // Sample JSON is heterogeneous by nature; tests index into it freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function sampleJson(rel: string): any {
   return JSON.parse(sampleText(rel));
 }
