@@ -10,6 +10,8 @@ import { detectionSchema } from '../domain/detection';
 import { REMEDIATION_ID_PATTERN } from '../domain/ids';
 import { approvalDecisionSchema, operatorActionSchema, riskScoreChangedSchema } from '../signals';
 import type { Logger } from '../common/logger';
+import type { ApiAuth } from './auth';
+import { approvalFromToken, operatorFromToken, riskFromToken, tokenApprovalSchema, tokenOperatorSchema } from './auth/identity';
 import { ApiError, type RemediationService } from './service';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -23,10 +25,16 @@ export interface ApiOptions {
   defaultIdentity?: string;
   /** More routes (ingest formats, lists, reports, ...), each module owning its own. */
   extraRoutes?: Route[];
+  /**
+   * Authentication (api/auth). Unset, or a half not configured, keeps the embedded behaviour for
+   * that half: identity from the body, detections from anyone (cli/app.ts allows that on loopback only).
+   */
+  auth?: ApiAuth;
 }
 
 export type Params = Record<string, string>;
-export type Handler = (req: http.IncomingMessage, params: Params, body: () => Promise<unknown>) => Promise<{ status: number; body: unknown }>;
+/** `body` parses the request as JSON; `raw` gives its bytes (both read it once, with the size limit). */
+export type Handler = (req: http.IncomingMessage, params: Params, body: () => Promise<unknown>, raw: () => Promise<Buffer>) => Promise<{ status: number; body: unknown }>;
 
 export interface Route {
   method: string;
@@ -80,36 +88,43 @@ function jsonBody(raw: Buffer, req: http.IncomingMessage): unknown {
 
 export function createApi(o: ApiOptions): http.Server {
   const s = o.service;
-  const decision = (kind: 'approve' | 'deny'): Handler => async (_req, p, body) => {
+  // The authenticated person (401 without a valid token), or undefined without person authentication.
+  const user = (req: http.IncomingMessage) => o.auth?.user(req) ?? Promise.resolve(undefined);
+  const decision = (kind: 'approve' | 'deny'): Handler => async (req, p, body) => {
+    const who = await user(req);
     const id = remediationIdParam(p);
-    const d = parse(approvalDecisionSchema.omit({ stepId: true }), await body());
+    const d = who ? approvalFromToken(who, parse(tokenApprovalSchema, await body())) : parse(approvalDecisionSchema.omit({ stepId: true }), await body());
     const plan = await s.decide(id, kind, { ...d, stepId: decodeURIComponent(p.stepId) });
     return { status: 200, body: { id, plan } };
   };
-  const operator = (action: 'pause' | 'resume' | 'cancel' | 'falsePositive'): Handler => async (_req, p, body) => {
+  const operator = (action: 'pause' | 'resume' | 'cancel' | 'falsePositive'): Handler => async (req, p, body) => {
+    const who = await user(req);
     const id = remediationIdParam(p);
-    await s.operator(id, action, parse(operatorActionSchema, await body()));
+    await s.operator(id, action, who ? operatorFromToken(who, parse(tokenOperatorSchema, await body())) : parse(operatorActionSchema, await body()));
     return { status: 202, body: { id, accepted: action } };
   };
 
   const routes: Route[] = [
     route('GET', '/healthz', async () => (o.ready() ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'starting' } })),
-    route('POST', '/v1/detections', async (_req, _p, body) => {
+    route('POST', '/v1/detections', async (req, _p, body, raw) => {
+      const who = await o.auth?.submitter(req, raw);
       const detection = parse(detectionSchema, await body());
-      const r = await s.submit(detection, o.defaultIdentity ?? `api:${detection.source}`);
+      const r = await s.submit(detection, who?.user ?? o.defaultIdentity ?? `api:${detection.source}`);
       return { status: 202, body: { remediations: [r] } };
     }),
-    route('GET', '/v1/remediations/{id}', async (_req, p) => {
+    route('GET', '/v1/remediations/{id}', async (req, p) => {
+      await user(req);
       const v = await s.state(remediationIdParam(p));
       return {
         status: 200,
         body: { id: v.id, status: v.status, severity: v.severity, riskScore: v.riskScore, asset: v.asset, plan: { version: v.plan.version, policyVersion: v.plan.policyVersion, playbook: v.plan.playbook, steps: v.plan.steps }, decisions: v.decisions, title: v.title, source: v.source, rule: v.rule, dedupeKey: v.dedupeKey, findingCount: v.findingCount, slaDeadline: v.slaDeadline, slaBreached: v.slaBreached, ticket: v.ticket, resolution: v.resolution, approvals: v.approvals },
       };
     }),
-    route('POST', '/v1/remediations/{id}/risk', async (_req, p, body) => {
+    route('POST', '/v1/remediations/{id}/risk', async (req, p, body) => {
+      const who = await user(req);
       const id = remediationIdParam(p);
       const m = parse(riskScoreChangedSchema, await body());
-      await s.changeRisk(id, { ...m, by: m.by ?? o.defaultIdentity });
+      await s.changeRisk(id, who ? riskFromToken(who, m) : { ...m, by: m.by ?? o.defaultIdentity });
       return { status: 202, body: { id, accepted: 'riskScoreChanged' } };
     }),
     route('POST', '/v1/remediations/{id}/steps/{stepId}/approve', decision('approve')),
@@ -124,9 +139,9 @@ export function createApi(o: ApiOptions): http.Server {
   return http.createServer((req, res) => {
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://drw');
-    const send = (status: number, body: unknown) => {
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const text = JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
       o.logger.info({ method: req.method, path: url.pathname, status, ms: Date.now() - started }, 'http');
     };
@@ -140,13 +155,15 @@ export function createApi(o: ApiOptions): http.Server {
       const m = r.pattern.exec(url.pathname)!;
       const params: Params = {};
       r.keys.forEach((k, i) => (params[k] = m[i + 1]));
-      let raw: Buffer | undefined;
-      const body = async () => jsonBody((raw ??= await readBody(req)), req);
+      let read: Promise<Buffer> | undefined;
+      const raw = () => (read ??= readBody(req));
+      const body = async () => jsonBody(await raw(), req);
       try {
-        const out = await r.handler(req, params, body);
+        const out = await r.handler(req, params, body, raw);
         send(out.status, out.body);
       } catch (e) {
-        if (e instanceof ApiError) return send(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) });
+        // AuthError (api/auth) carries the WWW-Authenticate challenge of a 401.
+        if (e instanceof ApiError) return send(e.status, { error: e.message, ...(e.details ? { details: e.details } : {}) }, (e as { headers?: Record<string, string> }).headers);
         o.logger.error({ err: e, path: url.pathname }, 'request failed');
         send(503, { error: 'temporarily unable to reach Temporal; retry', detail: (e as Error).message?.slice(0, 200) });
       }

@@ -6,6 +6,8 @@ import type http from 'node:http';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
+import { assertSafeExposure, createAuth } from '../api/auth';
+import { ingestRoutes } from '../api/routes/ingest';
 import { createApi, listen } from '../api/server';
 import { RemediationService } from '../api/service';
 import type { DrwConfig } from '../common/config';
@@ -36,6 +38,10 @@ export interface AppOptions {
 export async function startApp(o: AppOptions): Promise<App> {
   const policy = new PolicyStore(o.cfg.policyDir);
   policy.get(); // refuse to start on an invalid policy
+  // Refuse bad credentials, and a non-loopback address without authentication, before connecting anything.
+  const apiLogger = o.logger.child({ component: 'api' });
+  const auth = o.api !== false ? createAuth(o.cfg.auth, { logger: apiLogger }) : undefined;
+  if (auth) assertSafeExposure(o.cfg.api.host, auth);
   const workerConnection = await connectWorker(o.cfg);
   const { client, connection } = await connectClient(o.cfg);
   const activities = createActivities({ ...o.systems, policy: () => policy.get() });
@@ -45,7 +51,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   let server: http.Server | undefined;
   let apiUrl: string | undefined;
   if (o.api !== false) {
-    server = createApi({ service, logger: o.logger.child({ component: 'api' }), ready: workers.ready, defaultIdentity: o.defaultIdentity });
+    server = createApi({ service, logger: apiLogger, ready: workers.ready, defaultIdentity: o.defaultIdentity, auth, extraRoutes: ingestRoutes({ service, logger: apiLogger, auth }) });
     apiUrl = await listen(server, o.cfg.api.host, o.cfg.api.port);
   }
   let closing: Promise<void> | undefined;

@@ -9,6 +9,7 @@ import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT } from '../common/
 import { createLogger, installSdkLogger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
 import { startApp } from './app';
+import { assertSafeExposure, createAuth } from '../api/auth';
 import { buildSystems } from '../activities/registry';
 import { startEmbeddedSimulators } from '../simulators/embedded';
 
@@ -26,6 +27,13 @@ async function main(): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
 
+  // Before starting anything: a non-loopback DRW_API_HOST needs authentication (api/auth).
+  const auth = createAuth(cfg.auth);
+  assertSafeExposure(cfg.api.host, auth);
+  for (const line of auth.describe()) logger.info(`authentication: ${line}`);
+  if (!auth.users) logger.warn('approvals trust the approver and groups in the request body (loopback only); set DRW_JWT_* before exposing the API');
+  if (!auth.ingest) logger.warn('detections are accepted from any caller (loopback only); set DRW_INGEST_TOKENS / DRW_INGEST_HMAC_SECRETS / DRW_GITHUB_WEBHOOK_SECRET before exposing the API');
+
   let startedServer = false;
   if (isLocalDevServer(cfg)) {
     const [host, port] = cfg.temporal.address.split(':');
@@ -37,11 +45,6 @@ async function main(): Promise<void> {
     startedServer = !wasUp;
   }
 
-  if (!['127.0.0.1', 'localhost', '::1'].includes(cfg.api.host)) {
-    throw new ConfigError([`DRW_API_HOST: the embedded API trusts the identity in request bodies, so it only listens on loopback (got ${cfg.api.host})`]);
-  }
-  logger.warn('embedded default: approvals trust the approver and groups in the request body (loopback only); configure authentication before exposing the API');
-
   // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
   const sims = process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'drw is running',
-    `  API          ${app.apiUrl}   (GET /healthz, POST /v1/detections, GET /v1/remediations/{id})`,
+    `  API          ${app.apiUrl}   (GET /healthz, POST /v1/detections[/{format}], GET /v1/remediations/{id})`,
     `  Temporal UI  ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`,
     `  Temporal     ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}, task queue ${cfg.taskQueue})`,
     `  Policy       ${cfg.policyDir} (version ${app.policy.get().version})`,

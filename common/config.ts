@@ -42,6 +42,19 @@ const envSchema = z.object({
   DRW_PUBLIC_URL: z.url().optional(),
   DRW_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   DRW_INPROCESS_AUTOMERGE_MS: z.coerce.number().int().min(0).default(3000),
+  // Authentication (api/auth). Ingest: per-source bearer tokens / HMAC secrets as JSON maps.
+  DRW_INGEST_TOKENS: z.string().min(1).optional(),
+  DRW_INGEST_HMAC_SECRETS: z.string().min(1).optional(),
+  DRW_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  // People: signed JWTs.
+  DRW_JWT_ISSUER: z.string().min(1).optional(),
+  DRW_JWT_AUDIENCE: z.string().min(1).optional(),
+  DRW_JWT_JWKS_URL: z.url().optional(),
+  DRW_JWT_PUBLIC_KEYS: z.string().min(1).optional(),
+  DRW_JWT_HS256_SECRET: z.string().min(32, 'at least 32 characters (HS256 needs a 256-bit secret, RFC 7518 §3.2)').optional(),
+  DRW_JWT_USER_CLAIM: z.string().min(1).default('sub,preferred_username'),
+  DRW_JWT_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  DRW_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
 });
 
 export interface DrwConfig {
@@ -63,7 +76,57 @@ export interface DrwConfig {
   maxHistoryEvents?: number;
   maxCachedWorkflows?: number;
   inprocessAutoMergeMs: number;
+  auth: AuthConfig;
 }
+
+/** Raw authentication settings; api/auth turns them into verifiers (and checks source names and keys). */
+export interface AuthConfig {
+  /** source (format name, "drw" for POST /v1/detections, or "*") → accepted bearer tokens. */
+  ingestTokens: Record<string, string[]>;
+  /** source → HMAC-SHA256 secrets for X-Drw-Signature-256. */
+  ingestHmacSecrets: Record<string, string[]>;
+  githubWebhookSecret?: string;
+  jwt: {
+    issuer: string[];
+    audience: string[];
+    jwksUrl?: string;
+    /** PEM blocks, a JWK, a JWKS or a JSON array of JWKs (read from the file when a path was given). */
+    publicKeys?: string;
+    hs256Secret?: string;
+    /** Claims naming the user, tried in order. */
+    userClaims: string[];
+    groupsClaim: string;
+    clockToleranceSec: number;
+  };
+}
+
+/** `{"alertmanager":["tok1"],"*":"tok2"}`: each value a string or a non-empty array of non-empty strings. */
+function credentialMap(name: string, value: string | undefined, problems: string[]): Record<string, string[]> {
+  if (value === undefined) return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch (e) {
+    problems.push(`${name}: not valid JSON (${(e as Error).message}); expected e.g. {"alertmanager":["<secret>"],"*":["<secret>"]}`);
+    return {};
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    problems.push(`${name}: expected a JSON object of source → secret or [secrets], e.g. {"alertmanager":["<secret>"]}`);
+    return {};
+  }
+  const out: Record<string, string[]> = {};
+  for (const [source, v] of Object.entries(doc)) {
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x.length > 0)) {
+      problems.push(`${name}: "${source}" must be a non-empty string or a non-empty array of non-empty strings`);
+      continue;
+    }
+    out[source] = list as string[];
+  }
+  return out;
+}
+
+const csv = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
 /** Reads a PEM given inline or as a file path. */
 function pem(name: string, value: string | undefined, problems: string[]): Buffer | undefined {
@@ -105,6 +168,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
       else rateLimits[kind] = n;
     }
   }
+  const auth: AuthConfig = {
+    ingestTokens: credentialMap('DRW_INGEST_TOKENS', e.DRW_INGEST_TOKENS, problems),
+    ingestHmacSecrets: credentialMap('DRW_INGEST_HMAC_SECRETS', e.DRW_INGEST_HMAC_SECRETS, problems),
+    githubWebhookSecret: e.DRW_GITHUB_WEBHOOK_SECRET,
+    jwt: {
+      issuer: csv(e.DRW_JWT_ISSUER),
+      audience: csv(e.DRW_JWT_AUDIENCE),
+      jwksUrl: e.DRW_JWT_JWKS_URL,
+      publicKeys: e.DRW_JWT_PUBLIC_KEYS && !/^\s*[{[]/.test(e.DRW_JWT_PUBLIC_KEYS) ? pem('DRW_JWT_PUBLIC_KEYS', e.DRW_JWT_PUBLIC_KEYS, problems)?.toString('utf8') : e.DRW_JWT_PUBLIC_KEYS,
+      hs256Secret: e.DRW_JWT_HS256_SECRET,
+      userClaims: csv(e.DRW_JWT_USER_CLAIM),
+      groupsClaim: e.DRW_JWT_GROUPS_CLAIM.trim(),
+      clockToleranceSec: e.DRW_JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+  };
+  const jwtKeys = Boolean(e.DRW_JWT_JWKS_URL || e.DRW_JWT_PUBLIC_KEYS || e.DRW_JWT_HS256_SECRET);
+  if (!jwtKeys && (e.DRW_JWT_ISSUER || e.DRW_JWT_AUDIENCE)) {
+    problems.push(`${e.DRW_JWT_ISSUER ? 'DRW_JWT_ISSUER' : 'DRW_JWT_AUDIENCE'}: set, but nothing verifies tokens: set DRW_JWT_JWKS_URL, DRW_JWT_PUBLIC_KEYS or DRW_JWT_HS256_SECRET`);
+  }
+  if (e.DRW_JWT_JWKS_URL) {
+    // A JWKS usually belongs to a shared identity provider: without iss and aud checks, its tokens for any other application would be accepted.
+    if (!e.DRW_JWT_ISSUER) problems.push('DRW_JWT_ISSUER: required with DRW_JWT_JWKS_URL (the identity provider\'s issuer, e.g. https://idp.example.com/realms/secops)');
+    if (!e.DRW_JWT_AUDIENCE) problems.push('DRW_JWT_AUDIENCE: required with DRW_JWT_JWKS_URL (the audience your identity provider puts in tokens for drw)');
+    const u = new URL(e.DRW_JWT_JWKS_URL);
+    if (u.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)) {
+      problems.push(`DRW_JWT_JWKS_URL: must be https (got ${u.protocol}//${u.host}); plain http is accepted only on loopback`);
+    }
+  }
+  if (auth.jwt.userClaims.length === 0) problems.push('DRW_JWT_USER_CLAIM: name at least one claim, e.g. sub or preferred_username');
   if (problems.length) throw new ConfigError(problems);
 
   const useTls = Boolean(crt) || Boolean(e.TEMPORAL_API_KEY) || e.TEMPORAL_TLS === true || Boolean(ca);
@@ -135,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     maxHistoryEvents: e.DRW_MAX_HISTORY_EVENTS,
     maxCachedWorkflows: e.DRW_MAX_CACHED_WORKFLOWS,
     inprocessAutoMergeMs: e.DRW_INPROCESS_AUTOMERGE_MS,
+    auth,
   };
 }
 

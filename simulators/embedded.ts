@@ -9,11 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startCrowdStrikeSimulator } from './crowdstrike';
-import { startGitHubSimulator } from './github';
-import { startJiraSimulator } from './jira';
-import { startServiceNowSimulator } from './servicenow';
-import { startSlackSimulator } from './slack';
+import { startCrowdStrikeSimulator, type CrowdStrikeSimulator } from './crowdstrike';
+import { startGitHubSimulator, type GitHubSimulator } from './github';
+import { startJiraSimulator, type JiraSimulator } from './jira';
+import { startServiceNowSimulator, type ServiceNowSimulator } from './servicenow';
+import { startSlackSimulator, type SlackSimulator } from './slack';
 
 /** Demo assets known to the simulated CMDB and EDR. */
 export const DEMO_HOSTS = [
@@ -27,6 +27,8 @@ export interface EmbeddedSimulators {
   env: Record<string, string>;
   urls: Record<string, string>;
   summary(): Record<string, number>;
+  /** The running simulators (only those started), for tests that count what the vendors received. */
+  simulators: { jira?: JiraSimulator; servicenow?: ServiceNowSimulator; crowdstrike?: CrowdStrikeSimulator; slack?: SlackSimulator; github?: GitHubSimulator };
   close(): Promise<void>;
 }
 
@@ -40,8 +42,10 @@ function demoRepository(dataDir: string): string {
   if (existsSync(bare)) return bare;
   mkdirSync(path.dirname(bare), { recursive: true });
   const work = mkdtempSync(path.join(os.tmpdir(), 'drw-demo-infra-'));
-  cpSync(path.join(__dirname, '..', '..', 'simulators', 'demo-infra'), work, { recursive: true });
-  if (!existsSync(path.join(work, 'terraform'))) cpSync(path.join(__dirname, 'demo-infra'), work, { recursive: true });
+  // dist/simulators/ (compiled) has no copy of the demo files; from the sources they sit next to this file.
+  const source = [path.join(__dirname, '..', '..', 'simulators', 'demo-infra'), path.join(__dirname, 'demo-infra')].find((d) => existsSync(path.join(d, 'terraform')));
+  if (!source) throw new Error('simulators/demo-infra not found');
+  cpSync(source, work, { recursive: true });
   git(work, 'init', '-q', '-b', 'main');
   git(work, 'add', '-A');
   git(work, 'commit', '-q', '-m', 'demo infrastructure');
@@ -55,6 +59,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
   const urls: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
   const counts: Record<string, () => number> = {};
+  const simulators: EmbeddedSimulators['simulators'] = {};
   const configured = (...vars: string[]) => vars.some((v) => env[v]);
   const chosen = (kind: string, ...vars: string[]) => (env[`DRW_${kind}`] ?? 'auto') === 'auto' && !configured(...vars);
 
@@ -62,6 +67,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'demo-jira-token', projects: ['SEC'] });
     Object.assign(out, { JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'drw@example.com', JIRA_API_TOKEN: 'demo-jira-token', JIRA_PROJECT_KEY: 'SEC' });
     urls.jira = jira.url;
+    simulators.jira = jira;
     counts.tickets = () => jira.issues.size;
     closers.push(() => jira.close());
   }
@@ -78,6 +84,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
       SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing',
     });
     urls.servicenow = sn.url;
+    simulators.servicenow = sn;
     closers.push(() => sn.close());
   }
   if (chosen('ENDPOINT', 'FALCON_CLIENT_ID', 'DEFENDER_CLIENT_ID')) {
@@ -89,6 +96,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     });
     Object.assign(out, { FALCON_BASE_URL: cs.baseUrl, FALCON_CLIENT_ID: 'demo-falcon-client', FALCON_CLIENT_SECRET: 'demo-falcon-secret', FALCON_POLL_INTERVAL_MS: '500' });
     urls.crowdstrike = cs.baseUrl;
+    simulators.crowdstrike = cs;
     counts.containActions = () => cs.served((r) => r.path.includes('devices-actions')).length;
     closers.push(() => cs.close());
   }
@@ -98,6 +106,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     for (const channel of ['secops', 'cloud-owners', 'vuln-management', 'oncall', 'triage']) hooks[channel] = slack.addWebhook(channel);
     out.SLACK_WEBHOOK_URLS = JSON.stringify(hooks);
     urls.slack = slack.baseUrl;
+    simulators.slack = slack;
     counts.messages = () => slack.messages.length;
     closers.push(() => slack.close());
   }
@@ -111,6 +120,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
       DRW_IAC_WORKDIR: path.join(dataDir, 'iac-work'),
     });
     urls.github = gh.url;
+    simulators.github = gh;
     counts.pullRequests = () => gh.pulls().length;
     // Plays the reviewer: open pull requests are merged after a while, so verification completes.
     const after = opts.autoMergeAfterMs ?? 5000;
@@ -129,6 +139,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     env: out,
     urls,
     summary: () => Object.fromEntries(Object.entries(counts).map(([k, f]) => [k, f()])),
+    simulators,
     close: async () => {
       await Promise.all(closers.map((c) => c().catch(() => undefined)));
     },

@@ -596,7 +596,13 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   function settle(): { status: 'remediated' | 'resolved' | 'failed'; resolution: string } | undefined {
     if (s.resolvedAtSource) return { status: 'resolved', resolution: 'resolved_at_source' };
     const failed = s.plan.steps.filter((x) => x.status === 'failed');
-    if (failed.length === 0) return { status: 'remediated', resolution: 'remediated' };
+    if (failed.length === 0) {
+      // Only a verification shows that something was remediated. A plan without one (triage, a
+      // vulnerability with no fixed version yet) stays open for a person or the source to resolve:
+      // its ticket stays open, repeats are reported to it, and its SLA breach escalates.
+      if (!s.plan.steps.some((x) => x.action === 'verify' && x.status === 'done')) return undefined;
+      return { status: 'remediated', resolution: 'remediated' };
+    }
     const escalationSteps = s.plan.steps.filter((x) => x.reason.section === 'escalation');
     // With escalation steps the remediation waits for a person (or the source) to resolve it.
     if (escalationSteps.length > 0) return undefined;

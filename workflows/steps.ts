@@ -159,7 +159,9 @@ export async function runAction(
         fields: { remediation: s.id, asset: asset.id, risk: s.facts.riskScore, status: 'in progress' },
       });
       if (step.action === 'escalate' && s.ticket) {
-        await acts.updateTicket({ ...key, ticketId: s.ticket.ticketId, comment: `drw escalation: ${str(p.text, 'escalated')}`, priority: 'highest' });
+        // The ticket update goes to the ticketing workers: the notify queue's workers only serve notify.
+        const ticketing = activitiesFor('ticketing', opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}${suffix}: ticket update` });
+        await ticketing.updateTicket({ ...key, ticketId: s.ticket.ticketId, comment: `drw escalation: ${str(p.text, 'escalated')}`, priority: 'highest' });
       }
       return { channel: r.channel, delivered: r.delivered };
     }

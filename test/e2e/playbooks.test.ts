@@ -57,7 +57,7 @@ test('critical vulnerability on an internet-facing prod host: contain after seco
   expect(patch.params).toMatchObject({ template: 'bump_package', repository: 'acme/web', package: 'openssh', fixedVersion: '9.8p1' });
   expect(patch.result).toMatchObject({ repository: 'acme/web', number: expect.any(Number) });
   const secops = notificationsFor(h.systems, id);
-  expect(secops).toEqual([expect.objectContaining({ channel: 'secops', text: `Critical CVE-2024-6387 on internet-facing ${host} (risk 80)` })]);
+  expect(secops).toEqual([expect.objectContaining({ channel: 'secops', text: `Critical CVE-2024-6387 on internet-facing ${host} (risk 95)` })]);
 
   const ok = await approve(h, id, 'critical-vuln-internet-prod.contain', { approver: 'alice', groups: ['secops'], reason: 'exposed to the internet' });
   expect(ok.status).toBe(200);
@@ -235,22 +235,58 @@ test('infrastructure alert: the runbook runs, then the remediation waits until t
   expect(stray.body.remediations[0].outcome).toBe('ignored');
 });
 
-test('triage: a detection no playbook matches gets a triage ticket', async () => {
+test('triage: a detection no playbook matches gets a triage ticket and stays open for a person', async () => {
   const mailbox = asset('pb-mailbox-1');
-  const id = await submit(
-    h,
-    detection({ source: 'msgraph', rule: 'SuspiciousInboxRule', severity: 'medium', category: 'phishing', asset: { id: mailbox, type: 'mailbox' } }),
-  );
+  const det = detection({ source: 'msgraph', rule: 'SuspiciousInboxRule', severity: 'medium', category: 'phishing', asset: { id: mailbox, type: 'mailbox' } });
+  const id = await submit(h, det);
   const s = await waitFor(h, id, (x) => step(x, 'triage.ticket').status === 'done', 'triage ticket opened');
   expect(s.plan.playbook).toBe('triage');
   expect(s.plan.steps.map((x: any) => x.id)).toEqual(['triage.ticket']);
   expect(step(s, 'triage.ticket').params).toEqual({ priority: 'medium', labels: ['triage'] });
-  const plan = s.decisions.find((d: any) => d.kind === 'plan');
-  expect(plan.selection).toMatch(/playbook triage \(priority -100\)/);
-  expect(ticketsFor(h.systems, mailbox)).toHaveLength(1);
+  expect(s.decisions.find((d: any) => d.kind === 'plan').selection).toMatch(/playbook triage \(priority -100\)/);
   expect(h.systems.record.isolateCalls).not.toContain(mailbox);
   expect(pullRequestsFor(h.systems, id)).toHaveLength(0);
+
+  // Nothing verified a fix: it is not "remediated", its ticket stays open, repeats go to the ticket.
+  await new Promise((r) => setTimeout(r, 800));
+  const open = await waitFor(h, id, () => true, 'state');
+  expect(open.resolution).toBeUndefined();
+  const [ticket] = ticketsFor(h.systems, mailbox);
+  expect(ticket.status).toBe('open');
+  const again = await http('POST', `${h.api}/v1/detections`, det);
+  expect(again.body.remediations[0]).toEqual({ id, outcome: 'signalled' });
+  await waitFor(h, id, (x) => x.findingCount === 2, 'two findings');
+  await eventuallyComment(ticket, /1 more detection\(s\) of this finding \(2 in all\)/);
+
+  const fp = await http('POST', `${h.api}/v1/remediations/${id}/false-positive`, { by: 'tina', reason: 'rule created by the user' });
+  expect(fp.status).toBe(202);
+  const done = await waitFor(h, id, statusIs('resolved'), 'resolved as a false positive');
+  expect(done.resolution).toBe('false_positive');
+  expect(ticketsFor(h.systems, mailbox)).toEqual([expect.objectContaining({ status: 'closed:false_positive' })]);
 });
+
+test('a vulnerability without a fixed version is ticketed and stays open until the scanner reports it fixed', async () => {
+  const host = asset('pb-db-1');
+  const det = detection({ source: 'trivy', rule: 'CVE-2024-9999', severity: 'medium', category: 'vulnerability', asset: { id: host, environment: 'staging' }, details: { package: 'libfoo' } });
+  const id = await submit(h, det);
+  const s = await waitFor(h, id, (x) => step(x, 'vulnerability.ticket').status === 'done', 'ticket opened');
+  expect(s.plan.steps.map((x: any) => x.id)).toEqual(['vulnerability.ticket']);
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await waitFor(h, id, () => true, 'state')).resolution).toBeUndefined();
+  expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'open' })]);
+  expect((await http('POST', `${h.api}/v1/detections`, { ...det, status: 'resolved' })).body.remediations[0].outcome).toBe('signalled');
+  const done = await waitFor(h, id, statusIs('resolved'), 'resolved at the source');
+  expect(done.resolution).toBe('resolved_at_source');
+  expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:resolved' })]);
+});
+
+async function eventuallyComment(ticket: { comments: string[] }, re: RegExp) {
+  const end = Date.now() + 10_000;
+  while (!ticket.comments.some((c) => re.test(c))) {
+    if (Date.now() > end) throw new Error(`no ticket comment matching ${re}; comments: ${JSON.stringify(ticket.comments)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 test('histories of these scenarios replay against the current workflow code', async () => {
   expect(keeper.size).toBe(3);

@@ -17,7 +17,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
 
@@ -73,8 +73,10 @@ export function writeHistory(name: string, history: History, dir = HISTORY_DIR):
   return file;
 }
 
+/** Event type names (EVENT_TYPE_...), whether the history came from the server or from JSON. */
 export function eventTypes(history: History): string[] {
-  return (history.events ?? []).map((e) => String(e.eventType));
+  const names = temporal.api.enums.v1.EventType as unknown as Record<number, string>;
+  return (history.events ?? []).map((e) => (typeof e.eventType === 'number' ? names[e.eventType] : String(e.eventType)));
 }
 
 /** Collects the scenarios a test file wants recorded; `check` fetches, replays and (maybe) writes them. */

@@ -71,7 +71,7 @@ export async function waitFor(h: Harness, id: string, pred: (s: any) => boolean,
     );
   } catch (e) {
     const steps = last?.plan?.steps?.map((s: any) => `${s.id}=${s.status}`).join(', ');
-    throw new Error(`${(e as Error).message} (last status ${last?.status}; steps ${steps}; last decisions: ${JSON.stringify(last?.decisions?.slice(-4)?.map((d: any) => d.summary))})`);
+    throw new Error(`${(e as Error).message} (last status ${last?.status}; findings ${last?.findingCount}; risk ${last?.riskScore}; steps ${steps}; last decisions: ${JSON.stringify(last?.decisions?.slice(-4)?.map((d: any) => d.summary))})`);
   }
 }
 

@@ -219,7 +219,7 @@ describe('cloud-misconfiguration', () => {
       title: 'Remove the open ingress rule',
       params: { template: 'sg_remove_open_ingress', repository: 'acme/infra', securityGroup: 'sg-02cfbecbc814a3c24' },
       approval: { groups: ['cloud-owners'] },
-      reason: { rule: 'details.securityGroup', facts: { 'details.securityGroup': 'sg-02cfbecbc814a3c24', 'asset.environment': 'production' } },
+      reason: { rule: 'details.securityGroup or details.securityGroupId', facts: { 'details.securityGroup': 'sg-02cfbecbc814a3c24', 'asset.environment': 'production' } },
     });
   });
 
