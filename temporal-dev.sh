@@ -139,6 +139,9 @@ start() {
   args=(server start-dev --ip "$ip" --port "$port" --ui-port "$ui_port" --namespace "$namespace"
         --db-filename "$data_dir/temporal.sqlite" --log-format json --log-level warn)
   for i in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$i"); done
+  # One partition per task queue: the server splits a queue's activities-per-second limit across
+  # partitions, so vendor quotas (DRW_RATE_LIMIT_<KIND>) hold per second only with one.
+  args+=(--dynamic-config-value matching.numTaskqueueReadPartitions=1 --dynamic-config-value matching.numTaskqueueWritePartitions=1)
   # setsid: the server outlives this script and is not hit by a Ctrl-C meant for npm.
   setsid "$cli" "${args[@]}" >>"$log_file" 2>&1 < /dev/null &
   pid=$!
