@@ -8,6 +8,9 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
 import { assertSafeExposure, createAuth } from '../api/auth';
 import { ingestRoutes } from '../api/routes/ingest';
+import { listRoutes } from '../api/routes/list';
+import { reportRoutes } from '../api/routes/reports';
+import { openApiRoute } from '../api/openapi';
 import { createApi, listen } from '../api/server';
 import { RemediationService } from '../api/service';
 import type { DrwConfig } from '../common/config';
@@ -51,7 +54,19 @@ export async function startApp(o: AppOptions): Promise<App> {
   let server: http.Server | undefined;
   let apiUrl: string | undefined;
   if (o.api !== false) {
-    server = createApi({ service, logger: apiLogger, ready: workers.ready, defaultIdentity: o.defaultIdentity, auth, extraRoutes: ingestRoutes({ service, logger: apiLogger, auth }) });
+    server = createApi({
+      service,
+      logger: apiLogger,
+      ready: workers.ready,
+      defaultIdentity: o.defaultIdentity,
+      auth,
+      extraRoutes: [
+        ...ingestRoutes({ service, logger: apiLogger, auth }),
+        ...listRoutes(client, auth),
+        ...reportRoutes(client, auth),
+        openApiRoute(),
+      ],
+    });
     apiUrl = await listen(server, o.cfg.api.host, o.cfg.api.port);
   }
   let closing: Promise<void> | undefined;

@@ -1,0 +1,198 @@
+/**
+ * `drw plan --dry-run <detection file>`: which playbook, which steps and why, for a
+ * detection, from a policy folder, without starting anything (no server needed). Runs
+ * the same pure planner the workflow runs, on the same facts it would build.
+ */
+import path from 'node:path';
+import { defaultDedupeKey, type Asset, type Detection } from '../../domain/detection';
+import { remediationId } from '../../domain/ids';
+import { REPO_ROOT } from '../../common/config';
+import { normalize } from '../../ingest';
+import { evaluate } from '../../planner/conditions';
+import { formatDuration } from '../../planner/durations';
+import { PolicyError, formatProblem, loadPolicyDir } from '../../planner/load';
+import { mismatch } from '../../planner/match';
+import { buildPlan, choosePlaybook, conditionContext } from '../../planner/plan';
+import type { PolicySet } from '../../planner/policy-schema';
+import { scoreRisk } from '../../planner/risk';
+import { renderParams } from '../../planner/template';
+import type { Facts, PlanResult, PlanStep } from '../../planner/types';
+import { classifyPayload } from './detect';
+import { CliError, EXIT, str, textTable, UsageError, type CommandSpec, type Ctx } from './common';
+
+/** The policy folder: --policy, else DRW_POLICY_DIR, else policies/default of this install. */
+export function policyDir(ctx: Ctx, given: string | undefined): string {
+  if (given) return ctx.resolve(given);
+  if (ctx.io.env.DRW_POLICY_DIR?.trim()) return ctx.resolve(ctx.io.env.DRW_POLICY_DIR.trim());
+  return path.join(REPO_ROOT, 'policies', 'default');
+}
+
+export function loadPolicyOrFail(ctx: Ctx, dir: string): PolicySet {
+  try {
+    return loadPolicyDir(dir);
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      throw new CliError(EXIT.failure, `invalid policy ${dir}:\n${e.problems.map((p) => `  ${formatProblem({ ...p, file: p.file === dir ? p.file : relative(ctx, dir, p.file) })}`).join('\n')}`);
+    }
+    throw e;
+  }
+}
+
+export function relative(ctx: Ctx, dir: string, file: string): string {
+  const full = path.isAbsolute(file) ? file : path.join(dir, file);
+  const rel = path.relative(ctx.io.cwd, full);
+  return rel.startsWith('..') ? full : rel;
+}
+
+/** Facts as the workflow builds them at start: the detection, the enriched asset, the risk score. */
+export function startFacts(d: Detection, asset: Asset = d.asset): { facts: Facts; riskWhy: string } {
+  const risk = scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset });
+  return {
+    facts: { source: d.source, rule: d.rule, category: d.category, severity: d.severity, riskScore: risk.score, asset, findingCount: 1, details: d.details ?? {} },
+    riskWhy: risk.why,
+  };
+}
+
+/** The deduplication key the API would use (detection's own, playbook template, or source|asset|rule). */
+export function dedupeKeyFor(policy: PolicySet, d: Detection, facts: Facts): string {
+  if (d.dedupeKey) return d.dedupeKey;
+  const pb = choosePlaybook(policy, facts).playbook;
+  if (pb.dedupeKey) {
+    const key = String(renderParams({ k: pb.dedupeKey }, facts).k);
+    if (key) return key;
+  }
+  return defaultDedupeKey(d);
+}
+
+export interface DryRun {
+  detection: Detection;
+  remediationId: string;
+  dedupeKey: string;
+  policy: { dir: string; version: string };
+  facts: Facts;
+  risk: { score: number; why: string };
+  playbook: { id: string; name: string; selection: string; matchedOn: Record<string, unknown> };
+  notChosen: { id: string; priority: number; why: string }[];
+  sla?: { severity: string; window: string };
+  plan: PlanResult['plan'];
+  notInPlan: { id: string; action: string; when: string; facts: Record<string, unknown> }[];
+  /** The playbook's `approval.when` per step id, for steps whose approval is conditional. */
+  approvalWhen: Record<string, string>;
+}
+
+export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string): DryRun {
+  const { facts, riskWhy } = startFacts(d);
+  const key = dedupeKeyFor(policy, d, facts);
+  const id = remediationId(key);
+  const match = choosePlaybook(policy, facts);
+  const state = { remediationId: id, detection: d, facts, approvals: [], escalations: [], requestedBy, cancelled: false, falsePositive: false, resolvedAtSource: false, verificationFailures: 0 };
+  const r = buildPlan(policy, state);
+  const ranked = [...policy.playbooks].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
+  const notChosen = ranked
+    .filter((pb) => pb.id !== match.playbook.id && pb.priority >= match.playbook.priority)
+    .map((pb) => ({ id: pb.id, priority: pb.priority, why: mismatch(pb, facts, {}) ?? 'also matches, ranked lower (fewer criteria or id order)' }));
+  const ctx = conditionContext(state);
+  const inPlan = new Set(r.plan.steps.map((s) => s.id));
+  const notInPlan = match.playbook.steps
+    .filter((s) => !inPlan.has(`${match.playbook.id}.${s.id}`))
+    .map((s) => {
+      const seen: Record<string, unknown> = {};
+      if (s.when) evaluate(s.when.cond, ctx, seen);
+      return { id: `${match.playbook.id}.${s.id}`, action: s.action, when: s.when?.text ?? 'always', facts: seen };
+    });
+  const window = match.playbook.sla[facts.severity];
+  const approvalWhen = Object.fromEntries(match.playbook.steps.filter((s) => s.approval?.when).map((s) => [`${match.playbook.id}.${s.id}`, s.approval!.when!.text]));
+  return {
+    detection: d,
+    remediationId: id,
+    dedupeKey: key,
+    policy: { dir, version: policy.version },
+    facts,
+    risk: { score: facts.riskScore, why: riskWhy },
+    playbook: { id: match.playbook.id, name: match.playbook.name, selection: r.selection, matchedOn: match.matchedOn },
+    notChosen,
+    ...(window !== undefined ? { sla: { severity: facts.severity, window: formatDuration(window) } } : {}),
+    plan: r.plan,
+    notInPlan,
+    approvalWhen,
+  };
+}
+
+function approvalText(s: PlanStep, when?: string): string {
+  if (!s.approval) return when ? `no approval (needed only while ${when})` : '';
+  const a = s.approval;
+  return `needs ${[...a.users, ...a.groups.map((g) => `@${g}`)].join(' or ')}${a.quorum > 1 ? ` (quorum ${a.quorum})` : ''}${when ? ` while ${when}` : ''}${a.expiresAfterMs ? `, expires after ${formatDuration(a.expiresAfterMs)} (${a.onExpiry})` : ''}`;
+}
+
+function factsText(f: Record<string, unknown>, except: Record<string, unknown> = {}): string {
+  const e = Object.entries(f).filter(([k]) => !(k in except));
+  return e.length ? ` [${e.map(([k, v]) => `${k}=${JSON.stringify(v) ?? 'undefined'}`).join(', ')}]` : '';
+}
+
+export function dryRunText(r: DryRun): string {
+  const d = r.detection;
+  const lines = [
+    `Detection: ${d.title}`,
+    `  ${d.source} / ${d.rule}, severity ${d.severity}${d.category ? `, category ${d.category}` : ''}, asset ${d.asset.id} (${d.asset.type}${d.asset.environment ? `, ${d.asset.environment}` : ''}${d.asset.internetFacing ? ', internet-facing' : ''})`,
+    `  deduplication key ${r.dedupeKey} → remediation ${r.remediationId}`,
+    `Risk: ${r.risk.score} (${r.risk.why}; CMDB enrichment is not applied in a dry run)`,
+    `Policy: ${r.policy.dir} (version ${r.policy.version})`,
+    `Playbook: ${r.playbook.id} — ${r.playbook.name}`,
+    `  ${r.playbook.selection}`,
+    ...r.notChosen.map((n) => `  not ${n.id} (priority ${n.priority}): ${n.why}`),
+    r.sla ? `SLA: ${r.sla.window} for ${r.sla.severity}` : 'SLA: none for this severity',
+    '',
+    `Plan v${r.plan.version} (${r.plan.steps.length} step${r.plan.steps.length === 1 ? '' : 's'}):`,
+    textTable(
+      ['STEP', 'ACTION', 'STATUS', 'WHY'],
+      r.plan.steps.map((s) => {
+        const approval = approvalText(s, r.approvalWhen[s.id]);
+        return [s.id, s.action, s.status, `when ${s.reason.rule}${approval ? `; ${approval}` : ''}${factsText(s.reason.facts, r.playbook.matchedOn)}${s.disruptive ? '; disruptive (change window)' : ''}${s.windowOverride ? `; ${s.windowOverride}` : ''}`];
+      }),
+    )
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  ];
+  if (r.notInPlan.length) {
+    lines.push('', 'Not in the plan (condition false):');
+    for (const s of r.notInPlan) lines.push(`  ${s.id} (${s.action}): when ${s.when}${factsText(s.facts)}`);
+  }
+  lines.push('', 'Dry run: nothing was started.');
+  return lines.join('\n');
+}
+
+export const plan: CommandSpec = {
+  name: 'plan',
+  summary: 'Show which playbook and steps a detection would get, and why, without starting anything',
+  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>]'],
+  description: 'Runs the planner on the facts the workflow would build (risk from planner/risk). No server is needed. The policy is --policy, else DRW_POLICY_DIR, else policies/default.',
+  options: {
+    'dry-run': { type: 'boolean', help: 'required: plan only, start nothing' },
+    policy: { type: 'string', arg: 'dir', help: 'policy folder (default policies/default)' },
+    format: { type: 'string', arg: 'name', help: 'payload format when it is not drw JSON (detected otherwise)' },
+    as: { type: 'string', arg: 'requester', help: 'who would submit it (affects self-approval); default cli' },
+  },
+  positionals: [1, 1],
+  examples: ['drw plan --dry-run finding.json', 'drw plan --dry-run alert.json --policy policies/strict --json'],
+  async run(ctx, { values, positionals }) {
+    if (!values['dry-run']) throw new UsageError('drw plan only previews: pass --dry-run');
+    const dir = policyDir(ctx, str(values.policy));
+    const policy = loadPolicyOrFail(ctx, dir);
+    const { text, name } = await ctx.readInput(positionals[0]);
+    const kind = classifyPayload(text, str(values.format), {});
+    let detections: Detection[];
+    if ('detections' in kind) detections = kind.detections;
+    else {
+      const r = normalize(kind.format, text);
+      for (const s of r.skipped) ctx.err(`skipped ${s.ref ?? ''}: ${s.reason}`);
+      if (r.findings.length === 0) throw new CliError(EXIT.failure, `${name}: no detection in this ${kind.format} payload`);
+      detections = r.findings;
+    }
+    const requestedBy = str(values.as) ?? 'cli';
+    const results = detections.map((d) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy));
+    if (ctx.json) ctx.outJson(results.length === 1 ? results[0] : results);
+    else ctx.out(results.map(dryRunText).join('\n\n---\n\n'));
+    return EXIT.ok;
+  },
+};
