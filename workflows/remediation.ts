@@ -556,9 +556,32 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
       }
       if (failing.length === 0) return { verified: true, attempts: attempt, ...(vacuous.length ? { notApplicable: vacuous } : {}) };
       if (Date.now() + interval > deadline) throw new Error(`verification not confirmed by its deadline (${attempt} checks): ${failing.join('; ')}`);
-      // finding_resolved is a signal, not a poll: wake as soon as it arrives.
-      await condition(() => internal.length > 0 && Boolean(s.resolvedAtSource), interval, { summary: `verify ${step.id} again (attempt ${attempt + 1})` });
+      // finding_resolved is a signal, not a poll: wake as soon as it arrives. Wake at the SLA
+      // deadline too: this step holds the main loop, so a breach is escalated from here.
+      const slaAt = s.slaDeadlineMs !== undefined && !s.slaBreached ? s.slaDeadlineMs : Infinity;
+      await condition(() => internal.length > 0 && Boolean(s.resolvedAtSource), Math.max(1, Math.min(interval, slaAt - Date.now())), { summary: `verify ${step.id} again (attempt ${attempt + 1})` });
+      await escalateDuring(step);
     }
+  }
+
+  /**
+   * While a long step (verification) holds the main loop: escalate an SLA deadline that passes
+   * and run pending escalation steps (paging people) at once, not after the step, which may take
+   * days. Escalation steps come after the verify step in the plan, so the main loop would not.
+   */
+  async function escalateDuring(outer: PlanStep): Promise<void> {
+    if (s.slaDeadlineMs !== undefined && !s.slaBreached && Date.now() >= s.slaDeadlineMs) {
+      s.slaBreached = true;
+      escalate('sla_breached', `exposure window ended at ${new Date(s.slaDeadlineMs).toISOString()} (during ${outer.id})`);
+    }
+    const pending = () => s.plan.steps.find((x) => x.status === 'pending' && x.reason.section === 'escalation' && x.action !== 'verify' && !x.disruptive);
+    if (!pending()) return;
+    const scope = runningScope;
+    for (let next = pending(); next; next = pending()) await execute(next);
+    // execute() tracks one running step: give the tracking back to the outer step.
+    runningStepId = outer.id;
+    runningScope = scope;
+    if (s.plan.steps.find((x) => x.id === outer.id)?.status === 'cancelled') scope?.cancel();
   }
 
   async function compensate(): Promise<void> {

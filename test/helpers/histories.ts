@@ -16,8 +16,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import * as proto from '@temporalio/proto';
 import { temporal } from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
 
@@ -25,6 +26,39 @@ export const HISTORY_DIR = path.join(ROOT, 'test', 'histories');
 export const RECORDING = process.env.DRW_RECORD_HISTORIES === '1';
 
 type History = temporal.api.history.v1.IHistory;
+
+/*
+ * Proto JSON through the protobufjs copy that @temporalio/proto is built on. The SDK's own
+ * historyToJSON/historyFromJSON (@temporalio/common/lib/proto-utils) fail with "type must be a
+ * Type" when npm installs protobufjs twice (under @temporalio/common and @temporalio/proto, as
+ * this lockfile does), because the History type and the JSON codec then come from different copies.
+ */
+interface ProtoJson {
+  toJson(type: unknown, message: unknown): unknown;
+  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): History | null;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const protojson: ProtoJson = require(require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto'))] }));
+const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+
+/** The standard proto JSON of a history (what `temporal workflow show --output json` writes). */
+export function historyToJSON(history: History): string {
+  return JSON.stringify(protojson.toJson(historyType, temporal.api.history.v1.History.fromObject(history as Record<string, unknown>)), null, 2);
+}
+
+/** Reads proto JSON history; also accepts the PascalCase event types older tools wrote. */
+export function historyFromJSON(json: unknown): History {
+  const h = json as { events?: Record<string, unknown>[] };
+  if (!h || !Array.isArray(h.events)) throw new TypeError('not a history: expected an object with an array of events');
+  const events = h.events.map((e) => {
+    const t = e.eventType;
+    if (typeof t !== 'string' || t.startsWith('EVENT_TYPE_')) return e;
+    return { ...e, eventType: `EVENT_TYPE_${t.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}` };
+  });
+  const history = protojson.fromJson(historyType, { ...h, events }, { ignoreUnknownFields: true });
+  if (!history) throw new TypeError('invalid history');
+  return history;
+}
 
 export interface NamedHistory {
   name: string;
@@ -69,7 +103,7 @@ export function readHistory(file: string): NamedHistory {
 export function writeHistory(name: string, history: History, dir = HISTORY_DIR): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history as temporal.api.history.v1.History)), null, 2)}\n`);
+  writeFileSync(file, `${historyToJSON(history)}\n`);
   return file;
 }
 
@@ -105,12 +139,14 @@ export class HistoryKeeper {
   }
 
   /**
-   * Fetches every kept history, replays it against the current workflow code and returns
+   * Fetches every kept history, replays it (after a round trip through the JSON file format)
+   * against the current workflow code and returns
    * the failures (empty when all replay); writes the files when DRW_RECORD_HISTORIES=1.
    */
   async check(h: Harness): Promise<{ histories: NamedHistory[]; failures: string[]; written: string[] }> {
     const histories = await this.fetch(h);
-    const results = await replay(histories);
+    // Replayed through the file format, so what is written is known to replay.
+    const results = await replay(histories.map((x) => ({ name: x.name, history: historyFromJSON(JSON.parse(historyToJSON(x.history))) })));
     const failures = results.filter((r) => r.result.error).map((r) => `${r.name}: ${r.result.error!.message}`);
     if (results.length !== histories.length) failures.push(`replayed ${results.length} of ${histories.length} histories`);
     const written = RECORDING && failures.length === 0 ? histories.map((x) => writeHistory(x.name, x.history)) : [];
