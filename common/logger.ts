@@ -16,8 +16,17 @@ const REDACT = [
   '*.headers.authorization',
 ];
 
+/** pino's error serializer, keeping a Temporal failure's own type (e.g. "jira.RateLimited") over the class name. */
+function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return e;
+  const out = pino.stdSerializers.err(e) as unknown as Record<string, unknown>;
+  const type = (e as { type?: unknown }).type;
+  if (typeof type === 'string' && type) out.type = type;
+  return out;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, base: { app: 'drw' }, serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino({ level, base: { app: 'drw' }, serializers: { err: serializeError, error: serializeError }, redact: { paths: REDACT, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
 const SDK_TO_PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -15,6 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  patched,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { detectionSchema, SEVERITY_RANK, type Detection } from '../domain/detection';
@@ -61,6 +62,8 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   let runningScope: CancellationScope | undefined;
   let runningStepId: string | undefined;
   let published: Record<string, unknown> = {};
+  // Decided once per run, so a history recorded before the change replays with the old status values.
+  const waitingIsEscalated = patched('escalated-while-waiting-for-a-person');
 
   const decide = (entry: Parameters<typeof addDecision>[2]) => {
     const e = addDecision(s, now(), entry);
@@ -104,7 +107,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   };
 
   const publish = () => {
-    const status = deriveStatus(s);
+    const status = deriveStatus(s, waitingIsEscalated);
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
     const next: Record<string, unknown> = {
       status,
@@ -295,7 +298,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     replan('false positive', m.by);
   });
 
-  setHandler(stateQuery, () => view(s));
+  setHandler(stateQuery, () => view(s, waitingIsEscalated));
   setHandler(planQuery, () => s.plan);
   setHandler(decisionsQuery, () => s.decisions);
 
@@ -407,7 +410,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
       await condition(() => dirty || shouldContinueAsNew());
     }
   }
-  return view(s);
+  return view(s, waitingIsEscalated);
 
   // ---- helpers (closures over the state) ----
 

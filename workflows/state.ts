@@ -54,7 +54,12 @@ export interface RemediationState {
   runs: number;
 }
 
-export function deriveStatus(s: RemediationState): RemediationStatus {
+/**
+ * `waitingIsEscalated`: a plan whose steps are all settled without a verification waits for a
+ * person (or the source); newer runs call that "escalated". Older histories said
+ * "remediating", and replaying them must upsert the same values, hence the flag.
+ */
+export function deriveStatus(s: RemediationState, waitingIsEscalated = true): RemediationStatus {
   if (s.final) return s.final.status;
   if (s.plan.version === 0) return 'planning';
   if (s.paused) return 'paused';
@@ -70,7 +75,9 @@ export function deriveStatus(s: RemediationState): RemediationStatus {
   if (runnable) return 'remediating';
   if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
   if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
-  return steps.every((x) => TERMINAL.has(x.status)) ? 'remediating' : 'planning';
+  if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
+  const verified = steps.some((x) => x.action === 'verify' && x.status === 'done');
+  return waitingIsEscalated && !verified ? 'escalated' : 'remediating';
 }
 
 export function plannerState(s: RemediationState): PlannerState {
@@ -100,10 +107,10 @@ export function addDecision(s: RemediationState, at: Date, entry: Omit<DecisionE
   return full;
 }
 
-export function view(s: RemediationState): RemediationView {
+export function view(s: RemediationState, waitingIsEscalated = true): RemediationView {
   return {
     id: s.id,
-    status: deriveStatus(s),
+    status: deriveStatus(s, waitingIsEscalated),
     severity: s.facts.severity,
     riskScore: s.facts.riskScore,
     asset: s.facts.asset,

@@ -251,6 +251,8 @@ test('triage: a detection no playbook matches gets a triage ticket and stays ope
   await new Promise((r) => setTimeout(r, 800));
   const open = await waitFor(h, id, () => true, 'state');
   expect(open.resolution).toBeUndefined();
+  // Handed to a person: the status says so rather than "remediating".
+  expect(open.status).toBe('escalated');
   const [ticket] = ticketsFor(h.systems, mailbox);
   expect(ticket.status).toBe('open');
   const again = await http('POST', `${h.api}/v1/detections`, det);
