@@ -4,8 +4,7 @@ import path from 'node:path';
 import { eventually, http, startHarness, type Harness } from '../helpers/harness';
 
 /** A policy whose only window opens a few seconds from now (UTC), so the hold is observable. */
-function windowPolicy(opensInMs: number): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drw-window-'));
+function windowPolicy(opensInMs: number, dir = mkdtempSync(path.join(os.tmpdir(), 'drw-window-'))): string {
   const hhmmss = (d: Date) => d.toISOString().slice(11, 19);
   const start = new Date(Date.now() + opensInMs);
   const end = new Date(start.getTime() + 3_600_000);
@@ -47,7 +46,11 @@ const alert = (asset: string, riskScore: number) => ({
 });
 
 test('a disruptive step waits for the change window, then runs', async () => {
-  h = await startHarness({ policyDir: windowPolicy(4000) });
+  // The window is set once drw runs, so a slow start on a loaded machine cannot eat it.
+  const dir = windowPolicy(3_600_000);
+  h = await startHarness({ policyDir: dir });
+  windowPolicy(4000, dir);
+  await new Promise((r) => setTimeout(r, 1200)); // the policy store re-reads changed files after 1 s
   const r = await http('POST', `${h.api}/v1/detections`, alert('cw-host-1', 40));
   const id = r.body.remediations[0].id;
   const held = await eventually(async () => {
