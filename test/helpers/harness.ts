@@ -41,7 +41,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     DRW_TASK_QUEUE: o.taskQueue ?? `drw-test-${randomUUID().slice(0, 8)}`,
     DRW_API_PORT: '1',
     DRW_POLICY_DIR: o.policyDir ?? DEFAULT_POLICY,
-    DRW_TIME_SCALE: String(o.timeScale ?? 0.001),
+    DRW_TIME_SCALE: String(o.timeScale ?? 0.01),
     DRW_LOG_LEVEL: 'warn',
     ...o.env,
   });
