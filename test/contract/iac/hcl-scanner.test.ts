@@ -7,7 +7,7 @@ import { applyEdits, removalRange } from '../../../activities/adapters/iac-templ
 import { alignChangedBlocks } from '../../../activities/adapters/iac-templates/hcl/align';
 import { terraformFmt } from './helpers/terraform-fmt';
 
-const FIXTURE = path.join(__dirname, '../../fixtures/iac/repo/terraform/main.tf');
+const FIXTURE = path.join(__dirname, '../../../simulators/demo-infra/terraform/main.tf');
 
 describe('HCL tokenizer', () => {
   it('keeps braces and quotes inside strings and nested interpolations out of the structure', () => {
@@ -138,7 +138,7 @@ describe('text edits', () => {
 });
 
 describe('scanner invariants on the fixture files', () => {
-  const dir = path.join(__dirname, '../../fixtures/iac/repo/terraform');
+  const dir = path.join(__dirname, '../../../simulators/demo-infra/terraform');
   it.each(fs.readdirSync(dir).filter((f) => f.endsWith('.tf')))('%s: tokens cover everything but whitespace, in order', (f) => {
     const src = fs.readFileSync(path.join(dir, f), 'utf8');
     let at = 0;

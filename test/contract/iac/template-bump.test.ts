@@ -3,7 +3,7 @@ import { directoryFiles, memoryFiles, TemplateError } from '../../../activities/
 import { bumpPackage } from '../../../activities/adapters/iac-templates/bump-package';
 import { compareVersions } from '../../../activities/adapters/iac-templates/bump-package/version';
 
-const REPO = path.join(__dirname, '../../fixtures/iac/repo');
+const REPO = path.join(__dirname, '../../../simulators/demo-infra');
 
 describe('version ordering', () => {
   it.each([

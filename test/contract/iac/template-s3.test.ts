@@ -3,7 +3,7 @@ import { directoryFiles, memoryFiles, TemplateError } from '../../../activities/
 import { s3BlockPublicAccess } from '../../../activities/adapters/iac-templates/s3-block-public-access';
 import { terraformFmt } from './helpers/terraform-fmt';
 
-const REPO = path.join(__dirname, '../../fixtures/iac/repo');
+const REPO = path.join(__dirname, '../../../simulators/demo-infra');
 const FLAGS_TRUE = [
   '  block_public_acls       = true',
   '  block_public_policy     = true',

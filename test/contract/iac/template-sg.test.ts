@@ -3,7 +3,7 @@ import { directoryFiles, memoryFiles, TemplateError } from '../../../activities/
 import { sgRemoveOpenIngress } from '../../../activities/adapters/iac-templates/sg-remove-open-ingress';
 import { terraformFmt } from './helpers/terraform-fmt';
 
-const REPO = path.join(__dirname, '../../fixtures/iac/repo');
+const REPO = path.join(__dirname, '../../../simulators/demo-infra');
 
 function content(r: { changes: { path: string; content: string }[] }, p: string): string {
   const c = r.changes.find((x) => x.path === p);

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /** A real bare repository seeded from a fixture folder, plus helpers to inspect it. */
 
-export const FIXTURE_REPO = path.join(__dirname, '../../../fixtures/iac/repo');
+export const FIXTURE_REPO = path.join(__dirname, '../../../../simulators/demo-infra');
 
 const ENV = {
   ...process.env,
