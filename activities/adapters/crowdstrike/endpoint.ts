@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
-import { heartbeatIfActivity, sleepCancellable } from './activity-context';
+import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
 import type { CrowdStrikeConfig } from './config';
 import { envelopeErrors, FalconApi, VENDOR } from './falcon-api';
 

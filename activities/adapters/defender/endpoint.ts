@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
-import { heartbeatIfActivity, sleepCancellable } from './activity-context';
+import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
 import type { DefenderConfig } from './config';
 import { DefenderApi, VENDOR } from './defender-api';
 import { containmentFrom, isActive, type IsolationActionType, type MachineAction, TERMINAL } from './machine-actions';

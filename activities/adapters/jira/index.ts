@@ -12,7 +12,7 @@ import type {
 } from '../../interfaces';
 import type { JiraConfig } from './config';
 import { containsMarker, doc, idempotencyMarker, linkParagraph, markerParagraph, paragraphs, type AdfNode } from './adf';
-import { heartbeatIfActivity } from './heartbeat';
+import { heartbeatIfActivity } from '../activity-context';
 
 export { loadJiraConfig, type JiraConfig } from './config';
 

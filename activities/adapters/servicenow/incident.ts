@@ -10,7 +10,7 @@ import type {
   UpdateTicketInput,
 } from '../../interfaces';
 import type { ServiceNowConfig } from './config';
-import { heartbeatIfActivity } from '../jira/heartbeat';
+import { heartbeatIfActivity } from '../activity-context';
 import { SYSTEM, createServiceNowClient, queryValue, rawValue, resultOf, text } from './client';
 
 const TABLE = '/api/now/table/incident';
