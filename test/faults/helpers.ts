@@ -1,0 +1,289 @@
+/**
+ * Shared by the fault suite (npm run test:faults): the vendor simulators a test starts in its
+ * own process (Jira, CrowdStrike, Slack, GitHub with a real bare git repository), counting of
+ * their side effects per asset, a drw worker run as a child process (`node dist/workers/main.js`)
+ * that can be SIGKILLed and restarted, and small waiting helpers.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Detection } from '../../domain/detection';
+import { startCrowdStrikeSimulator, type CrowdStrikeSimulator } from '../../simulators/crowdstrike';
+import { startGitHubSimulator, type GitHubSimulator } from '../../simulators/github';
+import { startJiraSimulator, type JiraSimulator } from '../../simulators/jira';
+import { startSlackSimulator, type SlackSimulator } from '../../simulators/slack';
+import type { FaultPlan, RecordedRequest, SimulatorServer } from '../../simulators/base';
+import { remediationId } from '../../domain/ids';
+import { defaultDedupeKey } from '../../domain/detection';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const FAULT_POLICY = path.join(__dirname, 'fixtures', 'policies');
+export const WORKER_MAIN = path.join(ROOT, 'dist', 'workers', 'main.js');
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One line of counts per test, on stdout (not through console.log, so jest prints it plainly). */
+export function report(test: string, counts: Record<string, unknown>): void {
+  process.stdout.write(`[faults] ${test}: ${Object.entries(counts).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')}\n`);
+}
+
+export function tmpDir(name: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `drw-faults-${name}-`));
+}
+
+export async function connect(address = process.env.TEMPORAL_ADDRESS!): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address });
+  return { client: new Client({ connection, namespace: 'default' }), connection };
+}
+
+/** A detection the fault playbook (fixtures/policies) handles: ticket, containment, pull request, notification, verification. */
+export function faultDetection(asset: string): Detection {
+  return {
+    source: 'faults',
+    rule: 'FAULT-1',
+    title: `Fault finding on ${asset}`,
+    severity: 'high',
+    category: 'fault',
+    riskScore: 95,
+    asset: { id: asset, type: 'host', environment: 'production' },
+    details: { repository: 'acme/infra', package: 'lodash', fixedVersion: '4.17.21', manifestPath: 'app/package.json' },
+  };
+}
+
+export function idFor(d: Detection): string {
+  return remediationId(defaultDedupeKey(d));
+}
+
+// ---------------------------------------------------------------- vendors
+
+export interface Vendors {
+  jira: JiraSimulator;
+  falcon: CrowdStrikeSimulator;
+  slack: SlackSimulator;
+  github: GitHubSimulator;
+  /** The environment that points drw's adapters at these simulators. */
+  env: Record<string, string>;
+  servers: SimulatorServer[];
+  deviceOf(asset: string): string;
+  setFaults(plan: FaultPlan): void;
+  clearFaults(): void;
+  faulted(): Record<string, number>;
+  sideEffects(assets: string[]): SideEffects;
+  close(): Promise<void>;
+}
+
+export interface SideEffects {
+  tickets: number;
+  containments: number;
+  pullRequests: number;
+  messages: number;
+  /** Assets with more than one of each (the duplicates this suite must never see). */
+  duplicateTickets: string[];
+  duplicateContainments: string[];
+  duplicatePullRequests: string[];
+  /** Notifications are not deduplicated across worker restarts (Slack has no idempotency key); reported, not asserted. */
+  duplicateMessages: number;
+}
+
+function bareRepository(dir: string): string {
+  const work = path.join(dir, 'seed');
+  const bare = path.join(dir, 'acme-infra.git');
+  mkdirSync(work, { recursive: true });
+  cpSync(path.join(ROOT, 'simulators', 'demo-infra'), work, { recursive: true });
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=drw faults', '-c', 'user.email=faults@drw.invalid', ...args], { cwd, stdio: 'ignore' });
+  git(work, 'init', '-q', '-b', 'main');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-q', '-m', 'demo infrastructure');
+  execFileSync('git', ['clone', '-q', '--bare', work, bare], { stdio: 'ignore' });
+  rmSync(work, { recursive: true, force: true });
+  return bare;
+}
+
+/**
+ * Starts the simulators for `assets` (each a Falcon device with that hostname). Pull requests
+ * are merged by a simulated reviewer `autoMergeMs` (default 3 s) after they are opened: a person,
+ * not an instant merge. (The simulator's merge does not move `main`, so a pull request merged
+ * within the seconds a timed-out create and its retry race could be opened twice, which real
+ * GitHub would refuse with "No commits between"; a reviewer's delay keeps that artifact out.)
+ */
+export async function startVendors(o: { dir: string; assets: string[]; autoMergeMs?: number; clientTimeoutMs?: number }): Promise<Vendors> {
+  const timeout = String(o.clientTimeoutMs ?? 5000);
+  const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'faults-jira-token', projects: ['SEC'] });
+  const devices = new Map(o.assets.map((a, i) => [a, `fault${String(i + 1).padStart(27, '0')}`]));
+  const falcon = await startCrowdStrikeSimulator({
+    clientId: 'faults-falcon',
+    clientSecret: 'faults-falcon-secret',
+    readsUntilEffective: 0,
+    devices: [...devices].map(([hostname, deviceId]) => ({ deviceId, hostname })),
+  });
+  const slack = await startSlackSimulator();
+  const hooks = Object.fromEntries(['secops', 'cloud-owners', 'vuln-management', 'oncall', 'triage'].map((c) => [c, slack.addWebhook(c)]));
+  const bare = bareRepository(o.dir);
+  const github = await startGitHubSimulator({ token: 'faults-github-token', repos: { 'acme/infra': bare } });
+  const merger = setInterval(() => {
+    for (const p of github.pulls()) {
+      if (p.state === 'open' && !p.merged && Date.now() - Date.parse(p.created_at) >= (o.autoMergeMs ?? 3000)) github.markMerged(p.repository, p.number);
+    }
+  }, 200);
+  merger.unref();
+  const env: Record<string, string> = {
+    DRW_CMDB: 'inprocess',
+    JIRA_BASE_URL: jira.url,
+    JIRA_EMAIL: 'drw@example.com',
+    JIRA_API_TOKEN: 'faults-jira-token',
+    JIRA_PROJECT_KEY: 'SEC',
+    JIRA_TIMEOUT_MS: timeout,
+    FALCON_BASE_URL: falcon.baseUrl,
+    FALCON_CLIENT_ID: 'faults-falcon',
+    FALCON_CLIENT_SECRET: 'faults-falcon-secret',
+    FALCON_TIMEOUT_MS: timeout,
+    FALCON_POLL_INTERVAL_MS: '100',
+    FALCON_SETTLE_WAIT_MS: '5000',
+    SLACK_WEBHOOK_URLS: JSON.stringify(hooks),
+    SLACK_TIMEOUT_MS: timeout,
+    GITHUB_API_URL: github.url,
+    GITHUB_TOKEN: 'faults-github-token',
+    GITHUB_TIMEOUT_MS: String(Math.max(1000, Number(timeout))),
+    DRW_IAC_REPOS: JSON.stringify({ 'acme/infra': bare }),
+    DRW_IAC_WORKDIR: path.join(o.dir, 'iac-work'),
+  };
+  const servers: SimulatorServer[] = [jira.server, falcon, slack, github.server];
+  const isFaulted = (r: RecordedRequest) => (r as RecordedRequest & { faulted?: boolean }).faulted === true;
+  const title = (asset: string) => `Fault finding on ${asset}`;
+  return {
+    jira,
+    falcon,
+    slack,
+    github,
+    env,
+    servers,
+    deviceOf: (asset) => devices.get(asset)!,
+    setFaults: (plan) => servers.forEach((s) => s.setFaults(plan)),
+    clearFaults: () => servers.forEach((s) => s.clearFaults()),
+    faulted: () => Object.fromEntries(servers.map((s) => [s.name, s.requests.filter(isFaulted).length])),
+    sideEffects(assets) {
+      const issues = [...jira.issues.values()];
+      const contains = falcon.actionRequests('contain');
+      const pulls = github.pulls();
+      const per = <T>(items: T[], match: (x: T, asset: string) => boolean) => new Map(assets.map((a) => [a, items.filter((x) => match(x, a)).length]));
+      // Titles are "[drw] Fault finding on <asset>" / "drw: Fault finding on <asset>"; asset ids never prefix one another here.
+      const tickets = per(issues, (i, a) => i.summary.endsWith(title(a)));
+      const containments = per(contains, (r, a) => ((r.body as { ids?: string[] })?.ids ?? [])[0] === devices.get(a));
+      const prs = per(pulls, (p, a) => p.title.endsWith(title(a)));
+      const texts = slack.messages.map((m) => m.text ?? '');
+      const messages = per(texts, (t, a) => t.includes(` ${a}`));
+      const dups = (m: Map<string, number>) => [...m].filter(([, n]) => n > 1).map(([a]) => a);
+      const sum = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0);
+      return {
+        tickets: sum(tickets),
+        containments: sum(containments),
+        pullRequests: sum(prs),
+        messages: sum(messages),
+        duplicateTickets: dups(tickets),
+        duplicateContainments: dups(containments),
+        duplicatePullRequests: dups(prs),
+        duplicateMessages: [...messages.values()].reduce((x, n) => x + Math.max(0, n - 1), 0),
+      };
+    },
+    async close() {
+      clearInterval(merger);
+      await Promise.all(servers.map((s) => s.close().catch(() => undefined)));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- a worker as a child process
+
+/** `node dist/workers/main.js` with the given environment; killable and restartable. */
+export class WorkerProcess {
+  child?: ChildProcess;
+  starts = 0;
+  kills = 0;
+  private log: WriteStream;
+
+  constructor(
+    private readonly env: Record<string, string>,
+    readonly logFile: string,
+  ) {
+    this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  running(): boolean {
+    return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
+  }
+
+  /** Spawns the worker and resolves once it logs "drw worker started" (at DRW_LOG_LEVEL info or lower). */
+  async start(timeoutMs = 180_000): Promise<void> {
+    this.starts++;
+    const child = spawn(process.execPath, [WORKER_MAIN], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`);
+    await new Promise<void>((resolve, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error(`worker did not start within ${timeoutMs} ms; see ${this.logFile}`)), timeoutMs);
+      const onData = (chunk: Buffer) => {
+        this.log.write(chunk);
+        buffered = (buffered + chunk.toString('utf8')).slice(-10_000);
+        if (buffered.includes('drw worker started')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', (c: Buffer) => {
+        this.log.write(c);
+        buffered = (buffered + c.toString('utf8')).slice(-10_000);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        this.log.write(`--- pid ${child.pid} exited ${code ?? signal}\n`);
+        reject(new Error(`worker exited (${code ?? signal}) before it started: ${buffered.slice(-1500)}`));
+      });
+    });
+  }
+
+  /** SIGKILL: no shutdown, in-flight activities and workflow tasks are simply lost. */
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (!c || !this.running()) return;
+    this.kills++;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c && this.running()) {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([gone, sleep(15_000)]);
+      if (this.running()) {
+        c.kill('SIGKILL');
+        await gone;
+      }
+    }
+    await new Promise((r) => this.log.end(r));
+  }
+}
+
+/** Polls until `check` answers a value; the error names what it waited for and the last failure. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}

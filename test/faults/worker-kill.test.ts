@@ -1,0 +1,116 @@
+/**
+ * The worker (`node dist/workers/main.js`, workflows and every activity kind) is killed with
+ * SIGKILL at random moments while remediations run, and restarted after each kill. Every
+ * remediation must still finish, and the vendor simulators must count exactly one ticket, one
+ * containment and one pull request per remediation: the activities' idempotency has to hold
+ * across attempts that died mid-flight.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../common/config';
+import { PolicyStore } from '../../activities/policy-store';
+import { RemediationService } from '../../api/service';
+import { mulberry32 } from '../../simulators/base';
+import { connect, eventually, FAULT_POLICY, faultDetection, report, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
+
+const RUN = randomUUID().slice(0, 6);
+const REMEDIATIONS = Number(process.env.FAULTS_KILL_REMEDIATIONS ?? 12);
+const KILLS = Number(process.env.FAULTS_KILLS ?? 8);
+const assets = Array.from({ length: REMEDIATIONS }, (_, i) => `wk-${RUN}-${String(i).padStart(3, '0')}`);
+
+let dir: string;
+let vendors: Vendors;
+let worker: WorkerProcess;
+let client: Client;
+let connection: Connection;
+
+beforeAll(async () => {
+  dir = tmpDir('kill');
+  vendors = await startVendors({ dir, assets });
+  ({ client, connection } = await connect());
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await vendors?.close();
+  await connection?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all finish, no duplicate ticket, containment or pull request`, async () => {
+  const queue = `faults-kill-${RUN}`;
+  const cfg = loadConfig({ TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: FAULT_POLICY, DRW_TIME_SCALE: '1', DRW_LOG_LEVEL: 'warn' });
+  const policy = new PolicyStore(FAULT_POLICY);
+  const service = new RemediationService(client, cfg, () => policy.get());
+  worker = new WorkerProcess(
+    { ...vendors.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: FAULT_POLICY, DRW_LOG_LEVEL: 'info' },
+    path.join(dir, 'worker.log'),
+  );
+  await worker.start();
+
+  // Remediations arrive in waves between kills, so the kills land on every phase of their lives.
+  const waves = [assets.slice(0, Math.ceil(REMEDIATIONS / 3)), assets.slice(Math.ceil(REMEDIATIONS / 3), Math.ceil((2 * REMEDIATIONS) / 3)), assets.slice(Math.ceil((2 * REMEDIATIONS) / 3))];
+  const ids: string[] = [];
+  const submit = async (wave: string[]) => {
+    for (const a of wave) {
+      const r = await service.submit(faultDetection(a), 'api:faults');
+      expect(r.outcome).toBe('started');
+      ids.push(r.id);
+    }
+  };
+  const rnd = mulberry32(Number.parseInt(RUN, 16));
+  const killedAt: number[] = [];
+  const t0 = Date.now();
+  await submit(waves[0]);
+  for (let k = 0; k < KILLS; k++) {
+    if (k === Math.floor(KILLS / 3)) await submit(waves[1]);
+    if (k === Math.floor((2 * KILLS) / 3)) await submit(waves[2]);
+    // A random moment of the worker's life: anywhere from just after it polls to a few seconds in.
+    await sleep(200 + Math.floor(rnd() * 4000));
+    await worker.kill();
+    killedAt.push(Date.now() - t0);
+    await sleep(Math.floor(rnd() * 1000));
+    await worker.start();
+  }
+
+  const finals = await Promise.all(
+    ids.map((id) =>
+      eventually(`${id} to finish`, 10 * 60_000, async () => {
+        const h = client.workflow.getHandle(id);
+        const d = await h.describe();
+        if (d.status.name === 'RUNNING') return undefined;
+        if (d.status.name !== 'COMPLETED') return { status: `workflow ${d.status.name}` };
+        return (await h.result()) as { status: string };
+      }, 1000),
+    ),
+  );
+  const statuses = finals.reduce<Record<string, number>>((acc, v) => ((acc[v.status] = (acc[v.status] ?? 0) + 1), acc), {});
+  const fx = vendors.sideEffects(assets);
+  report('worker-kill', {
+    remediations: ids.length,
+    sigkills: worker.kills,
+    workerStarts: worker.starts,
+    killedAtMs: killedAt.join(','),
+    statuses,
+    tickets: fx.tickets,
+    containments: fx.containments,
+    pullRequests: fx.pullRequests,
+    slackMessages: fx.messages,
+    duplicateTickets: fx.duplicateTickets.length,
+    duplicateContainments: fx.duplicateContainments.length,
+    duplicatePullRequests: fx.duplicatePullRequests.length,
+    duplicateSlackMessages: fx.duplicateMessages,
+    seconds: Math.round((Date.now() - t0) / 1000),
+  });
+
+  expect(worker.kills).toBe(KILLS);
+  expect(statuses).toEqual({ remediated: REMEDIATIONS });
+  expect(fx.duplicateTickets).toEqual([]);
+  expect(fx.duplicateContainments).toEqual([]);
+  expect(fx.duplicatePullRequests).toEqual([]);
+  expect(fx.tickets).toBe(REMEDIATIONS);
+  expect(fx.containments).toBe(REMEDIATIONS);
+  expect(fx.pullRequests).toBe(REMEDIATIONS);
+});
