@@ -146,7 +146,13 @@ export class RemediationService {
         const status = type === 'Unauthorized' || type === 'SelfApproval' ? 403 : type === 'InvalidInput' ? 400 : 409;
         throw new ApiError(status, cause?.message ?? e.message, { type });
       }
-      throw notFound(e, id);
+      const nf = notFound(e, id);
+      if (nf instanceof ApiError && nf.status === 404) {
+        // A closed remediation exists but has nothing left to approve: a conflict, not "not found".
+        const closed = await this.handle(id).describe().catch(() => undefined);
+        if (closed) throw new ApiError(409, `remediation ${id} is closed (${closed.status.name.toLowerCase()}); nothing awaits approval`, { type: 'NotAwaitingApproval' });
+      }
+      throw nf;
     }
   }
 
