@@ -6,13 +6,14 @@
  * across attempts that died mid-flight.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../common/config';
 import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
 import { mulberry32 } from '../../simulators/base';
+import { stateQuery } from '../../signals';
 import { connect, eventually, FAULT_POLICY, faultDetection, report, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
 
 const RUN = randomUUID().slice(0, 6);
@@ -75,17 +76,46 @@ test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all 
     await worker.start();
   }
 
+  // One deadline for all; whatever has not finished by then is reported with what it waits on.
+  const deadline = Date.now() + Number(process.env.FAULTS_KILL_FINISH_MS ?? 10 * 60_000);
   const finals = await Promise.all(
-    ids.map((id) =>
-      eventually(`${id} to finish`, 10 * 60_000, async () => {
-        const h = client.workflow.getHandle(id);
-        const d = await h.describe();
-        if (d.status.name === 'RUNNING') return undefined;
-        if (d.status.name !== 'COMPLETED') return { status: `workflow ${d.status.name}` };
-        return (await h.result()) as { status: string };
-      }, 1000),
-    ),
+    ids.map(async (id) => {
+      try {
+        return await eventually(`${id} to finish`, Math.max(1000, deadline - Date.now()), async () => {
+          const h = client.workflow.getHandle(id);
+          const d = await h.describe();
+          if (d.status.name === 'RUNNING') return undefined;
+          if (d.status.name !== 'COMPLETED') return { status: `workflow ${d.status.name}` };
+          return (await h.result()) as { status: string };
+        }, 1000);
+      } catch {
+        return { status: 'unfinished', id };
+      }
+    }),
   );
+  for (const f of finals.filter((x): x is { status: string; id: string } => x.status === 'unfinished')) {
+    const h = client.workflow.getHandle(f.id);
+    const view = await h.query(stateQuery).catch((e: Error) => ({ error: e.message }) as never);
+    const pending = ((await h.describe()).raw.pendingActivities ?? []).map((a) => ({
+      activity: a.activityType?.name,
+      attempt: a.attempt,
+      lastFailure: a.lastFailure?.message?.slice(0, 300),
+    }));
+    report('worker-kill unfinished', {
+      id: f.id,
+      status: (view as { status?: string }).status,
+      steps: ((view as { plan?: { steps: { id: string; status: string }[] } }).plan?.steps ?? []).map((x) => `${x.id}=${x.status}`).join(','),
+      pending,
+      lastDecisions: ((view as { decisions?: { summary: string }[] }).decisions ?? []).slice(-3).map((d) => d.summary),
+      iacLocks: (() => {
+        try {
+          return readdirSync(path.join(dir, 'iac-work')).filter((n) => n.endsWith('.lock'));
+        } catch {
+          return [];
+        }
+      })(),
+    });
+  }
   const statuses = finals.reduce<Record<string, number>>((acc, v) => ((acc[v.status] = (acc[v.status] ?? 0) + 1), acc), {});
   const fx = vendors.sideEffects(assets);
   report('worker-kill', {
