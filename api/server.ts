@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { JsonInputError, parseStrictJson } from '../common/strict-json';
 import { detectionSchema } from '../domain/detection';
 import { REMEDIATION_ID_PATTERN } from '../domain/ids';
 import { approvalDecisionSchema, operatorActionSchema, riskScoreChangedSchema } from '../signals';
@@ -80,9 +81,9 @@ function jsonBody(raw: Buffer, req: http.IncomingMessage): unknown {
   if (!/json/i.test(type)) throw new ApiError(415, `send application/json (got ${type})`);
   if (raw.length === 0) throw new ApiError(400, 'empty body: send a JSON object');
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return parseStrictJson(raw);
   } catch (e) {
-    throw new ApiError(400, `body is not valid JSON: ${(e as Error).message}`);
+    throw new ApiError(400, e instanceof JsonInputError ? e.message : `body is not valid JSON: ${(e as Error).message}`);
   }
 }
 
@@ -94,7 +95,7 @@ export function createApi(o: ApiOptions): http.Server {
     const who = await user(req);
     const id = remediationIdParam(p);
     const d = who ? approvalFromToken(who, parse(tokenApprovalSchema, await body())) : parse(approvalDecisionSchema.omit({ stepId: true }), await body());
-    const plan = await s.decide(id, kind, { ...d, stepId: decodeURIComponent(p.stepId) });
+    const plan = await s.decide(id, kind, { ...d, stepId: p.stepId });
     return { status: 200, body: { id, plan } };
   };
   const operator = (action: 'pause' | 'resume' | 'cancel' | 'falsePositive'): Handler => async (req, p, body) => {
@@ -154,7 +155,11 @@ export function createApi(o: ApiOptions): http.Server {
       }
       const m = r.pattern.exec(url.pathname)!;
       const params: Params = {};
-      r.keys.forEach((k, i) => (params[k] = m[i + 1]));
+      try {
+        r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+      } catch {
+        return send(400, { error: `malformed percent-encoding in ${url.pathname.slice(0, 300)}` });
+      }
       let read: Promise<Buffer> | undefined;
       const raw = () => (read ??= readBody(req));
       const body = async () => jsonBody(await raw(), req);

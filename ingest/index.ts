@@ -1,3 +1,4 @@
+import { JsonInputError, decodeUtf8, parseStrictJson } from '../common/strict-json';
 import { detectionSchema } from '../domain/detection';
 import { toIso } from './common';
 import { IngestError } from './errors';
@@ -57,20 +58,27 @@ const DETECTION_ORDER: [FormatName, Detector][] = [
  * line) which becomes an array. Throws IngestError 400 when it is neither.
  */
 export function parseBody(body: string | Buffer): unknown {
-  const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
-  if (text.trim() === '') throw new IngestError(400, 'empty body: expected JSON');
   try {
-    return JSON.parse(text);
-  } catch (err) {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    if (lines.length > 1) {
-      try {
-        return lines.map((l) => JSON.parse(l) as unknown);
-      } catch {
-        // Report the whole-document error below: it is the more useful one.
+    const text = (typeof body === 'string' ? body : decodeUtf8(body)).replace(/^\uFEFF/, '');
+    if (text.trim() === '') throw new IngestError(400, 'empty body: expected JSON');
+    try {
+      return parseStrictJson(text);
+    } catch (err) {
+      if (err instanceof JsonInputError) throw err;
+      const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+      if (lines.length > 1) {
+        try {
+          return lines.map((l) => parseStrictJson(l));
+        } catch (e) {
+          if (e instanceof JsonInputError) throw e;
+          // Report the whole-document error below: it is the more useful one.
+        }
       }
+      throw new IngestError(400, `body is not valid JSON: ${(err as Error).message}`);
     }
-    throw new IngestError(400, `body is not valid JSON: ${(err as Error).message}`);
+  } catch (e) {
+    if (e instanceof JsonInputError) throw new IngestError(400, e.message);
+    throw e;
   }
 }
 

@@ -23,7 +23,8 @@ export type PolicyUpdated = z.infer<typeof policyUpdatedSchema>;
 export const approvalDecisionSchema = z
   .object({
     stepId: z.string().min(1).max(200),
-    approver: who,
+    // drw records its own decisions (approval expiry) as "drw:…"; nobody may sign as drw.
+    approver: who.refine((v) => !/^drw:/i.test(v), { message: 'approver names starting with "drw:" are reserved for drw\'s own decisions' }),
     groups: z.array(z.string().trim().min(1).max(200)).max(100).default([]),
     reason: why,
   })
