@@ -81,6 +81,10 @@ export function createGitHubIac(config: GitHubIacConfig): Iac {
 
         const pushed = await pushChange(input, branch);
         if (pushed.noChange) return { repository, number: 0, url: '', branch, noChange: true };
+        // An attempt that outlived its timeout may have opened (even merged) the PR while this one
+        // pushed; once closed, GitHub would accept a second PR for the same branch.
+        const raced = await pulls.findByHead(repository, branch);
+        if (raced) return toRef(repository, branch, raced, true);
 
         const created = await pulls.create(repository, { title: prTitle(input), head: branch, base: config.repos[repository].base, body: prBody(input, pushed.summary) });
         if (created.kind === 'created') return toRef(repository, branch, created.pull, false);

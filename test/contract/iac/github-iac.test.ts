@@ -166,13 +166,26 @@ describe('openPullRequest', () => {
 
   it('a GitHub 422 "already exists" on create means reuse', async () => {
     const first = await iac.openPullRequest(input());
-    // Hide the PR from the search once, as a replica lagging behind would.
-    sim.server.setFaults({ queue: [{ kind: 'status', status: 200, body: [] }], match: /^GET \/repos\/acme\/infra\/pulls$/ });
+    // Hide the PR from both searches before the create, as a replica lagging behind would.
+    const hidden = { kind: 'status' as const, status: 200, body: [] };
+    sim.server.setFaults({ queue: [hidden, hidden], match: /^GET \/repos\/acme\/infra\/pulls$/ });
     const ref = await iac.openPullRequest(input());
     expect(ref).toMatchObject({ number: first.number, existing: true });
     expect(sim.pulls(REPO)).toHaveLength(1);
     // The second POST got GitHub's 422, which the adapter read as "reuse".
     expect(posts()).toBe(2);
+  });
+
+  it('a PR an earlier attempt opened and that was merged while this attempt pushed is reused, not opened again', async () => {
+    const first = await iac.openPullRequest(input());
+    sim.markMerged(REPO, first.number);
+    // The first search misses it (the earlier attempt had not created it yet); once closed,
+    // GitHub would accept a second PR for the branch, so only the search after the push saves us.
+    sim.server.setFaults({ queue: [{ kind: 'status', status: 200, body: [] }], match: /^GET \/repos\/acme\/infra\/pulls$/ });
+    const ref = await iac.openPullRequest(input());
+    expect(ref).toMatchObject({ number: first.number, existing: true });
+    expect(sim.pulls(REPO)).toHaveLength(1);
+    expect(posts()).toBe(1);
   });
 
   it('noChange when the code is already fixed: no branch, no pull request', async () => {
