@@ -13,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { defaultDedupeKey, type Detection } from '../domain/detection';
 import { remediationId } from '../domain/ids';
 import type { DrwConfig } from '../common/config';
+import { KeyedQueue } from '../common/keyed-queue';
 import { choosePlaybook } from '../planner/plan';
 import { renderParams } from '../planner/template';
 import { scoreRisk } from '../planner/risk';
@@ -52,6 +53,14 @@ export class ApiError extends Error {
 export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
 
 export class RemediationService {
+  /**
+   * Signals to one remediation leave this process one at a time, in the order they came. A
+   * flood of concurrent signals to one execution otherwise holds its lock on the server so
+   * continuously that its workflow tasks wait, and the run cannot continue as new (its history
+   * then grows with the flood). Remediations are independent: different ids run concurrently.
+   */
+  private readonly lanes = new KeyedQueue();
+
   constructor(
     private readonly client: Client,
     private readonly cfg: DrwConfig,
@@ -80,7 +89,7 @@ export class RemediationService {
     const id = remediationId(dedupeKey);
     if (detection.status === 'resolved') {
       try {
-        await this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt });
+        await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt }));
         return { id, outcome: 'signalled' };
       } catch (e) {
         if (e instanceof WorkflowNotFoundError) return { id, outcome: 'ignored', reason: 'resolved, and no open remediation for this key' };
@@ -99,6 +108,12 @@ export class RemediationService {
         linkBase: this.cfg.api.publicUrl,
       },
     };
+    // Start and repeat in one lane: a repeat queued behind its start signals the new run.
+    return this.lanes.run(id, () => this.startOrSignal(id, input));
+  }
+
+  private async startOrSignal(id: string, input: RemediationInput): Promise<SubmitOutcome> {
+    const { detection, dedupeKey } = input;
     try {
       await this.client.workflow.start<typeof remediation>('remediation', {
         taskQueue: this.cfg.taskQueue,
@@ -171,7 +186,7 @@ export class RemediationService {
 
   private async signal(id: string, send: () => Promise<void>): Promise<void> {
     try {
-      await send();
+      await this.lanes.run(id, send);
     } catch (e) {
       throw notFound(e, id);
     }

@@ -24,6 +24,7 @@ import { scoreRisk } from '../planner/risk';
 import { nextWindowOpen } from '../planner/windows';
 import { formatDuration } from '../planner/durations';
 import { choosePlaybook } from '../planner/plan';
+import type { FixedFacts } from '../planner/match';
 import type { ApprovalRecord, EscalationTrigger, PlanStep } from '../planner/types';
 import {
   approvalDecisionSchema,
@@ -64,6 +65,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   let published: Record<string, unknown> = {};
   // Decided once per run, so a history recorded before the change replays with the old status values.
   const waitingIsEscalated = patched('escalated-while-waiting-for-a-person');
+  // Handlers ask for a publish; it happens once per activation, not once per message: a flood
+  // of risk changes would otherwise add a search-attribute upsert to the history per signal.
+  const coalescePublish = patched('publish-once-per-activation');
+  let publishWanted = false;
 
   const decide = (entry: Parameters<typeof addDecision>[2]) => {
     const e = addDecision(s, now(), entry);
@@ -95,7 +100,12 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     if (running && running.status === 'cancelled' && runningScope) runningScope.cancel();
     trackApprovalDeadlines();
     dirty = true;
-    publish();
+    publishSoon();
+  };
+
+  const publishSoon = () => {
+    if (coalescePublish) publishWanted = true;
+    else publish();
   };
 
   const trackApprovalDeadlines = () => {
@@ -215,7 +225,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     } catch (e) {
       // A signal cannot answer; the refusal goes into the decision log instead.
       decide({ kind: 'rejected', summary: `${kind} signal refused: ${(e as Error).message}`, by: d?.approver });
-      publish();
+      publishSoon();
       return;
     }
     applyDecision(d, kind, 'signal');
@@ -276,14 +286,14 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     s.paused = { by: m.by, reason: m.reason };
     decide({ kind: 'operator', summary: `paused by ${m.by}: ${m.reason}`, by: m.by });
     dirty = true;
-    publish();
+    publishSoon();
   });
   setHandler(resumeSignal, (m) => {
     if (!s.paused) return;
     s.paused = undefined;
     decide({ kind: 'operator', summary: `resumed by ${m.by}: ${m.reason}`, by: m.by });
     dirty = true;
-    publish();
+    publishSoon();
   });
   setHandler(cancelSignal, (m) => {
     if (s.final || s.cancelled) return;
@@ -298,6 +308,17 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     replan('false positive', m.by);
   });
 
+  if (coalescePublish) {
+    // Conditions are checked after all of an activation's signals are applied: one publish for all.
+    void (async () => {
+      for (;;) {
+        await condition(() => publishWanted);
+        publishWanted = false;
+        publish();
+      }
+    })();
+  }
+
   setHandler(stateQuery, () => view(s, waitingIsEscalated));
   setHandler(planQuery, () => s.plan);
   setHandler(decisionsQuery, () => s.decisions);
@@ -307,7 +328,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   const core = (summary: string) => activitiesFor('policy', opts, { timeoutMs: 30_000, retry: CORE_CALL, summary });
   if (!input.carried) {
     decide({ kind: 'signal', summary: `detection received from ${s.detection.source}: ${s.detection.title}`, by: s.requestedBy, data: { dedupeKey: s.dedupeKey, rawRef: s.detection.rawRef } });
-    s.policy = await core('load the policy').loadPolicy({});
+    s.policy = await core('load the policy').loadPolicy({ for: fixedFacts() });
     try {
       s.cmdb = await activitiesFor('cmdb', opts, { timeoutMs: 30_000, retry: { ...CORE_CALL, maximumAttempts: 5 }, summary: `enrich ${s.detection.asset.id} from the CMDB` }).lookupAsset({ assetId: s.detection.asset.id });
     } catch (e) {
@@ -347,7 +368,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
     if (s.policyReloadRequested) {
       const req = s.policyReloadRequested;
       s.policyReloadRequested = undefined;
-      const next = await core('reload the policy').loadPolicy({ expectVersion: req.version });
+      const next = await core('reload the policy').loadPolicy({ expectVersion: req.version, for: fixedFacts() });
       const from = s.policy?.version;
       s.policy = next;
       decide({ kind: 'signal', summary: `policy ${from} → ${next.version}: ${req.reason}`, by: req.by, policyVersion: next.version });
@@ -413,6 +434,10 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
   return view(s, waitingIsEscalated);
 
   // ---- helpers (closures over the state) ----
+
+  function fixedFacts(): FixedFacts {
+    return { source: s.facts.source, rule: s.facts.rule, category: s.facts.category };
+  }
 
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();

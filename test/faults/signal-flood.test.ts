@@ -1,38 +1,65 @@
 /**
- * Thousands of riskScoreChanged and findingAdded signals on one remediation waiting for
- * approval, sent by 16 concurrent senders. With DRW_MAX_HISTORY_EVENTS set, the workflow must
- * continue as new whenever its history reaches the limit, so that no run's history grows with
- * the flood: no run may exceed twice the limit (a run can only end at a workflow task, so it
- * may overshoot by what arrived during its last one). And no signal may be lost: every
- * findingAdded is counted in findingCount, every signal is in exactly one run's history, and
- * the last risk score sent is the one the remediation ends with.
+ * Thousands of repeats of a detection (POST /v1/detections → findingAdded) and risk changes
+ * (POST /v1/remediations/{id}/risk → riskScoreChanged) on one remediation waiting for approval,
+ * sent through the API by 16 concurrent senders, the worker in a process of its own. With
+ * DRW_MAX_HISTORY_EVENTS set, the workflow must continue as new whenever its history reaches
+ * the limit, so that no run's history grows with the flood: no run may exceed twice the limit
+ * (a run can only end at a workflow task, so it may overshoot by what arrived during its last
+ * one). And no signal may be lost: every findingAdded is counted in findingCount, every signal
+ * is in exactly one run's history, and the last risk score sent is the one the remediation ends with.
  *
- * FAULTS_FLOOD_FINDINGS / FAULTS_FLOOD_RISKS (2,000 each), FAULTS_FLOOD_MAX_HISTORY (500) tune it;
+ * FAULTS_FLOOD_FINDINGS / FAULTS_FLOOD_RISKS (1,000 each), FAULTS_FLOOD_SENDERS (16), FAULTS_FLOOD_MAX_HISTORY (500) tune it;
  * FAULTS_DUMP_HISTORY=/tmp/flood writes every run's event types.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import type http from 'node:http';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { findingAddedSignal, riskScoreChangedSignal } from '../../signals';
+import type { Client, Connection, WorkflowExecutionInfo } from '@temporalio/client';
+import { PolicyStore } from '../../activities/policy-store';
+import { createApi, listen } from '../../api/server';
+import { RemediationService } from '../../api/service';
+import { createLogger } from '../../common/logger';
+import { loadConfig } from '../../common/config';
 import { pool } from '../../bench/stats';
-import { eventually, startHarness, type Harness } from '../helpers/harness';
-import { report } from './helpers';
+import { connect, eventually, report, tmpDir, WorkerProcess } from './helpers';
+import { DEFAULT_POLICY } from '../helpers/harness';
 
 const RUN = randomUUID().slice(0, 6);
-const FINDINGS = Number(process.env.FAULTS_FLOOD_FINDINGS ?? 2000);
-const RISKS = Number(process.env.FAULTS_FLOOD_RISKS ?? 2000);
+const FINDINGS = Number(process.env.FAULTS_FLOOD_FINDINGS ?? 1000);
+const RISKS = Number(process.env.FAULTS_FLOOD_RISKS ?? 1000);
 const LIMIT = Number(process.env.FAULTS_FLOOD_MAX_HISTORY ?? 500);
-const SENDERS = 16;
+const SENDERS = Number(process.env.FAULTS_FLOOD_SENDERS ?? 16);
 
-let h: Harness;
+let dir: string;
+let worker: WorkerProcess;
+let client: Client;
+let connection: Connection;
+let service: RemediationService;
+let server: http.Server;
+let api: string;
 
+// The worker runs in its own process, as in production: senders in the same event loop as the
+// worker would delay its polls, which is not what a flood from outside does.
 beforeAll(async () => {
-  h = await startHarness({ timeScale: 1, env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) } });
+  dir = tmpDir('flood');
+  ({ client, connection } = await connect());
+  const env = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, DRW_TASK_QUEUE: `faults-flood-${RUN}`, DRW_POLICY_DIR: DEFAULT_POLICY, DRW_TIME_SCALE: '1', DRW_MAX_HISTORY_EVENTS: String(LIMIT) };
+  const cfg = loadConfig({ ...env, DRW_LOG_LEVEL: 'warn' });
+  const policy = new PolicyStore(DEFAULT_POLICY);
+  service = new RemediationService(client, cfg, () => policy.get());
+  worker = new WorkerProcess({ ...env, DRW_LOG_LEVEL: 'info' }, path.join(dir, 'worker.log'));
+  await worker.start();
+  server = createApi({ service, logger: createLogger('warn'), ready: () => true });
+  api = await listen(server, '127.0.0.1', 0);
 });
 
 afterAll(async () => {
-  await h?.close();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  await worker?.stop();
+  await connection?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const detection = {
@@ -46,40 +73,41 @@ const detection = {
 };
 
 test(`${FINDINGS} findingAdded + ${RISKS} riskScoreChanged signals: history bounded by continue-as-new (DRW_MAX_HISTORY_EVENTS=${LIMIT}), no signal lost`, async () => {
-  const { id } = await h.app.service.submit(detection, 'api:faults');
-  const handle = h.app.service.handle(id);
-  await eventually(async () => ((await h.app.service.state(id)).status === 'awaiting_approval' ? true : undefined), 'awaiting approval', 60_000);
+  const { id } = await service.submit(detection, 'api:faults');
+  const handle = service.handle(id);
+  await eventually('awaiting approval', 60_000, async () => ((await service.state(id)).status === 'awaiting_approval' ? true : undefined));
 
   const t0 = Date.now();
-  // Interleaved, SENDERS at a time; risk scores stay below 90 so the plan keeps waiting on approval.
+  // Interleaved, SENDERS at a time, through the API as pipelines send them: repeats of the
+  // detection (→ findingAdded) and risk changes; risk stays below 90 so approval is still awaited.
+  const post = async (p: string, body: unknown, want: number) => {
+    const r = await fetch(`${api}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (r.status !== want) throw new Error(`POST ${p} → ${r.status}: ${await r.text()}`);
+  };
   const sends: (() => Promise<void>)[] = [];
   for (let i = 0; i < Math.max(FINDINGS, RISKS); i++) {
-    if (i < FINDINGS) sends.push(() => handle.signal(findingAddedSignal, { ...detection, observedAt: new Date().toISOString() }));
-    if (i < RISKS) sends.push(() => handle.signal(riskScoreChangedSignal, { riskScore: 40 + ((i * 7) % 45) + 0.5, reason: `flood ${i}` }));
+    if (i < FINDINGS) sends.push(() => post('/v1/detections', { ...detection, observedAt: new Date().toISOString() }, 202));
+    if (i < RISKS) sends.push(() => post(`/v1/remediations/${id}/risk`, { riskScore: 40 + ((i * 7) % 45) + 0.5, reason: `flood ${i}` }, 202));
   }
   const total = sends.length;
   await pool(total, SENDERS, (i) => sends[i]());
   const sentMs = Date.now() - t0;
   // The last word, sent after every other signal was accepted.
-  await handle.signal(riskScoreChangedSignal, { riskScore: 42.25, reason: 'the last word' });
+  await post(`/v1/remediations/${id}/risk`, { riskScore: 42.25, reason: 'the last word' }, 202);
 
-  const final = await eventually(
-    async () => {
-      const v = await h.app.service.state(id);
-      return v.findingCount === 1 + FINDINGS && v.riskScore === 42.25 ? v : undefined;
-    },
-    'every finding counted and the last risk score applied',
-    5 * 60_000,
-  );
+  const final = await eventually('every finding counted and the last risk score applied', 5 * 60_000, async () => {
+    const v = await service.state(id);
+    return v.findingCount === 1 + FINDINGS && v.riskScore === 42.25 ? v : undefined;
+  });
   const settledMs = Date.now() - t0;
 
   // Every run of this remediation, and what its history holds.
   const runs: WorkflowExecutionInfo[] = [];
-  await eventually(async () => {
+  await eventually('the runs in visibility', 30_000, async () => {
     runs.length = 0;
     for await (const wf of handle.client.list({ query: `WorkflowId="${id}"` })) runs.push(wf);
     return runs.some((r) => r.status.name === 'RUNNING') ? true : undefined;
-  }, 'the runs in visibility', 30_000);
+  });
   const signalled: Record<string, number> = {};
   const lengths: number[] = [];
   const failedTasks: Record<string, number> = {};

@@ -16,9 +16,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as proto from '@temporalio/proto';
 import { temporal } from '@temporalio/proto';
-import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
+import { historyFromJson, historyToJson } from '../../report/history-json';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
 
@@ -27,37 +26,13 @@ export const RECORDING = process.env.DRW_RECORD_HISTORIES === '1';
 
 type History = temporal.api.history.v1.IHistory;
 
-/*
- * Proto JSON through the protobufjs copy that @temporalio/proto is built on. The SDK's own
- * historyToJSON/historyFromJSON (@temporalio/common/lib/proto-utils) fail with "type must be a
- * Type" when npm installs protobufjs twice (under @temporalio/common and @temporalio/proto, as
- * this lockfile does), because the History type and the JSON codec then come from different copies.
- */
-interface ProtoJson {
-  toJson(type: unknown, message: unknown): unknown;
-  fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): History | null;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const protojson: ProtoJson = require(require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto'))] }));
-const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
-
-/** The standard proto JSON of a history (what `temporal workflow show --output json` writes). */
+/** The same JSON codec as `drw history export` (it works around a duplicated protobufjs install). */
 export function historyToJSON(history: History): string {
-  return JSON.stringify(protojson.toJson(historyType, temporal.api.history.v1.History.fromObject(history as Record<string, unknown>)), null, 2);
+  return historyToJson(history as Parameters<typeof historyToJson>[0]);
 }
 
-/** Reads proto JSON history; also accepts the PascalCase event types older tools wrote. */
 export function historyFromJSON(json: unknown): History {
-  const h = json as { events?: Record<string, unknown>[] };
-  if (!h || !Array.isArray(h.events)) throw new TypeError('not a history: expected an object with an array of events');
-  const events = h.events.map((e) => {
-    const t = e.eventType;
-    if (typeof t !== 'string' || t.startsWith('EVENT_TYPE_')) return e;
-    return { ...e, eventType: `EVENT_TYPE_${t.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}` };
-  });
-  const history = protojson.fromJson(historyType, { ...h, events }, { ignoreUnknownFields: true });
-  if (!history) throw new TypeError('invalid history');
-  return history;
+  return historyFromJson(json) as History;
 }
 
 export interface NamedHistory {
@@ -85,19 +60,26 @@ export async function replay(histories: NamedHistory[]): Promise<{ name: string;
   return out;
 }
 
+/**
+ * The recorded histories: test/histories/*.json are from the current workflow code; each
+ * subfolder keeps an earlier generation (recorded before a `patched()` change), so the
+ * unpatched branches keep being replayed after the current histories are re-recorded.
+ */
 export function historyFiles(dir = HISTORY_DIR): string[] {
   try {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-      .map((f) => path.join(dir, f));
+    const entries = readdirSync(dir, { withFileTypes: true });
+    const here = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => path.join(dir, e.name));
+    const generations = entries.filter((e) => e.isDirectory()).flatMap((e) => historyFiles(path.join(dir, e.name)));
+    return [...here.sort(), ...generations.sort()];
   } catch {
     return [];
   }
 }
 
+/** Named by its path under test/histories, without .json ("sla-breach-escalation", "1-before-publish-once/pause-resume"). */
 export function readHistory(file: string): NamedHistory {
-  return { name: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) };
+  const name = path.relative(HISTORY_DIR, file).replace(/\.json$/, '').split(path.sep).join('/');
+  return { name, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) };
 }
 
 export function writeHistory(name: string, history: History, dir = HISTORY_DIR): string {
