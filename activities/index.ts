@@ -5,6 +5,7 @@
  * worker's configuration; the workflow never knows.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
 import type { Cmdb, Endpoint, Iac, Notify, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
@@ -23,13 +24,14 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    async loadPolicy(input: { expectVersion?: string }): Promise<PolicySet> {
+    /** With `for`, only the playbooks this remediation can ever use (planner/match.ts playbooksFor). */
+    async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet> {
       const p = deps.policy();
       if (input.expectVersion && input.expectVersion !== p.version) {
         // This worker has not picked up the announced policy yet; another attempt (or worker) will.
         throw ApplicationFailure.retryable(`policy ${input.expectVersion} announced but this worker has ${p.version}`, 'PolicyVersionMismatch');
       }
-      return p;
+      return input.for ? playbooksFor(p, input.for) : p;
     },
     lookupAsset: deps.cmdb.lookupAsset.bind(deps.cmdb),
     openTicket: deps.ticketing.openTicket.bind(deps.ticketing),

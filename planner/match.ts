@@ -1,5 +1,5 @@
 import { SEVERITY_RANK } from '../domain/detection';
-import type { Playbook } from './policy-schema';
+import type { Playbook, PolicySet } from './policy-schema';
 import type { Facts } from './types';
 
 export interface MatchResult {
@@ -103,3 +103,21 @@ function specificity(pb: Playbook): number {
 }
 
 export { SEVERITY_RANK };
+
+/** What a remediation keeps for its whole life: messages change severity, risk and the asset, never these. */
+export type FixedFacts = Pick<Facts, 'source' | 'rule' | 'category'>;
+
+/**
+ * The part of a policy a remediation can ever use: the playbooks whose source, rule and
+ * category criteria accept its fixed facts. Every other playbook fails those criteria whatever
+ * the signals do, so re-planning on the subset chooses exactly as on the whole policy, and the
+ * workflow's history holds a few KiB of policy instead of all of it. The version stays the
+ * whole policy's.
+ */
+export function playbooksFor(policy: PolicySet, f: FixedFacts): PolicySet {
+  const probe: Facts = { ...f, severity: 'info', riskScore: 0, asset: { id: '', type: '' }, findingCount: 1, details: {} };
+  const fixed = (pb: Playbook): Playbook => ({ ...pb, match: { sources: pb.match.sources, rules: pb.match.rules, categories: pb.match.categories } });
+  const playbooks = policy.playbooks.filter((pb) => mismatch(fixed(pb), probe, {}) === undefined);
+  const files = Object.fromEntries(playbooks.filter((pb) => policy.files[pb.id]).map((pb) => [pb.id, policy.files[pb.id]]));
+  return { version: policy.version, playbooks, files };
+}
