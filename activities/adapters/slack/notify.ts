@@ -6,6 +6,7 @@ import { normalizeChannel } from './channels';
 import type { SlackConfig } from './config';
 import { buildSlackMessage } from './message';
 import { RecentKeys } from './recent-keys';
+import { failureWithoutUrl } from '../secret-url';
 
 const VENDOR = 'slack';
 
@@ -35,7 +36,7 @@ export function createSlackNotify(config: SlackConfig): Notify {
       // An empty path: the whole URL is the base, so it never shows in a request line or error.
       await clientFor(channel, url).post('', buildSlackMessage(input), { responseType: 'text' });
     } catch (err) {
-      throw redacted(err, input.channel, url);
+      throw failureWithoutUrl(VENDOR, err, input.channel, url);
     }
   }
 
@@ -63,32 +64,4 @@ export function createSlackNotify(config: SlackConfig): Notify {
       return { delivered: true, channel: input.channel };
     },
   };
-}
-
-/** Rebuilds the failure around the channel name, keeping its retry semantics, with the URL scrubbed. */
-function redacted(err: unknown, channel: string, url: string): Error {
-  const original = err instanceof Error ? err.message : String(err);
-  const reason = scrub(original.replace(/^slack:\s*/, '').replace(/^POST\s*(\S*\s+)?(?=answered |failed)/, ''), url);
-  const message = `${VENDOR}: channel "${channel}" ${reason}`;
-  if (err instanceof ApplicationFailure) {
-    return ApplicationFailure.create({
-      message,
-      type: err.type ?? `${VENDOR}.Error`,
-      nonRetryable: err.nonRetryable ?? false,
-      nextRetryDelay: err.nextRetryDelay ?? undefined,
-      details: err.details ?? undefined,
-    });
-  }
-  return ApplicationFailure.retryable(message, `${VENDOR}.Unavailable`);
-}
-
-function scrub(text: string, url: string): string {
-  let out = text.split(url).join('[webhook]');
-  try {
-    const path = new URL(url).pathname;
-    if (path.length > 1) out = out.split(path).join('[webhook]');
-  } catch {
-    // The config loader only admits valid URLs.
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import { createVendorClient } from '../http';
 import type { Notify, NotifyInput } from '../../interfaces';
 import type { WebhookConfig } from './config';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from './signature';
+import { failureWithoutUrl } from '../secret-url';
 
 const VENDOR = 'webhook';
 
@@ -49,7 +50,7 @@ export function createWebhookNotify(config: WebhookConfig, now: () => number = D
           transformRequest: [(data: unknown) => data],
         });
       } catch (err) {
-        throw redacted(err, input.channel, url);
+        throw failureWithoutUrl(VENDOR, err, input.channel, url);
       }
       return { delivered: true, channel: input.channel };
     },
@@ -66,27 +67,4 @@ function payload(input: NotifyInput, timestamp: string) {
     fields: input.fields ?? {},
     timestamp: Number(timestamp),
   };
-}
-
-/** Rebuilds the failure around the channel name, keeping its retry semantics, with the URL scrubbed. */
-function redacted(err: unknown, channel: string, url: string): Error {
-  const original = err instanceof Error ? err.message : String(err);
-  let reason = original.replace(/^webhook:\s*/, '').replace(/^POST\s*(\S*\s+)?(?=answered |failed)/, '').split(url).join('[webhook]');
-  try {
-    const { pathname, search } = new URL(url);
-    for (const part of [pathname + search, pathname]) if (part.length > 1) reason = reason.split(part).join('[webhook]');
-  } catch {
-    // The config loader only admits valid URLs.
-  }
-  const message = `${VENDOR}: channel "${channel}" ${reason}`;
-  if (err instanceof ApplicationFailure) {
-    return ApplicationFailure.create({
-      message,
-      type: err.type ?? `${VENDOR}.Error`,
-      nonRetryable: err.nonRetryable ?? false,
-      nextRetryDelay: err.nextRetryDelay ?? undefined,
-      details: err.details ?? undefined,
-    });
-  }
-  return ApplicationFailure.retryable(message, `${VENDOR}.Unavailable`);
 }
