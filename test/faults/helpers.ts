@@ -87,6 +87,20 @@ export interface SideEffects {
   duplicateMessages: number;
 }
 
+/** What the fault tests print of the side effects. */
+export function sideEffectCounts(fx: SideEffects): Record<string, number> {
+  return {
+    tickets: fx.tickets,
+    containments: fx.containments,
+    pullRequests: fx.pullRequests,
+    slackMessages: fx.messages,
+    duplicateTickets: fx.duplicateTickets.length,
+    duplicateContainments: fx.duplicateContainments.length,
+    duplicatePullRequests: fx.duplicatePullRequests.length,
+    duplicateSlackMessages: fx.duplicateMessages,
+  };
+}
+
 function bareRepository(dir: string): string {
   const work = path.join(dir, 'seed');
   const bare = path.join(dir, 'acme-infra.git');

@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { buildSystems } from '../../activities/registry';
 import { createInProcessSystems } from '../../activities/inprocess';
 import { http, startHarness, type Harness } from '../helpers/harness';
-import { eventually, FAULT_POLICY, faultDetection, report, startVendors, tmpDir, type Vendors } from './helpers';
+import { eventually, FAULT_POLICY, faultDetection, report, sideEffectCounts, startVendors, tmpDir, type Vendors } from './helpers';
 
 const RUN = randomUUID().slice(0, 6);
 const REMEDIATIONS = Number(process.env.FAULTS_VENDOR_REMEDIATIONS ?? 15);
@@ -92,14 +92,7 @@ test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(R
     faultedRequests: faulted,
     totalRequests: Object.fromEntries(vendors.servers.map((s) => [s.name, s.requests.length])),
     statuses,
-    tickets: fx.tickets,
-    containments: fx.containments,
-    pullRequests: fx.pullRequests,
-    slackMessages: fx.messages,
-    duplicateTickets: fx.duplicateTickets.length,
-    duplicateContainments: fx.duplicateContainments.length,
-    duplicatePullRequests: fx.duplicatePullRequests.length,
-    duplicateSlackMessages: fx.duplicateMessages,
+    ...sideEffectCounts(fx),
     seconds: Math.round((Date.now() - t0) / 1000),
   });
   for (const a of fx.duplicatePullRequests) {

@@ -14,7 +14,7 @@ import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
 import { mulberry32 } from '../../simulators/base';
 import { stateQuery } from '../../signals';
-import { connect, eventually, FAULT_POLICY, faultDetection, report, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
+import { connect, eventually, FAULT_POLICY, faultDetection, report, sideEffectCounts, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
 
 const RUN = randomUUID().slice(0, 6);
 const REMEDIATIONS = Number(process.env.FAULTS_KILL_REMEDIATIONS ?? 12);
@@ -124,14 +124,7 @@ test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all 
     workerStarts: worker.starts,
     killedAtMs: killedAt.join(','),
     statuses,
-    tickets: fx.tickets,
-    containments: fx.containments,
-    pullRequests: fx.pullRequests,
-    slackMessages: fx.messages,
-    duplicateTickets: fx.duplicateTickets.length,
-    duplicateContainments: fx.duplicateContainments.length,
-    duplicatePullRequests: fx.duplicatePullRequests.length,
-    duplicateSlackMessages: fx.duplicateMessages,
+    ...sideEffectCounts(fx),
     seconds: Math.round((Date.now() - t0) / 1000),
   });
 
