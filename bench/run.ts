@@ -61,6 +61,7 @@ import { createBaselineActivities } from './baseline-activities';
 import { benchDetection, benchPlannerState, generatePlaybooks, playbookFiles } from './planner-policy';
 import { burstPlan, pool, ratio, round, summarize, type Summary } from './stats';
 import { fmt, machineLine, markdown, textTable, type FigureRow, type Machine } from './report';
+import { pollUntil } from '../common/poll';
 
 type History = temporal.api.history.v1.IHistory;
 type Bundle = { code: string };
@@ -94,19 +95,8 @@ function progress(msg: string): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => ms / 1000;
 
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(everyMs);
-  }
+function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, everyMs });
 }
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {

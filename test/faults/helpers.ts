@@ -17,6 +17,7 @@ import { startSlackSimulator, type SlackSimulator } from '../../simulators/slack
 import type { FaultPlan, RecordedRequest, SimulatorServer } from '../../simulators/base';
 import { remediationId } from '../../domain/ids';
 import { defaultDedupeKey } from '../../domain/detection';
+import { pollUntil } from '../../common/poll';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FAULT_POLICY = path.join(__dirname, 'fixtures', 'policies');
@@ -287,17 +288,6 @@ export class WorkerProcess {
 }
 
 /** Polls until `check` answers a value; the error names what it waited for and the last failure. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(everyMs);
-  }
+export function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 250): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, everyMs });
 }

@@ -9,6 +9,7 @@ import { createLogger, installSdkLogger } from '../../common/logger';
 import { createInProcessSystems, type InProcessOptions, type InProcessSystems } from '../../activities/inprocess';
 import { startApp, type App } from '../../cli/app';
 import type { ActivityDeps } from '../../activities';
+import { pollUntil } from '../../common/poll';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_POLICY = path.join(ROOT, 'policies', 'default');
@@ -73,17 +74,6 @@ export async function http<T = any>(method: string, url: string, body?: unknown)
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, everyMs: 100 });
 }

@@ -18,6 +18,7 @@ import { startServiceNowSimulator, type ServiceNowSimulator } from '../../simula
 import { startSlackSimulator, type SlackSimulator } from '../../simulators/slack';
 import type { Systems } from '../../activities/registry';
 import type { ActivityDeps } from '../../activities';
+import { pollUntil } from '../../common/poll';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -296,19 +297,6 @@ export async function http<T = any>(method: string, url: string, body?: unknown)
 }
 
 /** Polls `check` until it returns a value; the error says what was awaited and the last thing seen. */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number, describe?: () => string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}${describe ? ` (${describe()})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number, describe?: () => string): Promise<T> {
+  return pollUntil(check, { what, timeoutMs, everyMs: 200, describe });
 }
