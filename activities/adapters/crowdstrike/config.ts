@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isHttpsOrLoopback } from '../secure-url';
 
 export interface CrowdStrikeConfig {
   baseUrl: string;
@@ -19,18 +20,6 @@ export interface CrowdStrikeConfig {
 }
 
 const DEFAULT_BASE_URL = 'https://api.crowdstrike.com';
-
-function isHttpsOrLoopback(value: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return false;
-  }
-  if (u.protocol === 'https:') return true;
-  // Client secrets must not cross a network in clear text; plain http is only for simulators.
-  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
-}
 
 const optionalMs = z.coerce.number().int().min(0).max(3_600_000).optional();
 

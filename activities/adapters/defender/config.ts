@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isHttpsOrLoopback } from '../secure-url';
 
 export interface DefenderConfig {
   tenantId: string;
@@ -21,18 +22,6 @@ export interface DefenderConfig {
 export const DEFAULT_API_URL = 'https://api.securitycenter.microsoft.com';
 export const DEFAULT_LOGIN_URL = 'https://login.microsoftonline.com';
 export const DEFAULT_SCOPE = 'https://api.securitycenter.microsoft.com/.default';
-
-function isHttpsOrLoopback(value: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return false;
-  }
-  if (u.protocol === 'https:') return true;
-  // Client secrets and bearer tokens must not cross a network in clear text.
-  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
-}
 
 const secureUrl = z.url().refine(isHttpsOrLoopback, 'must be an https URL');
 const optionalMs = z.coerce.number().int().min(0).max(3_600_000).optional();

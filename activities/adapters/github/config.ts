@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { isLoopbackHost } from '../secure-url';
 
 /**
  * Configuration of the GitHub IaC adapter, from the worker's environment. The adapter is
@@ -38,7 +39,7 @@ function cloneUrlProblem(url: string): string | undefined {
     }
     // Never echo the URL itself here: if it carries credentials, they are a secret.
     if (u.username || u.password) return 'must not contain credentials (the token comes from GITHUB_TOKEN)';
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+    const loopback = isLoopbackHost(u.hostname);
     if (u.protocol === 'http:' && !loopback) return 'must use https (plain http only for localhost)';
     return undefined;
   }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isLoopbackHost } from '../secure-url';
 
 /**
  * Env parsing for the ticketing and CMDB adapters (Jira, ServiceNow). Messages name the
@@ -34,7 +35,7 @@ export function baseUrlProblem(value: string): string | undefined {
   }
   if (u.username || u.password) return 'must not contain credentials';
   if (u.search || u.hash) return 'must not contain a query or fragment';
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  const loopback = isLoopbackHost(u.hostname);
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) return 'must use https';
   return undefined;
 }

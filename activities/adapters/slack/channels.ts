@@ -11,13 +11,3 @@ export function normalizeChannel(name: string): string {
     .replace(/^_+|_+$/g, '');
 }
 
-export function isHttpsOrLoopback(value: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return false;
-  }
-  if (u.protocol === 'https:') return true;
-  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isHttpsOrLoopback, normalizeChannel } from './channels';
+import { normalizeChannel } from './channels';
+import { isHttpsOrLoopback } from '../secure-url';
 
 export interface SlackConfig {
   /** Normalized channel name → incoming webhook URL. The URLs are credentials. */
