@@ -1,4 +1,5 @@
 /** Small, pure statistics for the benchmark (unit-tested in test/unit/bench). */
+import { mulberry32 } from '../common/prng';
 
 export interface Summary {
   n: number;
@@ -47,17 +48,8 @@ export function round(n: number, digits = 3): number {
   return Math.round(n * f) / f;
 }
 
-/** Deterministic PRNG (mulberry32), so a run's repeats and order are reproducible from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A run's repeats and order are reproducible from its seed. */
+export const prng = mulberry32;
 
 export function shuffle<T>(xs: T[], rnd: () => number): T[] {
   const out = [...xs];

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from '../common/prng';
 
 /**
  * A small HTTP server every vendor simulator is built on: routing, JSON bodies, a record of
@@ -201,13 +202,4 @@ function send(res: http.ServerResponse, r: SimResponse): void {
 }
 
 /** Deterministic PRNG so a fault mix is reproducible from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
