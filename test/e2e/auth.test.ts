@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ConfigError } from '../../common/config';
-import { eventually, ROOT, startHarness, type Harness } from '../helpers/harness';
+import { malwareDetection as detection, eventually, ROOT, startHarness, type Harness } from '../helpers/harness';
 import { AUDIENCE, claims, ISSUER, signJwt, testKey, tokenFor } from '../unit/auth/tokens';
 
 const DRW_TOKEN = 'drw-native-ingest-token-4c5d6e7f8a9b0c1d';
@@ -64,16 +64,6 @@ async function call(method: string, url: string, o: { body?: unknown; token?: st
   }
   return { status: res.status, body, challenge: res.headers.get('www-authenticate') };
 }
-
-const detection = (asset: string, riskScore: number) => ({
-  source: 'crowdstrike',
-  rule: 'Trojan.GenericKD',
-  title: `Malware on ${asset}`,
-  severity: 'high',
-  category: 'malware',
-  riskScore,
-  asset: { id: asset, type: 'host', environment: 'production' },
-});
 
 async function submit(asset: string, riskScore: number): Promise<string> {
   const r = await call('POST', `${h.api}/v1/detections`, { body: detection(asset, riskScore), token: DRW_TOKEN });

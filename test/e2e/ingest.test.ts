@@ -6,27 +6,16 @@
  * (resolved with nothing open). The policy holds every remediation for a person, so what is
  * open is deterministic. Then the refusals: 401 (token, HMAC, tampered body), 404, 413, 415, 400, 422.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { remediationId } from '../../domain/ids';
 import { normalize, type FormatName } from '../../ingest';
 import { signHmacSha256 } from '../../ingest/signatures';
-import { eventually, ROOT, startHarness, type Harness } from '../helpers/harness';
+import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { AUDIENCE, claims, ISSUER, signJwt } from '../unit/auth/tokens';
+import { allSampleFiles, FOLDER_FORMAT, SAMPLES_DIR } from '../unit/ingest/samples';
 
-const SAMPLES_DIR = process.env.DRW_SAMPLES_DIR ?? path.resolve(ROOT, '..', 'shared', 'samples');
-const FOLDER_FORMAT: Record<string, FormatName> = {
-  alertmanager: 'alertmanager',
-  securityhub: 'asff',
-  ocsf: 'ocsf',
-  falco: 'falco',
-  trivy: 'trivy',
-  github: 'github',
-  wazuh: 'wazuh',
-  crowdstrike: 'falcon',
-  defender: 'msgraph',
-};
 
 const AM_TOKEN = 'alertmanager-ingest-token-7f3a9c1e5b2d4f60';
 const ANY_TOKEN = 'any-source-ingest-token-0a1b2c3d4e5f6071';
@@ -34,13 +23,6 @@ const FALCO_SECRET = 'falco-hmac-secret-5d6e7f8091a2b3c4';
 const WAZUH_SECRET = 'wazuh-hmac-secret-c4b3a29180f7e6d5';
 const GITHUB_SECRET = 'github-webhook-secret-9e8d7c6b5a493827';
 const JWT_SECRET = 'ingest-test-hs256-secret-with-32-plus-chars';
-
-function sampleFiles(dir = SAMPLES_DIR, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? sampleFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
-    .filter((f) => f.toLowerCase().endsWith('.json'))
-    .sort();
-}
 
 /** Holds every remediation at an approval, so nothing closes on its own during the test. */
 const HOLD_POLICY = `
@@ -123,7 +105,7 @@ function post(format: string, bytes: Buffer | string, headers: Record<string, st
 const open = new Map<string, number>();
 const resolvedSignalled: string[] = [];
 const firstPost = new Map<string, { format: FormatName; bytes: Buffer; headers: Record<string, string>; ids: string[] }>();
-const files = sampleFiles();
+const files = allSampleFiles().filter((f) => f.toLowerCase().endsWith('.json'));
 
 test(`samples exist in ${SAMPLES_DIR}, each in a folder with a format`, () => {
   expect(files.length).toBeGreaterThan(30);

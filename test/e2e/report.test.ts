@@ -20,7 +20,7 @@ import { historyFromJson, sha256 } from '../../report/history-json';
 import { runsFromText } from '../../report/history';
 import { whatIf } from '../../report/whatif';
 import { buildReport } from '../../report/build';
-import { DEFAULT_POLICY, eventually, http as call, startHarness, type Harness } from '../helpers/harness';
+import { malwareDetection as malware, DEFAULT_POLICY, eventually, http as call, startHarness, type Harness } from '../helpers/harness';
 
 const FIXTURES = path.join(__dirname, '..', 'unit', 'report', 'fixtures');
 const record = process.env.DRW_RECORD_FIXTURES === '1';
@@ -51,16 +51,6 @@ async function waitFor(base: string, id: string, pred: (s: any) => boolean, what
     return r.status === 200 && pred(r.body) ? r.body : undefined;
   }, what);
 }
-
-const malware = (asset: string, riskScore: number) => ({
-  source: 'crowdstrike',
-  rule: 'Trojan.GenericKD',
-  title: `Malware on ${asset}`,
-  severity: 'high',
-  category: 'malware',
-  riskScore,
-  asset: { id: asset, type: 'host', environment: 'production' },
-});
 
 let edrId: string;
 

@@ -18,6 +18,9 @@ import type { FaultPlan, RecordedRequest, SimulatorServer } from '../../simulato
 import { remediationId } from '../../domain/ids';
 import { defaultDedupeKey } from '../../domain/detection';
 import { pollUntil } from '../../common/poll';
+import { loadConfig } from '../../common/config';
+import { PolicyStore } from '../../activities/policy-store';
+import { RemediationService } from '../../api/service';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FAULT_POLICY = path.join(__dirname, 'fixtures', 'policies');
@@ -210,6 +213,18 @@ export async function startVendors(o: { dir: string; assets: string[]; autoMerge
 }
 
 // ---------------------------------------------------------------- a worker as a child process
+
+/**
+ * What starts remediations (a RemediationService in this process) and the worker process that
+ * runs them (not started yet), on one task queue with the same configuration. `env` goes to
+ * both; `workerEnv` (vendor endpoints and credentials) to the worker only.
+ */
+export function serviceAndWorker(client: Client, o: { queue: string; policyDir: string; logFile: string; env?: Record<string, string>; workerEnv?: Record<string, string> }): { service: RemediationService; worker: WorkerProcess } {
+  const env = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, DRW_TASK_QUEUE: o.queue, DRW_POLICY_DIR: o.policyDir, DRW_TIME_SCALE: '1', ...o.env };
+  const policy = new PolicyStore(o.policyDir);
+  const service = new RemediationService(client, loadConfig({ ...env, DRW_LOG_LEVEL: 'warn' }), () => policy.get());
+  return { service, worker: new WorkerProcess({ ...o.workerEnv, ...env, DRW_LOG_LEVEL: 'info' }, o.logFile) };
+}
 
 /** `node dist/workers/main.js` with the given environment; killable and restartable. */
 export class WorkerProcess {

@@ -17,13 +17,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { Client, Connection, WorkflowExecutionInfo } from '@temporalio/client';
-import { PolicyStore } from '../../activities/policy-store';
 import { createApi, listen } from '../../api/server';
 import { RemediationService } from '../../api/service';
 import { createLogger } from '../../common/logger';
-import { loadConfig } from '../../common/config';
 import { pool } from '../../bench/stats';
-import { connect, eventually, report, tmpDir, WorkerProcess } from './helpers';
+import { connect, eventually, report, serviceAndWorker, tmpDir, WorkerProcess } from './helpers';
 import { DEFAULT_POLICY } from '../helpers/harness';
 
 const RUN = randomUUID().slice(0, 6);
@@ -45,11 +43,7 @@ let api: string;
 beforeAll(async () => {
   dir = tmpDir('flood');
   ({ client, connection } = await connect());
-  const env = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, DRW_TASK_QUEUE: `faults-flood-${RUN}`, DRW_POLICY_DIR: DEFAULT_POLICY, DRW_TIME_SCALE: '1', DRW_MAX_HISTORY_EVENTS: String(LIMIT) };
-  const cfg = loadConfig({ ...env, DRW_LOG_LEVEL: 'warn' });
-  const policy = new PolicyStore(DEFAULT_POLICY);
-  service = new RemediationService(client, cfg, () => policy.get());
-  worker = new WorkerProcess({ ...env, DRW_LOG_LEVEL: 'info' }, path.join(dir, 'worker.log'));
+  ({ service, worker } = serviceAndWorker(client, { queue: `faults-flood-${RUN}`, policyDir: DEFAULT_POLICY, logFile: path.join(dir, 'worker.log'), env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) } }));
   await worker.start();
   server = createApi({ service, logger: createLogger('warn'), ready: () => true });
   api = await listen(server, '127.0.0.1', 0);

@@ -9,12 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../common/config';
-import { PolicyStore } from '../../activities/policy-store';
-import { RemediationService } from '../../api/service';
 import { mulberry32 } from '../../simulators/base';
 import { stateQuery } from '../../signals';
-import { connect, eventually, FAULT_POLICY, faultDetection, report, sideEffectCounts, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
+import { connect, eventually, FAULT_POLICY, faultDetection, report, serviceAndWorker, sideEffectCounts, sleep, startVendors, tmpDir, WorkerProcess, type Vendors } from './helpers';
 
 const RUN = randomUUID().slice(0, 6);
 const REMEDIATIONS = Number(process.env.FAULTS_KILL_REMEDIATIONS ?? 12);
@@ -42,13 +39,9 @@ afterAll(async () => {
 
 test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all finish, no duplicate ticket, containment or pull request`, async () => {
   const queue = `faults-kill-${RUN}`;
-  const cfg = loadConfig({ TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: FAULT_POLICY, DRW_TIME_SCALE: '1', DRW_LOG_LEVEL: 'warn' });
-  const policy = new PolicyStore(FAULT_POLICY);
-  const service = new RemediationService(client, cfg, () => policy.get());
-  worker = new WorkerProcess(
-    { ...vendors.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: FAULT_POLICY, DRW_LOG_LEVEL: 'info' },
-    path.join(dir, 'worker.log'),
-  );
+  const started = serviceAndWorker(client, { queue, policyDir: FAULT_POLICY, logFile: path.join(dir, 'worker.log'), workerEnv: vendors.env });
+  const service = started.service;
+  worker = started.worker;
   await worker.start();
 
   // Remediations arrive in waves between kills, so the kills land on every phase of their lives.

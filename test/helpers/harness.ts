@@ -15,6 +15,17 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_POLICY = path.join(ROOT, 'policies', 'default');
 export const TEST_POLICY = path.join(ROOT, 'test', 'fixtures', 'policies');
 
+/** An EDR malware detection on a production host (the edr-malware playbook; risk ≥ 90 needs no approval). */
+export const malwareDetection = (asset: string, riskScore: number) => ({
+  source: 'crowdstrike',
+  rule: 'Trojan.GenericKD',
+  title: `Malware on ${asset}`,
+  severity: 'high' as const,
+  category: 'malware',
+  riskScore,
+  asset: { id: asset, type: 'host', environment: 'production' },
+});
+
 export interface Harness {
   app: App;
   cfg: DrwConfig;
@@ -57,21 +68,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   return { app, cfg, api: app.apiUrl!, systems, close: () => app.close() };
 }
 
-export async function http<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* keep text */
-  }
-  return { status: res.status, body: parsed as T };
-}
+export { http } from './http';
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
 export function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {

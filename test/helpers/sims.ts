@@ -280,21 +280,7 @@ export function searchableJson(value: unknown): string {
 
 // ---------------------------------------------------------------- small HTTP / polling helpers
 
-export async function http<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* keep text */
-  }
-  return { status: res.status, body: parsed as T };
-}
+export { http } from './http';
 
 /** Polls `check` until it returns a value; the error says what was awaited and the last thing seen. */
 export function until<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number, describe?: () => string): Promise<T> {

@@ -1,25 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectFormat, type FormatName } from '../../../ingest';
-import { allSampleFiles, run, sampleText, SAMPLES_DIR } from './samples';
+import { detectFormat } from '../../../ingest';
+import { allSampleFiles, FOLDER_FORMAT, run, sampleText, SAMPLES_DIR } from './samples';
 
 /**
  * Guards against a sample being added and silently ignored: every file under the samples folder
  * must belong to a known format, normalize to at least one valid finding, be recognised by
  * detectFormat, and be named by one of the per-format tests (which assert its mapped values).
  */
-const FOLDER_FORMAT: Record<string, FormatName> = {
-  alertmanager: 'alertmanager',
-  securityhub: 'asff',
-  ocsf: 'ocsf',
-  falco: 'falco',
-  trivy: 'trivy',
-  github: 'github',
-  wazuh: 'wazuh',
-  crowdstrike: 'falcon',
-  defender: 'msgraph',
-};
-
 const files = allSampleFiles();
 
 const testSources = fs

@@ -2,10 +2,23 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { detectionSchema, type Detection } from '../../../domain/detection';
-import { normalize, type NormalizeResult } from '../../../ingest';
+import { normalize, type FormatName, type NormalizeResult } from '../../../ingest';
 
 /** CI clones the repo next to `shared/`, so `<repo>/../shared/samples` holds the real payloads. */
 export const SAMPLES_DIR = process.env.DRW_SAMPLES_DIR ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'samples');
+
+/** The format of each samples folder. */
+export const FOLDER_FORMAT: Record<string, FormatName> = {
+  alertmanager: 'alertmanager',
+  securityhub: 'asff',
+  ocsf: 'ocsf',
+  falco: 'falco',
+  trivy: 'trivy',
+  github: 'github',
+  wazuh: 'wazuh',
+  crowdstrike: 'falcon',
+  defender: 'msgraph',
+};
 
 export const RECEIVED_AT = '2030-01-01T00:00:00.000Z';
 

@@ -1,29 +1,14 @@
 import type { Detection } from '../../../domain/detection';
 import { buildPlan } from '../../../planner/plan';
 import type { PolicySet } from '../../../planner/policy-schema';
-import { INGEST, ids, loadDefault, stateFor, statuses, step } from './helpers';
+import { DETECTIONS, INGEST, ids, loadDefault, stateFor, statuses, step } from './helpers';
 
 let policy: PolicySet;
 beforeAll(() => {
   policy = loadDefault();
 });
 
-const CRITICAL_VULN: Detection = {
-  source: 'trivy',
-  rule: 'CVE-2024-3094',
-  title: 'xz-utils backdoor (CVE-2024-3094)',
-  severity: 'critical',
-  category: 'vulnerability',
-  asset: { id: 'web-01', type: 'host', environment: 'production', internetFacing: true, criticality: 'high', owner: 'team-web' },
-  details: {
-    cve: 'CVE-2024-3094',
-    package: 'xz-utils',
-    installedVersion: '5.6.0',
-    fixedVersion: '5.6.2',
-    repository: 'acme/web',
-    manifestPath: 'images/web/Dockerfile',
-  },
-};
+const CRITICAL_VULN = DETECTIONS.criticalVuln();
 
 describe('critical-vuln-internet-prod', () => {
   const P = 'critical-vuln-internet-prod';
@@ -241,16 +226,8 @@ describe('cloud-misconfiguration', () => {
 
 describe('edr-malware', () => {
   const P = 'edr-malware';
-  const FALCON = (riskScore: number): Detection => ({
-    source: 'crowdstrike',
-    rule: 'MaliciousPowerShell',
-    title: 'Encoded PowerShell spawned by Word',
-    severity: 'critical',
-    category: 'malware',
-    riskScore,
-    asset: { id: 'laptop-42', type: 'host', environment: 'production', owner: 'jdoe' },
-    details: { sha256: 'a'.repeat(64), tactic: 'Execution' },
-  });
+  const FALCON = (riskScore: number) => DETECTIONS.falcon(riskScore);
+
 
   it('risk ≥ 90: contains at once, no approval', () => {
     const { plan, selection } = buildPlan(policy, stateFor(FALCON(95)));
