@@ -37,8 +37,8 @@ function git(cwd: string, ...args: string[]): void {
 }
 
 /** A bare repository "acme/infra" seeded with the demo Terraform and manifests. */
-function demoRepository(dataDir: string): string {
-  const bare = path.join(dataDir, 'git', 'acme-infra.git');
+/** A bare git repository at `bare` holding the demo infrastructure (simulators/demo-infra) on main; kept if it exists. */
+export function demoRepository(bare: string): string {
   if (existsSync(bare)) return bare;
   mkdirSync(path.dirname(bare), { recursive: true });
   const work = mkdtempSync(path.join(os.tmpdir(), 'drw-demo-infra-'));
@@ -111,7 +111,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     closers.push(() => slack.close());
   }
   if (chosen('IAC', 'DRW_IAC_REPOS')) {
-    const bare = demoRepository(dataDir);
+    const bare = demoRepository(path.join(dataDir, 'git', 'acme-infra.git'));
     const gh = await startGitHubSimulator({ token: 'demo-github-token', repos: { 'acme/infra': bare } });
     Object.assign(out, {
       GITHUB_API_URL: gh.url,

@@ -4,8 +4,8 @@
  * their side effects per asset, a drw worker run as a child process (`node dist/workers/main.js`)
  * that can be SIGKILLed and restarted, and small waiting helpers.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +18,7 @@ import type { FaultPlan, RecordedRequest, SimulatorServer } from '../../simulato
 import { remediationId } from '../../domain/ids';
 import { defaultDedupeKey } from '../../domain/detection';
 import { pollUntil } from '../../common/poll';
+import { demoRepository } from '../../simulators/embedded';
 import { loadConfig } from '../../common/config';
 import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
@@ -105,20 +106,6 @@ export function sideEffectCounts(fx: SideEffects): Record<string, number> {
   };
 }
 
-function bareRepository(dir: string): string {
-  const work = path.join(dir, 'seed');
-  const bare = path.join(dir, 'acme-infra.git');
-  mkdirSync(work, { recursive: true });
-  cpSync(path.join(ROOT, 'simulators', 'demo-infra'), work, { recursive: true });
-  const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=drw faults', '-c', 'user.email=faults@drw.invalid', ...args], { cwd, stdio: 'ignore' });
-  git(work, 'init', '-q', '-b', 'main');
-  git(work, 'add', '-A');
-  git(work, 'commit', '-q', '-m', 'demo infrastructure');
-  execFileSync('git', ['clone', '-q', '--bare', work, bare], { stdio: 'ignore' });
-  rmSync(work, { recursive: true, force: true });
-  return bare;
-}
-
 /**
  * Starts the simulators for `assets` (each a Falcon device with that hostname). Pull requests
  * are merged by a simulated reviewer `autoMergeMs` (default 3 s) after they are opened: a person,
@@ -138,7 +125,7 @@ export async function startVendors(o: { dir: string; assets: string[]; autoMerge
   });
   const slack = await startSlackSimulator();
   const hooks = Object.fromEntries(['secops', 'cloud-owners', 'vuln-management', 'oncall', 'triage'].map((c) => [c, slack.addWebhook(c)]));
-  const bare = bareRepository(o.dir);
+  const bare = demoRepository(path.join(o.dir, 'acme-infra.git'));
   const github = await startGitHubSimulator({ token: 'faults-github-token', repos: { 'acme/infra': bare } });
   const merger = setInterval(() => {
     for (const p of github.pulls()) {
