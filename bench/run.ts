@@ -257,44 +257,47 @@ interface BatchResult {
   ids: string[];
 }
 
-async function drwBatch(ctx: Ctx, tag: string, n: number): Promise<BatchResult> {
+/**
+ * Runs `one` n times, CONCURRENCY at a time, timing each end to end. `one` answers the workflow's
+ * id (none when it could not even be started: a failure without a latency) and whether it ended
+ * as it should.
+ */
+async function timedBatch(kind: BatchResult['kind'], n: number, one: (i: number) => Promise<{ id?: string; ok: boolean }>): Promise<BatchResult> {
   const lat: number[] = [];
   let failures = 0;
   const ids: string[] = [];
   const t0 = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
     const s = performance.now();
-    const r = await postJson(`${ctx.app.apiUrl}/v1/detections`, malware(`tp-${RUN}-${tag}-${i}`, 95));
-    if (r.status !== 202 || r.body?.remediations?.[0]?.outcome !== 'started') {
+    const r = await one(i);
+    if (r.id === undefined) {
       failures++;
       return;
     }
-    const id: string = r.body.remediations[0].id;
-    ids.push(id);
-    const v = (await ctx.client.workflow.getHandle(id).result()) as { status?: string };
-    if (v?.status !== 'remediated') failures++;
+    ids.push(r.id);
+    if (!r.ok) failures++;
     lat.push(performance.now() - s);
   });
   const ms = performance.now() - t0;
-  return { kind: 'drw', n, ms, perSecond: n / seconds(ms), failures, latencyMs: summarize(lat), ids };
+  return { kind, n, ms, perSecond: n / seconds(ms), failures, latencyMs: summarize(lat), ids };
 }
 
-async function baselineBatch(ctx: Ctx, tag: string, n: number, calls: number): Promise<BatchResult> {
-  const lat: number[] = [];
-  let failures = 0;
-  const ids: string[] = [];
-  const t0 = performance.now();
-  await pool(n, CONCURRENCY, async (i) => {
-    const s = performance.now();
-    const workflowId = `bench-baseline-${RUN}-${tag}-${i}`;
-    ids.push(workflowId);
-    const h = await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls] });
-    const v = await h.result();
-    if (v !== calls) failures++;
-    lat.push(performance.now() - s);
+function drwBatch(ctx: Ctx, tag: string, n: number): Promise<BatchResult> {
+  return timedBatch('drw', n, async (i) => {
+    const r = await postJson(`${ctx.app.apiUrl}/v1/detections`, malware(`tp-${RUN}-${tag}-${i}`, 95));
+    if (r.status !== 202 || r.body?.remediations?.[0]?.outcome !== 'started') return { ok: false };
+    const id: string = r.body.remediations[0].id;
+    const v = (await ctx.client.workflow.getHandle(id).result()) as { status?: string };
+    return { id, ok: v?.status === 'remediated' };
   });
-  const ms = performance.now() - t0;
-  return { kind: 'baseline', n, ms, perSecond: n / seconds(ms), failures, latencyMs: summarize(lat), ids };
+}
+
+function baselineBatch(ctx: Ctx, tag: string, n: number, calls: number): Promise<BatchResult> {
+  return timedBatch('baseline', n, async (i) => {
+    const workflowId = `bench-baseline-${RUN}-${tag}-${i}`;
+    const h = await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls] });
+    return { id: workflowId, ok: (await h.result()) === calls };
+  });
 }
 
 async function fetchHistories(ctx: Ctx, ids: string[]): Promise<{ workflowId: string; history: History }[]> {
