@@ -10,13 +10,12 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { defaultDedupeKey, type Detection } from '../domain/detection';
+import type { Detection } from '../domain/detection';
 import { remediationId } from '../domain/ids';
 import type { DrwConfig } from '../common/config';
 import { KeyedQueue } from '../common/keyed-queue';
-import { choosePlaybook } from '../planner/plan';
-import { renderParams } from '../planner/template';
-import { scoreRisk } from '../planner/risk';
+import { startFacts } from '../planner/facts';
+import { dedupeKeyFor } from '../planner/dedupe';
 import type { PolicySet } from '../planner/policy-schema';
 import type { Plan } from '../planner/types';
 import {
@@ -69,15 +68,7 @@ export class RemediationService {
 
   /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
   dedupeKeyFor(d: Detection): string {
-    if (d.dedupeKey) return d.dedupeKey;
-    const asset = d.asset;
-    const facts = { source: d.source, rule: d.rule, category: d.category, severity: d.severity, riskScore: scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset }).score, asset, findingCount: 1, details: d.details ?? {} };
-    const pb = choosePlaybook(this.policy(), facts).playbook;
-    if (pb.dedupeKey) {
-      const key = String(renderParams({ k: pb.dedupeKey }, facts).k);
-      if (key) return key;
-    }
-    return defaultDedupeKey(d);
+    return d.dedupeKey || dedupeKeyFor(this.policy(), d, startFacts(d).facts);
   }
 
   handle(id: string): WorkflowHandle<typeof remediation> {

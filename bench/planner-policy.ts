@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { Detection } from '../domain/detection';
 import type { PlaybookInput } from '../planner/policy-schema';
 import type { Facts, PlannerState } from '../planner/types';
+import { factsOf } from '../planner/facts';
 
 export function generatePlaybooks(n = 50): PlaybookInput[] {
   return Array.from({ length: n }, (_, i): PlaybookInput => ({
@@ -75,16 +76,7 @@ export function benchDetection(n = 50): Detection {
 }
 
 export function benchPlannerState(d: Detection): PlannerState {
-  const facts: Facts = {
-    source: d.source,
-    rule: d.rule,
-    category: d.category,
-    severity: d.severity,
-    riskScore: d.riskScore ?? 50,
-    asset: d.asset,
-    findingCount: 1,
-    details: d.details ?? {},
-  };
+  const facts: Facts = { ...factsOf(d), riskScore: d.riskScore ?? 50 };
   return {
     remediationId: 'drw-bench-1',
     detection: d,

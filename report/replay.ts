@@ -10,6 +10,7 @@ import { buildPlan } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalRecord, EscalationTrigger, Facts, Plan, PlanDiffEntry, PlannerState, PlanStep } from '../planner/types';
+import { factsOf } from '../planner/facts';
 
 export type ReplayEvent =
   | { kind: 'policy'; policy: PolicySet }
@@ -89,7 +90,7 @@ export class Replayer {
   constructor(private readonly init: ReplayInit) {
     const d = init.detection;
     this.requestedBy = init.requestedBy;
-    this.facts = { source: d.source, rule: d.rule, category: d.category, severity: d.severity, riskScore: d.riskScore ?? 0, asset: d.asset, findingCount: 1, details: d.details ?? {} };
+    this.facts = factsOf(d);
     const c = init.carried;
     if (c) {
       this.facts = clone(c.facts);

@@ -21,6 +21,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { detectionSchema, SEVERITY_RANK, type Detection } from '../domain/detection';
 import { buildPlan } from '../planner/plan';
 import { scoreRisk } from '../planner/risk';
+import { factsOf } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
 import { formatDuration } from '../planner/durations';
 import { choosePlaybook } from '../planner/plan';
@@ -695,16 +696,7 @@ function initialState(input: RemediationInput): RemediationState {
     dedupeKey: input.dedupeKey,
     requestedBy: input.requestedBy,
     detection: d,
-    facts: {
-      source: d.source,
-      rule: d.rule,
-      category: d.category,
-      severity: d.severity,
-      riskScore: d.riskScore ?? 0,
-      asset: d.asset,
-      findingCount: 1,
-      details: d.details ?? {},
-    },
+    facts: factsOf(d),
     plan: { version: 0, policyVersion: '', playbook: '', steps: [] },
     approvals: [],
     escalations: [],

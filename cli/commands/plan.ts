@@ -4,7 +4,7 @@
  * the same pure planner the workflow runs, on the same facts it would build.
  */
 import path from 'node:path';
-import { defaultDedupeKey, type Asset, type Detection } from '../../domain/detection';
+import type { Detection } from '../../domain/detection';
 import { remediationId } from '../../domain/ids';
 import { REPO_ROOT } from '../../common/config';
 import { normalize } from '../../ingest';
@@ -14,11 +14,11 @@ import { PolicyError, formatProblem, loadPolicyDir } from '../../planner/load';
 import { mismatch } from '../../planner/match';
 import { buildPlan, choosePlaybook, conditionContext } from '../../planner/plan';
 import type { PolicySet } from '../../planner/policy-schema';
-import { scoreRisk } from '../../planner/risk';
-import { renderParams } from '../../planner/template';
 import type { Facts, PlanResult, PlanStep } from '../../planner/types';
 import { classifyPayload } from './detect';
 import { CliError, EXIT, str, textTable, UsageError, type CommandSpec, type Ctx } from './common';
+import { startFacts } from '../../planner/facts';
+import { dedupeKeyFor } from '../../planner/dedupe';
 
 /** The policy folder: --policy, else DRW_POLICY_DIR, else policies/default of this install. */
 export function policyDir(ctx: Ctx, given: string | undefined): string {
@@ -42,26 +42,6 @@ export function relative(ctx: Ctx, dir: string, file: string): string {
   const full = path.isAbsolute(file) ? file : path.join(dir, file);
   const rel = path.relative(ctx.io.cwd, full);
   return rel.startsWith('..') ? full : rel;
-}
-
-/** Facts as the workflow builds them at start: the detection, the enriched asset, the risk score. */
-export function startFacts(d: Detection, asset: Asset = d.asset): { facts: Facts; riskWhy: string } {
-  const risk = scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset });
-  return {
-    facts: { source: d.source, rule: d.rule, category: d.category, severity: d.severity, riskScore: risk.score, asset, findingCount: 1, details: d.details ?? {} },
-    riskWhy: risk.why,
-  };
-}
-
-/** The deduplication key the API would use (detection's own, playbook template, or source|asset|rule). */
-export function dedupeKeyFor(policy: PolicySet, d: Detection, facts: Facts): string {
-  if (d.dedupeKey) return d.dedupeKey;
-  const pb = choosePlaybook(policy, facts).playbook;
-  if (pb.dedupeKey) {
-    const key = String(renderParams({ k: pb.dedupeKey }, facts).k);
-    if (key) return key;
-  }
-  return defaultDedupeKey(d);
 }
 
 export interface DryRun {

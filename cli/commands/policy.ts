@@ -13,7 +13,9 @@ import { Replayer, type ReplayEvent, type ReplayInput } from '../../report/repla
 import { formatWhatIf, whatIf, type WhatIfResult } from '../../report/whatif';
 import { enrichAsset } from '../../workflows/state';
 import { CliError, EXIT, str, UsageError, type CommandSpec } from './common';
-import { dedupeKeyFor, loadPolicyOrFail, policyDir, relative, startFacts } from './plan';
+import { loadPolicyOrFail, policyDir, relative } from './plan';
+import { dedupeKeyFor } from '../../planner/dedupe';
+import { startFacts } from '../../planner/facts';
 
 // ---- validate ----
 

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import type { Detection } from '../../../domain/detection';
 import { loadPolicyDir } from '../../../planner/load';
 import type { PolicySet } from '../../../planner/policy-schema';
-import { scoreRisk } from '../../../planner/risk';
 import type { ApprovalRecord, Plan, PlannerState, PlanResult, PlanStep, StepStatus } from '../../../planner/types';
+import { startFacts } from '../../../planner/facts';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'policies-unit');
@@ -18,20 +18,10 @@ export const INGEST = 'ingest:api-key:scanner';
  * risk scored the way the workflow scores it (the detection's own score wins).
  */
 export function stateFor(d: Detection, over: Partial<PlannerState> = {}): PlannerState {
-  const risk = scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset: d.asset });
   return {
     remediationId: `rem-${d.source}-${d.asset.id}`,
     detection: d,
-    facts: {
-      source: d.source,
-      rule: d.rule,
-      category: d.category,
-      severity: d.severity,
-      riskScore: risk.score,
-      asset: d.asset,
-      findingCount: 1,
-      details: d.details ?? {},
-    },
+    facts: startFacts(d).facts,
     approvals: [],
     escalations: [],
     requestedBy: INGEST,
