@@ -62,13 +62,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Why the lock's owner is known to be gone, or undefined while it may still hold the lock. */
-function ownerGone(o: Owner | undefined, ageMs: number, staleMs: number): string | undefined {
-  if (o && o.host === os.hostname()) {
-    if (o.pid === process.pid) return o.life === LIFE ? undefined : `an earlier process with PID ${o.pid}`;
-    return alive(o.pid) ? undefined : `process ${o.pid} is dead`;
-  }
-  return ageMs > staleMs ? `older than ${Math.round(staleMs / 1000)} s` : undefined;
+/** Whether the lock's owner is known to be gone: dead on this host, an earlier life of this PID, or (elsewhere) stale. */
+function ownerGone(o: Owner | undefined, ageMs: number, staleMs: number): boolean {
+  if (o && o.host === os.hostname()) return o.pid === process.pid ? o.life !== LIFE : !alive(o.pid);
+  return ageMs > staleMs;
 }
 
 /** Creates the lock with its owner already inside (rename is atomic), so no lock is ever ownerless. */
