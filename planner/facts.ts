@@ -1,4 +1,4 @@
-import type { Asset, Detection } from '../domain/detection';
+import { SEVERITY_RANK, type Asset, type Detection } from '../domain/detection';
 import { scoreRisk } from './risk';
 import type { Facts } from './types';
 
@@ -11,4 +11,15 @@ export function factsOf(d: Detection): Facts {
 export function startFacts(d: Detection, asset: Asset = d.asset): { facts: Facts; riskWhy: string } {
   const risk = scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset });
   return { facts: { ...factsOf(d), riskScore: risk.score, asset }, riskWhy: risk.why };
+}
+
+/** The facts after a repeat of the finding: a repeat can only make things worse, so the worst severity and the highest given score are kept. */
+export function withRepeat(f: Facts, d: Detection): Facts {
+  return {
+    ...f,
+    findingCount: f.findingCount + 1,
+    severity: SEVERITY_RANK[d.severity] > SEVERITY_RANK[f.severity] ? d.severity : f.severity,
+    riskScore: typeof d.riskScore === 'number' ? Math.max(d.riskScore, f.riskScore) : f.riskScore,
+    details: { ...f.details, ...(d.details ?? {}) },
+  };
 }

@@ -5,12 +5,12 @@
  * `drw policy whatif` (recorded inputs, candidate policy) and `drw policy test` (inputs
  * written in a test file). No clock, no I/O.
  */
-import { detectionSchema, SEVERITY_RANK, type Asset, type Detection } from '../domain/detection';
+import { detectionSchema, type Asset, type Detection } from '../domain/detection';
 import { buildPlan } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalRecord, EscalationTrigger, Facts, Plan, PlanDiffEntry, PlannerState, PlanStep } from '../planner/types';
-import { factsOf } from '../planner/facts';
+import { factsOf, withRepeat } from '../planner/facts';
 
 export type ReplayEvent =
   | { kind: 'policy'; policy: PolicySet }
@@ -148,13 +148,7 @@ export class Replayer {
           return false;
         }
         const d = parsed.data;
-        this.facts = {
-          ...this.facts,
-          findingCount: this.facts.findingCount + 1,
-          severity: SEVERITY_RANK[d.severity] > SEVERITY_RANK[this.facts.severity] ? d.severity : this.facts.severity,
-          riskScore: typeof d.riskScore === 'number' ? Math.max(d.riskScore, this.facts.riskScore) : this.facts.riskScore,
-          details: { ...this.facts.details, ...(d.details ?? {}) },
-        };
+        this.facts = withRepeat(this.facts, d);
         this.replan(input.at, `finding repeated (${this.facts.findingCount} in all)`);
         break;
       }

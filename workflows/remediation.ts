@@ -18,10 +18,10 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { detectionSchema, SEVERITY_RANK, type Detection } from '../domain/detection';
+import { detectionSchema, type Detection } from '../domain/detection';
 import { buildPlan } from '../planner/plan';
 import { scoreRisk } from '../planner/risk';
-import { factsOf } from '../planner/facts';
+import { factsOf, withRepeat } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
 import { formatDuration } from '../planner/durations';
 import { choosePlaybook } from '../planner/plan';
@@ -253,14 +253,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
       return;
     }
     const d = parsed.data;
-    s.facts = {
-      ...s.facts,
-      findingCount: s.facts.findingCount + 1,
-      // A repeat can only make things worse: keep the worst severity and the highest given score.
-      severity: SEVERITY_RANK[d.severity] > SEVERITY_RANK[s.facts.severity] ? d.severity : s.facts.severity,
-      riskScore: typeof d.riskScore === 'number' ? Math.max(d.riskScore, s.facts.riskScore) : s.facts.riskScore,
-      details: { ...s.facts.details, ...(d.details ?? {}) },
-    };
+    s.facts = withRepeat(s.facts, d);
     s.unreportedRepeats++;
     if (s.facts.findingCount <= 3 || s.facts.findingCount % 100 === 0) {
       decide({ kind: 'signal', summary: `repeat #${s.facts.findingCount - 1} of this finding (${d.source}/${d.rule}) at ${d.observedAt ?? 'unknown time'}` });
