@@ -4,6 +4,7 @@
  * from the same zod schemas the server validates with, so the document cannot drift from
  * what the API accepts.
  */
+import { DECISION_KINDS } from '../remediation/events';
 import { z } from 'zod';
 import { detectionSchema, SEVERITIES } from '../domain/detection';
 import { REMEDIATION_ID_PATTERN } from '../domain/ids';
@@ -264,19 +265,15 @@ export function openApiDocument(): Record<string, unknown> {
         Plan: { type: 'object', properties: { version: { type: 'integer' }, policyVersion: { type: 'string' }, playbook: { type: 'string' }, steps: { type: 'array', items: ref('PlanStep') } }, required: ['version', 'playbook', 'steps'] },
         DecisionEntry: {
           type: 'object',
+          description: 'A typed decision event (remediation/events.ts): its kind names its structured fields; summary is the sentence rendered from them',
           properties: {
             seq: { type: 'integer' },
             at: { type: 'string', format: 'date-time' },
-            kind: { type: 'string', enum: ['plan', 'approval', 'denial', 'rejected', 'signal', 'operator', 'sla', 'verification', 'compensation', 'step', 'note'] },
+            kind: { type: 'string', enum: [...DECISION_KINDS] },
             summary: { type: 'string' },
-            planVersion: { type: 'integer' },
-            policyVersion: { type: 'string' },
-            playbook: { type: 'string' },
-            selection: { type: 'string' },
-            diff: { type: 'array', items: { type: 'object', properties: { step: { type: 'string' }, change: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, why: { type: 'string' } } } },
             by: { type: 'string' },
-            data: { type: 'object', additionalProperties: true },
           },
+          additionalProperties: true,
           required: ['seq', 'at', 'kind', 'summary'],
         },
         Remediation: {

@@ -8,8 +8,9 @@
 import type { Detection } from '../domain/detection';
 import { scoreRisk } from '../planner/risk';
 import type { Plan, PlanDiffEntry, RemediationStatus } from '../planner/types';
-import type { ApprovalDecision, DecisionEntry, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged } from '../signals';
-import { extract, comparePositions, type ActivityRecord, type Extracted, type Position, type RunSummary } from './extract';
+import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged } from '../signals';
+import { actorOf, type DecisionKind, type DescribedDecision } from '../remediation/events';
+import { extract, comparePositions, type ActivityRecord, type Extracted, type Position, type PositionedDecision, type RunSummary } from './extract';
 import { historyDigest, type RunHistory } from './history';
 
 export const REPORT_VERSION = 1;
@@ -150,7 +151,7 @@ function short(raw: unknown): string {
 }
 
 /** Builds the report from the runs of one remediation (oldest first). */
-export function buildReport(runs: RunHistory[], opts: { queried?: DecisionEntry[]; workflowId?: string; now?: Date } = {}): RemediationReport {
+export function buildReport(runs: RunHistory[], opts: { queried?: DescribedDecision[]; workflowId?: string; now?: Date } = {}): RemediationReport {
   const x = extract(runs, { queried: opts.queried, workflowId: opts.workflowId });
   return buildFromExtracted(x, runs, opts.now ?? new Date());
 }
@@ -162,7 +163,7 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
   const result = x.close.kind === 'completed' ? x.close.result : undefined;
   const timeline: (TimelineEntry & { pos: Position })[] = [];
   const add = (pos: Position, e: Omit<TimelineEntry, 'run'>) => timeline.push({ ...e, run: pos.run, pos });
-  const decisionsOf = (kind: DecisionEntry['kind']) => x.decisions.filter((d) => d.kind === kind);
+  const decisionsOf = <K extends DecisionKind>(kind: K) => x.decisions.filter((d): d is Extract<PositionedDecision, { kind: K }> => d.kind === kind);
 
   // -- detections
   const detections: RemediationReport['detections'] = [];
@@ -184,9 +185,9 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
 
   // -- risk, repeats, resolution, operators (signals), approvals (updates and signals)
   const riskChanges: RemediationReport['riskChanges'] = [];
-  const initialRisk = x.decisions.find((d) => d.kind === 'note' && /risk (\d+(?:\.\d+)?)/.test(d.summary) && d.data && 'asset' in d.data);
+  const initialRisk = decisionsOf('enriched')[0];
   let risk: number | undefined = initialRisk
-    ? Number(/risk (\d+(?:\.\d+)?)/.exec(initialRisk.summary)![1])
+    ? initialRisk.riskScore
     : x.carried?.facts.riskScore ?? (detection ? scoreRisk({ severity: detection.severity, riskScore: detection.riskScore, asset: detection.asset }).score : undefined);
   const approvals: ApprovalEntry[] = [];
   for (const s of x.signals) {
@@ -219,7 +220,7 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
       case 'denySignal': {
         const d = s.payload as ApprovalDecision;
         const decision = s.name === 'approveSignal' ? 'approve' : 'deny';
-        const refused = x.decisions.find((r) => r.kind === 'rejected' && r.by === d?.approver && comparePositions(r.pos, s.pos) > 0 && r.summary.startsWith(`${decision} signal refused`));
+        const refused = decisionsOf('rejected').find((r) => r.message === decision && r.by === d?.approver && comparePositions(r.pos, s.pos) > 0);
         approvals.push({ at: s.at, stepId: d?.stepId, decision, by: d?.approver, groups: d?.groups ?? [], reason: d?.reason, via: 'signal', outcome: refused ? 'refused' : x.decisions.length ? 'accepted' : 'pending', ...(refused ? { refusal: refused.summary } : {}) });
         add(s.pos, { ...base, kind: decision === 'approve' ? 'approval' : 'denial', summary: `${d?.approver} ${decision === 'approve' ? 'approved' : 'denied'} ${d?.stepId} (signal${refused ? ', refused' : ''}): ${d?.reason}`, by: d?.approver, step: d?.stepId });
         break;
@@ -254,11 +255,9 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
       eventId: u.pos.eventId,
     });
   }
-  for (const d of x.decisions) {
-    if ((d.kind === 'approval' || d.kind === 'denial') && d.by?.startsWith('drw:expiry')) {
-      const stepId = /approval of (\S+) expired/.exec(d.summary)?.[1] ?? '';
-      approvals.push({ at: d.at, stepId, decision: d.kind === 'approval' ? 'approve' : 'deny', by: d.by, groups: [], reason: d.summary, via: 'expiry', outcome: 'accepted' });
-    }
+  for (const d of decisionsOf('approval_expired')) {
+    if (d.onExpiry === 'escalate') continue;
+    approvals.push({ at: d.at, stepId: d.stepId, decision: d.onExpiry === 'deny' ? 'deny' : 'approve', by: d.by, groups: [], reason: d.summary, via: 'expiry', outcome: 'accepted' });
   }
 
   // Approval wait: from the plan that put the step in awaiting_approval to the decision.
@@ -314,49 +313,22 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
       const r = a.result as { ok?: boolean; detail?: string } | undefined;
       return { at: a.closedAt ?? a.scheduledAt, stepId: a.stepId, summary: r?.detail ?? a.failure?.message ?? a.outcome, ...(typeof r?.ok === 'boolean' ? { ok: r.ok } : {}) };
     });
-  for (const d of x.decisions) {
-    if (d.kind === 'verification') verification.push({ at: d.at, stepId: /^(\S+)/.exec(d.summary)?.[1], summary: d.summary, ok: false });
-    if (d.kind === 'step' && /^(\S+) done/.test(d.summary) && d.data && (d.data as { verified?: unknown }).verified === true) {
-      verification.push({ at: d.at, stepId: /^(\S+)/.exec(d.summary)?.[1], summary: d.summary, ok: true });
-    }
-  }
+  for (const d of decisionsOf('verification_failed')) verification.push({ at: d.at, stepId: d.stepId, summary: d.summary, ok: false });
+  for (const d of decisionsOf('step_done')) if (d.result.verified === true) verification.push({ at: d.at, stepId: d.stepId, summary: d.summary, ok: true });
   verification.sort((a, b) => ms(a.at) - ms(b.at));
-  const compensations: RemediationReport['compensations'] = x.decisions.filter((d) => d.kind === 'compensation').map((d) => ({ at: d.at, stepId: /^(?:compensation of )?(\S+)/.exec(d.summary)?.[1], summary: d.summary }));
+  const compensations: RemediationReport['compensations'] = x.decisions
+    .filter((d): d is Extract<PositionedDecision, { kind: 'compensated' | 'compensation_failed' }> => d.kind === 'compensated' || d.kind === 'compensation_failed')
+    .map((d) => ({ at: d.at, stepId: d.stepId, summary: d.summary }));
 
   // -- decision log entries that are not echoes of history events
   for (const d of x.decisions) {
-    const base = { at: d.at, source: 'decision-log' as const, seq: d.seq, ...(d.by ? { by: d.by } : {}) };
-    switch (d.kind) {
-      case 'plan':
-        add(d.pos, { ...base, kind: 'plan', summary: `${d.summary} — playbook ${d.playbook}${d.diff?.length ? `; ${d.diff.map(diffText).join('; ')}` : ''}` });
-        break;
-      case 'sla':
-        add(d.pos, { ...base, kind: /escalation/.test(d.summary) ? 'escalation' : 'sla', summary: d.summary });
-        break;
-      case 'note':
-        add(d.pos, { ...base, kind: /^escalation/.test(d.summary) ? 'escalation' : d.data && 'asset' in d.data ? 'enrichment' : 'note', summary: d.summary });
-        break;
-      case 'rejected':
-      case 'verification':
-      case 'compensation':
-        add(d.pos, { ...base, kind: d.kind, summary: d.summary });
-        break;
-      case 'approval':
-      case 'denial':
-        if (d.by?.startsWith('drw:expiry')) add(d.pos, { ...base, kind: d.kind, summary: d.summary, step: /approval of (\S+)/.exec(d.summary)?.[1] });
-        break;
-      case 'signal':
-        if (d.policyVersion) add(d.pos, { ...base, kind: 'policy', summary: d.summary });
-        break;
-      case 'operator':
-        if (/^(paused|resumed) /.test(d.summary)) add(d.pos, { ...base, kind: 'operator', summary: d.summary });
-        break;
-      case 'step':
-        if (/ (failed|cancelled)[: ]/.test(d.summary) || (/ done/.test(d.summary) && /\(nothing to do/.test(d.summary))) add(d.pos, { ...base, kind: 'step', summary: d.summary, step: /^(\S+)/.exec(d.summary)?.[1] });
-        break;
-      default:
-        break;
-    }
+    const by = actorOf(d);
+    const base = { at: d.at, source: 'decision-log' as const, seq: d.seq, ...(by ? { by } : {}) };
+    const kind = timelineKindOf(d);
+    if (!kind) continue;
+    const summary = d.kind === 'plan' ? `${d.summary} — playbook ${d.playbook}${d.diff.length ? `; ${d.diff.map(diffText).join('; ')}` : ''}` : d.summary;
+    const step = 'stepId' in d ? d.stepId : undefined;
+    add(d.pos, { ...base, kind, summary, ...(step ? { step } : {}) });
   }
 
   // -- timers, search attributes (status changes), runs
@@ -392,8 +364,8 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
   const status = (result?.status ?? (lastSa.DrwStatus as RemediationStatus | undefined)) as RemediationStatus | undefined;
   const closedAt = x.close.kind !== 'running' && x.close.kind !== 'continued_as_new' ? x.close.at : undefined;
   const slaDeadline = result?.slaDeadline ?? (lastSa.DrwSlaDeadline as string | undefined) ?? (x.carried?.slaDeadlineMs ? new Date(x.carried.slaDeadlineMs).toISOString() : undefined);
-  const breached = result?.slaBreached ?? (x.decisions.some((d) => /escalation \(sla_breached\)/.test(d.summary)) || Boolean(x.carried?.slaBreached));
-  const slaWindow = x.decisions.find((d) => d.kind === 'sla' && /^exposure window/.test(d.summary))?.summary;
+  const breached = result?.slaBreached ?? (decisionsOf('escalation').some((d) => d.trigger === 'sla_breached') || Boolean(x.carried?.slaBreached));
+  const slaWindow = decisionsOf('sla')[0]?.summary;
   const sla: RemediationReport['sla'] = {
     ...(slaDeadline ? { deadline: slaDeadline } : {}),
     breached,
@@ -404,14 +376,14 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
   const plans = decisionsOf('plan').map((d) => ({
     version: d.planVersion ?? 0,
     at: d.at,
-    why: d.summary.replace(/^plan v\d+: /, ''),
+    why: d.trigger,
     ...(d.playbook ? { playbook: d.playbook } : {}),
     ...(d.policyVersion ? { policyVersion: d.policyVersion } : {}),
     ...(d.selection ? { selection: d.selection } : {}),
     ...(d.by ? { by: d.by } : {}),
     diff: d.diff ?? [],
   }));
-  if (x.close.kind === 'running' && x.decisions.length === 0) warnings.push('plans, reasons and SLA details are in the decision log, which the history holds only once the remediation ends');
+  if (x.close.kind === 'running' && x.decisions.length === 0) warnings.push('no decision log in this history: a run begun before the remediation core writes its log only when it ends');
 
   const totalEvents = runs.reduce((n, r) => n + r.events.length, 0);
   return {
@@ -456,6 +428,48 @@ export function buildFromExtracted(x: Extracted, runs: RunHistory[], now: Date):
     warnings,
   };
 }
+
+/** Where a decision goes in the timeline; undefined for decisions the history events already show. */
+function timelineKindOf(d: PositionedDecision): TimelineKind | undefined {
+  switch (d.kind) {
+    case 'plan':
+    case 'sla':
+    case 'escalation':
+    case 'rejected':
+      return d.kind;
+    case 'enriched':
+      return 'enrichment';
+    case 'verification_failed':
+      return 'verification';
+    case 'compensated':
+    case 'compensation_failed':
+      return 'compensation';
+    case 'approval_expired':
+      return d.onExpiry === 'deny' ? 'denial' : d.onExpiry === 'auto_approve' ? 'approval' : undefined;
+    case 'policy_updated':
+      return 'policy';
+    case 'operator':
+      return d.action === 'pause' || d.action === 'resume' ? 'operator' : undefined;
+    case 'step_failed':
+    case 'step_cancelled':
+      return 'step';
+    case 'step_done':
+      return d.result.skipped ? 'step' : undefined;
+    case 'enrichment_failed':
+    case 'ticket_update_failed':
+    case 'window_hold':
+    case 'continued_as_new':
+    case 'final':
+      return 'note';
+    case 'legacy':
+      return LEGACY_TIMELINE[d.was];
+    default:
+      return undefined;
+  }
+}
+
+/** Pre-core entries that were not echoes of history events, by their old category. */
+const LEGACY_TIMELINE: Record<string, TimelineKind | undefined> = { note: 'note', sla: 'sla', verification: 'verification', compensation: 'compensation', rejected: 'rejected' };
 
 function lastPlanFromUpdates(x: Extracted): Plan | undefined {
   const done = x.updates.filter((u) => u.outcome === 'completed' && u.result && typeof u.result === 'object' && 'steps' in (u.result as object));

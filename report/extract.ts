@@ -6,10 +6,15 @@
  */
 import type { AssetFacts } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
-import type { DecisionEntry, RemediationView } from '../signals';
+import type { RemediationView } from '../signals';
 import type { RemediationInput } from '../workflows/input';
+import { described, type Decision, type DescribedDecision } from '../remediation/events';
+import { isCoreState } from '../remediation/state';
+import { typedLegacyDecision, type DecisionEntry as LegacyDecision } from '../workflows/legacy/state';
+import { CORE_PATCH, DECISIONS_MEMO } from '../workflows/memo';
 import {
   attributesOf,
+  decodePayload,
   durationMs,
   eventIdOf,
   eventTimeIso,
@@ -98,7 +103,7 @@ export interface UpsertRecord {
   values: Record<string, unknown>;
 }
 
-export type PositionedDecision = DecisionEntry & { pos: Position };
+export type PositionedDecision = DescribedDecision & { pos: Position };
 
 export interface RunClose {
   eventId?: number;
@@ -122,7 +127,7 @@ export interface RunSummary {
   taskQueue?: string;
 }
 
-export type DecisionsSource = 'result' | 'carried' | 'query' | 'none';
+export type DecisionsSource = 'history' | 'result' | 'carried' | 'query' | 'none';
 
 export interface Extracted {
   workflowId: string;
@@ -163,7 +168,7 @@ export interface CarriedState {
   cancelled?: unknown;
   falsePositive?: unknown;
   resolvedAtSource?: unknown;
-  decisions: DecisionEntry[];
+  decisions: (Decision | LegacyDecision)[];
   decisionsDropped: number;
   /** The decision log's last seq when the state was carried over. */
   seq?: number;
@@ -196,7 +201,7 @@ function floorMs(iso: string | undefined): number | undefined {
  * Extracts everything from the runs of one chain (oldest first). `queried` are decisions
  * read through the `decisions` query, for a remediation still running.
  */
-export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; workflowId?: string } = {}): Extracted {
+export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[]; workflowId?: string } = {}): Extracted {
   const warnings: string[] = [];
   const signals: SignalRecord[] = [];
   const updates: UpdateRecord[] = [];
@@ -208,7 +213,9 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
   const cmdb: Extracted['cmdb'] = [];
   const summaries: RunSummary[] = [];
   const wftStarts: { pos: Position; t: number }[] = [];
-  const decisionSets: { source: DecisionsSource; entries: DecisionEntry[]; dropped: number }[] = [];
+  const decisionSets: { source: DecisionsSource; entries: DescribedDecision[]; dropped: number }[] = [];
+  /** Decisions written to the memo as they were made, at the event that wrote them. */
+  const written: PositionedDecision[] = [];
   let input: RemediationInput | undefined;
   let workflowType: string | undefined;
   let workflowId = opts.workflowId ?? runs.find((r) => r.workflowId)?.workflowId;
@@ -219,6 +226,9 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
     const byTimer = new Map<string, TimerRecord>();
     const byUpdate = new Map<string, UpdateRecord>();
     const summary: RunSummary = { runId: run.runId, sha256: run.sha256, events: run.events.length, close: { kind: 'running' } };
+    // A run of the remediation core writes typed decisions; a pre-core run wrote sentences.
+    let typed = false;
+    const typedLog = (entries: unknown[]): DescribedDecision[] => entries.map((d) => (typed ? described(d as Decision) : typedLegacyDecision(d as LegacyDecision)));
     const pos = (e: HistoryEventJson, sub = 0): Position => ({ run: ri, eventId: eventIdOf(e), sub, seq: 0 });
     for (const e of run.events) {
       const a = attributesOf(e);
@@ -234,12 +244,22 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
           const value = firstPayload(a.input) as RemediationInput | undefined;
           if (ri === 0) input = value;
           const carried = value?.carried as CarriedState | undefined;
-          if (carried && Array.isArray(carried.decisions)) decisionSets.push({ source: 'carried', entries: carried.decisions, dropped: carried.decisionsDropped ?? 0 });
+          typed = isCoreState(carried);
+          if (carried && Array.isArray(carried.decisions)) decisionSets.push({ source: 'carried', entries: typedLog(carried.decisions), dropped: carried.decisionsDropped ?? 0 });
           break;
         }
         case 'workflowTaskStarted': {
           const t = eventTimeMs(e);
           if (t !== undefined) wftStarts.push({ pos: pos(e), t });
+          break;
+        }
+        case 'markerRecorded':
+          if ((firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id === CORE_PATCH) typed = true;
+          break;
+        case 'workflowPropertiesModified': {
+          const field = a.upsertedMemo?.fields?.[DECISIONS_MEMO];
+          const log = field ? decodePayload(field) : undefined;
+          if (Array.isArray(log)) log.forEach((d: Decision, i) => written.push({ ...described(d), pos: { ...pos(e), sub: 1, seq: i } }));
           break;
         }
         case 'workflowTaskFailed':
@@ -355,7 +375,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
         case 'workflowExecutionCompleted': {
           const result = firstPayload(a.result) as RemediationView | undefined;
           summary.close = { eventId: eventIdOf(e), kind: 'completed', at, ...(result ? { result } : {}) };
-          if (result && Array.isArray(result.decisions)) decisionSets.push({ source: 'result', entries: result.decisions, dropped: result.decisionsDropped ?? 0 });
+          if (result && Array.isArray(result.decisions)) decisionSets.push({ source: 'result', entries: typedLog(result.decisions), dropped: result.decisionsDropped ?? 0 });
           break;
         }
         case 'workflowExecutionFailed':
@@ -393,7 +413,9 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
 
   if (opts.queried?.length) decisionSets.push({ source: 'query', entries: opts.queried, dropped: 0 });
   // The decision log: every copy (carried into each run, the result, a query), merged by seq.
-  const bySeq = new Map<number, DecisionEntry>();
+  const bySeq = new Map<number, DescribedDecision>();
+  if (written.length) decisionSets.unshift({ source: 'history', entries: written, dropped: 0 });
+  const writtenAt = new Map(written.map((d) => [d.seq, d.pos]));
   let dropped = 0;
   for (const set of decisionSets) {
     for (const d of set.entries) if (typeof d?.seq === 'number' && !bySeq.has(d.seq)) bySeq.set(d.seq, d);
@@ -408,6 +430,8 @@ export function extract(runs: RunHistory[], opts: { queried?: DecisionEntry[]; w
   wftStarts.sort((a, b) => comparePositions(a.pos, b.pos));
   const decisions: PositionedDecision[] = seqs.map((seq) => {
     const d = bySeq.get(seq)!;
+    const at = writtenAt.get(seq);
+    if (at) return { ...d, pos: { ...at, seq } };
     const t = floorMs(d.at) ?? 0;
     let anchor: Position | undefined;
     for (const w of wftStarts) {

@@ -4,7 +4,7 @@
  * event names), as the JSON the Temporal UI downloads.
  */
 import type { Client } from '@temporalio/client';
-import type { DecisionEntry } from '../signals';
+import type { DescribedDecision } from '../remediation/events';
 import { buildReport, type RemediationReport } from './build';
 import { attributesOf, kindOf, runFromJson, str, type RunHistory } from './history';
 import { historyToJson } from './history-json';
@@ -71,10 +71,10 @@ export async function fetchChain(client: Client, workflowId: string, opts: { run
 }
 
 /** The decision log through the `decisions` query, for a remediation still running (undefined if it cannot answer). */
-export async function queryDecisions(client: Client, workflowId: string): Promise<DecisionEntry[] | undefined> {
+export async function queryDecisions(client: Client, workflowId: string): Promise<DescribedDecision[] | undefined> {
   try {
     // The `decisions` query of signals/index.ts, by name (no workflow SDK needed here).
-    return await client.workflow.getHandle(workflowId).query<DecisionEntry[]>('decisions');
+    return await client.workflow.getHandle(workflowId).query<DescribedDecision[]>('decisions');
   } catch {
     return undefined;
   }

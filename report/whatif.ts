@@ -5,12 +5,11 @@
  * with the policy the workflow loaded (recorded in history) and with a candidate policy.
  * Plan by plan, it says where the candidate would have planned differently.
  */
-import type { Asset, Detection } from '../domain/detection';
+import type { Detection } from '../domain/detection';
 import { canonicalJson } from '../planner/hash';
 import type { PolicySet } from '../planner/policy-schema';
-import type { EscalationTrigger, Plan, PlanStep } from '../planner/types';
+import type { Plan, PlanStep } from '../planner/types';
 import type { ApprovalDecision, FindingResolved, OperatorAction, RiskScoreChanged } from '../signals';
-import { enrichAsset } from '../workflows/state';
 import { comparePositions, extract, type Extracted, type Position } from './extract';
 import { historyDigest, type RunHistory } from './history';
 import { Replayer, type PlanSnapshot, type ReplayInit, type ReplayInput, type ReplayNote } from './replay';
@@ -27,8 +26,6 @@ export interface RecoveredInputs {
   warnings: string[];
 }
 
-const ESCALATION = /^escalation \((sla_breached|verification_failed|approval_expired|step_failed)\)/;
-
 /** Turns an extracted history into the ordered inputs a replay needs. */
 export function recoverInputs(x: Extracted): RecoveredInputs {
   const warnings = [...x.warnings];
@@ -37,22 +34,22 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
   const detection = (carried?.detection ?? input?.detection) as Detection | undefined;
   if (!detection) throw new Error('the history has no remediation input (is it a drw remediation workflow?)');
   const inputs: Positioned[] = [];
-  const hasLog = x.decisions.length > 0;
+  // A typed decision log (remediation core); a pre-core log is only sentences, so its step outcomes come from the activities.
+  const hasLog = x.decisions.some((d) => d.kind === 'received' || d.kind === 'enriched' || d.kind === 'step_started' || d.kind === 'continued_as_new');
   const push = (p: Position, at: string, v: ReplayInput) => inputs.push({ ...v, at, pos: p } as Positioned);
 
   for (const p of x.policies) push(p.pos, p.at, { kind: 'policy', policy: p.policy, at: p.at, label: `policy ${p.policy.version} loaded` });
 
-  // Enrichment: the decision log's facts note carries the asset the plan used.
+  // Enrichment: the CMDB record the workflow got, placed where the plan used it.
   if (!carried) {
-    const note = x.decisions.find((d) => d.kind === 'note' && d.data && typeof d.data === 'object' && 'asset' in d.data);
-    if (note) {
-      push(note.pos, note.at, { kind: 'enrich', asset: note.data!.asset as Asset, at: note.at, label: 'the initial plan (enrichment from the decision log)' });
-    } else if (x.cmdb.length) {
-      const c = x.cmdb[0];
-      push(c.pos, c.at, { kind: 'enrich', asset: enrichAsset(detection.asset, c.facts), at: c.at, label: 'the initial plan (enrichment from the CMDB lookup)' });
+    const enriched = x.decisions.find((d) => d.kind === 'enriched');
+    const c = x.cmdb[0];
+    if (enriched || c) {
+      const at = enriched ?? { pos: c.pos, at: c.at };
+      push(at.pos, at.at, { kind: 'enrich', ...(c ? { cmdb: c.facts } : {}), at: at.at, label: `the initial plan (${c ? 'enrichment from the CMDB lookup' : 'detection facts'})` });
     } else if (x.policies.length) {
       const p = x.policies[0];
-      push({ ...p.pos, sub: 0.9 }, p.at, { kind: 'enrich', asset: detection.asset, at: p.at, label: 'the initial plan (detection facts)' });
+      push({ ...p.pos, sub: 0.9 }, p.at, { kind: 'enrich', at: p.at, label: 'the initial plan (detection facts)' });
       warnings.push('no enrichment recorded; planning on the detection facts');
     }
   }
@@ -62,7 +59,7 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
     switch (s.name) {
       case 'riskScoreChanged': {
         const m = s.payload as RiskScoreChanged;
-        push(s.pos, s.at, { kind: 'risk', riskScore: m?.riskScore, by: m?.by, at: s.at, label: `risk score → ${m?.riskScore}${m?.reason ? ` (${m.reason})` : ''}` });
+        push(s.pos, s.at, { kind: 'risk', riskScore: m?.riskScore, reason: m?.reason, by: m?.by, at: s.at, label: `risk score → ${m?.riskScore}${m?.reason ? ` (${m.reason})` : ''}` });
         break;
       }
       case 'findingAdded':
@@ -101,29 +98,45 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
   if (hasLog) {
     // Decisions made before the carried state are already in it.
     const after = carried?.seq ?? 0;
-    for (const d of x.decisions.filter((e) => e.seq > after)) {
+    for (const d of x.decisions) {
+      if (d.seq <= after) continue;
       const at = d.at;
-      let m: RegExpExecArray | null;
-      if ((d.kind === 'approval' || d.kind === 'denial') && d.by?.startsWith('drw:expiry')) {
-        const stepId = /approval of (\S+) expired/.exec(d.summary)?.[1];
-        if (stepId) push(d.pos, at, { kind: 'expiry', decision: d.kind === 'approval' ? 'approve' : 'deny', stepId, at, label: d.summary });
-      } else if ((d.kind === 'sla' || d.kind === 'note') && (m = ESCALATION.exec(d.summary))) {
-        push(d.pos, at, { kind: 'escalate', trigger: m[1] as EscalationTrigger, at, label: d.summary });
-      } else if (d.kind === 'verification' && (m = /^(\S+) failed: (.*)$/s.exec(d.summary))) {
-        push(d.pos, at, { kind: 'verificationFailed', stepId: m[1], note: m[2], at, label: d.summary });
-      } else if (d.kind === 'step') {
-        if ((m = /^(\S+) started \(/.exec(d.summary))) push(d.pos, at, { kind: 'step', stepId: m[1], outcome: 'started', at, label: d.summary });
-        else if ((m = /^(\S+) done\b/.exec(d.summary))) push(d.pos, at, { kind: 'step', stepId: m[1], outcome: 'done', result: d.data, at, label: d.summary });
-        else if ((m = /^(\S+) failed: (.*)$/s.exec(d.summary))) push(d.pos, at, { kind: 'step', stepId: m[1], outcome: 'failed', note: m[2], at, label: d.summary });
-        else if ((m = /^(\S+) cancelled\b/.exec(d.summary))) push(d.pos, at, { kind: 'step', stepId: m[1], outcome: 'cancelled', at, label: d.summary });
-      } else if (d.kind === 'compensation' && (m = /^(\S+) compensated with/.exec(d.summary))) {
-        push(d.pos, at, { kind: 'step', stepId: m[1], outcome: 'compensated', at, label: d.summary });
-      } else if (d.kind === 'note' && (m = /^remediation (\w+) \((.*)\)$/.exec(d.summary))) {
-        push(d.pos, at, { kind: 'final', status: m[1], resolution: m[2], at, label: d.summary });
+      const label = d.summary;
+      switch (d.kind) {
+        case 'approval_expired':
+          if (d.onExpiry !== 'escalate') push(d.pos, at, { kind: 'expiry', decision: d.onExpiry === 'deny' ? 'deny' : 'approve', stepId: d.stepId, at, label });
+          break;
+        case 'escalation':
+          // Failed steps and verifications escalate inside the core; time-driven escalations are inputs.
+          if (d.trigger === 'sla_breached' || d.trigger === 'approval_expired') push(d.pos, at, { kind: 'escalate', trigger: d.trigger, at, label });
+          break;
+        case 'verification_failed':
+          push(d.pos, at, { kind: 'verificationFailed', stepId: d.stepId, note: d.error, at, label });
+          break;
+        case 'step_started':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'started', at, label });
+          break;
+        case 'step_done':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'done', result: d.result, at, label });
+          break;
+        case 'step_failed':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'failed', note: d.error, at, label });
+          break;
+        case 'step_cancelled':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'cancelled', at, label });
+          break;
+        case 'compensated':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'compensated', at, label });
+          break;
+        case 'final':
+          push(d.pos, at, { kind: 'final', status: d.status, resolution: d.resolution, at, label });
+          break;
+        default:
+          break;
       }
     }
   } else {
-    // No decision log (still running): step outcomes from the activities their summaries name.
+    // No typed decision log (a run begun before the remediation core): step outcomes from the activities their summaries name.
     warnings.push('no decision log: step outcomes come from activity events; escalations and verification results are not known');
     const seen = new Set<string>();
     for (const a of x.activities) {
@@ -142,14 +155,16 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
 
   const result = x.close.kind === 'completed' ? x.close.result : undefined;
   const recordedPlans = x.decisions
-    .filter((d) => d.kind === 'plan' && (d.planVersion ?? 0) > (carried?.plan.version ?? 0))
-    .map((d) => ({ version: d.planVersion ?? 0, playbook: d.playbook, policyVersion: d.policyVersion, at: d.at, summary: d.summary }));
+    .filter((d): d is Extract<typeof d, { kind: 'plan' }> => d.kind === 'plan' && d.planVersion > (carried?.plan.version ?? 0))
+    .map((d) => ({ version: d.planVersion, playbook: d.playbook, policyVersion: d.policyVersion, at: d.at, summary: d.summary }));
   const c = carried;
   return {
     init: {
       remediationId: x.workflowId,
       detection,
       requestedBy: c?.requestedBy ?? input?.requestedBy ?? 'unknown',
+      ...(input?.receivedAt ? { receivedAt: input.receivedAt } : {}),
+      ...(input?.options?.timeScale !== undefined ? { timeScale: input.options.timeScale } : {}),
       ...(c
         ? {
             carried: {

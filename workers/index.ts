@@ -7,20 +7,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DrwConfig } from '../common/config';
 import type { Activities } from '../activities';
-import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
+import { ACTIVITIES_OF, ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 import type { Logger } from '../common/logger';
-
-/** Which activity functions serve which kind (the workflow proxies them per kind). */
-export const ACTIVITIES_OF: Record<ActivityKind, (keyof Activities)[]> = {
-  policy: ['loadPolicy'],
-  cmdb: ['lookupAsset'],
-  ticketing: ['openTicket', 'updateTicket', 'closeTicket', 'getTicketState'],
-  iac: ['openPullRequest', 'getPullRequestState'],
-  endpoint: ['isolateHost', 'releaseHost', 'getContainment'],
-  notify: ['notify'],
-  runbook: ['runRunbook'],
-  verify: ['verify'],
-};
 
 export interface WorkerSetOptions {
   cfg: DrwConfig;

@@ -1,10 +1,10 @@
 import type { Detection } from '../domain/detection';
+import type { ActivityKind } from '../remediation/routing';
 
-export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'verify'] as const;
-export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
+export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
 export interface RemediationOptions {
-  /** Task queue per kind of system, so each integration can be rate-limited on its own workers. */
+  /** Task queue per kind of system, so each integration can be rate-limited on its own. */
   taskQueues: Record<ActivityKind, string>;
   /** Multiplies every policy duration (SLA, approval expiry, verification); tests and demos use < 1. */
   timeScale: number;

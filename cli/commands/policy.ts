@@ -11,7 +11,7 @@ import type { EscalationTrigger, PlanStep } from '../../planner/types';
 import { runsFromText, HistoryFormatError } from '../../report/history';
 import { Replayer, type ReplayEvent, type ReplayInput } from '../../report/replay';
 import { formatWhatIf, whatIf, type WhatIfResult } from '../../report/whatif';
-import { enrichAsset } from '../../workflows/state';
+import { enrichAsset } from '../../remediation/state';
 import { CliError, EXIT, str, UsageError, type CommandSpec } from './common';
 import { loadPolicyOrFail, policyDir, relative } from './plan';
 import { dedupeKeyFor } from '../../planner/dedupe';

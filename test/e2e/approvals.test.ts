@@ -149,7 +149,7 @@ test('approval expiry with onExpiry auto_approve: the policy approves the whole 
     ['drw:expiry#2', 'expiry'],
   ]);
   expect(step(done, 'expiry-auto-approve.contain')).toMatchObject({ status: 'done', approval: { approvedBy: ['alice', 'drw:expiry#2'] } });
-  expect(done.decisions.some((d: any) => d.kind === 'approval' && /expired: auto-approved by policy/.test(d.summary))).toBe(true);
+  expect(done.decisions.some((d: any) => d.kind === 'approval_expired' && d.onExpiry === 'auto_approve' && /expired: auto-approved by policy/.test(d.summary))).toBe(true);
   expect(contained(host)).toBe(1);
   keeper.keep('approval-expiry-auto-approve', id);
 });

@@ -168,7 +168,7 @@ test('a person may submit a detection by hand with a JWT: recorded as the reques
   const r = await call('POST', `${h.api}/v1/detections`, { body: detection('auth-host-3', 40), token: bob() });
   expect(r.status).toBe(202);
   const s = await waitFor(r.body.remediations[0].id, (x) => x.status === 'awaiting_approval', 'awaiting approval');
-  expect(s.decisions[0]).toMatchObject({ kind: 'signal', by: 'bob' });
+  expect(s.decisions[0]).toMatchObject({ kind: 'received', by: 'bob' });
   expect(step(s, CONTAIN).requestedBy).toBe('bob');
   // ...and, as the requester, may not approve their own change.
   const self = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/approve`, { token: bob(), body: { reason: 'mine' } });

@@ -66,7 +66,7 @@ test('a flood of signals continues the workflow as new; no signal is lost and th
   expect(after.decisions.slice(0, decisionsBefore.length).map((d: any) => d.summary)).toEqual(decisionsBefore);
   expect(after.decisionsDropped).toBe(0);
   expect(after.decisions.map((d: any) => d.seq)).toEqual(after.decisions.map((_: any, i: number) => i + 1));
-  expect(after.decisions.filter((d: any) => d.kind === 'signal' && /^risk score \d+ → \d+: burst \d+$/.test(d.summary))).toHaveLength(RISK_CHANGES);
+  expect(after.decisions.filter((d: any) => d.kind === 'risk_changed' && /^burst \d+$/.test(d.reason))).toHaveLength(RISK_CHANGES);
   expect(ticketsFor(h.systems, host)).toHaveLength(1);
 
   // The second approver completes the quorum begun two runs ago.

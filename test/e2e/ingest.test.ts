@@ -147,7 +147,7 @@ test('every open remediation runs with the findings it was sent; resolved ones (
       const v = await state(id);
       return v && v.findingCount === count && v.status === 'awaiting_approval' ? v : undefined;
     }, `${id}: ${count} finding(s), awaiting approval`);
-    expect(s.decisions[0]).toMatchObject({ kind: 'signal', by: expect.stringMatching(/^ingest:/) });
+    expect(s.decisions[0]).toMatchObject({ kind: 'received', by: expect.stringMatching(/^ingest:/) });
   }
   // The Alertmanager firing/resolved pair and the GitHub code-scanning created/fixed pair.
   const am = firstPost.get('alertmanager/metalmatze-alertmanager-bot-firing.json')!.ids[0];
@@ -159,7 +159,7 @@ test('every open remediation runs with the findings it was sent; resolved ones (
       return v && v.status === 'resolved' ? v : undefined;
     }, `${id} resolved at the source`);
     expect(s.resolution).toBe('resolved_at_source');
-    expect(s.decisions.some((d: any) => d.kind === 'signal' && /finding resolved at the source/.test(d.summary) && d.by?.startsWith('ingest:'))).toBe(true);
+    expect(s.decisions.some((d: any) => d.kind === 'resolved_at_source' && d.by?.startsWith('ingest:'))).toBe(true);
   }
 });
 

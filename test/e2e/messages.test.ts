@@ -109,7 +109,7 @@ test('findingAdded: a repeat never starts a second remediation; the worst severi
     expect.stringMatching(/^exposure window for critical: 4h/),
   ]);
   // The log notes the first repeats (then every 100th): #1 and #2 here.
-  expect(s.decisions.filter((d: any) => d.kind === 'signal' && /^repeat #/.test(d.summary)).map((d: any) => d.summary)).toEqual([
+  expect(s.decisions.filter((d: any) => d.kind === 'repeat').map((d: any) => d.summary)).toEqual([
     expect.stringMatching(/^repeat #1 of this finding \(crowdstrike\/Trojan.Msg\)/),
     expect.stringMatching(/^repeat #2 /),
   ]);
@@ -165,7 +165,7 @@ test('approve and deny updates over HTTP: 200, 403 (group, self) and 409 (not aw
   const done = await waitFor(h, id, statusIs('remediated'), 'remediated without containment');
   expect(contained(host)).toBe(0);
   expect(done.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'deny', via: 'update' })]);
-  expect(done.decisions.some((d: any) => d.kind === 'denial' && d.by === 'alice')).toBe(true);
+  expect(done.decisions.some((d: any) => d.kind === 'approval' && d.decision === 'deny' && d.by === 'alice')).toBe(true);
 });
 
 test('approve and deny as fire-and-forget signals: refusals are logged as "rejected", a valid signal decides', async () => {
@@ -249,7 +249,7 @@ test('cancel during verification: the contained host is released (compensated) a
   expect(step(done, 'critical-vuln-internet-prod.contain')).toMatchObject({ status: 'compensated', note: 'compensated by endpoint.release' });
   expect(step(done, 'critical-vuln-internet-prod.verify').status).toBe('cancelled');
   expect(h.systems.record.containments.get(host)).toBe('normal');
-  expect(done.decisions.some((d: any) => d.kind === 'compensation' && /contain compensated with endpoint.release/.test(d.summary))).toBe(true);
+  expect(done.decisions.some((d: any) => d.kind === 'compensated' && d.action === 'endpoint.release' && /contain compensated with endpoint.release/.test(d.summary))).toBe(true);
   expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
   keeper.keep('cancel-with-compensation', id);
 });
@@ -285,7 +285,7 @@ test('policyUpdated: the edited policy is loaded, recorded with its version, and
   await h.app.service.policyUpdated(id, newVersion, 'policy-bot', 'contain at once from risk 50');
   const done = await waitFor(h, id, statusIs('remediated'), 'remediated under the new policy');
   expect(done.plan.policyVersion).toBe(newVersion);
-  const loaded = done.decisions.find((d: any) => d.kind === 'signal' && d.policyVersion === newVersion);
+  const loaded = done.decisions.find((d: any) => d.kind === 'policy_updated' && d.to === newVersion);
   expect(loaded).toMatchObject({ summary: `policy ${oldVersion} → ${newVersion}: contain at once from risk 50`, by: 'policy-bot' });
   const replanned = planDecisions(done).find((d: any) => d.policyVersion === newVersion);
   expect(replanned.summary).toMatch(new RegExp(`policy updated to ${newVersion}`));

@@ -227,7 +227,7 @@ test('infrastructure alert: the runbook runs, then the remediation waits until t
   ]);
   expect(h.systems.record.runbooks.filter((r) => r === `restart-nginx@${node}`)).toHaveLength(1);
   expect(ticketsFor(h.systems, node)).toEqual([expect.objectContaining({ status: 'closed:resolved' })]);
-  expect(done.decisions.some((d: any) => d.kind === 'signal' && /resolved at the source/.test(d.summary))).toBe(true);
+  expect(done.decisions.some((d: any) => d.kind === 'resolved_at_source')).toBe(true);
   keeper.keep('infrastructure-alert-resolved', id);
 
   // A resolution for a key with no open remediation is ignored, not started.

@@ -5,7 +5,7 @@ import { canonicalText, chainText, historyDigest, HistoryFormatError, runFromJso
 import { historyFromJson, historyToJson } from '../../../report/history-json';
 import { extract } from '../../../report/extract';
 import { renderReport, reportCsv, TIMELINE_CSV_HEADERS } from '../../../report/render';
-import type { DecisionEntry } from '../../../signals';
+import type { DescribedDecision } from '../../../remediation/events';
 import { CHAIN_FILE, EDR_FILE, fixtureRuns, fixtureText } from './fixtures';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -187,7 +187,7 @@ describe('report from a recorded history (EDR, one run)', () => {
     expect(bare.history.decisionsFrom).toEqual(['none']);
 
     const result = extract(runs).close.result!;
-    const queried: DecisionEntry[] = result.decisions.filter((d) => d.seq <= 11);
+    const queried: DescribedDecision[] = result.decisions.filter((d) => d.seq <= 11);
     const withQuery = buildReport([running], { queried, now: NOW });
     expect(withQuery.history.decisionsFrom).toEqual(['query']);
     expect(withQuery.plans.map((p) => p.version)).toEqual([1, 2]);

@@ -1,10 +1,10 @@
 /**
- * The remediation's state and the pure functions over it (status, view, decision log).
- * Everything here is plain data: it is what continue-as-new carries and queries return.
+ * Pre-core remediation state (workflows/legacy): kept unchanged so runs started before the
+ * remediation core replay and finish as they began. Delete with remediation-v1.ts.
  */
-import type { Detection } from '../domain/detection';
-import type { AssetFacts, TicketRef } from '../activities/interfaces';
-import type { PolicySet } from '../planner/policy-schema';
+import type { Detection } from '../../domain/detection';
+import type { AssetFacts, TicketRef } from '../../activities/interfaces';
+import type { PolicySet } from '../../planner/policy-schema';
 import {
   TERMINAL,
   type ApprovalRecord,
@@ -12,9 +12,43 @@ import {
   type Facts,
   type Plan,
   type PlannerState,
+  type PlanDiffEntry,
   type RemediationStatus,
-} from '../planner/types';
-import type { DecisionEntry, RemediationView } from '../signals';
+} from '../../planner/types';
+import type { RemediationView } from '../../signals';
+import type { DescribedDecision } from '../../remediation/events';
+
+/** A pre-core decision: a category and a sentence, with a few structured fields. */
+export interface DecisionEntry {
+  seq: number;
+  at: string;
+  kind: 'plan' | 'approval' | 'denial' | 'rejected' | 'signal' | 'operator' | 'sla' | 'verification' | 'compensation' | 'step' | 'note';
+  summary: string;
+  planVersion?: number;
+  policyVersion?: string;
+  playbook?: string;
+  selection?: string;
+  diff?: PlanDiffEntry[];
+  by?: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * A pre-core entry as a typed event, from its structured fields only: plans and approvals keep
+ * their structure, everything else stays the sentence it was (nothing is parsed back out of it).
+ */
+export function typedLegacyDecision(d: DecisionEntry): DescribedDecision {
+  const base = { seq: d.seq, at: d.at, summary: d.summary };
+  if (d.kind === 'plan' && d.planVersion !== undefined) {
+    return { ...base, kind: 'plan', planVersion: d.planVersion, policyVersion: d.policyVersion ?? '', playbook: d.playbook ?? '', selection: d.selection ?? '', diff: d.diff ?? [], trigger: d.summary, ...(d.by ? { by: d.by } : {}) };
+  }
+  const data = d.data ?? {};
+  if ((d.kind === 'approval' || d.kind === 'denial') && typeof data.stepId === 'string' && (data.via === 'update' || data.via === 'signal') && d.by) {
+    const groups = Array.isArray(data.groups) ? data.groups.map(String) : [];
+    return { ...base, kind: 'approval', decision: d.kind === 'approval' ? 'approve' : 'deny', stepId: data.stepId, fingerprint: String(data.fingerprint ?? ''), approver: d.by, groups, via: data.via, reason: d.summary, by: d.by };
+  }
+  return { ...base, kind: 'legacy', was: d.kind, text: d.summary, ...(d.by ? { by: d.by } : {}) };
+}
 
 /** The decision log keeps this many entries in state; older ones stay in history only. */
 export const DECISION_LOG_LIMIT = 300;
@@ -126,7 +160,7 @@ export function view(s: RemediationState, waitingIsEscalated = true): Remediatio
     ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
     plan: s.plan,
     approvals: s.approvals,
-    decisions: s.decisions,
+    decisions: s.decisions.map(typedLegacyDecision),
     decisionsDropped: s.decisionsDropped,
   };
 }

@@ -1,0 +1,656 @@
+/**
+ * The remediation core: what every message and every activity outcome does to a remediation.
+ * `apply(state, event, ctx)` returns the next state and the effects the driver must carry out;
+ * `nextWork(state, ctx)` says what the driver should do next. No Temporal import, no clock of
+ * its own, no I/O: the workflow (workflows/remediation.ts) drives it, and the replayer, the
+ * what-if and the tests call the same functions in plain Node.
+ */
+import { detectionSchema } from '../domain/detection';
+import type { AssetFacts, TicketRef, VerifyCheck } from '../activities/interfaces';
+import { buildPlan, choosePlaybook } from '../planner/plan';
+import type { PolicySet } from '../planner/policy-schema';
+import { scoreRisk } from '../planner/risk';
+import { withRepeat } from '../planner/facts';
+import { nextWindowOpen } from '../planner/windows';
+import type { ApprovalRecord, EscalationTrigger, PlanStep, RemediationStatus } from '../planner/types';
+import {
+  approvalDecisionSchema,
+  findingResolvedSchema,
+  operatorActionSchema,
+  policyUpdatedSchema,
+  riskScoreChangedSchema,
+  type ApprovalDecision,
+} from '../signals/messages';
+import type { DecisionEvent, MessageName, OperatorVerb } from './events';
+import { DECISION_LOG_LIMIT, enrichAsset, plannerState, type RemediationState } from './state';
+
+export interface CoreContext {
+  /** Workflow time, in ms since the epoch. */
+  now: number;
+  /** Multiplies every policy duration (SLA, approval expiry, verification, repeat reports). */
+  timeScale: number;
+}
+
+/** Everything that can happen to a remediation. */
+export type CoreEvent =
+  | { kind: 'started' }
+  | { kind: 'message'; name: MessageName; payload: unknown; via?: 'update' | 'signal' }
+  | { kind: 'policy_loaded'; policy: PolicySet }
+  | { kind: 'policy_reload_started' }
+  | { kind: 'policy_reloaded'; policy: PolicySet; request: NonNullable<RemediationState['policyReloadRequested']> }
+  | { kind: 'asset_looked_up'; cmdb?: AssetFacts; error?: string }
+  /** Time passed: SLA breach and approval expiry (only the SLA while a verification holds the loop). */
+  | { kind: 'tick'; only?: 'sla' }
+  /** An escalation or an expiry known to have happened (what-if replays and policy tests, which have no clock). */
+  | { kind: 'escalate'; trigger: EscalationTrigger; why: string }
+  | { kind: 'expire_approval'; stepId: string }
+  | { kind: 'window_hold'; stepId: string; untilMs: number }
+  | { kind: 'window_open' }
+  | { kind: 'step_started'; stepId: string }
+  | { kind: 'step_done'; stepId: string; result: Record<string, unknown>; ticket?: TicketRef; cmdb?: AssetFacts }
+  | { kind: 'step_failed'; stepId: string; error: string; cancelled?: boolean; verification?: boolean }
+  | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
+  | { kind: 'compensation_failed'; stepId: string; error: string }
+  | { kind: 'repeats_reported' }
+  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close'; error: string }
+  | { kind: 'continuing_as_new'; historyLength: number }
+  | { kind: 'finished'; status: FinalStatus; resolution: string };
+
+export type FinalStatus = Extract<RemediationStatus, 'remediated' | 'resolved' | 'failed' | 'cancelled'>;
+
+export type Effect =
+  /** Search attributes, current details and new decisions should reach history. */
+  | { kind: 'publish' }
+  /** A re-plan withdrew the step the driver is running. */
+  | { kind: 'cancel_running'; stepId: string };
+
+export interface Applied {
+  state: RemediationState;
+  effects: Effect[];
+}
+
+/** Why an approve/deny is refused; `type` is the failure type clients map to HTTP status. */
+export interface Refusal {
+  type: 'InvalidInput' | 'UnknownStep' | 'NotAwaitingApproval' | 'Unauthorized' | 'SelfApproval' | 'DuplicateApproval';
+  message: string;
+}
+
+/** What the driver should do next. */
+export type Work =
+  | { kind: 'reload_policy'; request: NonNullable<RemediationState['policyReloadRequested']> }
+  | { kind: 'tick' }
+  | { kind: 'wind_down'; status: FinalStatus; resolution: string }
+  | { kind: 'paused' }
+  | { kind: 'report_repeats' }
+  | { kind: 'hold'; step: PlanStep; untilMs: number }
+  | { kind: 'run'; step: PlanStep }
+  | { kind: 'finish'; status: FinalStatus; resolution: string }
+  | { kind: 'wait'; wake?: { at: number; what: string } };
+
+/** How often repeats are told to the ticket, at most (before the time scale). */
+export const REPEAT_REPORT_EVERY_MS = 60_000;
+
+export const scaled = (ctx: CoreContext, ms: number) => Math.max(1, Math.round(ms * ctx.timeScale));
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+export function apply(state: RemediationState, event: CoreEvent, ctx: CoreContext): Applied {
+  const t = new Transition(state, ctx);
+  t.handle(event);
+  return { state: t.s, effects: t.effects };
+}
+
+/** One transition: a private copy of the state, changed step by step, and the effects it asks for. */
+class Transition {
+  readonly s: RemediationState;
+  readonly effects: Effect[] = [];
+
+  constructor(
+    state: RemediationState,
+    private readonly ctx: CoreContext,
+  ) {
+    // Copy what a transition may change in place; everything else is replaced, never mutated.
+    this.s = {
+      ...state,
+      plan: { ...state.plan, steps: state.plan.steps.map((x) => ({ ...x })) },
+      approvals: [...state.approvals],
+      escalations: [...state.escalations],
+      approvalDeadlines: { ...state.approvalDeadlines },
+      expiredApprovals: [...state.expiredApprovals],
+      running: [...state.running],
+      decisions: [...state.decisions],
+    };
+  }
+
+  handle(e: CoreEvent): void {
+    const s = this.s;
+    switch (e.kind) {
+      case 'started':
+        this.decide({ kind: 'received', source: s.detection.source, title: s.detection.title, dedupeKey: s.dedupeKey, ...(s.detection.rawRef ? { rawRef: s.detection.rawRef } : {}), by: s.requestedBy });
+        return;
+      case 'message':
+        return this.message(e.name, e.payload, e.via ?? 'signal');
+      case 'policy_loaded':
+        s.policy = e.policy;
+        return;
+      case 'policy_reload_started':
+        s.policyReloadRequested = undefined;
+        return;
+      case 'policy_reloaded': {
+        const from = s.policy?.version;
+        s.policy = e.policy;
+        this.decide({ kind: 'policy_updated', ...(from ? { from } : {}), to: e.policy.version, reason: e.request.reason, ...(e.request.by ? { by: e.request.by } : {}) });
+        this.replan(`policy updated to ${e.policy.version}`, e.request.by);
+        return;
+      }
+      case 'asset_looked_up': {
+        if (e.error) this.decide({ kind: 'enrichment_failed', error: e.error });
+        s.cmdb = e.cmdb;
+        const asset = enrichAsset(s.detection.asset, s.cmdb);
+        const risk = scoreRisk({ severity: s.detection.severity, riskScore: s.detection.riskScore, asset });
+        s.facts = { ...s.facts, asset, riskScore: risk.score };
+        const ciId = s.cmdb?.ciId ?? s.cmdb?.name;
+        this.decide({ kind: 'enriched', asset, cmdbFound: Boolean(s.cmdb?.found), ...(ciId ? { ciId } : {}), riskScore: risk.score, riskWhy: risk.why });
+        this.setSla();
+        this.replan('initial plan');
+        return;
+      }
+      case 'tick':
+        return this.tick(e.only);
+      case 'escalate':
+        return this.escalate(e.trigger, e.why);
+      case 'expire_approval': {
+        const step = this.step(e.stepId);
+        if (step?.status === 'awaiting_approval' && step.approval) this.expire(step);
+        return;
+      }
+      case 'window_hold':
+        s.waitingWindowUntilMs = e.untilMs;
+        this.decide({ kind: 'window_hold', stepId: e.stepId, until: new Date(e.untilMs).toISOString() });
+        this.publish();
+        return;
+      case 'window_open':
+        s.waitingWindowUntilMs = undefined;
+        return;
+      case 'step_started': {
+        const step = this.step(e.stepId);
+        if (!step) return;
+        step.status = 'running';
+        if (!s.running.includes(step.id)) s.running = [...s.running, step.id];
+        s.waitingWindowUntilMs = undefined;
+        this.decide({ kind: 'step_started', stepId: step.id, action: step.action });
+        this.publish();
+        return;
+      }
+      case 'step_done':
+        return this.stepDone(e);
+      case 'step_failed':
+        return this.stepFailed(e);
+      case 'compensated': {
+        const step = this.step(e.stepId);
+        if (step) {
+          step.status = 'compensated';
+          step.note = `compensated by ${e.action}`;
+        }
+        this.decide({ kind: 'compensated', stepId: e.stepId, action: e.action, result: e.result });
+        return;
+      }
+      case 'compensation_failed':
+        this.decide({ kind: 'compensation_failed', stepId: e.stepId, error: e.error });
+        return;
+      case 'repeats_reported':
+        s.unreportedRepeats = 0;
+        s.lastRepeatReportMs = this.ctx.now;
+        return;
+      case 'ticket_update_failed':
+        this.decide({ kind: 'ticket_update_failed', purpose: e.purpose, error: e.error });
+        return;
+      case 'continuing_as_new':
+        this.decide({ kind: 'continued_as_new', historyLength: e.historyLength, run: s.runs + 1 });
+        return;
+      case 'finished':
+        s.final = { status: e.status, resolution: e.resolution };
+        this.decide({ kind: 'final', status: e.status, resolution: e.resolution });
+        this.publish();
+        return;
+    }
+  }
+
+  // ---- messages: validated here, so a malformed one is recorded as rejected, never thrown
+
+  private message(name: MessageName, payload: unknown, via: 'update' | 'signal'): void {
+    const s = this.s;
+    switch (name) {
+      case 'approve':
+      case 'deny': {
+        const refusal = validateDecision(s, payload, name);
+        if (refusal) {
+          // A signal cannot answer; the refusal goes into the decision log instead.
+          this.decide({ kind: 'rejected', message: name, error: refusal.message, ...(approverOf(payload) ? { by: approverOf(payload) } : {}) });
+          this.publish();
+          return;
+        }
+        return this.decision(approvalDecisionSchema.parse(payload), name, via);
+      }
+      case 'riskScoreChanged': {
+        if (s.final) return;
+        const m = this.parse(name, riskScoreChangedSchema, payload);
+        if (!m) return;
+        const from = s.facts.riskScore;
+        s.facts = { ...s.facts, riskScore: m.riskScore };
+        this.decide({ kind: 'risk_changed', from, to: m.riskScore, reason: m.reason, ...(m.by ? { by: m.by } : {}) });
+        this.replan(`risk score ${from} → ${m.riskScore}`, m.by);
+        return;
+      }
+      case 'findingAdded': {
+        if (s.final) return;
+        const parsed = detectionSchema.safeParse(payload);
+        if (!parsed.success) {
+          this.decide({ kind: 'rejected', message: name, error: parsed.error.issues[0]?.message ?? 'invalid detection' });
+          return;
+        }
+        const d = parsed.data;
+        s.facts = withRepeat(s.facts, d);
+        s.unreportedRepeats++;
+        if (s.facts.findingCount <= 3 || s.facts.findingCount % 100 === 0) {
+          this.decide({ kind: 'repeat', findingCount: s.facts.findingCount, source: d.source, rule: d.rule, ...(d.observedAt ? { observedAt: d.observedAt } : {}) });
+        }
+        this.setSla();
+        this.replan(`finding repeated (${s.facts.findingCount} in all)`);
+        return;
+      }
+      case 'findingResolved': {
+        if (s.final || s.resolvedAtSource) return;
+        const m = this.parse(name, findingResolvedSchema, payload ?? {});
+        if (!m) return;
+        s.resolvedAtSource = { by: m.by ?? 'source', reason: m.reason ?? 'resolved at the source' };
+        this.decide({ kind: 'resolved_at_source', reason: s.resolvedAtSource.reason, ...(m.by ? { by: m.by } : {}) });
+        this.replan('finding resolved at the source', m.by);
+        return;
+      }
+      case 'policyUpdated': {
+        if (s.final) return;
+        const m = this.parse(name, policyUpdatedSchema, payload ?? {});
+        if (!m) return;
+        s.policyReloadRequested = { ...(m.version ? { version: m.version } : {}), reason: m.reason ?? 'policy updated', ...(m.by ? { by: m.by } : {}) };
+        return;
+      }
+      case 'pause':
+      case 'resume':
+      case 'cancel':
+      case 'falsePositive':
+        return this.operator(name, payload);
+    }
+  }
+
+  private operator(name: 'pause' | 'resume' | 'cancel' | 'falsePositive', payload: unknown): void {
+    const s = this.s;
+    const ignored = name === 'resume' ? !s.paused : s.final || (name === 'pause' ? s.paused : name === 'cancel' ? s.cancelled : s.falsePositive);
+    if (ignored) return;
+    const m = this.parse(name, operatorActionSchema, payload);
+    if (!m) return;
+    const mark = { by: m.by, reason: m.reason };
+    const verb: OperatorVerb = name === 'falsePositive' ? 'false_positive' : name;
+    if (name === 'pause') s.paused = mark;
+    if (name === 'resume') s.paused = undefined;
+    if (name === 'cancel') s.cancelled = mark;
+    if (name === 'falsePositive') s.falsePositive = mark;
+    this.decide({ kind: 'operator', action: verb, by: m.by, reason: m.reason });
+    if (name === 'cancel') this.replan('cancelled by an operator', m.by);
+    else if (name === 'falsePositive') this.replan('false positive', m.by);
+    else this.publish();
+  }
+
+  private parse<T>(name: MessageName, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, payload: unknown): T | undefined {
+    const r = schema.safeParse(payload);
+    if (r.success) return r.data;
+    this.decide({ kind: 'rejected', message: name, error: issuesText(r.error.issues) });
+    this.publish();
+    return undefined;
+  }
+
+  private decision(d: ApprovalDecision, kind: 'approve' | 'deny', via: 'update' | 'signal'): void {
+    const step = this.step(d.stepId)!;
+    const rec: ApprovalRecord = { stepId: step.id, fingerprint: step.fingerprint, approver: d.approver, groups: d.groups ?? [], decision: kind, reason: d.reason, at: new Date(this.ctx.now).toISOString(), via };
+    this.s.approvals.push(rec);
+    this.decide({ kind: 'approval', decision: kind, stepId: step.id, fingerprint: step.fingerprint, approver: d.approver, groups: rec.groups, via, reason: d.reason, by: d.approver });
+    this.replan(`${kind} of ${step.id} by ${d.approver}`);
+  }
+
+  // ---- time
+
+  private tick(only?: 'sla'): void {
+    const s = this.s;
+    if (s.slaDeadlineMs !== undefined && !s.slaBreached && this.ctx.now >= s.slaDeadlineMs) {
+      s.slaBreached = true;
+      this.escalate('sla_breached', `exposure window ended at ${new Date(s.slaDeadlineMs).toISOString()}${s.running.length ? ` (during ${s.running[0]})` : ''}`);
+    }
+    if (only === 'sla') return;
+    for (const st of [...s.plan.steps]) {
+      if (st.status !== 'awaiting_approval' || !st.approval) continue;
+      const key = `${st.id}@${st.fingerprint}`;
+      const at = s.approvalDeadlines[key];
+      if (at === undefined || this.ctx.now < at || s.expiredApprovals.includes(key)) continue;
+      this.expire(st);
+    }
+  }
+
+  /** An approval request ran out of time: the policy's onExpiry decides. */
+  private expire(st: PlanStep): void {
+    const s = this.s;
+    const a = st.approval!;
+    s.expiredApprovals.push(`${st.id}@${st.fingerprint}`);
+    this.decide({ kind: 'approval_expired', stepId: st.id, fingerprint: st.fingerprint, onExpiry: a.onExpiry, afterMs: a.expiresAfterMs ?? 0, by: 'drw:expiry' });
+    const rec = (decision: 'approve' | 'deny', approver: string): ApprovalRecord => ({
+      stepId: st.id,
+      fingerprint: st.fingerprint,
+      approver,
+      groups: [],
+      decision,
+      reason: `approval expired (policy: ${a.onExpiry})`,
+      at: new Date(this.ctx.now).toISOString(),
+      via: 'expiry',
+    });
+    if (a.onExpiry === 'deny') {
+      s.approvals.push(rec('deny', 'drw:expiry'));
+      this.replan(`approval of ${st.id} expired (deny)`);
+    } else if (a.onExpiry === 'auto_approve') {
+      // Counts as the whole quorum; audited as the policy's decision, not a person's.
+      for (let i = a.approvedBy.length; i < a.quorum; i++) s.approvals.push(rec('approve', `drw:expiry#${i + 1}`));
+      this.replan(`approval of ${st.id} expired (auto-approve)`);
+    } else {
+      this.escalate('approval_expired', `approval of ${st.id} not given in time`);
+    }
+  }
+
+  // ---- step outcomes
+
+  private stepDone(e: Extract<CoreEvent, { kind: 'step_done' }>): void {
+    const s = this.s;
+    if (e.ticket) s.ticket = e.ticket;
+    if (e.cmdb) s.cmdb = e.cmdb;
+    const step = this.step(e.stepId);
+    if (step) {
+      step.status = 'done';
+      step.result = e.result;
+      if (step.action === 'cmdb.lookup') s.facts = { ...s.facts, asset: enrichAsset(s.detection.asset, s.cmdb) };
+    }
+    this.decide({ kind: 'step_done', stepId: e.stepId, result: e.result });
+    s.running = s.running.filter((x) => x !== e.stepId);
+    this.replan(`${e.stepId} finished`);
+  }
+
+  private stepFailed(e: Extract<CoreEvent, { kind: 'step_failed' }>): void {
+    const s = this.s;
+    const step = this.step(e.stepId);
+    s.running = s.running.filter((x) => x !== e.stepId);
+    if (e.cancelled && step?.status === 'cancelled') {
+      this.decide({ kind: 'step_cancelled', stepId: e.stepId, note: step.note ?? 'withdrawn by a re-plan' });
+      this.replan(`${e.stepId} finished`);
+      return;
+    }
+    if (step) {
+      step.status = 'failed';
+      step.note = e.error;
+    }
+    if (e.verification) {
+      s.verificationFailures++;
+      this.decide({ kind: 'verification_failed', stepId: e.stepId, error: e.error });
+      this.escalate('verification_failed', e.error);
+      return;
+    }
+    this.decide({ kind: 'step_failed', stepId: e.stepId, error: e.error });
+    if (step?.reason.section === 'steps') this.escalate('step_failed', `${e.stepId}: ${e.error}`);
+    else this.replan(`${e.stepId} failed`);
+  }
+
+  // ---- shared moves
+
+  private escalate(trigger: EscalationTrigger, why: string): void {
+    if (!this.s.escalations.includes(trigger)) this.s.escalations.push(trigger);
+    this.decide({ kind: 'escalation', trigger, why });
+    this.replan(`escalation: ${trigger}`);
+  }
+
+  /** Re-plans on the current facts; records the new version; withdraws running work the plan cancelled. */
+  private replan(why: string, by?: string): void {
+    const s = this.s;
+    if (!s.policy || s.final) return;
+    const before = s.plan.version;
+    const r = buildPlan(s.policy, plannerState(s, by ?? s.requestedBy));
+    s.plan = r.plan;
+    if (r.plan.version !== before) {
+      this.decide({ kind: 'plan', planVersion: r.plan.version, policyVersion: r.plan.policyVersion, playbook: r.plan.playbook, selection: r.selection, diff: r.diff, trigger: why, ...(by ? { by } : {}) });
+    }
+    for (const st of s.plan.steps) if (st.status === 'cancelled' && s.running.includes(st.id)) this.effects.push({ kind: 'cancel_running', stepId: st.id });
+    for (const st of s.plan.steps) {
+      if (st.status !== 'awaiting_approval' || !st.approval?.expiresAfterMs) continue;
+      const key = `${st.id}@${st.fingerprint}`;
+      if (s.approvalDeadlines[key] === undefined) s.approvalDeadlines[key] = this.ctx.now + scaled(this.ctx, st.approval.expiresAfterMs);
+    }
+    this.publish();
+  }
+
+  /** The exposure window of the current severity; a worse severity only brings it closer. */
+  private setSla(): void {
+    const s = this.s;
+    const pb = s.policy ? choosePlaybook(s.policy, s.facts).playbook : undefined;
+    const windowMs = pb?.sla[s.facts.severity];
+    if (windowMs === undefined) return;
+    const start = Date.parse(s.detection.observedAt ?? '') || Date.parse(s.receivedAt) || this.ctx.now;
+    const deadline = start + scaled(this.ctx, windowMs);
+    if (s.slaDeadlineMs === undefined || deadline < s.slaDeadlineMs) {
+      s.slaDeadlineMs = deadline;
+      this.decide({ kind: 'sla', severity: s.facts.severity, windowMs, deadline: new Date(deadline).toISOString() });
+    }
+  }
+
+  private step(id: string): PlanStep | undefined {
+    return this.s.plan.steps.find((x) => x.id === id);
+  }
+
+  private decide(e: DecisionEvent): void {
+    const s = this.s;
+    s.decisions.push({ ...e, seq: ++s.seq, at: new Date(this.ctx.now).toISOString() });
+    if (s.decisions.length > DECISION_LOG_LIMIT) {
+      const drop = s.decisions.length - DECISION_LOG_LIMIT;
+      s.decisions.splice(0, drop);
+      s.decisionsDropped += drop;
+    }
+  }
+
+  private publish(): void {
+    if (!this.effects.some((x) => x.kind === 'publish')) this.effects.push({ kind: 'publish' });
+  }
+}
+
+function approverOf(payload: unknown): string | undefined {
+  const a = (payload as { approver?: unknown } | undefined)?.approver;
+  return typeof a === 'string' && a.length > 0 ? a : undefined;
+}
+
+function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// pure reads the driver needs
+
+/** Why an approve/deny would be refused, or undefined when it counts. */
+export function validateDecision(s: RemediationState, payload: unknown, kind: 'approve' | 'deny'): Refusal | undefined {
+  const parsed = approvalDecisionSchema.safeParse(payload);
+  if (!parsed.success) return { type: 'InvalidInput', message: `invalid ${kind}: ${issuesText(parsed.error.issues)}` };
+  const d = parsed.data;
+  const step = s.plan.steps.find((x) => x.id === d.stepId);
+  if (!step) return { type: 'UnknownStep', message: `unknown step "${d.stepId}"; steps: ${s.plan.steps.map((x) => x.id).join(', ')}` };
+  if (s.final) return { type: 'NotAwaitingApproval', message: `remediation is ${s.final.status}; nothing awaits approval` };
+  if (step.status !== 'awaiting_approval' || !step.approval) return { type: 'NotAwaitingApproval', message: `step "${step.id}" is ${step.status}, not awaiting approval` };
+  const a = step.approval;
+  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  const userOk = a.users.some((u) => same(u, d.approver));
+  const groupOk = a.groups.some((g) => d.groups.some((x) => same(x, g)));
+  if (!userOk && !groupOk) {
+    const needs = [a.users.length ? `one of users [${a.users.join(', ')}]` : '', a.groups.length ? `a member of [${a.groups.join(', ')}]` : ''].filter(Boolean).join(' or ');
+    return { type: 'Unauthorized', message: `${d.approver} may not ${kind} step "${step.id}": it needs ${needs}` };
+  }
+  if (!a.allowRequester && same(d.approver, step.requestedBy)) return { type: 'SelfApproval', message: `${d.approver} requested step "${step.id}" and may not ${kind} their own change` };
+  if (kind === 'approve' && a.approvedBy.some((x) => same(x, d.approver))) return { type: 'DuplicateApproval', message: `${d.approver} already approved step "${step.id}"; quorum needs distinct approvers` };
+  return undefined;
+}
+
+/** The next step that may run now (verification waits for every remediation step before it). */
+export function nextRunnable(s: RemediationState): PlanStep | undefined {
+  for (const [i, st] of s.plan.steps.entries()) {
+    if (st.status !== 'pending') continue;
+    if (st.action === 'verify' && s.plan.steps.slice(0, i).some((x) => x.reason.section === 'steps' && ['pending', 'awaiting_approval', 'running'].includes(x.status))) continue;
+    return st;
+  }
+  return undefined;
+}
+
+/** An escalation step (paging people) to run at once while a verification holds the loop. */
+export function pendingEscalationStep(s: RemediationState): PlanStep | undefined {
+  return s.plan.steps.find((x) => x.status === 'pending' && x.reason.section === 'escalation' && x.action !== 'verify' && !x.disruptive);
+}
+
+/** When a disruptive step must wait for its playbook's change window, the time it opens. */
+export function windowOpensAt(s: RemediationState, step: PlanStep, now: number): number | undefined {
+  if (!step.disruptive || step.windowOverride || !s.policy) return undefined;
+  const cw = choosePlaybook(s.policy, s.facts).playbook.changeWindow;
+  if (!cw) return undefined;
+  const open = nextWindowOpen(cw, now);
+  return open !== undefined && open > now ? open : undefined;
+}
+
+/** All steps settled: how the remediation ends, or undefined to keep waiting (for a person or the source). */
+export function settle(s: RemediationState): { status: FinalStatus; resolution: string } | undefined {
+  if (s.resolvedAtSource) return { status: 'resolved', resolution: 'resolved_at_source' };
+  const failed = s.plan.steps.filter((x) => x.status === 'failed');
+  if (failed.length === 0) {
+    // Only a verification shows that something was remediated. A plan without one (triage, a
+    // vulnerability with no fixed version yet) stays open for a person or the source to resolve.
+    if (!s.plan.steps.some((x) => x.action === 'verify' && x.status === 'done')) return undefined;
+    return { status: 'remediated', resolution: 'remediated' };
+  }
+  // With escalation steps the remediation waits for a person (or the source) to resolve it.
+  if (s.plan.steps.some((x) => x.reason.section === 'escalation')) return undefined;
+  return { status: 'failed', resolution: `failed: ${failed.map((x) => x.id).join(', ')}` };
+}
+
+/** The earliest deadline the driver must wake for while it waits for messages. */
+export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; what: string } | undefined {
+  const cands: { at: number; what: string }[] = [];
+  if (s.slaDeadlineMs !== undefined && !s.slaBreached) cands.push({ at: s.slaDeadlineMs, what: `SLA deadline (${s.facts.severity})` });
+  for (const st of s.plan.steps) {
+    if (st.status !== 'awaiting_approval') continue;
+    const at = s.approvalDeadlines[`${st.id}@${st.fingerprint}`];
+    if (at !== undefined) cands.push({ at, what: `approval of ${st.id} expires (${st.approval?.onExpiry})` });
+  }
+  if (s.unreportedRepeats > 0 && s.ticket) cands.push({ at: s.lastRepeatReportMs + scaled(ctx, REPEAT_REPORT_EVERY_MS), what: 'report repeats to the ticket' });
+  cands.sort((a, b) => a.at - b.at);
+  return cands[0];
+}
+
+function timeHasCome(s: RemediationState, ctx: CoreContext): boolean {
+  if (s.slaDeadlineMs !== undefined && !s.slaBreached && ctx.now >= s.slaDeadlineMs) return true;
+  return s.plan.steps.some((st) => {
+    if (st.status !== 'awaiting_approval' || !st.approval) return false;
+    const key = `${st.id}@${st.fingerprint}`;
+    const at = s.approvalDeadlines[key];
+    return at !== undefined && ctx.now >= at && !s.expiredApprovals.includes(key);
+  });
+}
+
+/** What the driver does next, in order of precedence. */
+export function nextWork(s: RemediationState, ctx: CoreContext): Work {
+  if (s.policyReloadRequested) return { kind: 'reload_policy', request: s.policyReloadRequested };
+  if (timeHasCome(s, ctx)) return { kind: 'tick' };
+  if (s.cancelled) return { kind: 'wind_down', status: 'cancelled', resolution: 'cancelled' };
+  if (s.falsePositive) return { kind: 'wind_down', status: 'resolved', resolution: 'false_positive' };
+  if (s.paused) return { kind: 'paused' };
+  if (s.unreportedRepeats > 0 && s.ticket && ctx.now - s.lastRepeatReportMs >= scaled(ctx, REPEAT_REPORT_EVERY_MS)) return { kind: 'report_repeats' };
+  const step = nextRunnable(s);
+  if (step) {
+    const until = windowOpensAt(s, step, ctx.now);
+    return until !== undefined ? { kind: 'hold', step, untilMs: until } : { kind: 'run', step };
+  }
+  if (s.plan.steps.every((x) => x.status !== 'awaiting_approval' && x.status !== 'pending' && x.status !== 'running')) {
+    const outcome = settle(s);
+    if (outcome) return { kind: 'finish', ...outcome };
+  }
+  return { kind: 'wait', wake: nextWake(s, ctx) };
+}
+
+/** Completed steps to undo, newest first (saga order). */
+export function compensations(s: RemediationState): PlanStep[] {
+  return s.plan.steps.filter((x) => x.status === 'done' && x.compensation).reverse();
+}
+
+/** Whether the ticket still needs closing when the remediation ends. */
+export function ticketNeedsClosing(s: RemediationState): boolean {
+  return Boolean(s.ticket) && !s.plan.steps.some((x) => x.action === 'ticket.close' && x.status === 'done');
+}
+
+/** The ticket's resolution for a final status. */
+export function ticketResolution(status: FinalStatus, resolution: string): 'remediated' | 'resolved' | 'false_positive' | 'cancelled' | 'failed' {
+  return status === 'resolved' && resolution === 'false_positive' ? 'false_positive' : status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// verification
+
+/** The verify step's check names turned into concrete checks from what earlier steps did. */
+export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' | 'detection' | 'cmdb'>, step: PlanStep): { checks: VerifyCheck[]; internal: string[]; vacuous: string[] } {
+  const names: unknown[] = Array.isArray(step.params.checks) ? step.params.checks : [];
+  const checks: VerifyCheck[] = [];
+  const internal: string[] = [];
+  const vacuous: string[] = [];
+  const done = (action: string) => s.plan.steps.filter((x) => x.action === action && x.status === 'done');
+  for (const raw of names) {
+    const name = typeof raw === 'string' ? raw : typeof raw === 'object' && raw && 'kind' in raw ? String((raw as { kind: unknown }).kind) : '';
+    switch (name) {
+      case 'pr_merged': {
+        const prs = done('iac.pull_request').filter((x) => typeof x.result?.number === 'number' && !x.result?.noChange);
+        if (prs.length === 0) vacuous.push('pr_merged: no pull request was opened');
+        for (const pr of prs) checks.push({ kind: 'pr_merged', repository: String(pr.result!.repository), number: Number(pr.result!.number) });
+        break;
+      }
+      case 'host_contained':
+        if (done('endpoint.isolate').length === 0) vacuous.push('host_contained: the host was not contained');
+        else checks.push({ kind: 'host_contained', assetId: s.facts.asset.id, deviceId: deviceIdFor(s) });
+        break;
+      case 'host_released':
+        checks.push({ kind: 'host_released', assetId: s.facts.asset.id, deviceId: deviceIdFor(s) });
+        break;
+      case 'ticket_closed':
+        if (s.ticket) checks.push({ kind: 'ticket_state', ticketId: s.ticket.ticketId, closed: true });
+        else vacuous.push('ticket_closed: no ticket');
+        break;
+      case 'finding_resolved':
+        internal.push('finding_resolved');
+        break;
+      case 'http': {
+        const r = raw as { url?: string; expectStatus?: number; expectBodyIncludes?: string };
+        if (r.url) checks.push({ kind: 'http', url: r.url, expectStatus: r.expectStatus, expectBodyIncludes: r.expectBodyIncludes });
+        break;
+      }
+      default:
+        vacuous.push(`unknown check ${JSON.stringify(raw)}`);
+    }
+  }
+  return { checks, internal, vacuous };
+}
+
+/** What the workflow's own checks (answered by signals, not activities) still miss. */
+export function internalFailures(s: RemediationState, internal: string[]): string[] {
+  return internal.filter((name) => name === 'finding_resolved' && !s.resolvedAtSource).map(() => 'finding not yet resolved at the source');
+}
+
+/** The EDR device a step acts on: the detection's own id, else the CMDB's. */
+export function deviceIdFor(s: Pick<RemediationState, 'detection' | 'cmdb'>): string | undefined {
+  const d = s.detection.details ?? {};
+  const fromDetection = d.crowdstrikeDeviceId ?? d.defenderMachineId ?? d.deviceId;
+  if (typeof fromDetection === 'string') return fromDetection;
+  return s.cmdb?.endpointIds?.crowdstrike ?? s.cmdb?.endpointIds?.defender;
+}

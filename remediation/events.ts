@@ -1,0 +1,149 @@
+/**
+ * The decision log: every decision a remediation makes, as a typed event with structured
+ * fields. Reports, the replayer and `drw policy whatif` read these fields; the sentence a
+ * person reads is rendered from them (`describe`) and never parsed back.
+ */
+import type { Asset, Severity } from '../domain/detection';
+import { formatDuration } from '../planner/durations';
+import type { EscalationTrigger, ExpiryAction, PlanDiffEntry, RemediationStatus } from '../planner/types';
+
+export type OperatorVerb = 'pause' | 'resume' | 'cancel' | 'false_positive';
+export type MessageName =
+  | 'approve'
+  | 'deny'
+  | 'riskScoreChanged'
+  | 'findingAdded'
+  | 'findingResolved'
+  | 'policyUpdated'
+  | 'pause'
+  | 'resume'
+  | 'cancel'
+  | 'falsePositive';
+
+export type DecisionEvent =
+  | { kind: 'received'; source: string; title: string; dedupeKey: string; rawRef?: unknown; by: string }
+  | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string }
+  | { kind: 'enrichment_failed'; error: string }
+  | { kind: 'plan'; planVersion: number; policyVersion: string; playbook: string; selection: string; diff: PlanDiffEntry[]; trigger: string; by?: string }
+  | { kind: 'sla'; severity: Severity; windowMs: number; deadline: string }
+  | { kind: 'escalation'; trigger: EscalationTrigger; why: string }
+  | { kind: 'approval'; decision: 'approve' | 'deny'; stepId: string; fingerprint: string; approver: string; groups: string[]; via: 'update' | 'signal'; reason: string; by: string }
+  | { kind: 'approval_expired'; stepId: string; fingerprint: string; onExpiry: ExpiryAction; afterMs: number; by: string }
+  | { kind: 'rejected'; message: MessageName; error: string; by?: string }
+  | { kind: 'risk_changed'; from: number; to: number; reason?: string; by?: string }
+  | { kind: 'repeat'; findingCount: number; source: string; rule: string; observedAt?: string }
+  | { kind: 'resolved_at_source'; reason: string; by?: string }
+  | { kind: 'policy_updated'; from?: string; to: string; reason: string; by?: string }
+  | { kind: 'operator'; action: OperatorVerb; by: string; reason: string }
+  | { kind: 'window_hold'; stepId: string; until: string }
+  | { kind: 'step_started'; stepId: string; action: string }
+  | { kind: 'step_done'; stepId: string; result: Record<string, unknown> }
+  | { kind: 'step_failed'; stepId: string; error: string }
+  | { kind: 'step_cancelled'; stepId: string; note: string }
+  | { kind: 'verification_failed'; stepId: string; error: string }
+  | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
+  | { kind: 'compensation_failed'; stepId: string; error: string }
+  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close'; error: string }
+  | { kind: 'continued_as_new'; historyLength: number; run: number }
+  | { kind: 'final'; status: RemediationStatus; resolution: string }
+  /** An entry of a pre-core decision log (prose only), kept as its text. */
+  | { kind: 'legacy'; was: string; text: string; by?: string };
+
+export type DecisionKind = DecisionEvent['kind'];
+
+/** Every kind, for schemas and documentation (the compiler checks it against the union). */
+export const DECISION_KINDS = [
+  'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
+  'repeat', 'resolved_at_source', 'policy_updated', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_cancelled',
+  'verification_failed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
+] as const satisfies readonly DecisionKind[];
+type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
+const everyKindListed: [Missing] extends [never] ? true : Missing = true;
+void everyKindListed;
+
+/** An event as the log keeps it: numbered, timed. */
+export type Decision = DecisionEvent & { seq: number; at: string };
+
+/** What queries and the API show: the event and its sentence. */
+export type DescribedDecision = Decision & { summary: string };
+
+export type DecisionOf<K extends DecisionKind> = Extract<Decision, { kind: K }>;
+
+/** The sentence a person reads for an event. */
+export function describe(e: DecisionEvent): string {
+  switch (e.kind) {
+    case 'received':
+      return `detection received from ${e.source}: ${e.title}`;
+    case 'enriched':
+      return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})`;
+    case 'enrichment_failed':
+      return `CMDB lookup failed, planning on the detection's facts: ${e.error}`;
+    case 'plan':
+      return `plan v${e.planVersion}: ${e.trigger}`;
+    case 'sla':
+      return `exposure window for ${e.severity}: ${formatDuration(e.windowMs)} (until ${e.deadline})`;
+    case 'escalation':
+      return `escalation (${e.trigger}): ${e.why}`;
+    case 'approval':
+      return `${e.approver} ${e.decision === 'approve' ? 'approved' : 'denied'} ${e.stepId}: ${e.reason}`;
+    case 'approval_expired':
+      return `approval of ${e.stepId} expired: ${e.onExpiry === 'deny' ? 'denied by policy' : e.onExpiry === 'auto_approve' ? 'auto-approved by policy' : 'escalated'}`;
+    case 'rejected':
+      return `${e.message === 'approve' || e.message === 'deny' ? `${e.message} signal` : e.message} refused: ${e.error}`;
+    case 'risk_changed':
+      return `risk score ${e.from} → ${e.to}: ${e.reason ?? 'no reason given'}`;
+    case 'repeat':
+      return `repeat #${e.findingCount - 1} of this finding (${e.source}/${e.rule}) at ${e.observedAt ?? 'unknown time'}`;
+    case 'resolved_at_source':
+      return `finding resolved at the source: ${e.reason}`;
+    case 'policy_updated':
+      return `policy ${e.from ?? '-'} → ${e.to}: ${e.reason}`;
+    case 'operator':
+      return `${OPERATOR_VERBS[e.action]} by ${e.by}: ${e.reason}`;
+    case 'window_hold':
+      return `${e.stepId} is disruptive; held until the change window opens at ${e.until}`;
+    case 'step_started':
+      return `${e.stepId} started (${e.action})`;
+    case 'step_done':
+      return `${e.stepId} done${e.result.skipped ? ` (nothing to do: ${String(e.result.skipped)})` : ''}`;
+    case 'step_failed':
+      return `${e.stepId} failed: ${e.error}`;
+    case 'step_cancelled':
+      return `${e.stepId} cancelled: ${e.note}`;
+    case 'verification_failed':
+      return `${e.stepId} failed: ${e.error}`;
+    case 'compensated':
+      return `${e.stepId} compensated with ${e.action}`;
+    case 'compensation_failed':
+      return `compensation of ${e.stepId} failed: ${e.error}`;
+    case 'ticket_update_failed':
+      return e.purpose === 'close' ? `could not close the ticket: ${e.error}` : `could not update the ticket with repeats: ${e.error}`;
+    case 'continued_as_new':
+      return `continuing as new after ${e.historyLength} history events (run ${e.run})`;
+    case 'final':
+      return `remediation ${e.status} (${e.resolution})`;
+    case 'legacy':
+      return e.text;
+  }
+}
+
+const OPERATOR_VERBS: Record<OperatorVerb, string> = {
+  pause: 'paused',
+  resume: 'resumed',
+  cancel: 'cancel requested',
+  false_positive: 'marked a false positive',
+};
+
+/** Who made the decision, when an identity is part of it. */
+export function actorOf(e: DecisionEvent): string | undefined {
+  return 'by' in e ? e.by : undefined;
+}
+
+export function described(d: Decision): DescribedDecision {
+  return { ...d, summary: describe(d) };
+}
+
+/** Narrows a log to one kind of event. */
+export function decisionsOfKind<K extends DecisionKind>(log: readonly Decision[], kind: K): DecisionOf<K>[] {
+  return log.filter((d): d is DecisionOf<K> => d.kind === kind);
+}

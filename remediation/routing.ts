@@ -1,0 +1,59 @@
+/**
+ * The one routing table: which activity performs each plan action, on which kind of system,
+ * and therefore on which task queue. The workflow proxies activities through it, the workers
+ * register exactly the activities it names per queue, and the README's table is this table.
+ * Type-only imports: it is part of the workflow bundle.
+ */
+import type { Activities } from '../activities';
+import type { Action } from '../planner/types';
+
+/** A kind of system: one task queue each, so each integration can be scaled and rate-limited alone. */
+export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'verify'] as const;
+export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
+export type ActivityName = keyof Activities;
+
+export interface Route {
+  /** The kind of system, hence the task queue. */
+  kind: ActivityKind;
+  /** The activity that performs the action. */
+  activity: ActivityName;
+}
+
+export const ACTION_ROUTES: Record<Action, Route> = {
+  'ticket.open': { kind: 'ticketing', activity: 'openTicket' },
+  'ticket.update': { kind: 'ticketing', activity: 'updateTicket' },
+  'ticket.close': { kind: 'ticketing', activity: 'closeTicket' },
+  'cmdb.lookup': { kind: 'cmdb', activity: 'lookupAsset' },
+  'endpoint.isolate': { kind: 'endpoint', activity: 'isolateHost' },
+  'endpoint.release': { kind: 'endpoint', activity: 'releaseHost' },
+  'iac.pull_request': { kind: 'iac', activity: 'openPullRequest' },
+  notify: { kind: 'notify', activity: 'notify' },
+  // An escalation pages through the notifier and raises the ticket (TICKET_UPDATE below).
+  escalate: { kind: 'notify', activity: 'notify' },
+  'runbook.run': { kind: 'runbook', activity: 'runRunbook' },
+  // Verification fans out one `verify` call per check on the verify queue (VERIFY_CHECK).
+  verify: { kind: 'verify', activity: 'verify' },
+};
+
+/** What the workflow calls outside plan steps. */
+export const LOAD_POLICY: Route = { kind: 'policy', activity: 'loadPolicy' };
+export const LOOKUP_ASSET: Route = { kind: 'cmdb', activity: 'lookupAsset' };
+export const TICKET_UPDATE: Route = { kind: 'ticketing', activity: 'updateTicket' };
+export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' };
+export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
+
+/** Read-only calls the verify queue's checks make through each system (not scheduled by the workflow). */
+const READS: Partial<Record<ActivityKind, ActivityName[]>> = {
+  ticketing: ['getTicketState'],
+  iac: ['getPullRequestState'],
+  endpoint: ['getContainment'],
+};
+
+/** The activities a worker of each kind registers: every route of that kind, plus its reads. */
+export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
+  ACTIVITY_KINDS.map((kind) => {
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, TICKET_UPDATE, TICKET_CLOSE, VERIFY_CHECK];
+    const names = new Set<ActivityName>([...routes.filter((r) => r.kind === kind).map((r) => r.activity), ...(READS[kind] ?? [])]);
+    return [kind, [...names]];
+  }),
+) as Record<ActivityKind, ActivityName[]>;

@@ -1,0 +1,166 @@
+/**
+ * A remediation's state: plain data that continue-as-new carries and queries return, and the
+ * pure reads over it (status, planner input, view).
+ */
+import type { Detection } from '../domain/detection';
+import type { AssetFacts, TicketRef } from '../activities/interfaces';
+import type { PolicySet } from '../planner/policy-schema';
+import { factsOf } from '../planner/facts';
+import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus } from '../planner/types';
+import type { RemediationView } from '../signals';
+import { described, type Decision } from './events';
+
+/** The decision log keeps this many entries in state; older ones stay in history only. */
+export const DECISION_LOG_LIMIT = 300;
+
+/** Marks a state written by this core, so a run continued from a pre-core run is told apart. */
+export const CORE_STATE_VERSION = 2;
+
+export interface Mark {
+  by: string;
+  reason: string;
+}
+
+export interface RemediationState {
+  core: typeof CORE_STATE_VERSION;
+  id: string;
+  dedupeKey: string;
+  requestedBy: string;
+  receivedAt: string;
+  detection: Detection;
+  facts: Facts;
+  cmdb?: AssetFacts;
+  policy?: PolicySet;
+  plan: Plan;
+  approvals: ApprovalRecord[];
+  escalations: EscalationTrigger[];
+  verificationFailures: number;
+  cancelled?: Mark;
+  falsePositive?: Mark;
+  resolvedAtSource?: Mark;
+  paused?: Mark;
+  /** Set by policyUpdated; the driver loads the policy through an activity. */
+  policyReloadRequested?: { version?: string; reason: string; by?: string };
+  slaDeadlineMs?: number;
+  slaBreached: boolean;
+  ticket?: TicketRef;
+  /** Repeats not yet told to the ticket; coalesced so a flood makes one update, not thousands. */
+  unreportedRepeats: number;
+  lastRepeatReportMs: number;
+  /** When each announced approval request (step id @ fingerprint) expires. */
+  approvalDeadlines: Record<string, number>;
+  expiredApprovals: string[];
+  /** Steps the driver is running: the main one, and an escalation run while a verification waits. */
+  running: string[];
+  waitingWindowUntilMs?: number;
+  final?: { status: RemediationStatus; resolution: string };
+  decisions: Decision[];
+  decisionsDropped: number;
+  seq: number;
+  runs: number;
+}
+
+export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection }): RemediationState {
+  return {
+    core: CORE_STATE_VERSION,
+    id: o.id,
+    dedupeKey: o.dedupeKey,
+    requestedBy: o.requestedBy,
+    receivedAt: o.receivedAt,
+    detection: o.detection,
+    facts: factsOf(o.detection),
+    plan: { version: 0, policyVersion: '', playbook: '', steps: [] },
+    approvals: [],
+    escalations: [],
+    verificationFailures: 0,
+    slaBreached: false,
+    unreportedRepeats: 0,
+    lastRepeatReportMs: 0,
+    approvalDeadlines: {},
+    expiredApprovals: [],
+    running: [],
+    decisions: [],
+    decisionsDropped: 0,
+    seq: 0,
+    runs: 0,
+  };
+}
+
+export function isCoreState(v: unknown): v is RemediationState {
+  return typeof v === 'object' && v !== null && (v as { core?: unknown }).core === CORE_STATE_VERSION;
+}
+
+/** The status people and search attributes see. */
+export function deriveStatus(s: RemediationState): RemediationStatus {
+  if (s.final) return s.final.status;
+  if (s.plan.version === 0) return 'planning';
+  if (s.paused) return 'paused';
+  const steps = s.plan.steps;
+  const running = steps.find((x) => x.status === 'running');
+  if (running?.action === 'verify') return 'verifying';
+  if (running) return 'remediating';
+  if (s.waitingWindowUntilMs !== undefined) return 'waiting_window';
+  // A pending verify step waiting behind an approval is not work in progress.
+  const runnable = steps.some(
+    (x, i) => x.status === 'pending' && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && y.status === 'awaiting_approval')),
+  );
+  if (runnable) return 'remediating';
+  if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
+  if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
+  if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
+  // Settled without a verification: it waits for a person (or the source).
+  return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : 'escalated';
+}
+
+export function plannerState(s: RemediationState, requestedBy = s.requestedBy): PlannerState {
+  return {
+    remediationId: s.id,
+    detection: s.detection,
+    facts: s.facts,
+    previous: s.plan.version === 0 ? undefined : s.plan,
+    approvals: s.approvals,
+    escalations: s.escalations,
+    requestedBy,
+    cancelled: Boolean(s.cancelled),
+    falsePositive: Boolean(s.falsePositive),
+    resolvedAtSource: Boolean(s.resolvedAtSource),
+    verificationFailures: s.verificationFailures,
+  };
+}
+
+export function view(s: RemediationState): RemediationView {
+  return {
+    id: s.id,
+    status: deriveStatus(s),
+    severity: s.facts.severity,
+    riskScore: s.facts.riskScore,
+    asset: s.facts.asset,
+    source: s.facts.source,
+    rule: s.facts.rule,
+    title: s.detection.title,
+    dedupeKey: s.dedupeKey,
+    findingCount: s.facts.findingCount,
+    ...(s.slaDeadlineMs !== undefined ? { slaDeadline: new Date(s.slaDeadlineMs).toISOString() } : {}),
+    slaBreached: s.slaBreached,
+    paused: Boolean(s.paused),
+    ...(s.final ? { resolution: s.final.resolution } : {}),
+    ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
+    plan: s.plan,
+    approvals: s.approvals,
+    decisions: s.decisions.map(described),
+    decisionsDropped: s.decisionsDropped,
+  };
+}
+
+/** Merges CMDB facts into the asset: what the detection said wins, the CMDB fills the gaps. */
+export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefined): Detection['asset'] {
+  if (!cmdb?.found) return asset;
+  return {
+    ...asset,
+    environment: asset.environment ?? cmdb.environment,
+    criticality: asset.criticality ?? cmdb.criticality,
+    internetFacing: asset.internetFacing ?? cmdb.internetFacing,
+    owner: asset.owner ?? cmdb.owner,
+    tags: asset.tags ?? cmdb.tags,
+  };
+}

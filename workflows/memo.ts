@@ -1,0 +1,4 @@
+/** The memo field each activation's new decisions are written to; the history keeps every write. */
+export const DECISIONS_MEMO = 'drwDecisions';
+/** The patch that moved remediations onto the remediation core (workflows/remediation.ts). */
+export const CORE_PATCH = 'remediation-core';
