@@ -37,12 +37,9 @@ export function createActivities(deps: ActivityDeps) {
     openTicket: deps.ticketing.openTicket.bind(deps.ticketing),
     updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
     closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
-    getTicketState: deps.ticketing.getTicketState.bind(deps.ticketing),
     openPullRequest: deps.iac.openPullRequest.bind(deps.iac),
-    getPullRequestState: deps.iac.getPullRequestState.bind(deps.iac),
     isolateHost: deps.endpoint.isolateHost.bind(deps.endpoint),
     releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
-    getContainment: deps.endpoint.getContainment.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
     runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
     async verify(input: { check: VerifyCheck }): Promise<VerifyResult> {

@@ -88,7 +88,7 @@ export type Work =
   | { kind: 'wait'; wake?: { at: number; what: string } };
 
 /** How often repeats are told to the ticket, at most (before the time scale). */
-export const REPEAT_REPORT_EVERY_MS = 60_000;
+const REPEAT_REPORT_EVERY_MS = 60_000;
 
 export const scaled = (ctx: CoreContext, ms: number) => Math.max(1, Math.round(ms * ctx.timeScale));
 
@@ -515,7 +515,7 @@ export function pendingEscalationStep(s: RemediationState): PlanStep | undefined
 }
 
 /** When a disruptive step must wait for its playbook's change window, the time it opens. */
-export function windowOpensAt(s: RemediationState, step: PlanStep, now: number): number | undefined {
+function windowOpensAt(s: RemediationState, step: PlanStep, now: number): number | undefined {
   if (!step.disruptive || step.windowOverride || !s.policy) return undefined;
   const cw = choosePlaybook(s.policy, s.facts).playbook.changeWindow;
   if (!cw) return undefined;

@@ -42,18 +42,13 @@ export const TICKET_UPDATE: Route = { kind: 'ticketing', activity: 'updateTicket
 export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' };
 export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
 
-/** Read-only calls the verify queue's checks make through each system (not scheduled by the workflow). */
-const READS: Partial<Record<ActivityKind, ActivityName[]>> = {
-  ticketing: ['getTicketState'],
-  iac: ['getPullRequestState'],
-  endpoint: ['getContainment'],
-};
-
-/** The activities a worker of each kind registers: every route of that kind, plus its reads. */
+/**
+ * The activities a worker of each kind registers: exactly those some route schedules on it.
+ * (Verification reads each system inside the `verify` activity, on the verify queue.)
+ */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
     const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, TICKET_UPDATE, TICKET_CLOSE, VERIFY_CHECK];
-    const names = new Set<ActivityName>([...routes.filter((r) => r.kind === kind).map((r) => r.activity), ...(READS[kind] ?? [])]);
-    return [kind, [...names]];
+    return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

@@ -6,7 +6,7 @@
  */
 import type { AssetFacts } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
-import type { RemediationView } from '../signals';
+import type { RemediationResult } from '../signals';
 import type { RemediationInput } from '../workflows/input';
 import { described, type Decision, type DescribedDecision } from '../remediation/events';
 import { isCoreState } from '../remediation/state';
@@ -109,7 +109,7 @@ export interface RunClose {
   eventId?: number;
   kind: 'running' | 'completed' | 'failed' | 'terminated' | 'canceled' | 'timed_out' | 'continued_as_new';
   at?: string;
-  result?: RemediationView;
+  result?: RemediationResult;
   failure?: { message: string; type?: string };
   reason?: string;
   newRunId?: string;
@@ -179,7 +179,7 @@ export interface CarriedState {
 
 const STEP_SUMMARY = /^([a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)+)(:compensate)?: (.*)$/s;
 
-export function stepOfSummary(summary: string | undefined): { stepId: string; compensation: boolean; title: string } | undefined {
+function stepOfSummary(summary: string | undefined): { stepId: string; compensation: boolean; title: string } | undefined {
   const m = summary ? STEP_SUMMARY.exec(summary) : null;
   return m ? { stepId: m[1], compensation: Boolean(m[2]), title: m[3] } : undefined;
 }
@@ -373,7 +373,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           upserts.push({ pos: pos(e), at, values: searchAttributeValues(a.searchAttributes?.indexedFields) });
           break;
         case 'workflowExecutionCompleted': {
-          const result = firstPayload(a.result) as RemediationView | undefined;
+          const result = firstPayload(a.result) as RemediationResult | undefined;
           summary.close = { eventId: eventIdOf(e), kind: 'completed', at, ...(result ? { result } : {}) };
           if (result && Array.isArray(result.decisions)) decisionSets.push({ source: 'result', entries: typedLog(result.decisions), dropped: result.decisionsDropped ?? 0 });
           break;

@@ -50,6 +50,13 @@ export interface RemediationView {
   decisionsDropped: number;
 }
 
+/**
+ * What a remediation workflow returns when it ends: its final view. Runs of the remediation
+ * core leave `decisions` out (every decision is already in the history's memo writes); runs
+ * begun before it include them.
+ */
+export type RemediationResult = Omit<RemediationView, 'decisions'> & { decisions?: DescribedDecision[] };
+
 // Queries
 export const stateQuery = defineQuery<RemediationView>('state');
 export const planQuery = defineQuery<Plan>('plan');

@@ -23,7 +23,7 @@ export interface StepOutcome {
   cmdb?: AssetFacts;
 }
 
-export function callKey(s: Pick<RemediationState, 'id'>, stepId: string, suffix = ''): { idempotencyKey: string; remediationId: string } {
+function callKey(s: Pick<RemediationState, 'id'>, stepId: string, suffix = ''): { idempotencyKey: string; remediationId: string } {
   return { idempotencyKey: `${s.id}:${stepId}${suffix}`, remediationId: s.id };
 }
 
@@ -122,7 +122,7 @@ function str(v: unknown, fallback = ''): string {
   return typeof v === 'string' && v.length > 0 ? v : fallback;
 }
 
-export function linkFor(s: Pick<RemediationState, 'id'>, opts: RemediationOptions): string | undefined {
+function linkFor(s: Pick<RemediationState, 'id'>, opts: RemediationOptions): string | undefined {
   return opts.linkBase ? `${opts.linkBase.replace(/\/$/, '')}/v1/remediations/${encodeURIComponent(s.id)}` : undefined;
 }
 

@@ -56,7 +56,7 @@ import {
   resumeSignal,
   riskScoreChangedSignal,
   stateQuery,
-  type RemediationView,
+  type RemediationResult,
 } from '../signals';
 import { SA } from '../signals/search-attributes';
 import { CORE_CALL, activitiesFor, failureMessage } from './activities';
@@ -66,7 +66,7 @@ import { remediationV1 } from './legacy/remediation-v1';
 import { CORE_PATCH, DECISIONS_MEMO } from './memo';
 
 
-export async function remediation(input: RemediationInput): Promise<RemediationView> {
+export async function remediation(input: RemediationInput): Promise<RemediationResult> {
   // Runs begun before the core (no marker in their history, or continued from such a run)
   // finish on the code they began with.
   if (input.carried !== undefined ? !isCoreState(input.carried) : !patched(CORE_PATCH)) return remediationV1(input);
@@ -75,7 +75,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationV
 
 class VerificationFailed extends Error {}
 
-async function drive(input: RemediationInput): Promise<RemediationView> {
+async function drive(input: RemediationInput): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
@@ -252,7 +252,9 @@ async function drive(input: RemediationInput): Promise<RemediationView> {
       }
     }
   }
-  return view(s);
+  // The decision log is already in the history (memo writes): the result does not repeat it.
+  const { decisions: _inHistory, ...result } = view(s);
+  return result;
 
   // ---- effects: each runs activities and feeds its outcome back to the core
 

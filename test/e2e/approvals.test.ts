@@ -109,7 +109,7 @@ test('approval expiry with onExpiry deny: the step is skipped after 2 s and noth
   // Denied when the 2 s ran out, not before (workflow clock: from the plan that asked for it).
   const asked = Date.parse(decisionAt(done, /^plan v1: initial plan/).at);
   expect(Date.parse(done.approvals[0].at) - asked).toBeGreaterThanOrEqual(2000);
-  expect(decisionAt(done, /approval of expiry-deny.contain expired: denied by policy/)).toMatchObject({ kind: 'denial', by: 'drw:expiry' });
+  expect(decisionAt(done, /approval of expiry-deny.contain expired: denied by policy/)).toMatchObject({ kind: 'approval_expired', onExpiry: 'deny', by: 'drw:expiry' });
   expect(step(done, 'expiry-deny.verify').result).toMatchObject({ verified: true, notApplicable: ['host_contained: the host was not contained'] });
   expect(contained(host)).toBe(0);
   // No escalation for a denial.

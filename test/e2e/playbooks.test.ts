@@ -82,7 +82,7 @@ test('critical vulnerability on an internet-facing prod host: contain after seco
   expect(done.ticket).toMatchObject({ system: 'inprocess', ticketId: tickets[0].id });
   expect(done.resolution).toBe('remediated');
   expect(done.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve', via: 'update', stepId: 'critical-vuln-internet-prod.contain' })]);
-  expect(done.decisions.map((d: any) => d.kind)).toEqual(expect.arrayContaining(['signal', 'plan', 'sla', 'approval', 'step']));
+  expect(done.decisions.map((d: any) => d.kind)).toEqual(expect.arrayContaining(['received', 'enriched', 'plan', 'sla', 'approval', 'step_started', 'step_done', 'final']));
   keeper.keep('critical-vuln-internet-prod', id);
 });
 

@@ -165,15 +165,4 @@ export function view(s: RemediationState, waitingIsEscalated = true): Remediatio
   };
 }
 
-/** Merges CMDB facts into the asset: what the detection said wins, the CMDB fills the gaps. */
-export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefined): Detection['asset'] {
-  if (!cmdb?.found) return asset;
-  return {
-    ...asset,
-    environment: asset.environment ?? cmdb.environment,
-    criticality: asset.criticality ?? cmdb.criticality,
-    internetFacing: asset.internetFacing ?? cmdb.internetFacing,
-    owner: asset.owner ?? cmdb.owner,
-    tags: asset.tags ?? cmdb.tags,
-  };
-}
+export { enrichAsset } from '../../remediation/state';

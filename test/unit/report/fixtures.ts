@@ -16,6 +16,8 @@ import { runsFromText, type RunHistory } from '../../../report/history';
 export const FIXTURES = path.join(__dirname, 'fixtures');
 export const EDR_FILE = path.join(FIXTURES, 'edr-approved.history.json');
 export const CHAIN_FILE = path.join(FIXTURES, 'misconfig-chain.history.json');
+/** edr-approved as the pre-core workflow (workflows/legacy) recorded it: a decision log of sentences. */
+export const PRE_CORE_FILE = path.join(FIXTURES, 'pre-core-edr-approved.history.json');
 
 export function fixtureText(file: string): string {
   return readFileSync(file, 'utf8');

@@ -6,7 +6,7 @@ import { historyFromJson, historyToJson } from '../../../report/history-json';
 import { extract } from '../../../report/extract';
 import { renderReport, reportCsv, TIMELINE_CSV_HEADERS } from '../../../report/render';
 import type { DescribedDecision } from '../../../remediation/events';
-import { CHAIN_FILE, EDR_FILE, fixtureRuns, fixtureText } from './fixtures';
+import { CHAIN_FILE, EDR_FILE, PRE_CORE_FILE, fixtureRuns, fixtureText } from './fixtures';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -48,7 +48,7 @@ describe('report from a recorded history (EDR, one run)', () => {
   test('carries the SHA-256 of the exported history file, byte for byte', () => {
     expect(r.history.sha256).toBe(sha(text));
     expect(r.history.runs).toEqual([expect.objectContaining({ sha256: sha(text), events: runs[0].events.length, close: 'completed' })]);
-    expect(r.history.decisionsFrom).toEqual(['result']);
+    expect(r.history.decisionsFrom).toEqual(['history']);
   });
 
   test('the detection, the outcome and the SLA', () => {
@@ -175,23 +175,34 @@ describe('report from a recorded history (EDR, one run)', () => {
     expect(canonicalText(JSON.parse(historyToJson(h)))).toBe(text);
   });
 
-  test('a remediation still running: status from search attributes, plans from the decisions query', () => {
+  test('a remediation still running: its history alone carries the plans and reasons so far; status from search attributes', () => {
     const all = JSON.parse(text);
     const cut = all.events.findIndex((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const running = runFromJson({ events: all.events.slice(0, cut) });
     const bare = buildReport([running], { now: NOW });
     expect(bare.outcome.workflow).toBe('running');
     expect(bare.outcome.status).toBe('awaiting_approval');
-    expect(bare.plans).toEqual([]);
-    expect(bare.warnings.join('\n')).toMatch(/decision log/);
-    expect(bare.history.decisionsFrom).toEqual(['none']);
+    expect(bare.plans.map((p) => [p.version, p.why])).toEqual([
+      [1, 'initial plan'],
+      [2, 'risk score 60 → 70'],
+    ]);
+    expect(bare.history.decisionsFrom).toEqual(['history']);
+    expect(bare.sla.status).toBe('open');
+    expect(bare.warnings.join('\n')).not.toMatch(/decision log/);
 
-    const result = extract(runs).close.result!;
-    const queried: DescribedDecision[] = result.decisions.filter((d) => d.seq <= 11);
+    // The decisions query adds nothing the history does not already have.
+    const queried: DescribedDecision[] = extract(runs).decisions.filter((d) => d.seq <= 11);
     const withQuery = buildReport([running], { queried, now: NOW });
-    expect(withQuery.history.decisionsFrom).toEqual(['query']);
-    expect(withQuery.plans.map((p) => p.version)).toEqual([1, 2]);
-    expect(withQuery.sla.status).toBe('open');
+    expect(withQuery.history.decisionsFrom).toEqual(['history', 'query']);
+    expect(withQuery.plans).toEqual(bare.plans);
+  });
+
+  test('a history recorded before the remediation core: plans and approvals from its log, nothing parsed out of its sentences', () => {
+    const pre = buildReport(runsFromText(fixtureText(PRE_CORE_FILE)).runs, { now: NOW });
+    expect(pre.outcome).toMatchObject({ workflow: 'completed', status: 'remediated' });
+    expect(pre.plans.map((p) => p.version)).toEqual([1, 2, 3]);
+    expect(pre.approvals).toEqual([expect.objectContaining({ by: 'alice', decision: 'approve', via: 'update', outcome: 'accepted' })]);
+    expect(pre.timeline.some((t) => t.kind === 'note' && /^remediation remediated/.test(t.summary))).toBe(true);
   });
 
   test('not a history: a precise error', () => {
@@ -214,7 +225,7 @@ describe('report over a continue-as-new chain (three runs)', () => {
     expect(historyDigest(r.id, runs)).toBe(sha(chainText(r.id, runs)));
     r.history.runs.slice(1).forEach((run, i) => expect(run.continuedFrom).toBe(r.history.runs[i].runId));
     expect(r.history.runs.slice(0, -1).every((x) => x.close === 'continued_as_new')).toBe(true);
-    expect(r.history.decisionsFrom).toEqual(['carried', 'result']);
+    expect(r.history.decisionsFrom).toEqual(['history', 'carried']);
   });
 
   test('repeats across runs, the approval in a later run, the outcome', () => {

@@ -4,7 +4,7 @@ import { extract } from '../../../report/extract';
 import { runFromJson } from '../../../report/history';
 import { Replayer } from '../../../report/replay';
 import { comparePlans, formatWhatIf, recoverInputs, whatIf } from '../../../report/whatif';
-import { CHAIN_FILE, EDR_FILE, fixtureRuns, fixtureText, recordedPolicy, when, withStep } from './fixtures';
+import { CHAIN_FILE, EDR_FILE, PRE_CORE_FILE, fixtureRuns, fixtureText, recordedPolicy, when, withStep } from './fixtures';
 
 const edr = fixtureRuns(EDR_FILE);
 const chain = fixtureRuns(CHAIN_FILE);
@@ -37,16 +37,34 @@ describe('recovering the decision inputs from a history', () => {
     expect(rec.recordedPlans.map((p) => p.version)).toEqual([1, 2, 3]);
   });
 
-  test('without a decision log (still running), step outcomes come from the activities', () => {
+  test('a remediation still running: its history carries the decision log so far', () => {
     const all = JSON.parse(fixtureText(EDR_FILE));
     const cut = all.events.findIndex((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const r = recoverInputs(extract([runFromJson({ events: all.events.slice(0, cut) })]));
+    expect(r.warnings).toEqual([]);
+    expect(r.inputs.map((i) => (i.kind === 'step' ? `step:${i.stepId.split('.')[1]}:${i.outcome}` : i.kind))).toEqual([
+      'policy',
+      'enrich',
+      'step:ticket:started',
+      'step:ticket:done',
+      'step:notify:started',
+      'step:notify:done',
+      'repeat',
+      'risk',
+    ]);
+  });
+
+  test('a history recorded before the remediation core (no typed log): step outcomes come from the activities', () => {
+    const r = recoverInputs(extract(fixtureRuns(PRE_CORE_FILE)));
     expect(r.warnings.join('\n')).toMatch(/no decision log/);
     expect(r.inputs.filter((i) => i.kind === 'step').map((i) => `${(i as any).stepId}:${(i as any).outcome}`)).toEqual([
       'edr-malware.ticket:started',
       'edr-malware.ticket:done',
       'edr-malware.notify:started',
       'edr-malware.notify:done',
+      'edr-malware.contain:started',
+      'edr-malware.contain:done',
+      'edr-malware.verify:started',
     ]);
     expect(r.inputs.find((i) => i.kind === 'enrich')).toBeDefined();
   });
@@ -78,7 +96,7 @@ describe('policy what-if on recorded histories', () => {
     const cand = withStep(edrPolicy, 'edr-malware', 'contain', (s) => (s.approval.groups = ['soc-leads']));
     const r = whatIf(edr, cand);
     expect(r.notes.map((n) => n.message)).toEqual([
-      expect.stringMatching(/alice's approval of edr-malware.contain would be refused: it needs a member of \[soc-leads\]/),
+      expect.stringMatching(/alice's approval of edr-malware.contain would be refused: alice may not approve step "edr-malware.contain": it needs a member of \[soc-leads\]/),
       expect.stringMatching(/edr-malware.contain ran in reality; here it is awaiting_approval/),
     ]);
     expect(r.final.differences).toEqual([expect.objectContaining({ kind: 'approval', step: 'contain', detail: expect.stringMatching(/\(done → awaiting_approval\)/) })]);
@@ -157,7 +175,7 @@ describe('Replayer', () => {
     const r = new Replayer({ remediationId: 'drw-x-1', detection: extract(edr).input!.detection, requestedBy: 'alice', fixedPolicy: edrPolicy });
     r.apply({ kind: 'policy', policy: edrPolicy, at: 't', label: 'p' });
     r.apply({ kind: 'enrich', asset: extract(edr).input!.detection.asset, at: 't', label: 'e' });
-    expect(r.refusal('edr-malware.nope', 'bob', ['secops'], 'approve')).toMatch(/no step/);
+    expect(r.refusal('edr-malware.nope', 'bob', ['secops'], 'approve')).toMatch(/unknown step "edr-malware.nope"/);
     expect(r.refusal('edr-malware.ticket', 'bob', ['secops'], 'approve')).toMatch(/not awaiting approval/);
     expect(r.refusal('edr-malware.contain', 'bob', ['devs'], 'approve')).toMatch(/needs a member of \[secops\]/);
     expect(r.refusal('edr-malware.contain', 'alice', ['secops'], 'approve')).toMatch(/alice requested/);
