@@ -105,7 +105,7 @@ describe('Jira adapter when the search lags behind creates', () => {
       headers: { Authorization: 'Basic ' + Buffer.from(`${EMAIL}:${TOKEN}`).toString('base64'), 'Content-Type': 'application/json' },
       body: JSON.stringify({ jql: `project = "SEC" AND labels = "${remediationLabel(r.remediationId)}"` }),
     });
-    expect((await res.json()).issues).toEqual([]);
+    expect(((await res.json()) as { issues: unknown[] }).issues).toEqual([]);
   });
 
   it('a retry after a lost create answer waits for the search and creates one issue', async () => {
@@ -134,7 +134,7 @@ describe('Jira adapter when the search lags behind creates', () => {
 
     // A fresh adapter (another process) gets the last heartbeat as Temporal hands it to the retry.
     const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) }, quiet);
-    const ref = await retry.run(() => createJiraTicketing(configFor(sim)).openTicket(openInput(r.remediationId, r.key('open'))));
+    const ref: { ticketId: string } = await retry.run(() => createJiraTicketing(configFor(sim)).openTicket(openInput(r.remediationId, r.key('open'))));
     expect(created(label)).toHaveLength(1);
     expect(ref.ticketId).toBe(created(label)[0].key);
   });
