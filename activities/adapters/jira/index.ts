@@ -109,7 +109,8 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     if (found || sentAt === undefined) return found;
     const until = sentAt + config.searchLagMs;
     while (!found && now() < until) {
-      beat({ awaitingSearch: label });
+      // The intent, not progress: should this attempt time out, the next one still knows to wait.
+      beat({ label, at: sentAt });
       await sleepCancellable(Math.min(LAG_POLL_MS, Math.max(until - now(), 0)));
       found = await findByLabel(label);
     }
