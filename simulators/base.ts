@@ -111,6 +111,11 @@ export class SimulatorServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** The vendor's 429; most vendors say how long to wait in Retry-After. */
+  protected rateLimited(retryAfterSeconds: number): SimResponse {
+    return { status: 429, headers: { 'Retry-After': String(retryAfterSeconds) }, body: { error: 'rate limited (simulated)' } };
+  }
+
   private nextFault(method: string, path: string): Fault | undefined {
     const f = this.faults;
     if (f.match && !f.match.test(`${method} ${path}`)) return undefined;
@@ -156,11 +161,7 @@ export class SimulatorServer {
         case 'status':
           return send(res, { status: fault.status, body: fault.body ?? { error: `simulated ${fault.status}` } });
         case 'rateLimit':
-          return send(res, {
-            status: 429,
-            headers: { 'Retry-After': String(fault.retryAfterSeconds) },
-            body: { error: 'rate limited (simulated)' },
-          });
+          return send(res, this.rateLimited(fault.retryAfterSeconds));
         case 'hang':
           setTimeout(() => req.socket.destroy(), fault.ms).unref();
           return;

@@ -5,7 +5,11 @@ import { type RecordedRequest, type SimRequest, type SimResponse, SimulatorServe
  * CrowdStrike Falcon API simulator: OAuth2 client credentials, device search (FQL
  * `hostname:'...'`), device details, and the contain / lift_containment device actions, with
  * Falcon's `{meta, resources, errors}` envelope on every answer. Containment goes through its
- * pending state and takes effect after a configurable number of state reads.
+ * pending state and takes effect after a configurable number of state reads. As strict as
+ * Falcon where SDKs must adapt: every token answer names the tenant's cloud in `X-Cs-Region`
+ * (a simulator playing another cloud answers the token request with a 308 or a token that its
+ * API refuses), and a 429 says when to come back in `X-Ratelimit-Retryafter` (epoch seconds),
+ * not Retry-After.
  */
 
 export type FalconStatus = 'normal' | 'containment_pending' | 'contained' | 'lift_containment_pending';
@@ -25,6 +29,13 @@ export interface CrowdStrikeSimulatorOptions {
   /** State reads of a device after which a pending (lift) containment completes; 0 = at once. */
   readsUntilEffective?: number;
   devices?: FalconDeviceSeed[];
+  /** The cloud this simulator plays, announced in X-Cs-Region (default us-1). */
+  region?: string;
+  /**
+   * The tenant lives in another cloud: the token endpoint answers with that cloud in
+   * X-Cs-Region, as a 308 to its token URL or as a token this cloud's API does not accept.
+   */
+  tenantElsewhere?: { region: string; answer: 308 | 201 };
 }
 
 interface Device {
@@ -44,6 +55,8 @@ export class CrowdStrikeSimulator extends SimulatorServer {
   readonly clientSecret: string;
   readsUntilEffective: number;
   private readonly tokenTtlSeconds: number;
+  private readonly region: string;
+  private readonly tenantElsewhere?: CrowdStrikeSimulatorOptions['tenantElsewhere'];
   private readonly tokens = new Set<string>();
   private answerDelays: number[] = [];
 
@@ -53,6 +66,8 @@ export class CrowdStrikeSimulator extends SimulatorServer {
     this.clientSecret = opts.clientSecret ?? 'sim-falcon-secret-' + randomBytes(8).toString('hex');
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 1799;
     this.readsUntilEffective = opts.readsUntilEffective ?? 2;
+    this.region = opts.region ?? 'us-1';
+    this.tenantElsewhere = opts.tenantElsewhere;
     for (const d of opts.devices ?? []) this.seedDevice(d);
 
     this.route('POST', '/oauth2/token', (r) => this.token(r));
@@ -99,9 +114,23 @@ export class CrowdStrikeSimulator extends SimulatorServer {
     if (form.client_id !== this.clientId || form.client_secret !== this.clientSecret) {
       return envelope(403, [], [{ code: 403, message: 'access denied, invalid client' }]);
     }
+    const elsewhere = this.tenantElsewhere;
+    const headers = { 'X-Cs-Region': elsewhere?.region ?? this.region };
+    if (elsewhere?.answer === 308) {
+      return { status: 308, headers: { ...headers, Location: `https://api.${elsewhere.region}.crowdstrike.com/oauth2/token` } };
+    }
     const token = randomBytes(24).toString('base64url');
-    this.tokens.add(token);
-    return { status: 201, body: { access_token: token, token_type: 'bearer', expires_in: this.tokenTtlSeconds } };
+    // A token for a tenant of another cloud is issued, but this cloud's API refuses it.
+    if (!elsewhere) this.tokens.add(token);
+    return { status: 201, headers, body: { access_token: token, token_type: 'bearer', expires_in: this.tokenTtlSeconds } };
+  }
+
+  protected override rateLimited(retryAfterSeconds: number): SimResponse {
+    const at = Math.ceil(Date.now() / 1000) + retryAfterSeconds;
+    return {
+      ...envelope(429, [], [{ code: 429, message: 'API rate limit exceeded.' }]),
+      headers: { 'X-Ratelimit-Limit': '6000', 'X-Ratelimit-Remaining': '0', 'X-Ratelimit-Retryafter': String(at) },
+    };
   }
 
   private authed(r: SimRequest, next: () => SimResponse | Promise<SimResponse>): SimResponse | Promise<SimResponse> {

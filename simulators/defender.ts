@@ -27,6 +27,13 @@ export interface DefenderSimulatorOptions {
   /** Reads of an action (single or listed) per status step; 0 = actions finish at once. */
   readsPerStep?: number;
   machines?: DefenderMachineSeed[];
+  /** The documented "no recent machines → 404 Not Found" of List machines, instead of an empty list. */
+  emptyMachineListIs404?: boolean;
+  /**
+   * How a second isolation request while one is active is refused: the `ActiveRequestAlreadyExists`
+   * code, or the documented 400 "Action is already in progress" under a generic code.
+   */
+  duplicateActionRefusal?: 'code' | 'message';
 }
 
 export interface SimMachineAction {
@@ -58,6 +65,8 @@ export class DefenderSimulator extends SimulatorServer {
   readonly clientId: string;
   readonly clientSecret: string;
   readsPerStep: number;
+  emptyMachineListIs404: boolean;
+  duplicateActionRefusal: 'code' | 'message';
   private readonly tokenTtlSeconds: number;
   private readonly tokens = new Set<string>();
   private readonly progress = new Map<string, ActionProgress>();
@@ -72,6 +81,8 @@ export class DefenderSimulator extends SimulatorServer {
     this.clientSecret = opts.clientSecret ?? 'sim~defender~' + randomBytes(12).toString('base64url');
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 3599;
     this.readsPerStep = opts.readsPerStep ?? 1;
+    this.emptyMachineListIs404 = opts.emptyMachineListIs404 ?? false;
+    this.duplicateActionRefusal = opts.duplicateActionRefusal ?? 'code';
     for (const m of opts.machines ?? []) this.seedMachine(m);
 
     this.route('POST', '/:tenant/oauth2/v2.0/token', (r) => this.token(r));
@@ -162,6 +173,7 @@ export class DefenderSimulator extends SimulatorServer {
       const value = (eq ?? sw)![1].replace(/''/g, "'").toLowerCase();
       machines = machines.filter((m) => (eq ? m.computerDnsName === value : m.computerDnsName.startsWith(value)));
     }
+    if (!machines.length && this.emptyMachineListIs404) return mdeError(404, 'NotFound', 'No recent machines found');
     return { status: 200, body: { '@odata.context': `${this.baseUrl}/api/$metadata#Machines`, value: machines } };
   }
 
@@ -179,7 +191,7 @@ export class DefenderSimulator extends SimulatorServer {
       return mdeError(400, 'InvalidRequestBody', `IsolationType '${String(body.IsolationType)}' is not valid`);
     }
     const active = this.actions.find((a) => a.machineId === machine.id && (a.status === 'Pending' || a.status === 'InProgress'));
-    if (active) return mdeError(400, 'ActiveRequestAlreadyExists', `Action is already in progress`);
+    if (active) return mdeError(400, this.duplicateActionRefusal === 'code' ? 'ActiveRequestAlreadyExists' : 'BadRequest', 'Action is already in progress');
 
     const at = this.now();
     const action: SimMachineAction = {

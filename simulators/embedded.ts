@@ -74,14 +74,13 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
   if (chosen('CMDB', 'SERVICENOW_INSTANCE_URL', 'DRW_INVENTORY_FILE')) {
     const sn = await startServiceNowSimulator({ username: 'drw', password: 'demo-servicenow-password' });
     for (const h of DEMO_HOSTS) {
-      sn.seedCi({ name: h.name, sys_class_name: 'cmdb_ci_server', environment: h.environment, business_criticality: h.criticality, u_internet_facing: h.internet, owned_by: h.owner });
+      sn.seedHost({ name: h.name, usedFor: capitalized(h.environment), serviceCriticality: h.criticality, firewallStatus: h.internet === 'true' ? 'Internet' : 'Intranet', owned_by: h.owner });
     }
     Object.assign(out, {
       DRW_CMDB: 'servicenow',
       SERVICENOW_INSTANCE_URL: sn.url,
       SERVICENOW_USERNAME: 'drw',
       SERVICENOW_PASSWORD: 'demo-servicenow-password',
-      SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing',
     });
     urls.servicenow = sn.url;
     simulators.servicenow = sn;
@@ -144,4 +143,8 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
       await Promise.all(closers.map((c) => c().catch(() => undefined)));
     },
   };
+}
+
+function capitalized(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
 }

@@ -3,7 +3,11 @@ import { SimulatorServer, type SimRequest, type SimResponse } from './base';
 /**
  * Jira Cloud REST API v3, the subset drw uses, with the documented shapes: basic auth (email +
  * API token), 201 `{id,key,self}` on create, `{errorMessages, errors}` on 400/404, ADF bodies,
- * enhanced JQL search with `nextPageToken`/`isLast`, transitions with 204, paginated comments.
+ * enhanced JQL search with `nextPageToken`/`isLast`, transitions with 204, paginated comments,
+ * the create metadata of each project and issue type. Strict where Jira is: a project whose
+ * screens lack Priority refuses the field ("Field 'priority' cannot be set"), and the enhanced
+ * search is eventually consistent ("recent updates might not be immediately visible") unless
+ * the caller names the issue in `reconcileIssues`.
  */
 
 export interface JiraSimulatorOptions {
@@ -14,6 +18,10 @@ export interface JiraSimulatorOptions {
   issueTypes?: string[];
   /** Answer 404 on /search/jql, like a site without the enhanced search endpoint. */
   legacySearchOnly?: boolean;
+  /** Projects whose create and edit screens do not have the Priority field. */
+  projectsWithoutPriority?: string[];
+  /** How long a new issue stays invisible to /search/jql (Atlassian documents no bound). */
+  searchLagMs?: number;
   port?: number;
 }
 
@@ -48,6 +56,8 @@ export interface JiraSimulator {
   server: SimulatorServer;
   url: string;
   issues: Map<string, SimIssue>;
+  /** Per-test strictness: changes apply to the next request. */
+  options: JiraSimulatorOptions;
   close(): Promise<void>;
 }
 
@@ -63,6 +73,9 @@ const TRANSITIONS = [
   { id: '31', name: 'Done', to: STATUSES[2] },
 ];
 
+const PRIORITY_NOT_SETTABLE = "Field 'priority' cannot be set. It is not on the appropriate screen, or unknown.";
+const ISSUE_TYPE_IDS: Record<string, string> = { Task: '10001', Bug: '10002', Story: '10003' };
+
 const JQL_CLAUSE = /^(project|labels|key|status)\s*=\s*("([^"\\]*)"|[A-Za-z0-9_.\-]+)$/i;
 
 export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promise<JiraSimulator> {
@@ -72,6 +85,9 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
   const priorities = opts.priorities ?? ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
   const issueTypes = opts.issueTypes ?? ['Task', 'Bug', 'Story'];
   const issues = new Map<string, SimIssue>();
+  const options = opts;
+  const priorityOn = (project: string) => !(options.projectsWithoutPriority ?? []).includes(project);
+  const issueTypeId = (name: string) => ISSUE_TYPE_IDS[name] ?? String(10100 + issueTypes.indexOf(name));
   const counters = new Map<string, number>();
   let nextId = 10000;
   let nextCommentId = 1;
@@ -115,7 +131,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
   }
 
   /** The JQL drw sends: `a = b [AND c = "d"] [ORDER BY created ASC|DESC]`. */
-  function runJql(jql: string): SimIssue[] | SimResponse {
+  function runJql(jql: string, lagged = false, reconcile: string[] = []): SimIssue[] | SimResponse {
     const m = /^(.*?)(?:\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?)?\s*$/i.exec(jql.trim());
     const where = m?.[1]?.trim() ?? '';
     const clauses = where ? where.split(/\s+AND\s+/i) : [];
@@ -132,7 +148,9 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
         field === 'project' ? i.project === value : field === 'labels' ? i.labels.includes(value) : field === 'key' ? i.key === value : i.status.name === value,
       );
     }
-    const found = [...issues.values()].filter((i) => filters.every((f) => f(i)));
+    const lagMs = lagged ? (options.searchLagMs ?? 0) : 0;
+    const indexed = (i: SimIssue) => lagMs <= 0 || Date.now() - Date.parse(i.created) >= lagMs || reconcile.includes(i.id);
+    const found = [...issues.values()].filter((i) => indexed(i) && filters.every((f) => f(i)));
     const desc = (m?.[3] ?? 'ASC').toUpperCase() === 'DESC';
     // Insertion order is creation order.
     return desc ? found.reverse() : found;
@@ -149,12 +167,15 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     };
   }
 
-  const search = (jql: unknown, fields: string[] | undefined, maxResults: unknown, token: unknown): SimResponse => {
+  const search = (jql: unknown, fields: string[] | undefined, maxResults: unknown, token: unknown, reconcile: unknown = []): SimResponse => {
     if (typeof jql !== 'string' || !jql.trim()) {
       // The enhanced search refuses unbounded queries.
       return { status: 400, body: { errorMessages: ['Unbounded JQL queries are not allowed here. Please add a search restriction to your query.'], errors: {} } };
     }
-    const found = runJql(jql);
+    if (!Array.isArray(reconcile) || reconcile.length > 50 || reconcile.some((id) => !Number.isInteger(Number(id)))) {
+      return { status: 400, body: { errorMessages: ['reconcileIssues accepts at most 50 numeric issue ids.'], errors: {} } };
+    }
+    const found = runJql(jql, true, reconcile.map(String));
     if (!Array.isArray(found)) return found;
     const max = Math.min(Math.max(Number(maxResults ?? 50) || 50, 1), 5000);
     return { status: 200, body: page(found, fields ?? ['id'], max, typeof token === 'string' ? token : undefined) };
@@ -171,9 +192,11 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       if (typeof fields.summary !== 'string' || !fields.summary.trim()) errors.summary = 'You must specify a summary of the issue.';
       else if (/[\r\n]/.test(fields.summary)) errors.summary = 'The summary is invalid because it contains newline characters.';
       else if (fields.summary.length > 255) errors.summary = 'Summary must be less than 255 characters.';
-      if (!issueTypes.includes(fields.issuetype?.name)) errors.issuetype = 'Specify an issue type';
+      const typeName: string | undefined = fields.issuetype?.id !== undefined ? issueTypes.find((n) => issueTypeId(n) === String(fields.issuetype.id)) : fields.issuetype?.name;
+      if (!typeName || !issueTypes.includes(typeName)) errors.issuetype = 'Specify an issue type';
       if (fields.description !== undefined && !isAdf(fields.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
-      if (fields.priority !== undefined && !priorities.includes(fields.priority?.name)) errors.priority = `Specify the Priority (name) in the string format`;
+      if (fields.priority !== undefined && project && !priorityOn(String(project))) errors.priority = PRIORITY_NOT_SETTABLE;
+      else if (fields.priority !== undefined && !priorities.includes(fields.priority?.name)) errors.priority = `Specify the Priority (name) in the string format`;
       const labels: unknown[] = Array.isArray(fields.labels) ? fields.labels : [];
       const spaced = labels.find((l) => typeof l !== 'string' || /\s/.test(l));
       if (spaced !== undefined) errors.labels = `The label '${String(spaced)}' contains spaces which is invalid.`;
@@ -187,8 +210,8 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
         summary: fields.summary,
         description: fields.description ?? null,
         labels: labels as string[],
-        priority: fields.priority?.name ?? 'Medium',
-        issuetype: fields.issuetype.name,
+        priority: fields.priority?.name ?? (priorityOn(String(project)) ? 'Medium' : undefined),
+        issuetype: typeName!,
         status: STATUSES[0],
         comments: [],
         created: new Date().toISOString(),
@@ -205,6 +228,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       if (!issue) return notFound;
       const fields = ((req.body as { fields?: Record<string, any> })?.fields ?? {}) as Record<string, any>;
       if (fields.priority !== undefined) {
+        if (!priorityOn(issue.project)) return { status: 400, body: { errorMessages: [], errors: { priority: PRIORITY_NOT_SETTABLE } } };
         if (!priorities.includes(fields.priority?.name)) return { status: 400, body: { errorMessages: [], errors: { priority: 'Specify the Priority (name) in the string format' } } };
         issue.priority = fields.priority.name;
       }
@@ -263,11 +287,31 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     .route('POST', '/rest/api/3/search/jql', authed((req) => {
       if (opts.legacySearchOnly) return { status: 404, body: { errorMessages: ['null for uri: /rest/api/3/search/jql'], errors: {} } };
       const b = (req.body ?? {}) as Record<string, unknown>;
-      return search(b.jql, fieldList(b.fields), b.maxResults, b.nextPageToken);
+      return search(b.jql, fieldList(b.fields), b.maxResults, b.nextPageToken, b.reconcileIssues ?? []);
     }))
     .route('GET', '/rest/api/3/search/jql', authed((req) => {
       if (opts.legacySearchOnly) return { status: 404, body: { errorMessages: ['null for uri: /rest/api/3/search/jql'], errors: {} } };
-      return search(req.query.jql, fieldList(req.query.fields), req.query.maxResults, req.query.nextPageToken);
+      const reconcile = req.query.reconcileIssues ? req.query.reconcileIssues.split(',') : [];
+      return search(req.query.jql, fieldList(req.query.fields), req.query.maxResults, req.query.nextPageToken, reconcile);
+    }))
+    .route('GET', '/rest/api/3/issue/createmeta/:project/issuetypes', authed((req) => {
+      if (!projects.has(req.params.project)) return { status: 404, body: { errorMessages: ['No project could be found with key \'' + req.params.project + '\'.'], errors: {} } };
+      const types = issueTypes.map((name) => ({ id: issueTypeId(name), name, subtask: false, self: `${server.baseUrl}/rest/api/3/issuetype/${issueTypeId(name)}` }));
+      return { status: 200, body: { issueTypes: types, maxResults: 50, startAt: 0, total: types.length } };
+    }))
+    .route('GET', '/rest/api/3/issue/createmeta/:project/issuetypes/:issueTypeId', authed((req) => {
+      const type = issueTypes.find((name) => issueTypeId(name) === req.params.issueTypeId);
+      if (!projects.has(req.params.project) || !type) return { status: 404, body: { errorMessages: ['Issue type not found in project.'], errors: {} } };
+      const field = (fieldId: string, name: string, required: boolean) => ({ fieldId, key: fieldId, name, required, operations: ['set'], hasDefaultValue: false });
+      const fields = [
+        field('summary', 'Summary', true),
+        field('issuetype', 'Issue Type', true),
+        field('project', 'Project', true),
+        field('description', 'Description', false),
+        field('labels', 'Labels', false),
+        ...(priorityOn(req.params.project) ? [{ ...field('priority', 'Priority', false), allowedValues: priorities.map((name, i) => ({ id: String(i + 1), name })) }] : []),
+      ];
+      return { status: 200, body: { fields, maxResults: 50, startAt: 0, total: fields.length } };
     }))
     .route('GET', '/rest/api/3/search', authed((req) => {
       if (!opts.legacySearchOnly) {
@@ -285,7 +329,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     }));
 
   const url = await server.start(opts.port ?? 0);
-  return { server, url, issues, close: () => server.close() };
+  return { server, url, issues, options, close: () => server.close() };
 }
 
 function isAdf(v: unknown): boolean {

@@ -9,6 +9,11 @@ import { SimulatorServer, type SimRequest, type SimResponse } from './base';
  * sysparm_exclude_reference_link, sysparm_limit/offset with `Link` and `X-Total-Count`
  * headers, journal fields (work_notes, comments) that only show history as display values,
  * and the incident data policy that makes close_code and close_notes mandatory on resolve.
+ * Columns are the documented base-instance ones of each class (a table answers with its own
+ * and inherited columns only, and silently drops fields it does not have, as the Table API
+ * does), so a field read on the wrong class comes back empty here as it does on an instance.
+ * Relationships (cmdb_rel_ci), tags (label, label_entry) and the data dictionary
+ * (sys_dictionary) are tables like any other.
  */
 
 export interface ServiceNowSimulatorOptions {
@@ -24,7 +29,28 @@ export interface ServiceNowSimulatorOptions {
    * conditions on unknown fields, which can return every row.
    */
   invalidQueryReturnsNoRows?: boolean;
+  /** Columns an administrator added (u_...), per class, as in sys_dictionary. */
+  customFields?: Record<string, string[]>;
   port?: number;
+}
+
+/** A server CI with what drw reads about it, stored where a base instance keeps it. */
+export interface SeedHost {
+  name: string;
+  sys_class_name?: string;
+  fqdn?: string;
+  ip_address?: string;
+  serial_number?: string;
+  /** cmdb_ci_server.used_for: Production, Staging, QA, Development, ... */
+  usedFor?: string;
+  /** cmdb_ci_server.firewall_status: Internet or Intranet. */
+  firewallStatus?: 'Internet' | 'Intranet';
+  /** busines_criticality of the business service this host supports (Depends on::Used by). */
+  serviceCriticality?: string;
+  owned_by?: string;
+  assigned_to?: string;
+  tags?: string[];
+  sys_id?: string;
 }
 
 /** A CI to seed: plain values; user references may be given by name and are created on the fly. */
@@ -48,6 +74,11 @@ export interface ServiceNowSimulator {
   incidents: Map<string, SimRecord>;
   cis: Map<string, SimRecord>;
   seedCi(ci: SeedCi): string;
+  /** A server supporting a business service of the given criticality, with its tags. */
+  seedHost(host: SeedHost): string;
+  /** `parent` depends on `child` (cmdb_rel_ci, type Depends on::Used by). */
+  relate(parentSysId: string, childSysId: string): string;
+  tag(sysId: string, tag: string): void;
   close(): Promise<void>;
 }
 
@@ -59,12 +90,29 @@ const CMDB_PARENT: Record<string, string> = {
   cmdb_ci_win_server: 'cmdb_ci_server',
   cmdb_ci_appl: 'cmdb_ci',
   cmdb_ci_service: 'cmdb_ci',
+  cmdb_ci_service_auto: 'cmdb_ci_service',
 };
-const CMDB_FIELDS = [
-  'sys_id', 'name', 'fqdn', 'ip_address', 'mac_address', 'serial_number', 'asset_tag', 'sys_class_name', 'owned_by',
-  'assigned_to', 'managed_by', 'support_group', 'environment', 'used_for', 'business_criticality', 'operational_status',
-  'sys_tags', 'sys_created_on', 'sys_updated_on', 'host_name',
-];
+/**
+ * Each class's own columns on a base instance (ServiceNow docs: "Configuration Item [cmdb_ci]
+ * class", "Server [cmdb_ci_server] class", the Service class); a class has its ancestors' too.
+ */
+const CLASS_FIELDS: Record<string, string[]> = {
+  cmdb_ci: [
+    'sys_id', 'name', 'fqdn', 'ip_address', 'mac_address', 'serial_number', 'asset_tag', 'sys_class_name', 'owned_by',
+    'assigned_to', 'managed_by', 'support_group', 'operational_status', 'install_status', 'dns_domain', 'category',
+    'correlation_id', 'sys_tags', 'sys_created_on', 'sys_updated_on',
+  ],
+  cmdb_ci_hardware: ['hardware_status'],
+  cmdb_ci_computer: ['os', 'os_version', 'cpu_count', 'ram', 'virtual'],
+  cmdb_ci_server: ['classification', 'firewall_status', 'used_for', 'host_name'],
+  cmdb_ci_service: ['busines_criticality', 'used_for', 'service_classification'],
+  cmdb_ci_appl: ['version'],
+  cmdb_rel_ci: ['sys_id', 'parent', 'child', 'type'],
+  cmdb_rel_type: ['sys_id', 'name'],
+  label: ['sys_id', 'name'],
+  label_entry: ['sys_id', 'label', 'table', 'table_key'],
+  sys_dictionary: ['sys_id', 'name', 'element', 'internal_type'],
+};
 const INCIDENT_FIELDS = [
   'sys_id', 'number', 'short_description', 'description', 'state', 'impact', 'urgency', 'priority', 'assignment_group',
   'assigned_to', 'caller_id', 'category', 'correlation_id', 'correlation_display', 'close_code', 'close_notes',
@@ -78,10 +126,14 @@ const REFERENCES: Record<string, string> = {
   support_group: 'sys_user_group',
   assignment_group: 'sys_user_group',
   cmdb_ci: 'cmdb_ci',
+  parent: 'cmdb_ci',
+  child: 'cmdb_ci',
+  type: 'cmdb_rel_type',
+  label: 'label',
 };
 const JOURNALS = new Set(['work_notes', 'comments']);
 const CHOICES: Record<string, Record<string, string>> = {
-  business_criticality: { '1': '1 - most critical', '2': '2 - somewhat critical', '3': '3 - less critical', '4': '4 - not critical' },
+  busines_criticality: { '1': '1 - most critical', '2': '2 - somewhat critical', '3': '3 - less critical', '4': '4 - not critical' },
   state: { '1': 'New', '2': 'In Progress', '3': 'On Hold', '6': 'Resolved', '7': 'Closed', '8': 'Canceled' },
   impact: { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' },
   urgency: { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' },
@@ -105,7 +157,19 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     ['sys_user', new Map()],
     ['sys_user_group', new Map()],
     ['cmdb_ci', new Map()],
+    ['cmdb_rel_ci', new Map()],
+    ['cmdb_rel_type', new Map()],
+    ['label', new Map()],
+    ['label_entry', new Map()],
+    ['sys_dictionary', new Map()],
   ]);
+  const custom = opts.customFields ?? {};
+  /** A table's own, inherited and custom columns. */
+  function fieldsOf(table: string): Set<string> {
+    const out = new Set<string>();
+    for (let t: string | undefined = table; t; t = CMDB_PARENT[t]) for (const f of [...(CLASS_FIELDS[t] ?? []), ...(custom[t] ?? [])]) out.add(f);
+    return out;
+  }
   const incidents = tables.get('incident')!;
   const cis = tables.get('cmdb_ci')!;
   let incidentNumber = 10000;
@@ -121,16 +185,53 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     return found ?? insert(table, { name });
   }
   for (const g of opts.groups ?? ['Security Operations']) byName('sys_user_group', g);
+  for (const [table, fields] of Object.entries({ ...CLASS_FIELDS, ...custom })) {
+    for (const element of new Set([...(CLASS_FIELDS[table] ?? []), ...fields])) insert('sys_dictionary', { name: table, element, internal_type: 'string' });
+  }
 
+  /** Seeds only the columns the CI's class has, as an import set would. */
   function seedCi(ci: SeedCi): string {
-    const values: Record<string, string> = { sys_class_name: 'cmdb_ci_server', operational_status: '1' };
+    const cls = ci.sys_class_name ?? 'cmdb_ci_server';
+    const columns = fieldsOf(cls);
+    const values: Record<string, string> = { sys_class_name: cls, operational_status: '1' };
     for (const [k, v] of Object.entries(ci)) {
-      if (v === undefined || k === 'sys_id') continue;
+      if (v === undefined || k === 'sys_id' || k === 'sys_tags') continue;
+      if (!columns.has(k)) throw new Error(`simulator servicenow: ${cls} has no column ${k}`);
       const refTable = REFERENCES[k];
       if (refTable && refTable !== 'cmdb_ci' && !/^[0-9a-f]{32}$/.test(v)) values[k] = byName(refTable, v).sys_id;
       else values[k] = choiceValue(k, v);
     }
-    return insert('cmdb_ci', values, ci.sys_id).sys_id;
+    const sysId = insert('cmdb_ci', values, ci.sys_id).sys_id;
+    for (const t of (ci.sys_tags ?? '').split(',').map((x) => x.trim()).filter(Boolean)) tag(sysId, t);
+    return sysId;
+  }
+  function tag(sysId: string, name: string): void {
+    insert('label_entry', { label: byName('label', name).sys_id, table: 'cmdb_ci', table_key: sysId });
+  }
+  function relate(parent: string, child: string): string {
+    return insert('cmdb_rel_ci', { parent, child, type: byName('cmdb_rel_type', 'Depends on::Used by').sys_id }).sys_id;
+  }
+  function seedHost(h: SeedHost): string {
+    const sysId = seedCi({
+      name: h.name,
+      sys_class_name: h.sys_class_name ?? 'cmdb_ci_server',
+      sys_id: h.sys_id,
+      fqdn: h.fqdn,
+      ip_address: h.ip_address,
+      serial_number: h.serial_number,
+      used_for: h.usedFor,
+      firewall_status: h.firewallStatus,
+      owned_by: h.owned_by,
+      assigned_to: h.assigned_to,
+      sys_tags: h.tags?.join(','),
+    });
+    if (h.serviceCriticality) {
+      const level = choiceValue('busines_criticality', h.serviceCriticality);
+      const name = `Business service (criticality ${level})`;
+      const service = [...cis.values()].find((r) => r.values.name === name)?.sys_id ?? seedCi({ name, sys_class_name: 'cmdb_ci_service', busines_criticality: level });
+      relate(service, sysId);
+    }
+    return sysId;
   }
   for (const ci of opts.cis ?? []) seedCi(ci);
 
@@ -142,20 +243,22 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     const t = tables.get(table);
     return t ? [...t.values()] : undefined;
   }
-  function knownFields(table: string, rows: SimRecord[]): Set<string> {
-    const base = table === 'incident' ? INCIDENT_FIELDS : table.startsWith('cmdb_ci') ? CMDB_FIELDS : ['sys_id', 'name'];
-    return new Set([...base, ...rows.flatMap((r) => Object.keys(r.values))]);
+  function knownFields(table: string): Set<string> {
+    if (table === 'incident') return new Set(INCIDENT_FIELDS);
+    const fields = fieldsOf(table);
+    return fields.size ? fields : new Set(['sys_id', 'name']);
   }
 
-  function render(rec: SimRecord, q: Record<string, string>): Record<string, unknown> {
+  /** Every column the table has is answered (empty when unset); columns it lacks are dropped. */
+  function render(rec: SimRecord, q: Record<string, string>, table: string): Record<string, unknown> {
     const mode = (q.sysparm_display_value ?? 'false').toLowerCase();
     const noLinks = q.sysparm_exclude_reference_link === 'true';
-    const fieldNames = q.sysparm_fields
-      ? q.sysparm_fields.split(',').map((f) => f.trim()).filter(Boolean)
-      : [...new Set([...Object.keys(rec.values), ...Object.keys(rec.journal)])];
+    const known = knownFields(table);
+    const fieldNames = q.sysparm_fields ? q.sysparm_fields.split(',').map((f) => f.trim()).filter(Boolean) : [...known];
     const out: Record<string, unknown> = {};
     for (const f of fieldNames) {
-      if (!(f in rec.values) && !JOURNALS.has(f)) continue;
+      if (!known.has(f) && !JOURNALS.has(f)) continue;
+      if (table === 'incident' && !(f in rec.values) && !JOURNALS.has(f)) continue;
       const value = JOURNALS.has(f) ? '' : rec.values[f] ?? '';
       const display = displayOf(rec, f);
       const refTable = REFERENCES[f];
@@ -209,7 +312,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
       if (!rows) return failure(400, `Invalid table ${req.params.table}`, null);
       const query = parseQuery(req.query.sysparm_query ?? '');
       if ('error' in query) return failure(400, query.error, null);
-      const known = knownFields(req.params.table, rows);
+      const known = knownFields(req.params.table);
       const invalid = query.groups.flat(2).some((c) => !known.has(c.field)) || query.order.some((o) => !known.has(o.field));
       if (invalid && opts.invalidQueryReturnsNoRows) return { status: 200, headers: { 'X-Total-Count': '0' }, body: { result: [] } };
       // Conditions on unknown fields are dropped, and a clause left empty no longer filters anything.
@@ -224,21 +327,21 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
       const headers: Record<string, string> = { 'X-Total-Count': String(total) };
       const link = linkHeader(`${server.baseUrl}${req.path}`, req.query, limit, offset, total);
       if (link) headers.Link = link;
-      return { status: 200, headers, body: { result: matched.slice(offset, offset + limit).map((r) => render(r, req.query)) } };
+      return { status: 200, headers, body: { result: matched.slice(offset, offset + limit).map((r) => render(r, req.query, req.params.table)) } };
     }))
     .route('GET', '/api/now/table/:table/:sys_id', authed((req) => {
       const rows = rowsOf(req.params.table);
       if (!rows) return failure(400, `Invalid table ${req.params.table}`, null);
       const rec = rows.find((r) => r.sys_id === req.params.sys_id);
       if (!rec) return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
-      return { status: 200, body: { result: render(rec, req.query) } };
+      return { status: 200, body: { result: render(rec, req.query, req.params.table) } };
     }))
     .route('POST', '/api/now/table/:table', authed((req) => {
       if (req.params.table !== 'incident') return failure(403, 'Operation Failed', 'ACL Exception Insert Failed due to security constraints');
       if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return failure(400, 'Exception while reading request', 'Cannot decode: java.io.StringReader');
       const rec = insert('incident', { number: `INC${String(++incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now() });
       applyWrite(rec, req.body as Record<string, unknown>, new Set(INCIDENT_FIELDS));
-      return { status: 201, headers: { Location: `${server.baseUrl}/api/now/table/incident/${rec.sys_id}` }, body: { result: render(rec, req.query) } };
+      return { status: 201, headers: { Location: `${server.baseUrl}/api/now/table/incident/${rec.sys_id}` }, body: { result: render(rec, req.query, 'incident') } };
     }));
 
   const update = authed((req) => {
@@ -254,12 +357,12 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     applyWrite(rec, body, new Set(INCIDENT_FIELDS));
     if (rec.values.state === '6' && !rec.values.resolved_at) rec.values.resolved_at = now();
     if (['6', '7', '8'].includes(rec.values.state)) rec.values.active = 'false';
-    return { status: 200, body: { result: render(rec, req.query) } };
+    return { status: 200, body: { result: render(rec, req.query, 'incident') } };
   });
   server.route('PATCH', '/api/now/table/:table/:sys_id', update).route('PUT', '/api/now/table/:table/:sys_id', update);
 
   const url = await server.start(opts.port ?? 0);
-  return { server, url, incidents, cis, seedCi, close: () => server.close() };
+  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, close: () => server.close() };
 }
 
 interface Condition {

@@ -22,3 +22,8 @@ export function sleepCancellable(ms: number): Promise<void> {
   if (ctx) return ctx.sleep(ms);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** What the previous attempt of this activity last heartbeated (undefined on a first attempt or outside activities). */
+export function previousHeartbeat(): unknown {
+  return currentContext()?.info.heartbeatDetails;
+}

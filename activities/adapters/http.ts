@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
  * equally honest about them:
  * - 4xx (but 408 and 429): the request itself is wrong; retrying cannot help, so a
  *   non-retryable ApplicationFailure carries the vendor's own message;
- * - 429: retryable, and the vendor's Retry-After becomes the next retry delay;
+ * - 429: retryable, and the vendor's wait (Retry-After, or Falcon's X-Ratelimit-Retryafter)
+ *   becomes the next retry delay;
  * - 5xx, 408, connection resets and timeouts: retryable with the activity's backoff.
  */
 
@@ -48,6 +49,16 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   return Math.min(Math.max(ms, 0), 10 * 60_000);
 }
 
+/**
+ * CrowdStrike Falcon's 429 says when to come back as an epoch time in seconds
+ * (X-Ratelimit-Retryafter, as its SDKs gofalcon and PSFalcon read it), not as a delay.
+ */
+export function rateLimitResetMs(header: unknown, now = Date.now()): number | undefined {
+  const text = typeof header === 'string' || typeof header === 'number' ? String(header).trim() : '';
+  if (!/^\d{9,11}$/.test(text)) return undefined;
+  return Math.min(Math.max(Number(text) * 1000 - now, 0), 10 * 60_000);
+}
+
 /** Extracts the vendor's human message from the error bodies the supported vendors document. */
 export function vendorMessage(data: unknown): string {
   if (data == null) return '';
@@ -84,7 +95,8 @@ export function toVendorFailure(vendor: string, err: unknown): Error {
   const status = e.response.status;
   const message = `${vendor}: ${where} answered ${status}${vendorMessage(e.response.data) ? `: ${vendorMessage(e.response.data)}` : ''}`;
   if (status === 429) {
-    const delay = retryAfterMs(e.response.headers?.['retry-after']);
+    const headers = e.response.headers ?? {};
+    const delay = retryAfterMs(headers['retry-after']) ?? rateLimitResetMs(headers['x-ratelimit-retryafter']);
     return ApplicationFailure.create({
       message,
       type: `${vendor}.RateLimited`,

@@ -48,7 +48,7 @@ beforeAll(async () => {
   const { jira, servicenow, crowdstrike, slack, github } = sims.simulators;
   if (!jira || !servicenow || !crowdstrike || !slack || !github) throw new Error(`not every simulator started: ${Object.keys(sims.simulators).join(', ')}`);
   for (const host of hosts) {
-    servicenow.seedCi({ name: host.name, sys_class_name: 'cmdb_ci_server', environment: 'production', business_criticality: '1 - most critical', u_internet_facing: 'true', owned_by: 'Web Team' });
+    servicenow.seedHost({ name: host.name, usedFor: 'Production', serviceCriticality: '1 - most critical', firewallStatus: 'Internet', owned_by: 'Web Team' });
     crowdstrike.seedDevice({ deviceId: host.deviceId, hostname: host.name });
   }
 

@@ -113,9 +113,11 @@ export function sideEffectCounts(fx: SideEffects): Record<string, number> {
  * within the seconds a timed-out create and its retry race could be opened twice, which real
  * GitHub would refuse with "No commits between"; a reviewer's delay keeps that artifact out.)
  */
-export async function startVendors(o: { dir: string; assets: string[]; autoMergeMs?: number; clientTimeoutMs?: number }): Promise<Vendors> {
+export async function startVendors(o: { dir: string; assets: string[]; autoMergeMs?: number; clientTimeoutMs?: number; jiraSearchLagMs?: number }): Promise<Vendors> {
   const timeout = String(o.clientTimeoutMs ?? 5000);
-  const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'faults-jira-token', projects: ['SEC'] });
+  // With a lagging Jira search, drw is told to wait up to four times the lag for a create that may have happened.
+  const lag = o.jiraSearchLagMs ?? 0;
+  const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'faults-jira-token', projects: ['SEC'], searchLagMs: lag });
   const devices = new Map(o.assets.map((a, i) => [a, `fault${String(i + 1).padStart(27, '0')}`]));
   const falcon = await startCrowdStrikeSimulator({
     clientId: 'faults-falcon',
@@ -140,6 +142,7 @@ export async function startVendors(o: { dir: string; assets: string[]; autoMerge
     JIRA_API_TOKEN: 'faults-jira-token',
     JIRA_PROJECT_KEY: 'SEC',
     JIRA_TIMEOUT_MS: timeout,
+    JIRA_SEARCH_LAG_MS: String(lag * 4),
     FALCON_BASE_URL: falcon.baseUrl,
     FALCON_CLIENT_ID: 'faults-falcon',
     FALCON_CLIENT_SECRET: 'faults-falcon-secret',

@@ -3,8 +3,9 @@
  * (OAuth, searches, creates, reads) answer 500/502/503, 429 with Retry-After, never answer
  * (5 s, longer than the adapters' 2 s timeouts), have their connection reset, or answer slowly;
  * on top, some creates are carried out but their answer is lost (GitHub's 502 after creating a
- * pull request, or no answer at all; Falcon answering a containment after the client gave up).
- * Every remediation must finish through the real adapters, with exactly one ticket,
+ * pull request, or no answer at all; Falcon answering a containment after the client gave up;
+ * Jira creating an issue after the client gave up), and Jira's search shows a new issue only
+ * 2 s after its creation, as its eventually consistent search may. Every remediation must finish through the real adapters, with exactly one ticket,
  * containment and pull request each. FAULTS_VENDOR_RATE and FAULTS_VENDOR_REMEDIATIONS tune it.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,11 +13,14 @@ import { rmSync } from 'node:fs';
 import { buildSystems } from '../../activities/registry';
 import { createInProcessSystems } from '../../activities/inprocess';
 import { http, startHarness, type Harness } from '../helpers/harness';
+import { injectFaults } from '../helpers/sims';
+import type { Fault } from '../../simulators/base';
 import { eventually, FAULT_POLICY, faultDetection, report, sideEffectCounts, startVendors, tmpDir, type Vendors } from './helpers';
 
 const RUN = randomUUID().slice(0, 6);
 const REMEDIATIONS = Number(process.env.FAULTS_VENDOR_REMEDIATIONS ?? 15);
 const RATE = Number(process.env.FAULTS_VENDOR_RATE ?? 0.3);
+const JIRA_SEARCH_LAG_MS = 2000;
 const assets = Array.from({ length: REMEDIATIONS }, (_, i) => `vf-${RUN}-${String(i).padStart(3, '0')}`);
 
 let dir: string;
@@ -26,7 +30,7 @@ let h: Harness;
 beforeAll(async () => {
   dir = tmpDir('vendor');
   // Client timeouts of 2 s (a hang lasts 5 s); the simulated reviewer merges 3 s after a pull request opens.
-  vendors = await startVendors({ dir, assets, clientTimeoutMs: 2000, autoMergeMs: 3000 });
+  vendors = await startVendors({ dir, assets, clientTimeoutMs: 2000, autoMergeMs: 3000, jiraSearchLagMs: JIRA_SEARCH_LAG_MS });
   const systems = buildSystems({ ...vendors.env }, createInProcessSystems());
   const { providers: _p, inprocess: _i, ...override } = systems;
   h = await startHarness({ policyDir: FAULT_POLICY, timeScale: 1, override });
@@ -39,21 +43,18 @@ afterAll(async () => {
 });
 
 test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(RATE * 100)}% of requests (5xx, 429 + Retry-After, timeouts, lost answers), without duplicates`, async () => {
-  vendors.setFaults({
-    random: {
-      rate: RATE,
-      seed: 42,
-      faults: [
-        { kind: 'status', status: 500 },
-        { kind: 'status', status: 502 },
-        { kind: 'status', status: 503 },
-        { kind: 'rateLimit', retryAfterSeconds: 1 },
-        { kind: 'hang', ms: 5000 },
-        { kind: 'reset' },
-        { kind: 'slow', ms: 200 },
-      ],
-    },
-  });
+  const faults: Fault[] = [
+    { kind: 'status', status: 500 },
+    { kind: 'status', status: 502 },
+    { kind: 'status', status: 503 },
+    { kind: 'rateLimit', retryAfterSeconds: 1 },
+    { kind: 'hang', ms: 5000 },
+    { kind: 'reset' },
+    { kind: 'slow', ms: 200 },
+  ];
+  vendors.setFaults({ random: { rate: RATE, seed: 42, faults } });
+  // Jira carries out three creates only after the client (2 s) gave up; the retries meet a search that lags.
+  const jiraLost = injectFaults(vendors.jira.server, { random: { rate: RATE, seed: 42, faults } }, { match: /^POST \/rest\/api\/3\/issue$/, count: 3, ms: 2500 });
   // Creates that happen but whose answer never arrives: the retry must find them, not redo them.
   vendors.github.loseNextCreateAnswer({ status: 502 });
   // The simulator holds one lost answer at a time: arm the second (no answer at all) half-way.
@@ -90,6 +91,8 @@ test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(R
     remediations: ids.length,
     faultRate: RATE,
     faultedRequests: faulted,
+    jiraLostCreates: jiraLost.lostAnswers.length,
+    jiraSearchLagMs: JIRA_SEARCH_LAG_MS,
     totalRequests: Object.fromEntries(vendors.servers.map((s) => [s.name, s.requests.length])),
     statuses,
     ...sideEffectCounts(fx),
@@ -106,6 +109,7 @@ test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(R
   }
   expect(Object.values(faulted).every((n) => n > 0)).toBe(true);
   expect(statuses).toEqual({ remediated: REMEDIATIONS });
+  expect(jiraLost.lostAnswers).toHaveLength(3);
   expect(fx.duplicateTickets).toEqual([]);
   expect(fx.duplicateContainments).toEqual([]);
   expect(fx.duplicatePullRequests).toEqual([]);

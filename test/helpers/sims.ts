@@ -147,12 +147,11 @@ export async function startVendorSims(o: { dataDir: string; credentials: Credent
   const jira = await startJiraSimulator({ email: c.jiraEmail, apiToken: c.jiraToken, projects: ['SEC'] });
   const servicenow = await startServiceNowSimulator({ username: c.serviceNowUser, password: c.serviceNowPassword });
   for (const h of o.hosts) {
-    servicenow.seedCi({
+    servicenow.seedHost({
       name: h.name,
-      sys_class_name: 'cmdb_ci_server',
-      environment: h.environment ?? 'production',
-      business_criticality: h.criticality ?? '1 - most critical',
-      u_internet_facing: h.internet ?? 'true',
+      usedFor: h.environment ?? 'Production',
+      serviceCriticality: h.criticality ?? '1 - most critical',
+      firewallStatus: (h.internet ?? 'true') === 'true' ? 'Internet' : 'Intranet',
       owned_by: 'Web Team',
     });
   }
@@ -182,7 +181,6 @@ export async function startVendorSims(o: { dataDir: string; credentials: Credent
     SERVICENOW_INSTANCE_URL: servicenow.url,
     SERVICENOW_USERNAME: c.serviceNowUser,
     SERVICENOW_PASSWORD: c.serviceNowPassword,
-    SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing',
     FALCON_BASE_URL: crowdstrike.baseUrl,
     FALCON_CLIENT_ID: c.falconClientId,
     FALCON_CLIENT_SECRET: c.falconClientSecret,

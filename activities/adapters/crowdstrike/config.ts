@@ -2,7 +2,15 @@ import { z } from 'zod';
 import { isHttpsOrLoopback } from '../secure-url';
 
 export interface CrowdStrikeConfig {
+  /** Where the first token request goes. */
   baseUrl: string;
+  /**
+   * Follow the cloud the token answer names in X-Cs-Region, as CrowdStrike's SDKs do; off when
+   * FALCON_BASE_URL pins the URL (a proxy or a simulator).
+   */
+  followRegion?: boolean;
+  /** API base URL per Falcon cloud (default FALCON_CLOUDS). */
+  cloudUrls?: Record<string, string>;
   clientId: string;
   clientSecret: string;
   /** MSSP (Flight Control) child CID the token is scoped to. */
@@ -19,12 +27,30 @@ export interface CrowdStrikeConfig {
   settleWaitMs?: number;
 }
 
-const DEFAULT_BASE_URL = 'https://api.crowdstrike.com';
+/** Falcon's clouds and their API hosts, as gofalcon (falcon/cloud.go) and PSFalcon list them. */
+export const FALCON_CLOUDS: Record<string, string> = {
+  'us-1': 'https://api.crowdstrike.com',
+  'us-2': 'https://api.us-2.crowdstrike.com',
+  'eu-1': 'https://api.eu-1.crowdstrike.com',
+  'us-gov-1': 'https://api.laggar.gcw.crowdstrike.com',
+  'us-gov-2': 'https://api.us-gov-2.crowdstrike.mil',
+};
+
+/** A cloud's API base URL; a commercial region added after this list follows the api.<region> pattern. */
+export function cloudUrl(region: string, urls: Record<string, string> = FALCON_CLOUDS): string | undefined {
+  const r = region.trim().toLowerCase();
+  return urls[r] ?? (/^(us|eu)-\d$/.test(r) ? `https://api.${r}.crowdstrike.com` : undefined);
+}
 
 const optionalMs = z.coerce.number().int().min(0).max(3_600_000).optional();
 
 const envSchema = z.object({
-  FALCON_BASE_URL: z.url().refine(isHttpsOrLoopback, 'must be an https URL').default(DEFAULT_BASE_URL),
+  FALCON_BASE_URL: z.url().refine(isHttpsOrLoopback, 'must be an https URL').optional(),
+  FALCON_CLOUD: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .refine((v) => v === 'autodiscover' || v in FALCON_CLOUDS, `must be autodiscover or one of ${Object.keys(FALCON_CLOUDS).join(', ')}`)
+    .default('autodiscover'),
   FALCON_CLIENT_ID: z.string({ error: 'is required' }).min(1, 'is required'),
   FALCON_CLIENT_SECRET: z.string({ error: 'is required' }).min(1, 'is required'),
   FALCON_MEMBER_CID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a CID').optional(),
@@ -39,7 +65,7 @@ const envSchema = z.object({
  */
 export function loadCrowdStrikeConfig(env: NodeJS.ProcessEnv = process.env): CrowdStrikeConfig | undefined {
   const raw = pick(env, Object.keys(envSchema.shape));
-  if (!raw.FALCON_CLIENT_ID && !raw.FALCON_CLIENT_SECRET && !raw.FALCON_BASE_URL && !raw.FALCON_MEMBER_CID) return undefined;
+  if (!raw.FALCON_CLIENT_ID && !raw.FALCON_CLIENT_SECRET && !raw.FALCON_BASE_URL && !raw.FALCON_MEMBER_CID && !raw.FALCON_CLOUD) return undefined;
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`);
@@ -47,7 +73,9 @@ export function loadCrowdStrikeConfig(env: NodeJS.ProcessEnv = process.env): Cro
   }
   const e = parsed.data;
   return {
-    baseUrl: e.FALCON_BASE_URL.replace(/\/+$/, ''),
+    // Autodiscovery starts at US-1, whose token endpoint names every tenant's cloud.
+    baseUrl: (e.FALCON_BASE_URL ?? FALCON_CLOUDS[e.FALCON_CLOUD === 'autodiscover' ? 'us-1' : e.FALCON_CLOUD]).replace(/\/+$/, ''),
+    followRegion: !e.FALCON_BASE_URL,
     clientId: e.FALCON_CLIENT_ID,
     clientSecret: e.FALCON_CLIENT_SECRET,
     memberCid: e.FALCON_MEMBER_CID,

@@ -1,7 +1,8 @@
-import type { AxiosRequestConfig } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import { ApplicationFailure } from '@temporalio/common';
 import { createVendorClient } from '../http';
 import { FORM, OAuthSession, statusOf } from '../oauth-session';
-import type { CrowdStrikeConfig } from './config';
+import { cloudUrl, type CrowdStrikeConfig } from './config';
 
 export const VENDOR = 'crowdstrike';
 
@@ -15,15 +16,48 @@ export interface FalconEnvelope<T> {
 /**
  * Authenticated Falcon API access (OAuth2 client credentials, oauth-session.ts); Falcon
  * rate-limits token requests hard, so the token is reused until a minute before expiry.
+ * The token answer names the tenant's cloud in X-Cs-Region (as a 201, or a 308 to that
+ * cloud's token URL); like CrowdStrike's SDKs, drw then talks to that cloud, asking it for a
+ * token of its own (gofalcon's autodiscovery), since another cloud's API refuses the token.
  */
 export class FalconApi {
   private readonly session: OAuthSession;
+  private readonly http: AxiosInstance;
 
-  constructor(config: CrowdStrikeConfig, now: () => number = Date.now) {
-    const http = createVendorClient({ vendor: VENDOR, baseURL: config.baseUrl, timeoutMs: config.timeoutMs });
-    const form = new URLSearchParams({ client_id: config.clientId, client_secret: config.clientSecret });
-    if (config.memberCid) form.set('member_cid', config.memberCid);
-    this.session = new OAuthSession({ vendor: VENDOR, api: http, fetchToken: () => http.post('/oauth2/token', form.toString(), FORM), refreshBeforeMs: 60_000, now });
+  constructor(private readonly config: CrowdStrikeConfig, now: () => number = Date.now) {
+    this.http = createVendorClient({ vendor: VENDOR, baseURL: config.baseUrl, timeoutMs: config.timeoutMs });
+    this.session = new OAuthSession({ vendor: VENDOR, api: this.http, fetchToken: () => this.fetchToken(), refreshBeforeMs: 60_000, now });
+  }
+
+  /** The API base URL in use (the tenant's cloud once a token answer named it). */
+  get baseUrl(): string {
+    return String(this.http.defaults.baseURL);
+  }
+
+  private async fetchToken(): Promise<AxiosResponse<unknown>> {
+    let res = await this.postToken();
+    const region = header(res, 'x-cs-region');
+    const target = region && this.config.followRegion ? cloudUrl(region, this.config.cloudUrls) : undefined;
+    if (target && target !== this.baseUrl) {
+      this.http.defaults.baseURL = target;
+      res = await this.postToken();
+    }
+    if (res.status === 308) {
+      throw ApplicationFailure.create({
+        message: `${VENDOR}: the token endpoint sent this client to the ${region ?? 'unknown'} cloud (${String(header(res, 'location') ?? '')}); set FALCON_CLOUD, or FALCON_BASE_URL to that cloud`,
+        type: `${VENDOR}.WrongCloud`,
+        nonRetryable: true,
+        details: [{ status: 308 }],
+      });
+    }
+    return res;
+  }
+
+  private postToken(): Promise<AxiosResponse<unknown>> {
+    const form = new URLSearchParams({ client_id: this.config.clientId, client_secret: this.config.clientSecret });
+    if (this.config.memberCid) form.set('member_cid', this.config.memberCid);
+    // A 308 names the right cloud: it is read here, not followed (redirects are off: credentials).
+    return this.http.post('/oauth2/token', form.toString(), { ...FORM, validateStatus: (s) => (s >= 200 && s < 300) || s === 308 });
   }
 
   async request<T>(req: AxiosRequestConfig): Promise<FalconEnvelope<T>> {
@@ -32,6 +66,11 @@ export class FalconApi {
 }
 
 export { statusOf };
+
+function header(res: AxiosResponse<unknown>, name: string): string | undefined {
+  const v = (res.headers as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
 
 /** Falcon sometimes answers 2xx with an empty `resources` and the reason in `errors`. */
 export function envelopeErrors(env: FalconEnvelope<unknown>): string | undefined {

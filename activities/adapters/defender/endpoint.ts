@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
 import type { DefenderConfig } from './config';
-import { DefenderApi, VENDOR } from './defender-api';
+import { DefenderApi, statusOf, VENDOR } from './defender-api';
 import { containmentFrom, isActive, type IsolationActionType, type MachineAction, TERMINAL } from './machine-actions';
 
 const MACHINE_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -39,7 +39,8 @@ const UNISOLATE: Target = {
 /**
  * Microsoft Defender for Endpoint isolation. Defender has no idempotency key, so before asking
  * it reads the machine's isolation actions and reuses one that is running or already did the
- * job; Defender's own `ActiveRequestAlreadyExists` refusal is handled the same way.
+ * job; Defender's refusal of a duplicate (400, `ActiveRequestAlreadyExists` or the documented
+ * "Action is already in progress") is handled the same way.
  */
 export function createDefenderEndpoint(config: DefenderConfig, api = new DefenderApi(config)): Endpoint {
   const pollIntervalMs = config.pollIntervalMs ?? 10_000;
@@ -64,8 +65,14 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
   }
 
   async function findMachines(filter: string): Promise<Machine[]> {
-    const res = await api.request<{ value?: Machine[] }>({ method: 'GET', url: '/api/machines', params: { $filter: filter } });
-    return [...(res.value ?? [])];
+    try {
+      const res = await api.request<{ value?: Machine[] }>({ method: 'GET', url: '/api/machines', params: { $filter: filter } });
+      return [...(res.value ?? [])];
+    } catch (err) {
+      // List machines documents "no recent machines" as 404: not found by this name, not an error.
+      if (statusOf(err) === 404) return [];
+      throw err;
+    }
   }
 
   async function isolationActions(machineId: string): Promise<MachineAction[]> {
@@ -92,7 +99,7 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
         headers: { 'Content-Type': 'application/json' },
       });
     } catch (err) {
-      if (!(err instanceof ApplicationFailure) || !err.message.includes('ActiveRequestAlreadyExists')) throw err;
+      if (!isAlreadyInProgress(err)) throw err;
       // Something is running on the machine already; if it is our kind of action, it is ours to reuse.
       const current = containmentFrom(await isolationActions(machineId));
       if (current.action && current.action.type === target.type && isActive(current.action)) return current.action;
@@ -142,6 +149,10 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
       return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: current.state };
     },
   };
+}
+
+function isAlreadyInProgress(err: unknown): boolean {
+  return err instanceof ApplicationFailure && statusOf(err) === 400 && /ActiveRequestAlreadyExists|action is already in progress/i.test(err.message);
 }
 
 function nonRetryable(message: string, type: string): ApplicationFailure {

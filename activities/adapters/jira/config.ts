@@ -14,6 +14,12 @@ export interface JiraConfig {
   resolution?: string;
   /** Jira priority names per drw priority; undefined when priorities must not be set (field not on the screen). */
   priorities?: Record<TicketPriority, string>;
+  /**
+   * How long the enhanced search may miss an issue just created (Atlassian gives no bound):
+   * before creating again after an attempt that may have created, drw waits this long for
+   * the search to show it.
+   */
+  searchLagMs: number;
   timeoutMs: number;
 }
 
@@ -26,6 +32,7 @@ const VARS = [
   'JIRA_DONE_TRANSITION',
   'JIRA_RESOLUTION',
   'JIRA_PRIORITY_NAMES',
+  'JIRA_SEARCH_LAG_MS',
   'JIRA_TIMEOUT_MS',
 ] as const;
 /** Any of these set means the operator meant to configure Jira, so the rest become mandatory. */
@@ -47,6 +54,7 @@ const schema = z.object({
     .refine((v) => v.toLowerCase() === 'none' || v.split(',').filter((s) => s.trim()).length === 4, {
       error: 'must be four comma-separated priority names (for highest,high,medium,low) or "none"',
     }),
+  JIRA_SEARCH_LAG_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
 });
 
@@ -68,6 +76,7 @@ export function loadJiraConfig(env: NodeJS.ProcessEnv = process.env): JiraConfig
       v.JIRA_PRIORITY_NAMES.toLowerCase() === 'none'
         ? undefined
         : { highest: names[0], high: names[1], medium: names[2], low: names[3] },
+    searchLagMs: v.JIRA_SEARCH_LAG_MS,
     timeoutMs: v.JIRA_TIMEOUT_MS,
   };
 }

@@ -12,7 +12,9 @@ import type {
 } from '../../interfaces';
 import type { JiraConfig } from './config';
 import { containsMarker, doc, idempotencyMarker, linkParagraph, markerParagraph, paragraphs, type AdfNode } from './adf';
-import { heartbeatIfActivity } from '../activity-context';
+import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
+import { createScreenReader } from './create-meta';
+import { CreateIntents } from './create-intents';
 
 export { loadJiraConfig, type JiraConfig } from './config';
 
@@ -28,7 +30,11 @@ export interface JiraDeps {
   /** Replaces the HTTP client; it must convert errors the way `createVendorClient` does. */
   client?: AxiosInstance;
   heartbeat?: (details?: unknown) => void;
+  now?: () => number;
 }
+
+/** How often a create that may have happened re-reads the search while waiting for it. */
+const LAG_POLL_MS = 500;
 
 interface JiraStatus {
   name?: string;
@@ -68,18 +74,22 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
       headers: { 'Content-Type': 'application/json' },
     });
   const beat = deps.heartbeat ?? heartbeatIfActivity;
+  const now = deps.now ?? Date.now;
   const browseUrl = (key: string) => `${config.baseUrl}/browse/${encodeURIComponent(key)}`;
+  const createScreen = createScreenReader(http, config.projectKey, config.issueType);
+  const intents = new CreateIntents();
 
   /**
    * Enhanced search is eventually consistent: an issue created a moment ago can be missing for
-   * a short while. Temporal's retry backoff normally outlasts that window; if it ever does not,
-   * the ORDER BY below makes later calls converge on the oldest issue.
+   * a short while (see CreateIntents for how a retry avoids creating twice). The ORDER BY makes
+   * calls converge on the oldest issue should two ever exist.
    */
   async function findByLabel(label: string): Promise<JiraIssue | undefined> {
     const jql = `project = "${config.projectKey}" AND labels = "${label}" ORDER BY created ASC`;
     const fields = ['status', 'description'];
+    const reconcile = intents.reconcile(label);
     try {
-      const { data } = await http.post('/rest/api/3/search/jql', { jql, fields, maxResults: 10 });
+      const { data } = await http.post('/rest/api/3/search/jql', { jql, fields, maxResults: 10, ...(reconcile.length ? { reconcileIssues: reconcile } : {}) });
       return firstIssue(data);
     } catch (err) {
       // Only sites without the enhanced search endpoint fall back; Cloud answers 410 on the old one.
@@ -87,6 +97,24 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     }
     const { data } = await http.get('/rest/api/3/search', { params: { jql, fields: fields.join(','), maxResults: 10 } });
     return firstIssue(data);
+  }
+
+  /**
+   * The search after a create that may have happened (its answer was lost): waits, bounded by
+   * JIRA_SEARCH_LAG_MS from that create, for the search to show the issue before creating again.
+   */
+  async function findAfterLostCreate(label: string): Promise<JiraIssue | undefined> {
+    let found = await findByLabel(label);
+    const sentAt = intents.lastSent(label);
+    if (found || sentAt === undefined) return found;
+    const until = sentAt + config.searchLagMs;
+    while (!found && now() < until) {
+      // The intent, not progress: should this attempt time out, the next one still knows to wait.
+      beat({ label, at: sentAt });
+      await sleepCancellable(Math.min(LAG_POLL_MS, Math.max(until - now(), 0)));
+      found = await findByLabel(label);
+    }
+    return found;
   }
 
   async function statusOf(key: string): Promise<JiraStatus> {
@@ -119,6 +147,17 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     });
   }
 
+  /** False when the edit screen has no Priority field (Jira's 400 names the field). */
+  async function setPriority(key: string, name: string): Promise<boolean> {
+    try {
+      await http.put(`/rest/api/3/issue/${encodeURIComponent(key)}`, { fields: { priority: { name } } });
+      return true;
+    } catch (err) {
+      if (httpStatus(err) === 400 && err instanceof ApplicationFailure && /priority: Field 'priority' cannot be set/.test(err.message)) return false;
+      throw err;
+    }
+  }
+
   function pickDoneTransition(transitions: JiraTransition[]): JiraTransition | undefined {
     const wanted = config.doneTransition?.toLowerCase();
     if (wanted) return transitions.find((t) => t.name?.toLowerCase() === wanted || t.to?.name?.toLowerCase() === wanted);
@@ -129,35 +168,47 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     async openTicket(input: OpenTicketInput): Promise<TicketRef> {
       const label = remediationLabel(input.remediationId);
       const marker = idempotencyMarker(input.idempotencyKey);
-      const found = await findByLabel(label);
+      const found = await findAfterLostCreate(label);
       if (found) {
         // "existing" means another call created it; our own earlier attempt is the same result.
         const ours = containsMarker(found.fields?.description, marker);
         return { system: SYSTEM, ticketId: found.key, url: browseUrl(found.key), existing: !ours };
       }
-      beat({ creating: label });
+      const screen = await createScreen();
+      const priorityName = config.priorities?.[input.priority];
+      // Without Priority on the screen, the priority travels as a label and a line of the description.
+      const priorityLabel = priorityName && !screen.priority ? [toLabel(`drw-priority-${input.priority}`)] : [];
       const fields: Record<string, unknown> = {
         project: { key: config.projectKey },
-        issuetype: { name: config.issueType },
+        issuetype: { id: screen.issueTypeId },
         summary: oneLine(input.title).slice(0, SUMMARY_MAX),
-        description: description(input, marker),
-        labels: unique([label, ...input.labels.map(toLabel).filter(Boolean)]),
+        description: description(input, marker, screen.priority ? undefined : priorityName),
+        labels: unique([label, ...priorityLabel, ...input.labels.map(toLabel).filter(Boolean)]),
       };
-      if (config.priorities) fields.priority = { name: config.priorities[input.priority] };
-      const { data } = await http.post('/rest/api/3/issue', { fields });
+      if (priorityName && screen.priority) fields.priority = { name: priorityName };
+      const sentAt = now();
+      // Recorded before sending: if the answer is lost, the retry knows a create may have happened.
+      intents.markSent(label, sentAt);
+      beat({ label, at: sentAt });
+      const { data } = await http.post('/rest/api/3/issue', { fields }).catch((err: unknown) => {
+        if (err instanceof ApplicationFailure && err.nonRetryable) intents.forget(label);
+        throw err;
+      });
       if (typeof data?.key !== 'string') throw badResponse('create issue answered without a key');
+      if (typeof data.id === 'string') intents.markCreated(label, data.id);
       return { system: SYSTEM, ticketId: data.key, url: browseUrl(data.key), existing: false };
     },
 
     async updateTicket(input: UpdateTicketInput): Promise<void> {
       const key = checkKey(input.ticketId);
-      if (input.priority && config.priorities) {
+      const priorityName = input.priority ? config.priorities?.[input.priority] : undefined;
+      let comment = input.comment;
+      if (priorityName) {
         // Setting the same priority twice is harmless, so no marker is needed here.
-        await http.put(`/rest/api/3/issue/${encodeURIComponent(key)}`, {
-          fields: { priority: { name: config.priorities[input.priority] } },
-        });
+        const set = (await createScreen()).priority && (await setPriority(key, priorityName));
+        if (!set) comment = `${comment}\n\nPriority: ${priorityName}`;
       }
-      await commentOnce(key, input.comment, input.idempotencyKey);
+      await commentOnce(key, comment, input.idempotencyKey);
     },
 
     async closeTicket(input: CloseTicketInput): Promise<void> {
@@ -189,8 +240,8 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
   };
 }
 
-function description(input: OpenTicketInput, marker: string): ReturnType<typeof doc> {
-  const facts = [`Asset: ${input.assetId}`, `Severity: ${input.severity}`, `Remediation: ${input.remediationId}`].join('\n');
+function description(input: OpenTicketInput, marker: string, priority: string | undefined): ReturnType<typeof doc> {
+  const facts = [`Asset: ${input.assetId}`, `Severity: ${input.severity}`, ...(priority ? [`Priority: ${priority}`] : []), `Remediation: ${input.remediationId}`].join('\n');
   const body: AdfNode[] = [...paragraphs(input.description.slice(0, DESCRIPTION_MAX)), ...paragraphs(facts)];
   if (input.link) body.push(linkParagraph('Remediation details', input.link));
   body.push(markerParagraph(marker));

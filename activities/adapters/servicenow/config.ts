@@ -11,10 +11,18 @@ export interface ServiceNowConfig {
   /** close_code used when resolving; the choice list differs between releases. */
   closeCode: string;
   cmdbTable: string;
-  /** CI field whose truthy value means internet-facing, e.g. u_internet_facing. */
-  internetFacingField?: string;
-  /** Tag (sys_tags) that marks a CI internet-facing. */
+  /**
+   * Field of the CI's own class that says internet-facing: cmdb_ci_server's firewall_status
+   * ("Internet"/"Intranet") by default, or a true/false field such as u_internet_facing.
+   */
+  internetFacingField: string;
+  /** Tag (label_entry) that marks a CI internet-facing. */
   internetFacingTag?: string;
+  /** Field of the CI's own class with its environment: used_for (cmdb_ci_server) by default. */
+  environmentField: string;
+  /** Where criticality lives: the business services the CI supports (default), or the CI's own class. */
+  criticalityFrom: 'services' | 'ci';
+  /** busines_criticality (ServiceNow's spelling, on cmdb_ci_service) by default. */
   criticalityField: string;
   timeoutMs: number;
 }
@@ -30,6 +38,8 @@ const VARS = [
   'SERVICENOW_INTERNET_FACING_FIELD',
   'SERVICENOW_INTERNET_FACING_TAG',
   'SERVICENOW_CRITICALITY_FIELD',
+  'SERVICENOW_CRITICALITY_FROM',
+  'SERVICENOW_ENVIRONMENT_FIELD',
   'SERVICENOW_TIMEOUT_MS',
 ] as const;
 const TRIGGERS = ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD', 'SERVICENOW_TOKEN'];
@@ -48,9 +58,11 @@ const schema = z
     SERVICENOW_ASSIGNMENT_GROUP: z.string().max(256).optional(),
     SERVICENOW_CLOSE_CODE: z.string().max(128).default('Solution provided'),
     SERVICENOW_CMDB_TABLE: identifier.default('cmdb_ci'),
-    SERVICENOW_INTERNET_FACING_FIELD: identifier.optional(),
+    SERVICENOW_INTERNET_FACING_FIELD: identifier.default('firewall_status'),
     SERVICENOW_INTERNET_FACING_TAG: z.string().max(128).optional(),
-    SERVICENOW_CRITICALITY_FIELD: identifier.default('business_criticality'),
+    SERVICENOW_ENVIRONMENT_FIELD: identifier.default('used_for'),
+    SERVICENOW_CRITICALITY_FIELD: identifier.default('busines_criticality'),
+    SERVICENOW_CRITICALITY_FROM: z.enum(['services', 'ci'], { error: 'must be services or ci' }).default('services'),
     SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   })
   .superRefine((v, ctx) => {
@@ -79,6 +91,8 @@ export function loadServiceNowConfig(env: NodeJS.ProcessEnv = process.env): Serv
     cmdbTable: v.SERVICENOW_CMDB_TABLE,
     internetFacingField: v.SERVICENOW_INTERNET_FACING_FIELD,
     internetFacingTag: v.SERVICENOW_INTERNET_FACING_TAG,
+    environmentField: v.SERVICENOW_ENVIRONMENT_FIELD,
+    criticalityFrom: v.SERVICENOW_CRITICALITY_FROM,
     criticalityField: v.SERVICENOW_CRITICALITY_FIELD,
     timeoutMs: v.SERVICENOW_TIMEOUT_MS,
   };

@@ -1,3 +1,3 @@
 export { loadServiceNowConfig, type ServiceNowConfig, type ServiceNowAuth } from './config';
 export { createServiceNowTicketing, correlationId } from './incident';
-export { createServiceNowCmdb } from './cmdb';
+export { createServiceNowCmdb, type ServiceNowCmdb } from './cmdb';

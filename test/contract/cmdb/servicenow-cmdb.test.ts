@@ -12,7 +12,6 @@ function configFor(sim: ServiceNowSimulator, extra: Record<string, string> = {})
     SERVICENOW_INSTANCE_URL: sim.url,
     SERVICENOW_USERNAME: USER,
     SERVICENOW_PASSWORD: PASSWORD,
-    SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing',
     SERVICENOW_TIMEOUT_MS: '300',
     ...extra,
   })!;
@@ -23,8 +22,8 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
   let webId: string;
 
   beforeAll(async () => {
-    sim = await startServiceNowSimulator({ username: USER, password: PASSWORD });
-    webId = sim.seedCi({
+    sim = await startServiceNowSimulator({ username: USER, password: PASSWORD, customFields: { cmdb_ci_server: ['u_internet_facing', 'u_criticality'] } });
+    webId = sim.seedHost({
       name: 'web-01',
       fqdn: 'web-01.prod.example.com',
       sys_class_name: 'cmdb_ci_linux_server',
@@ -32,21 +31,15 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
       serial_number: 'VMW-42-AAA',
       owned_by: 'Alice Adams',
       assigned_to: 'Bob Brown',
-      used_for: 'Production',
-      business_criticality: '1 - most critical',
-      u_internet_facing: 'true',
-      sys_tags: 'pci, internet-facing',
+      usedFor: 'Production',
+      firewallStatus: 'Internet',
+      serviceCriticality: '1 - most critical',
+      tags: ['pci', 'internet-facing'],
     });
-    sim.seedCi({
-      name: 'db-02',
-      sys_class_name: 'cmdb_ci_computer',
-      ip_address: '10.0.2.20',
-      serial_number: 'SER-DB-02',
-      assigned_to: 'Carol Chen',
-      environment: 'Staging',
-      business_criticality: '3',
-      u_internet_facing: 'false',
-    });
+    // Also supports a less critical service: the most critical one counts.
+    sim.relate(sim.seedCi({ name: 'Intranet wiki', sys_class_name: 'cmdb_ci_service', busines_criticality: '4 - not critical' }), webId);
+    // A workstation class: no used_for or firewall_status.
+    sim.seedHost({ name: 'db-02', sys_class_name: 'cmdb_ci_computer', ip_address: '10.0.2.20', serial_number: 'SER-DB-02', assigned_to: 'Carol Chen', serviceCriticality: '3' });
     // A recycled IP: two CIs claim it.
     sim.seedCi({ name: 'old-vm', ip_address: '10.0.3.30', owned_by: 'Dana Old' });
     sim.seedCi({ name: 'new-vm', ip_address: '10.0.3.30', owned_by: 'Erin New' });
@@ -54,7 +47,7 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
   afterAll(() => sim.close());
   beforeEach(() => sim.server.clearFaults());
 
-  it('finds a CI by name with owner, environment, criticality and exposure', async () => {
+  it('finds a CI by name: environment and exposure from its class, criticality from the service it supports', async () => {
     const cmdb = createServiceNowCmdb(configFor(sim));
     expect(await cmdb.lookupAsset({ assetId: 'web-01' })).toEqual({
       found: true,
@@ -67,8 +60,9 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
       tags: ['pci', 'internet-facing'],
     });
     const req = sim.server.served((r) => r.path === '/api/now/table/cmdb_ci').at(-1)!;
-    expect(req.query.sysparm_display_value).toBe('true');
+    expect(req.query.sysparm_display_value).toBe('all');
     expect(req.query.sysparm_query).toBe('name=web-01^ORfqdn=web-01');
+    expect(sim.server.served((r) => r.path === `/api/now/table/cmdb_ci_linux_server/${webId}`)).toHaveLength(1);
   });
 
   it('finds a CI by FQDN, by IP hint and by serial hint', async () => {
@@ -79,9 +73,7 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
       found: true,
       ciId: expect.stringMatching(/^[0-9a-f]{32}$/),
       name: 'db-02',
-      environment: 'staging',
       criticality: 'medium',
-      internetFacing: false,
       owner: 'Carol Chen',
     });
     expect(await cmdb.lookupAsset({ assetId: 'unknown-host', hints: { serial: 'SER-DB-02' } })).toMatchObject({ found: true, name: 'db-02' });
@@ -130,6 +122,10 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
   it('ignores rows the instance returned for conditions it dropped', async () => {
     // An instance that drops conditions it cannot evaluate may return unrelated rows.
     const stub = new SimulatorServer('lenient-servicenow');
+    stub.route('GET', '/api/now/table/sys_dictionary', () => ({
+      status: 200,
+      body: { result: ['used_for', 'firewall_status'].map((element) => ({ name: 'cmdb_ci_server', element })).concat([{ name: 'cmdb_ci_service', element: 'busines_criticality' }]) },
+    }));
     stub.route('GET', '/api/now/table/cmdb_ci', () => ({
       status: 200,
       body: { result: [{ sys_id: 'a'.repeat(32), name: 'unrelated-ci', ip_address: '10.9.9.9', business_criticality: '1 - most critical' }] },
@@ -164,6 +160,53 @@ describe('ServiceNow CMDB adapter against the simulator', () => {
     const e400 = await failureOf(badTable.lookupAsset({ assetId: 'web-01' }));
     expect(e400.nonRetryable).toBe(true);
     expect(e400.message).toContain('Invalid table cmdb_nothing');
+  });
+});
+
+describe('ServiceNow CMDB field mapping against a base-instance schema', () => {
+  let sim: ServiceNowSimulator;
+  beforeAll(async () => {
+    sim = await startServiceNowSimulator({ username: USER, password: PASSWORD, customFields: { cmdb_ci_server: ['u_internet_facing', 'u_criticality'] } });
+    sim.seedCi({ name: 'app-07', sys_class_name: 'cmdb_ci_server', used_for: 'QA', u_internet_facing: 'true', u_criticality: '2 - somewhat critical' });
+  });
+  afterAll(() => sim.close());
+
+  it('answers, like the Table API, nothing for fields the queried table does not have', async () => {
+    const auth = 'Basic ' + Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+    const res = await fetch(`${sim.url}/api/now/table/cmdb_ci?sysparm_query=name=app-07&sysparm_fields=name,used_for,business_criticality`, { headers: { Authorization: auth } });
+    expect(await res.json()).toEqual({ result: [{ name: 'app-07' }] });
+    const own = await fetch(`${sim.url}/api/now/table/cmdb_ci_server?sysparm_query=name=app-07&sysparm_fields=name,used_for`, { headers: { Authorization: auth } });
+    expect(await own.json()).toEqual({ result: [{ name: 'app-07', used_for: 'QA' }] });
+  });
+
+  it('reads a custom exposure flag and a criticality of the CI\'s own class when configured so', async () => {
+    const cmdb = createServiceNowCmdb(
+      configFor(sim, { SERVICENOW_INTERNET_FACING_FIELD: 'u_internet_facing', SERVICENOW_CRITICALITY_FROM: 'ci', SERVICENOW_CRITICALITY_FIELD: 'u_criticality' }),
+    );
+    expect(await cmdb.lookupAsset({ assetId: 'app-07' })).toMatchObject({ found: true, environment: 'qa', internetFacing: true, criticality: 'high' });
+  });
+
+  it.each([
+    [{ SERVICENOW_CRITICALITY_FIELD: 'business_criticality' }, 'SERVICENOW_CRITICALITY_FIELD: "business_criticality" is not a field of cmdb_ci_service'],
+    [{ SERVICENOW_INTERNET_FACING_FIELD: 'u_exposed' }, 'SERVICENOW_INTERNET_FACING_FIELD: "u_exposed" is not a field of any CMDB class'],
+    [{ SERVICENOW_CRITICALITY_FROM: 'ci', SERVICENOW_CRITICALITY_FIELD: 'business_criticality' }, 'SERVICENOW_CRITICALITY_FIELD: "business_criticality" is not a field of any CMDB class'],
+  ])('refuses at start a configured field the instance does not have (%o)', async (extra, message) => {
+    const cmdb = createServiceNowCmdb(configFor(sim, extra));
+    const atStart = await failureOf(cmdb.preflight());
+    expect(atStart.nonRetryable).toBe(true);
+    expect(atStart.type).toBe('servicenow.BadConfiguration');
+    expect(atStart.message).toContain(message);
+    // A worker that skipped the start check refuses the first lookup the same way, before reading CIs.
+    const before = sim.server.served((r) => r.path === '/api/now/table/cmdb_ci').length;
+    expect((await failureOf(createServiceNowCmdb(configFor(sim, extra)).lookupAsset({ assetId: 'app-07' }))).message).toContain(message);
+    expect(sim.server.served((r) => r.path === '/api/now/table/cmdb_ci')).toHaveLength(before);
+  });
+
+  it('says what to grant when the integration user cannot read the data dictionary', async () => {
+    sim.server.setFaults({ match: /sys_dictionary/, queue: [{ kind: 'status', status: 403, body: { error: { message: 'Operation Failed', detail: 'ACL Exception' }, status: 'failure' } }] });
+    const f = await failureOf(createServiceNowCmdb(configFor(sim)).preflight());
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('give the integration user read access to sys_dictionary');
   });
 });
 

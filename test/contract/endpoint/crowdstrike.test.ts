@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createCrowdStrikeEndpoint, loadCrowdStrikeConfig, type CrowdStrikeConfig } from '../../../activities/adapters/crowdstrike';
 import type { EndpointActionInput } from '../../../activities/interfaces';
+import { FalconApi } from '../../../activities/adapters/crowdstrike/falcon-api';
 import { type CrowdStrikeSimulator, startCrowdStrikeSimulator } from '../../../simulators/crowdstrike';
 import { expectNoSecrets, failureOf, retryLikeTemporal } from './temporal-like';
 
@@ -144,11 +145,16 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     expect(sim.served((r) => r.path.startsWith('/devices/queries')).length).toBe(1);
   });
 
-  it('maps 429 Retry-After to a retryable failure with that delay', async () => {
+  it('waits as long as Falcon\'s 429 says in X-Ratelimit-Retryafter (epoch seconds)', async () => {
     sim.setFaults({ match: /^GET \/devices/, queue: [{ kind: 'rateLimit', retryAfterSeconds: 3 }] });
     const f = await capture(createCrowdStrikeEndpoint(config).getContainment({ assetId: 'db-01' }));
+    const answer = sim.requests.at(-1)!;
+    expect(answer.path).toBe('/devices/queries/devices/v1');
     expect(f.nonRetryable).toBe(false);
-    expect(f.nextRetryDelay).toBe(3_000);
+    expect(f.type).toBe('crowdstrike.RateLimited');
+    // Whole epoch seconds: the wait is 3 s plus the part of the current second left.
+    expect(f.nextRetryDelay).toBeGreaterThanOrEqual(2_000);
+    expect(f.nextRetryDelay).toBeLessThanOrEqual(4_000);
   });
 
   it('maps 5xx and resets to retryable failures', async () => {
@@ -179,6 +185,7 @@ describe('loadCrowdStrikeConfig', () => {
   it('reads a complete configuration with defaults', () => {
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's3cr3t', FALCON_POLL_INTERVAL_MS: '250' })).toEqual({
       baseUrl: 'https://api.crowdstrike.com',
+      followRegion: true,
       clientId: 'id',
       clientSecret: 's3cr3t',
       memberCid: undefined,
@@ -186,6 +193,16 @@ describe('loadCrowdStrikeConfig', () => {
       pollIntervalMs: 250,
       settleWaitMs: undefined,
     });
+  });
+
+  it('starts at the named cloud, or pins FALCON_BASE_URL without following regions', () => {
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'EU-1' })).toMatchObject({ baseUrl: 'https://api.eu-1.crowdstrike.com', followRegion: true });
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'us-gov-1' })).toMatchObject({ baseUrl: 'https://api.laggar.gcw.crowdstrike.com' });
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_BASE_URL: 'https://falcon-proxy.example.com/' })).toMatchObject({
+      baseUrl: 'https://falcon-proxy.example.com',
+      followRegion: false,
+    });
+    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'mars-1' })).toThrow(/FALCON_CLOUD must be autodiscover or one of us-1, us-2, eu-1, us-gov-1, us-gov-2/);
   });
 
   it('names the missing or invalid variable, never a value', () => {
@@ -199,5 +216,43 @@ describe('loadCrowdStrikeConfig', () => {
     expect(message).toMatch(/FALCON_BASE_URL must be an https URL/);
     expect(message).not.toContain('top-secret-value');
     expect(message).not.toContain('falcon.example.com');
+  });
+});
+
+describe('CrowdStrike Falcon adapter for a tenant in another cloud', () => {
+  let us1: CrowdStrikeSimulator;
+  let eu1: CrowdStrikeSimulator;
+  const creds = { clientId: 'eu-tenant-client', clientSecret: 'sim-falcon-secret-eu-tenant' };
+
+  afterEach(async () => {
+    await us1.close();
+    await eu1.close();
+  });
+
+  async function clouds(answer: 308 | 201): Promise<CrowdStrikeConfig> {
+    us1 = await startCrowdStrikeSimulator({ ...creds, tenantElsewhere: { region: 'eu-1', answer } });
+    eu1 = await startCrowdStrikeSimulator({ ...creds, region: 'eu-1', readsUntilEffective: 0, devices: [{ deviceId: DB01, hostname: 'db-01' }] });
+    // The real cloud hosts, played by the two simulators.
+    return { baseUrl: us1.baseUrl, ...creds, followRegion: true, cloudUrls: { 'us-1': us1.baseUrl, 'eu-1': eu1.baseUrl }, timeoutMs: 750, pollIntervalMs: 5 };
+  }
+
+  it.each([201, 308] as const)('follows X-Cs-Region from a %s token answer of US-1 and contains the host in EU-1', async (answer) => {
+    const config = await clouds(answer);
+    const api = new FalconApi(config);
+    const result = await createCrowdStrikeEndpoint(config, api).isolateHost({ idempotencyKey: 'rem-eu:isolate', remediationId: 'rem-eu', assetId: 'db-01', comment: 'contain' });
+    expect(result).toEqual({ system: 'crowdstrike', deviceId: DB01, state: 'contained' });
+    expect(api.baseUrl).toBe(eu1.baseUrl);
+    expect(us1.tokenRequests()).toHaveLength(1);
+    expect(us1.served((r) => r.path.startsWith('/devices'))).toHaveLength(0);
+    expect(eu1.tokenRequests()).toHaveLength(1);
+    expect(eu1.actionRequests('contain')).toHaveLength(1);
+  });
+
+  it('stays on a pinned FALCON_BASE_URL and says which cloud the tenant is in', async () => {
+    const config = { ...(await clouds(308)), followRegion: false };
+    const f = await failureOf(createCrowdStrikeEndpoint(config).getContainment({ assetId: 'db-01' }));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('sent this client to the eu-1 cloud');
+    expect(eu1.requests).toHaveLength(0);
   });
 });

@@ -77,6 +77,20 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(state).toMatchObject({ deviceId: SRV2, state: 'normal' });
   });
 
+  it('finds a machine by short name when the exact-name list answers the documented 404', async () => {
+    sim.emptyMachineListIs404 = true;
+    const state = await createDefenderEndpoint(config).getContainment({ assetId: 'SRV-2' });
+    expect(state).toMatchObject({ deviceId: SRV2, state: 'normal' });
+    expect(sim.served((r) => r.path === '/api/machines').map((r) => r.query.$filter)).toEqual(["computerDnsName eq 'srv-2'", "startswith(computerDnsName,'srv-2.')"]);
+  });
+
+  it('says "no machine" when every lookup answers the documented 404', async () => {
+    sim.emptyMachineListIs404 = true;
+    const f = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost-9' })));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.type).toBe('defender.MachineNotFound');
+  });
+
   it('returns containment_pending when the action is still running at the wait limit', async () => {
     sim.readsPerStep = 1_000;
     const result = await createDefenderEndpoint({ ...config, actionWaitMs: 30 }).isolateHost(input());
@@ -119,6 +133,19 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     sim.readsPerStep = 3;
     const other = await createDefenderEndpoint({ ...config, actionWaitMs: 0 }).isolateHost(input());
     expect(other.state).toBe('containment_pending');
+    sim.setFaults({ match: /^GET \/api\/machineactions$/, queue: [{ kind: 'status', status: 200, body: { value: [] } }, { kind: 'status', status: 200, body: { value: [] } }] });
+
+    const result = await createDefenderEndpoint(config).isolateHost(input());
+    const refused = sim.requests.filter((r) => r.path.endsWith('/isolate'));
+    expect(refused).toHaveLength(2);
+    expect(result).toMatchObject({ actionId: other.actionId, state: 'contained' });
+    expect(sim.actions).toHaveLength(1);
+  });
+
+  it('treats the documented 400 "Action is already in progress" as "reuse the pending isolate"', async () => {
+    sim.duplicateActionRefusal = 'message';
+    sim.readsPerStep = 3;
+    const other = await createDefenderEndpoint({ ...config, actionWaitMs: 0 }).isolateHost(input());
     sim.setFaults({ match: /^GET \/api\/machineactions$/, queue: [{ kind: 'status', status: 200, body: { value: [] } }, { kind: 'status', status: 200, body: { value: [] } }] });
 
     const result = await createDefenderEndpoint(config).isolateHost(input());

@@ -229,7 +229,7 @@ describe('Jira Cloud adapter against the simulator', () => {
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
     await env.run(() => jira.openTicket(openInput(r.remediationId, r.key('open'))));
-    expect(beats).toEqual([{ creating: remediationLabel(r.remediationId) }]);
+    expect(beats).toEqual([{ label: remediationLabel(r.remediationId), at: expect.any(Number) }]);
   });
 
   it('leaves priority out when JIRA_PRIORITY_NAMES=none', async () => {
@@ -282,6 +282,7 @@ describe('loadJiraConfig', () => {
       doneTransition: undefined,
       resolution: undefined,
       priorities: { highest: 'Highest', high: 'High', medium: 'Medium', low: 'Low' },
+      searchLagMs: 10000,
       timeoutMs: 15000,
     });
   });

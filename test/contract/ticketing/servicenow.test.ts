@@ -225,9 +225,11 @@ describe('loadServiceNowConfig', () => {
       assignmentGroup: undefined,
       closeCode: 'Solution provided',
       cmdbTable: 'cmdb_ci',
-      internetFacingField: undefined,
+      internetFacingField: 'firewall_status',
       internetFacingTag: undefined,
-      criticalityField: 'business_criticality',
+      environmentField: 'used_for',
+      criticalityFrom: 'services',
+      criticalityField: 'busines_criticality',
       timeoutMs: 15000,
     });
   });
