@@ -71,3 +71,19 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess = c
     inprocess,
   };
 }
+
+/**
+ * Checks at start what an adapter can check before its first call (the ServiceNow CMDB's
+ * configured fields against sys_dictionary), so a wrong field stops the process with its
+ * variable's name instead of failing remediations one lookup at a time.
+ */
+export async function preflightSystems(systems: Pick<Systems, 'cmdb'>): Promise<void> {
+  const cmdb = systems.cmdb as Cmdb & { preflight?: () => Promise<void> };
+  try {
+    await cmdb.preflight?.();
+  } catch (e) {
+    const f = e as { nonRetryable?: boolean; message?: string };
+    // A vendor that cannot be reached now is not a configuration error: the activity retries later.
+    if (f.nonRetryable) throw new ConfigError([String(f.message)]);
+  }
+}

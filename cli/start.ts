@@ -10,7 +10,7 @@ import { createLogger, installSdkLogger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
 import { startApp } from './app';
 import { assertSafeExposure, createAuth } from '../api/auth';
-import { buildSystems } from '../activities/registry';
+import { buildSystems, preflightSystems } from '../activities/registry';
 import { startEmbeddedSimulators } from '../simulators/embedded';
 
 function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
   const sims = process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
   const systems = buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
+  await preflightSystems(systems);
   logger.info({ providers: systems.providers, simulators: sims?.urls ?? {} }, 'integrations');
   const app = await startApp({ cfg, logger, systems });
 

@@ -9,7 +9,7 @@ import { createLogger, installSdkLogger } from '../common/logger';
 import { connectWorker } from '../common/temporal';
 import { createActivities } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
-import { buildSystems } from '../activities/registry';
+import { buildSystems, preflightSystems } from '../activities/registry';
 import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
 import { createWorkers } from './index';
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const policy = new PolicyStore(cfg.policyDir);
   policy.get();
   const systems = buildSystems(process.env);
+  if (!roles.length || roles.includes('cmdb')) await preflightSystems(systems);
   const connection = await connectWorker(cfg);
   const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, policy: () => policy.get() }), roles: roles.length ? roles : undefined });
   logger.info({ providers: systems.providers, roles: roles.length ? roles : 'all' }, 'drw worker started');
