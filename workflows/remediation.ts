@@ -162,13 +162,14 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   setHandler(decisionsQuery, () => s.decisions.map(described));
 
   // Conditions are checked once an activation's messages are applied: one publish for all of them.
-  void (async () => {
+  // Not cancellable: a workflow cancellation must not leave this loop's wait rejected and unhandled.
+  void CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => publishWanted);
       publishWanted = false;
       publish();
     }
-  })();
+  });
 
   // ---- start: policy, enrichment, risk, first plan
 
@@ -201,60 +202,77 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     return info.continueAsNewSuggested || (opts.maxHistoryEvents !== undefined && info.historyLength >= opts.maxHistoryEvents);
   };
 
-  while (!s.final) {
-    if (shouldContinueAsNew()) {
-      await condition(allHandlersFinished);
-      feed({ kind: 'continuing_as_new', historyLength: workflowInfo().historyLength });
-      publish();
-      await continueAsNew<typeof remediation>({ ...input, carried: s });
-    }
-    dirty = false;
-    const work = nextWork(s, ctx());
-    switch (work.kind) {
-      case 'reload_policy':
-        feed({ kind: 'policy_reload_started' });
-        feed({ kind: 'policy_reloaded', request: work.request, policy: await call(LOAD_POLICY, 'reload the policy').loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }) });
-        break;
-      case 'tick':
-        feed({ kind: 'tick' });
-        break;
-      case 'wind_down':
-        await compensate();
-        await finish(work.status, work.resolution);
-        break;
-      case 'paused':
-        publish();
-        await condition(() => dirty || !s.paused || Boolean(s.cancelled) || Boolean(s.falsePositive));
-        break;
-      case 'report_repeats':
-        await reportRepeats();
-        break;
-      case 'hold': {
-        const until = work.untilMs;
-        feed({ kind: 'window_hold', stepId: work.step.id, untilMs: until });
-        publish();
-        await condition(() => dirty || Date.now() >= until, Math.max(1, until - Date.now()), { summary: `change window for ${work.step.id}` });
-        if (Date.now() >= until) feed({ kind: 'window_open' });
-        break;
-      }
-      case 'run':
-        await execute(work.step);
-        break;
-      case 'finish':
-        await finish(work.status, work.resolution);
-        break;
-      case 'wait': {
-        publish();
-        const wake = work.wake;
-        if (wake) await condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what });
-        else await condition(() => dirty || shouldContinueAsNew());
-        break;
-      }
-    }
+  try {
+    await mainLoop();
+  } catch (e) {
+    // A cancellation request (Temporal UI, `temporal workflow cancel`, a client) in any state:
+    // undo what was done and close the ticket, out of reach of the cancellation, then end as cancelled.
+    if (!isCancellation(e) || s.final) throw e;
+    await CancellationScope.nonCancellable(async () => {
+      feed({ kind: 'message', name: 'cancel', payload: { by: 'temporal', reason: 'cancellation requested through Temporal (the history names who)' } });
+      await compensate();
+      await finish('cancelled', 'cancelled');
+    });
+    throw e;
   }
+
   // The decision log is already in the history (memo writes): the result does not repeat it.
   const { decisions: _inHistory, ...result } = view(s);
   return result;
+
+  async function mainLoop(): Promise<void> {
+    while (!s.final) {
+      if (shouldContinueAsNew()) {
+        await condition(allHandlersFinished);
+        feed({ kind: 'continuing_as_new', historyLength: workflowInfo().historyLength });
+        publish();
+        await continueAsNew<typeof remediation>({ ...input, carried: s });
+      }
+      dirty = false;
+      const work = nextWork(s, ctx());
+      switch (work.kind) {
+        case 'reload_policy':
+          feed({ kind: 'policy_reload_started' });
+          feed({ kind: 'policy_reloaded', request: work.request, policy: await call(LOAD_POLICY, 'reload the policy').loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }) });
+          break;
+        case 'tick':
+          feed({ kind: 'tick' });
+          break;
+        case 'wind_down':
+          await compensate();
+          await finish(work.status, work.resolution);
+          break;
+        case 'paused':
+          publish();
+          await condition(() => dirty || !s.paused || Boolean(s.cancelled) || Boolean(s.falsePositive));
+          break;
+        case 'report_repeats':
+          await reportRepeats();
+          break;
+        case 'hold': {
+          const until = work.untilMs;
+          feed({ kind: 'window_hold', stepId: work.step.id, untilMs: until });
+          publish();
+          await condition(() => dirty || Date.now() >= until, Math.max(1, until - Date.now()), { summary: `change window for ${work.step.id}` });
+          if (Date.now() >= until) feed({ kind: 'window_open' });
+          break;
+        }
+        case 'run':
+          await execute(work.step);
+          break;
+        case 'finish':
+          await finish(work.status, work.resolution);
+          break;
+        case 'wait': {
+          publish();
+          const wake = work.wake;
+          if (wake) await condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what });
+          else await condition(() => dirty || shouldContinueAsNew());
+          break;
+        }
+      }
+    }
+  }
 
   // ---- effects: each runs activities and feeds its outcome back to the core
 
@@ -268,6 +286,8 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       });
       feed({ kind: 'step_done', stepId: step.id, ...outcome });
     } catch (e) {
+      // The whole workflow is being cancelled: not this step's failure; the cleanup handles it.
+      if (isCancellation(e) && CancellationScope.current().consideredCancelled) throw e;
       const verification = e instanceof VerificationFailed;
       feed({ kind: 'step_failed', stepId: step.id, error: verification ? e.message : failureMessage(e), cancelled: isCancellation(e), verification });
     } finally {

@@ -1,0 +1,57 @@
+/**
+ * A cancellation requested through Temporal itself (the Web UI's "Request Cancellation",
+ * `temporal workflow cancel`, a client's handle.cancel()) in any state: the workflow undoes what
+ * it did, closes its ticket and ends as cancelled, without one failed workflow task.
+ */
+import { execFileSync } from 'node:child_process';
+import { WorkflowFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
+import { asset, detection, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ policyDir: DEFAULT_POLICY });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const malware = (host: string, riskScore: number) => detection({ source: 'crowdstrike', rule: 'Trojan.Cancel', category: 'malware', riskScore, asset: { id: host, environment: 'production' } });
+
+async function closedAsCancelled(id: string) {
+  const handle = h.app.service.handle(id);
+  await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const events = (await handle.fetchHistory()).events ?? [];
+  const T = temporal.api.enums.v1.EventType;
+  expect(events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+  return handle.query('state') as Promise<any>;
+}
+
+test('temporal workflow cancel while awaiting approval: the ticket is closed as cancelled, nothing was contained', async () => {
+  const host = asset('cancel-await');
+  const id = await submit(h, malware(host, 60));
+  await waitFor(h, id, (s) => s.status === 'awaiting_approval' && step(s, 'edr-malware.ticket').status === 'done', 'awaiting approval with a ticket');
+  execFileSync(process.env.DRW_TEMPORAL_CLI!, ['workflow', 'cancel', '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default', '--workflow-id', id], { stdio: 'pipe' });
+  const s = await closedAsCancelled(id);
+  expect(s).toMatchObject({ status: 'cancelled', resolution: 'cancelled' });
+  expect(s.decisions.filter((d: any) => d.kind === 'operator')).toEqual([expect.objectContaining({ action: 'cancel', by: 'temporal' })]);
+  expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
+  expect(h.systems.record.containments.get(host)).toBeUndefined();
+});
+
+test('a client cancels a remediation that contained the host: the containment is released, then the ticket closed', async () => {
+  const host = asset('cancel-contained');
+  const id = await submit(h, malware(host, 95));
+  await waitFor(h, id, (s) => step(s, 'edr-malware.contain').status === 'done', 'contained');
+  expect(h.systems.record.containments.get(host)).toBe('contained');
+  await h.app.service.handle(id).cancel();
+  const s = await closedAsCancelled(id);
+  expect(step(s, 'edr-malware.contain')).toMatchObject({ status: 'compensated', note: 'compensated by endpoint.release' });
+  expect(h.systems.record.containments.get(host)).toBe('normal');
+  expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
+  const kinds = s.decisions.map((d: any) => d.kind);
+  expect(kinds.indexOf('compensated')).toBeGreaterThan(kinds.indexOf('operator'));
+  expect(s.decisions[s.decisions.length - 1]).toMatchObject({ kind: 'final', status: 'cancelled' });
+});
