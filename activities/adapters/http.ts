@@ -48,6 +48,14 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
   return Math.min(Math.max(ms, 0), 10 * 60_000);
 }
 
+/** Okta answers 429 without Retry-After but with X-Rate-Limit-Reset: the UTC epoch second its window resets. */
+export function rateLimitResetMs(header: unknown, now = Date.now()): number | undefined {
+  if (typeof header !== 'string' && typeof header !== 'number') return undefined;
+  const at = Number(String(header).trim()) * 1000;
+  if (!Number.isFinite(at) || at <= 0) return undefined;
+  return Math.min(Math.max(at - now, 0), 10 * 60_000);
+}
+
 /** Extracts the vendor's human message from the error bodies the supported vendors document. */
 export function vendorMessage(data: unknown): string {
   if (data == null) return '';
@@ -66,8 +74,13 @@ export function vendorMessage(data: unknown): string {
   if (d.error && typeof d.error === 'object') {
     parts.push([d.error.code, d.error.message, d.error.detail].filter(Boolean).join(': '));
   } else if (typeof d.error === 'string') parts.push(d.error);
-  // GitHub: { message, errors: [...] }; Slack: plain text
+  // GitHub: { message, errors: [...] }; Slack: plain text; Rundeck: { error: true, errorCode, message }; OPA: { code, message }
   if (typeof d.message === 'string') parts.push(d.message);
+  // Okta: { errorCode, errorSummary, errorCauses: [{ errorSummary }] }
+  if (typeof d.errorSummary === 'string') parts.push([d.errorCode, d.errorSummary].filter(Boolean).join(': '));
+  if (Array.isArray(d.errorCauses)) parts.push(...d.errorCauses.map((c: any) => String(c?.errorSummary ?? '')));
+  // AWX / Django REST framework: { detail }
+  if (typeof d.detail === 'string') parts.push(d.detail);
   return parts.filter(Boolean).join('; ').slice(0, 500) || JSON.stringify(d).slice(0, 500);
 }
 
@@ -84,7 +97,7 @@ export function toVendorFailure(vendor: string, err: unknown): Error {
   const status = e.response.status;
   const message = `${vendor}: ${where} answered ${status}${vendorMessage(e.response.data) ? `: ${vendorMessage(e.response.data)}` : ''}`;
   if (status === 429) {
-    const delay = retryAfterMs(e.response.headers?.['retry-after']);
+    const delay = retryAfterMs(e.response.headers?.['retry-after']) ?? rateLimitResetMs(e.response.headers?.['x-rate-limit-reset']);
     return ApplicationFailure.create({
       message,
       type: `${vendor}.RateLimited`,
