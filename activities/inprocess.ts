@@ -141,7 +141,7 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     async runRunbook(input) {
       record.runbooks.push(`${input.runbook}@${input.assetId}`);
       const ok = !(options.failingRunbooks ?? []).includes(input.runbook);
-      return { runbook: input.runbook, ok, output: ok ? `ran ${input.runbook} on ${input.assetId}` : `${input.runbook} exited 1` };
+      return { runbook: input.runbook, ok, output: ok ? `ran ${input.runbook} on ${input.assetId}` : `${input.runbook} exited 1`, system: 'inprocess', status: ok ? 'succeeded' : 'failed' };
     },
   };
 
