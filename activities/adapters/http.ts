@@ -74,6 +74,8 @@ export function vendorMessage(data: unknown): string {
   if (d.error && typeof d.error === 'object') {
     parts.push([d.error.code, d.error.message, d.error.detail].filter(Boolean).join(': '));
   } else if (typeof d.error === 'string') parts.push(d.error);
+  // OAuth 2.0 token endpoints (RFC 6749 §5.2): { error, error_description }
+  if (typeof d.error_description === 'string') parts.push(d.error_description.split(/\r?\n/)[0]);
   // GitHub: { message, errors: [...] }; Slack: plain text; Rundeck: { error: true, errorCode, message }; OPA: { code, message }
   if (typeof d.message === 'string') parts.push(d.message);
   // Okta: { errorCode, errorSummary, errorCauses: [{ errorSummary }] }
@@ -110,4 +112,9 @@ export function toVendorFailure(vendor: string, err: unknown): Error {
     return ApplicationFailure.create({ message, type: `${vendor}.ServerError`, nonRetryable: false, details: [{ status }] });
   }
   return ApplicationFailure.create({ message, type: `${vendor}.ClientError`, nonRetryable: true, details: [{ status }] });
+}
+
+/** A refusal decided by the adapter itself (bad input, a state only a person can resolve): retrying cannot help. */
+export function nonRetryable(vendor: string, message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `${vendor}: ${message}`, type: `${vendor}.${type}`, nonRetryable: true });
 }

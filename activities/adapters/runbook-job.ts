@@ -67,9 +67,6 @@ export function jobVariables(input: { params: Record<string, string>; assetId: s
   return { ...input.params, drw_asset: input.assetId, drw_remediation: input.remediationId, [MARKER]: input.idempotencyKey };
 }
 
-export function nonRetryable(vendor: string, message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `${vendor}: ${message}`, type: `${vendor}.${type}`, nonRetryable: true });
-}
 
 /**
  * The runbook → job map (AWX_JOB_TEMPLATES, RUNDECK_JOBS): JSON `{"restart-service": <id>}`.

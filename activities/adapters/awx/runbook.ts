@@ -1,7 +1,7 @@
 import type { AxiosInstance } from 'axios';
 import type { Runbook, RunbookInput } from '../../interfaces';
-import { createVendorClient } from '../http';
-import { jobVariables, MARKER, nonRetryable, runJob, tailSummary, type JobDriver } from '../runbook-job';
+import { createVendorClient, nonRetryable } from '../http';
+import { jobVariables, MARKER, runJob, tailSummary, type JobDriver } from '../runbook-job';
 import type { AwxConfig } from './config';
 
 export const VENDOR = 'awx';

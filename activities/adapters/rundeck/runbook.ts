@@ -1,8 +1,8 @@
 import type { AxiosInstance } from 'axios';
 import { parse as parseYaml } from 'yaml';
 import type { Runbook, RunbookInput } from '../../interfaces';
-import { createVendorClient } from '../http';
-import { jobVariables, MARKER, nonRetryable, runJob, tailSummary, type JobDriver } from '../runbook-job';
+import { createVendorClient, nonRetryable } from '../http';
+import { jobVariables, MARKER, runJob, tailSummary, type JobDriver } from '../runbook-job';
 import type { RundeckConfig } from './config';
 
 export const VENDOR = 'rundeck';
