@@ -51,11 +51,11 @@ export function createActivities(deps: ActivityDeps) {
     getContainment: deps.endpoint.getContainment.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
     runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
-    identityRevokeSessions: (input: IdentityActionInput) => identity().revokeSessions(input),
-    identityDisable: (input: IdentityActionInput) => identity().disableAccount(input),
-    identityEnable: (input: IdentityActionInput) => identity().enableAccount(input),
-    getAccountState: (input: { userId: string }) => identity().getAccountState(input),
-    evaluatePolicy: (input: EvaluatePolicyInput): Promise<PolicyDecision> => policyEngine().evaluate(input),
+    identityRevokeSessions: async (input: IdentityActionInput) => identity().revokeSessions(input),
+    identityDisable: async (input: IdentityActionInput) => identity().disableAccount(input),
+    identityEnable: async (input: IdentityActionInput) => identity().enableAccount(input),
+    getAccountState: async (input: { userId: string }) => identity().getAccountState(input),
+    evaluatePolicy: async (input: EvaluatePolicyInput): Promise<PolicyDecision> => policyEngine().evaluate(input),
     async verify(input: { check: VerifyCheck }): Promise<VerifyResult> {
       const c = input.check;
       switch (c.kind) {

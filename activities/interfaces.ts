@@ -252,6 +252,8 @@ export interface PolicyDecision {
   decisionId?: string;
   /** Which engine answered, e.g. "opa". */
   engine: string;
+  /** Revision of each policy bundle the engine had loaded (OPA provenance), i.e. which policy decided. */
+  revisions?: Record<string, string>;
 }
 export interface PolicyEngine {
   evaluate(input: EvaluatePolicyInput): Promise<PolicyDecision>;
