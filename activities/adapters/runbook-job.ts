@@ -62,9 +62,16 @@ export function tailSummary(text: string, maxChars: number): string {
 /** The marker every launched job carries in its variables / options, so a retry can find it. */
 export const MARKER = 'drw_idempotency_key';
 
+/** The step's parameters for the job: all but `runbook`, which names the job and is not one of its variables. */
+export function stepParams(input: { params: Record<string, string> }): Record<string, string> {
+  const { runbook: _runbook, ...params } = input.params;
+  void _runbook;
+  return params;
+}
+
 /** The variables drw passes to every job: the step's parameters plus where it comes from. */
 export function jobVariables(input: { params: Record<string, string>; assetId: string; remediationId: string; idempotencyKey: string }): Record<string, string> {
-  return { ...input.params, drw_asset: input.assetId, drw_remediation: input.remediationId, [MARKER]: input.idempotencyKey };
+  return { ...stepParams(input), drw_asset: input.assetId, drw_remediation: input.remediationId, [MARKER]: input.idempotencyKey };
 }
 
 

@@ -2,7 +2,7 @@ import type { AxiosInstance } from 'axios';
 import { parse as parseYaml } from 'yaml';
 import type { Runbook, RunbookInput } from '../../interfaces';
 import { createVendorClient, nonRetryable } from '../http';
-import { jobVariables, MARKER, runJob, tailSummary, type JobDriver } from '../runbook-job';
+import { jobVariables, MARKER, runJob, stepParams, tailSummary, type JobDriver } from '../runbook-job';
 import type { RundeckConfig } from './config';
 
 export const VENDOR = 'rundeck';
@@ -67,7 +67,7 @@ export function createRundeckRunbook(config: RundeckConfig, http: AxiosInstance 
       throw nonRetryable(VENDOR, `job ${jobId} does not define the option ${MARKER}; add it (text, not required) so drw can find its executions again`, 'JobWithoutMarker');
     }
     const vars = jobVariables(input);
-    const unknown = Object.keys(input.params).filter((k) => !names.has(k));
+    const unknown = Object.keys(stepParams(input)).filter((k) => !names.has(k));
     if (unknown.length) throw nonRetryable(VENDOR, `job ${jobId} does not define the options ${unknown.join(', ')} given as the step's params`, 'UnknownOptions');
     const missing = defined.filter((o) => o.required && o.value === undefined && !(o.name in vars)).map((o) => o.name);
     if (missing.length) throw nonRetryable(VENDOR, `job ${jobId} requires the options ${missing.join(', ')}; give them as the step's params`, 'MissingOptions');

@@ -15,7 +15,7 @@ describe('Ansible AWX runbook adapter', () => {
     remediationId: 'rem-1',
     runbook: 'restart-service',
     assetId: 'web-1',
-    params: { service: 'nginx' },
+    params: { runbook: 'restart-service', service: 'nginx' },
     ...over,
   });
 

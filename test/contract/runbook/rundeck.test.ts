@@ -16,7 +16,8 @@ describe('Rundeck runbook adapter', () => {
     remediationId: 'rem-1',
     runbook: 'restart-service',
     assetId: 'web-1',
-    params: { service: 'nginx' },
+    // The workflow passes the runbook's name among the params; it is not a job option.
+    params: { runbook: 'restart-service', service: 'nginx' },
     ...over,
   });
 
