@@ -222,7 +222,11 @@ export interface AccountState {
   status: string;
 }
 export interface IdentityActionResult extends AccountState {
-  /** True when the account was already in the wanted state (nothing was changed). */
+  /**
+   * True when this call found the account already in the wanted state and changed nothing. That
+   * state may come from an earlier attempt of the same step whose answer was lost, or from a
+   * person: it does not say who disabled the account (neither vendor records it per request).
+   */
   existing?: boolean;
   /** For revokeSessions: when the identity system accepted the revocation (ISO time). */
   revokedAt?: string;

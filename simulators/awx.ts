@@ -172,7 +172,7 @@ export class AwxSimulator extends SimulatorServer {
     this.reads.set(id, 0);
     if (this.readsPerStep <= 0) this.finish(job);
     const delay = this.answerDelays.shift();
-    if (delay) await new Promise((res) => setTimeout(res, delay));
+    if (delay) await new Promise((res) => setTimeout(res, delay).unref());
     return { status: 201, headers: { Location: job.url }, body: { job: id, ignored_fields: ignored, ...job } };
   }
 

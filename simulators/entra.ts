@@ -129,7 +129,7 @@ export class EntraSimulator extends SimulatorServer {
     if ('accountEnabled' in body && typeof body.accountEnabled !== 'boolean') return graphError(400, 'Request_BadRequest', "Invalid value specified for property 'accountEnabled' of resource 'User'.");
     Object.assign(u, body);
     const delay = this.answerDelays.shift();
-    if (delay) await new Promise((res) => setTimeout(res, delay));
+    if (delay) await new Promise((res) => setTimeout(res, delay).unref());
     return { status: 204 };
   }
 

@@ -164,7 +164,7 @@ export class OktaSimulator extends SimulatorServer {
     u.status = to;
     u.statusChanged = u.lastUpdated = new Date().toISOString();
     const delay = this.answerDelays.shift();
-    if (delay) await new Promise((res) => setTimeout(res, delay));
+    if (delay) await new Promise((res) => setTimeout(res, delay).unref());
     return { status: 200 };
   }
 

@@ -148,7 +148,7 @@ export class RundeckSimulator extends SimulatorServer {
     this.outcomes.set(id, this.nextOutcomes.shift() ?? 'succeeded');
     if (this.readsToFinish <= 0) this.finish(exec);
     const delay = this.answerDelays.shift();
-    if (delay) await new Promise((res) => setTimeout(res, delay));
+    if (delay) await new Promise((res) => setTimeout(res, delay).unref());
     return { status: 200, body: exec };
   }
 
