@@ -46,6 +46,8 @@ export interface AwxSimulatorOptions {
   readsPerStep?: number;
   /** Lines of play output each job writes (to exercise the bounded summary). */
   stdoutLines?: number;
+  /** Where the controller API is served: /api/v2 (AWX), /api/controller/v2 (behind the AAP 2.5 gateway). */
+  apiPath?: string;
 }
 
 const STEPS: AwxStatus[] = ['pending', 'waiting', 'running'];
@@ -55,6 +57,7 @@ export class AwxSimulator extends SimulatorServer {
   readonly jobs: SimAwxJob[] = [];
   readsPerStep: number;
   stdoutLines: number;
+  readonly apiPath: string;
   private readonly token?: string;
   private readonly basic?: string;
   private readonly reads = new Map<number, number>();
@@ -70,11 +73,12 @@ export class AwxSimulator extends SimulatorServer {
     this.stdoutLines = opts.stdoutLines ?? 4;
     for (const t of opts.templates ?? []) this.seedTemplate(t);
 
-    this.route('GET', '/api/v2/job_templates/:id/launch', (r) => this.authed(r, () => this.launchInfo(r)));
-    this.route('POST', '/api/v2/job_templates/:id/launch', (r) => this.authed(r, () => this.launch(r)));
-    this.route('GET', '/api/v2/job_templates/:id/jobs', (r) => this.authed(r, () => this.listJobs(r)));
-    this.route('GET', '/api/v2/jobs/:id', (r) => this.authed(r, () => this.getJob(r)));
-    this.route('GET', '/api/v2/jobs/:id/stdout', (r) => this.authed(r, () => this.stdout(r)));
+    const api = (this.apiPath = opts.apiPath ?? '/api/v2');
+    this.route('GET', `${api}/job_templates/:id/launch`, (r) => this.authed(r, () => this.launchInfo(r)));
+    this.route('POST', `${api}/job_templates/:id/launch`, (r) => this.authed(r, () => this.launch(r)));
+    this.route('GET', `${api}/job_templates/:id/jobs`, (r) => this.authed(r, () => this.listJobs(r)));
+    this.route('GET', `${api}/jobs/:id`, (r) => this.authed(r, () => this.getJob(r)));
+    this.route('GET', `${api}/jobs/:id/stdout`, (r) => this.authed(r, () => this.stdout(r)));
   }
 
   seedTemplate(t: AwxTemplateSeed): void {
@@ -155,7 +159,7 @@ export class AwxSimulator extends SimulatorServer {
     const job: SimAwxJob = {
       id,
       type: 'job',
-      url: `/api/v2/jobs/${id}/`,
+      url: `${this.apiPath}/jobs/${id}/`,
       name: t.name,
       job_template: t.id,
       status: 'pending',
@@ -183,7 +187,7 @@ export class AwxSimulator extends SimulatorServer {
     const size = Math.min(Number(r.query.page_size ?? 25) || 25, 200);
     let list = this.jobs.filter((j) => j.job_template === t.id);
     if (r.query.order_by === '-id') list = [...list].reverse();
-    return { status: 200, body: { count: list.length, next: list.length > size ? `/api/v2/job_templates/${t.id}/jobs/?page=2` : null, previous: null, results: list.slice(0, size) } };
+    return { status: 200, body: { count: list.length, next: list.length > size ? `${this.apiPath}/job_templates/${t.id}/jobs/?page=2` : null, previous: null, results: list.slice(0, size) } };
   }
 
   private getJob(r: SimRequest): SimResponse {

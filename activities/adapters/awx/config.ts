@@ -3,8 +3,10 @@ import { baseUrlProblem, parseEnv, pick, trimSlash } from '../jira/env';
 import { runbookMapSchema } from '../runbook-job';
 
 export interface AwxConfig {
-  /** AWX or Automation Platform controller, e.g. https://awx.example.com (AAP 2.5: https://aap.example.com/api/controller). */
+  /** AWX or Automation Platform, e.g. https://awx.example.com or https://aap.example.com. */
   baseUrl: string;
+  /** The controller API's path: /api/v2 on AWX and AAP up to 2.4, /api/controller/v2 behind the AAP 2.5 gateway. */
+  apiPath: string;
   /** OAuth2 / personal access token (Bearer); or username + password (basic). */
   token?: string;
   username?: string;
@@ -21,6 +23,7 @@ export interface AwxConfig {
 
 const VARS = [
   'AWX_URL',
+  'AWX_API_PATH',
   'AWX_TOKEN',
   'AWX_USERNAME',
   'AWX_PASSWORD',
@@ -38,6 +41,7 @@ const ms = (def: number) => z.coerce.number().int().min(0).max(24 * 3_600_000).d
 const schema = z
   .object({
     AWX_URL: z.string({ error: 'is required' }).refine((v) => !baseUrlProblem(v), { error: (i) => baseUrlProblem(String(i.input)) ?? 'invalid URL' }),
+    AWX_API_PATH: z.string().regex(/^(\/[a-z0-9_-]+)+$/, 'must be a path like /api/v2 or /api/controller/v2').default('/api/v2'),
     AWX_TOKEN: z.string().max(4096).optional(),
     AWX_USERNAME: z.string().max(256).optional(),
     AWX_PASSWORD: z.string().max(4096).optional(),
@@ -62,6 +66,7 @@ export function loadAwxConfig(env: NodeJS.ProcessEnv = process.env): AwxConfig |
   const v = parseEnv(schema, vars, 'AWX');
   return {
     baseUrl: trimSlash(v.AWX_URL),
+    apiPath: v.AWX_API_PATH,
     token: v.AWX_TOKEN,
     username: v.AWX_TOKEN ? undefined : v.AWX_USERNAME,
     password: v.AWX_TOKEN ? undefined : v.AWX_PASSWORD,

@@ -36,6 +36,9 @@ const SEARCH_DEPTH = 50;
  */
 export function createAwxRunbook(config: AwxConfig, http: AxiosInstance = awxClient(config)): Runbook {
   const wait = { pollIntervalMs: config.pollIntervalMs, waitMs: config.jobWaitMs };
+  const api = config.apiPath;
+  // The AAP 2.5 gateway serves the jobs' pages under /execution, AWX under its hash routes.
+  const page = (id: number) => (api.startsWith('/api/controller/') ? `${config.baseUrl}/execution/jobs/playbook/${id}/output` : `${config.baseUrl}/#/jobs/playbook/${id}/output`);
 
   function templateOf(input: RunbookInput): number {
     const id = config.templates[input.runbook];
@@ -44,13 +47,13 @@ export function createAwxRunbook(config: AwxConfig, http: AxiosInstance = awxCli
   }
 
   async function find(templateId: number, key: string): Promise<AwxJob | undefined> {
-    const res = await http.get<{ results?: AwxJob[] }>(`/api/v2/job_templates/${templateId}/jobs/`, { params: { order_by: '-id', page_size: SEARCH_DEPTH } });
+    const res = await http.get<{ results?: AwxJob[] }>(`${api}/job_templates/${templateId}/jobs/`, { params: { order_by: '-id', page_size: SEARCH_DEPTH } });
     return (res.data.results ?? []).find((j) => markerOf(j) === key);
   }
 
   async function launch(templateId: number, input: RunbookInput): Promise<AwxJob> {
     // Without prompting, AWX would launch the job and silently drop the variables (ignored_fields): check first.
-    const info = (await http.get<LaunchInfo>(`/api/v2/job_templates/${templateId}/launch/`)).data;
+    const info = (await http.get<LaunchInfo>(`${api}/job_templates/${templateId}/launch/`)).data;
     if (!info.ask_variables_on_launch) {
       throw nonRetryable(VENDOR, `job template ${templateId} does not prompt for variables on launch; enable it so drw can pass the step's parameters and its idempotency marker`, 'TemplateNotPrompting');
     }
@@ -64,7 +67,7 @@ export function createAwxRunbook(config: AwxConfig, http: AxiosInstance = awxCli
     const missing = (info.variables_needed_to_start ?? []).filter((v) => !(v in vars));
     if (missing.length) throw nonRetryable(VENDOR, `job template ${templateId} needs the survey variables ${missing.join(', ')}; give them as the step's params`, 'MissingVariables');
     const body = { extra_vars: JSON.stringify(vars), ...(config.limitToAsset ? { limit: input.assetId } : {}) };
-    const res = await http.post<AwxJob & { job?: number; ignored_fields?: Record<string, unknown> }>(`/api/v2/job_templates/${templateId}/launch/`, body, {
+    const res = await http.post<AwxJob & { job?: number; ignored_fields?: Record<string, unknown> }>(`${api}/job_templates/${templateId}/launch/`, body, {
       headers: { 'Content-Type': 'application/json' },
     });
     return { ...res.data, id: res.data.job ?? res.data.id };
@@ -77,10 +80,10 @@ export function createAwxRunbook(config: AwxConfig, http: AxiosInstance = awxCli
         vendor: VENDOR,
         find: () => find(templateId, input.idempotencyKey),
         launch: () => launch(templateId, input),
-        read: async (job) => (await http.get<AwxJob>(`/api/v2/jobs/${job.id}/`)).data,
+        read: async (job) => (await http.get<AwxJob>(`${api}/jobs/${job.id}/`)).data,
         finished: (job) => FINISHED.has(job.status),
         output: async (job) => {
-          const res = await http.get<string>(`/api/v2/jobs/${job.id}/stdout/`, { params: { format: 'txt' }, responseType: 'text', headers: { Accept: 'text/plain' } });
+          const res = await http.get<string>(`${api}/jobs/${job.id}/stdout/`, { params: { format: 'txt' }, responseType: 'text', headers: { Accept: 'text/plain' } });
           const text = tailSummary(String(res.data ?? ''), config.outputMaxChars);
           return job.job_explanation ? `${job.job_explanation}\n${text}`.trim() : text;
         },
@@ -90,7 +93,7 @@ export function createAwxRunbook(config: AwxConfig, http: AxiosInstance = awxCli
           system: VENDOR,
           jobId: String(job.id),
           status: job.status,
-          url: `${config.baseUrl}/#/jobs/playbook/${job.id}/output`,
+          url: page(job.id),
         }),
         describe: (job) => `job ${job.id} (template ${templateId}, ${job.status})`,
       };

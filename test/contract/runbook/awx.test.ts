@@ -30,6 +30,7 @@ describe('Ansible AWX runbook adapter', () => {
     });
     config = {
       baseUrl: sim.baseUrl,
+      apiPath: '/api/v2',
       token: TOKEN,
       templates: { 'restart-service': 7, 'fixed-vars': 8 },
       limitToAsset: true,
@@ -147,10 +148,21 @@ describe('Ansible AWX runbook adapter', () => {
     }
   });
 
+  it('reaches the controller behind the Automation Platform 2.5 gateway through AWX_API_PATH', async () => {
+    const aap = await startAwxSimulator({ token: TOKEN, apiPath: '/api/controller/v2', templates: [{ id: 7, name: 'Restart' }] });
+    try {
+      const result = await createAwxRunbook({ ...config, baseUrl: aap.baseUrl, apiPath: '/api/controller/v2', limitToAsset: false }).runRunbook(input());
+      expect(result).toMatchObject({ ok: true, url: `${aap.baseUrl}/execution/jobs/playbook/1/output` });
+      expect(aap.launches()[0].path).toBe('/api/controller/v2/job_templates/7/launch/');
+    } finally {
+      await aap.close();
+    }
+  });
+
   it('reads its configuration from the environment and names what is wrong, never a value', () => {
     expect(loadAwxConfig({})).toBeUndefined();
     const c = loadAwxConfig({ AWX_URL: 'https://awx.example.com/', AWX_TOKEN: 't', AWX_JOB_TEMPLATES: '{"restart-service": 7}' });
-    expect(c).toMatchObject({ baseUrl: 'https://awx.example.com', templates: { 'restart-service': 7 }, limitToAsset: false, jobWaitMs: 600_000 });
+    expect(c).toMatchObject({ baseUrl: 'https://awx.example.com', apiPath: '/api/v2', templates: { 'restart-service': 7 }, limitToAsset: false, jobWaitMs: 600_000 });
     let message = '';
     try {
       loadAwxConfig({ AWX_URL: 'http://awx.example.com', AWX_PASSWORD: 'very-secret-pw', AWX_JOB_TEMPLATES: '{"x": "seven"}' });
