@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { RunbookResult } from '../interfaces';
@@ -31,13 +32,14 @@ export interface JobWait {
 export async function runJob<J>(d: JobDriver<J>, wait: JobWait): Promise<RunbookResult> {
   const found = await d.find();
   let job = found ?? (await d.launch());
-  const deadline = Date.now() + wait.waitMs;
+  const started = Date.now();
+  const deadline = Math.min(started + wait.waitMs, attemptDeadline() ?? Infinity);
   while (!d.finished(job)) {
     heartbeatIfActivity({ job: d.describe(job) });
     if (Date.now() >= deadline) {
       // Not a failure of the job: the next attempt finds it by its marker and keeps waiting.
       throw ApplicationFailure.create({
-        message: `${d.vendor}: ${d.describe(job)} still running after ${wait.waitMs} ms`,
+        message: `${d.vendor}: ${d.describe(job)} still running after waiting ${deadline - started} ms`,
         type: `${d.vendor}.JobStillRunning`,
         nonRetryable: false,
       });
@@ -46,6 +48,21 @@ export async function runJob<J>(d: JobDriver<J>, wait: JobWait): Promise<Runbook
     job = await d.read(job);
   }
   return { ...d.result(job), output: await d.output(job), existing: found !== undefined };
+}
+
+/**
+ * Inside an activity: shortly before its start-to-close timeout, so the attempt ends with "still
+ * running" in history (and the next attempt resumes waiting) rather than a bare timeout.
+ */
+function attemptDeadline(): number | undefined {
+  let info: Context['info'];
+  try {
+    info = Context.current().info;
+  } catch {
+    return undefined;
+  }
+  if (!info.startToCloseTimeoutMs) return undefined;
+  return info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs - Math.min(5_000, info.startToCloseTimeoutMs / 10);
 }
 
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;

@@ -21,8 +21,8 @@ describe('AWX runbook step on a real Temporal server', () => {
   afterAll(() => sim.close());
 
   it('keeps waiting for the same job across activity retries until AWX reports it successful', async () => {
-    // 3 status steps × 12 reads, while each attempt reads about 4 times before asking Temporal to retry.
-    sim.readsPerStep = 12;
+    // Attempts of 2 s (start-to-close) polling every 20 ms: 3 status steps × 40 reads take more than one.
+    sim.readsPerStep = 40;
     const runbook = createAwxRunbook({
       baseUrl: sim.baseUrl,
       apiPath: '/api/v2',
@@ -31,7 +31,7 @@ describe('AWX runbook step on a real Temporal server', () => {
       limitToAsset: false,
       timeoutMs: 2_000,
       pollIntervalMs: 20,
-      jobWaitMs: 80,
+      jobWaitMs: 600_000,
       outputMaxChars: 2_000,
     });
     const address = process.env.TEMPORAL_ADDRESS!;
@@ -60,8 +60,11 @@ describe('AWX runbook step on a real Temporal server', () => {
       const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
       const attempt = Number(started[started.length - 1].activityTaskStartedEventAttributes!.attempt);
       expect(attempt).toBeGreaterThan(1);
+      expect(attempt).toBeLessThan(10);
       const failure = started[started.length - 1].activityTaskStartedEventAttributes!.lastFailure;
-      expect(failure?.message).toMatch(/^awx: job 1 \(template 7, (pending|waiting|running)\) still running after 80 ms$/);
+      // The adapter gave up just before the start-to-close timeout, with its own reason, not a timeout.
+      expect(failure?.message).toMatch(/^awx: job 1 \(template 7, (pending|waiting|running)\) still running after waiting 1\d\d\d ms$/);
+      expect(failure?.applicationFailureInfo?.type).toBe('awx.JobStillRunning');
     } finally {
       await connection.close();
       await nativeConnection.close();
