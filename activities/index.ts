@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
-import type { Cmdb, Endpoint, Iac, Notify, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
   ticketing: Ticketing;
@@ -16,6 +16,10 @@ export interface ActivityDeps {
   endpoint: Endpoint;
   notify: Notify;
   runbook: Runbook;
+  /** Okta, Entra ID or in-process; optional so older wirings keep working (its activities then refuse). */
+  identity?: Identity;
+  /** OPA when OPA_URL is set (activities/adapters/opa): not scheduled by any plan yet, see issue 16. */
+  policyEngine?: PolicyEngine;
   /** Generic checks (http); the others are answered through the systems above. */
   httpVerify?: Verify;
   /** Current policy set (reloaded by the caller when the files change). */
@@ -23,6 +27,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const identity = (): Identity => deps.identity ?? refuse('identity', 'no identity system is configured on this worker (DRW_IDENTITY, see README, Integrations)');
   return {
     /** With `for`, only the playbooks this remediation can ever use (planner/match.ts playbooksFor). */
     async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet> {
@@ -42,6 +47,9 @@ export function createActivities(deps: ActivityDeps) {
     releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
     runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
+    identityRevokeSessions: async (input: IdentityActionInput) => identity().revokeSessions(input),
+    identityDisable: async (input: IdentityActionInput) => identity().disableAccount(input),
+    identityEnable: async (input: IdentityActionInput) => identity().enableAccount(input),
     async verify(input: { check: VerifyCheck }): Promise<VerifyResult> {
       const c = input.check;
       switch (c.kind) {
@@ -62,6 +70,11 @@ export function createActivities(deps: ActivityDeps) {
         case 'http':
           if (!deps.httpVerify) return { ok: false, detail: 'no HTTP checker configured' };
           return deps.httpVerify.verify({ check: c });
+        case 'account_disabled':
+        case 'account_enabled': {
+          const r = await identity().getAccountState({ userId: c.userId });
+          return { ok: r.enabled === (c.kind === 'account_enabled'), detail: `${r.system} reports ${r.login ?? r.userId} ${r.status}` };
+        }
         case 'finding_resolved':
           return { ok: false, detail: 'finding_resolved is decided by the workflow from the findingResolved signal' };
       }
@@ -70,3 +83,8 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** A kind of system this worker has none of: its activities fail at once, with the reason, never silently. */
+function refuse(kind: string, message: string): never {
+  throw ApplicationFailure.create({ message, type: `${kind}.NotConfigured`, nonRetryable: true });
+}

@@ -9,6 +9,7 @@ import type {
   ContainmentState,
   Endpoint,
   Iac,
+  Identity,
   Notify,
   PullRequestRef,
   Runbook,
@@ -32,6 +33,7 @@ export interface InProcessSystems {
   endpoint: Endpoint;
   notify: Notify;
   runbook: Runbook;
+  identity: Identity;
   /** What happened, for tests and the demo log. */
   record: {
     tickets: Map<string, { id: string; key: string; title: string; status: string; comments: string[] }>;
@@ -40,6 +42,8 @@ export interface InProcessSystems {
     pullRequests: Map<string, PullRequestRef & { openedAt: number }>;
     notifications: { channel: string; text: string; key: string }[];
     runbooks: string[];
+    /** userId → whether it can sign in, and how many times its sessions were revoked. */
+    accounts: Map<string, { enabled: boolean; revocations: number }>;
   };
 }
 
@@ -51,6 +55,7 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     pullRequests: new Map(),
     notifications: [],
     runbooks: [],
+    accounts: new Map(),
   };
   const byKey = new Map<string, string>();
   const seenKeys = new Set<string>();
@@ -141,9 +146,33 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     async runRunbook(input) {
       record.runbooks.push(`${input.runbook}@${input.assetId}`);
       const ok = !(options.failingRunbooks ?? []).includes(input.runbook);
-      return { runbook: input.runbook, ok, output: ok ? `ran ${input.runbook} on ${input.assetId}` : `${input.runbook} exited 1` };
+      return { runbook: input.runbook, ok, output: ok ? `ran ${input.runbook} on ${input.assetId}` : `${input.runbook} exited 1`, system: 'inprocess', status: ok ? 'succeeded' : 'failed' };
     },
   };
 
-  return { ticketing, cmdb, iac, endpoint, notify, runbook, record };
+  // Every account exists and starts enabled: the in-process default has no directory to ask.
+  const account = (userId: string) => {
+    if (!record.accounts.has(userId)) record.accounts.set(userId, { enabled: true, revocations: 0 });
+    return record.accounts.get(userId)!;
+  };
+  const accountState = (userId: string) => {
+    const enabled = account(userId).enabled;
+    return { system: 'inprocess', userId, login: userId, enabled, status: enabled ? 'enabled' : 'disabled' };
+  };
+  const setEnabled = (userId: string, enabled: boolean) => {
+    const existing = account(userId).enabled === enabled;
+    account(userId).enabled = enabled;
+    return { ...accountState(userId), existing };
+  };
+  const identity: Identity = {
+    async revokeSessions({ userId }) {
+      account(userId).revocations++;
+      return { ...accountState(userId), revokedAt: new Date().toISOString() };
+    },
+    disableAccount: async ({ userId }) => setEnabled(userId, false),
+    enableAccount: async ({ userId }) => setEnabled(userId, true),
+    getAccountState: async ({ userId }) => accountState(userId),
+  };
+
+  return { ticketing, cmdb, iac, endpoint, notify, runbook, identity, record };
 }

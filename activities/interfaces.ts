@@ -177,8 +177,90 @@ export interface RunbookInput extends CallContext {
   assetId: string;
   params: Record<string, string>;
 }
+/**
+ * What a runbook run did. `runbook`, `ok` and `output` are what every implementation gives; an
+ * orchestration system (AWX, Rundeck) adds where the job ran and how it ended.
+ */
+export interface RunbookResult {
+  runbook: string;
+  /** True only when the job finished successfully. */
+  ok: boolean;
+  /** A bounded summary of the job's output (its last lines). */
+  output: string;
+  /** "awx", "rundeck" or "inprocess". */
+  system?: string;
+  /** The job (AWX) or execution (Rundeck) id. */
+  jobId?: string;
+  /** The vendor's final status: successful/failed/error/canceled (AWX), succeeded/failed/aborted/timedout (Rundeck). */
+  status?: string;
+  /** The job's page for people. */
+  url?: string;
+  /** True when a job this step launched before (same idempotency key) was found instead of launching one. */
+  existing?: boolean;
+}
 export interface Runbook {
-  runRunbook(input: RunbookInput): Promise<{ runbook: string; ok: boolean; output: string }>;
+  runRunbook(input: RunbookInput): Promise<RunbookResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity (Okta, Microsoft Entra ID): contain a compromised account
+
+export interface IdentityActionInput extends CallContext {
+  /** The account: a login / user principal name, or the identity system's user id. */
+  userId: string;
+  /** Why, for the identity system's audit log where it keeps one. */
+  reason: string;
+}
+export interface AccountState {
+  system: string;
+  /** The identity system's immutable user id. */
+  userId: string;
+  login?: string;
+  /** False when the account cannot sign in (Okta SUSPENDED or DEPROVISIONED, Entra accountEnabled false). */
+  enabled: boolean;
+  /** The vendor's own status word (Okta: ACTIVE, SUSPENDED, ...; Entra: enabled/disabled). */
+  status: string;
+}
+export interface IdentityActionResult extends AccountState {
+  /**
+   * True when this call found the account already in the wanted state and changed nothing. That
+   * state may come from an earlier attempt of the same step whose answer was lost, or from a
+   * person: it does not say who disabled the account (neither vendor records it per request).
+   */
+  existing?: boolean;
+  /** For revokeSessions: when the identity system accepted the revocation (ISO time). */
+  revokedAt?: string;
+}
+export interface Identity {
+  /** Ends every sign-in session (and refresh token) of the account; repeating it is harmless. */
+  revokeSessions(input: IdentityActionInput): Promise<IdentityActionResult>;
+  /** Stops the account from signing in, reversibly (Okta suspend, Entra accountEnabled=false). */
+  disableAccount(input: IdentityActionInput): Promise<IdentityActionResult>;
+  /** Undoes disableAccount (the compensation on a false positive). */
+  enableAccount(input: IdentityActionInput): Promise<IdentityActionResult>;
+  getAccountState(input: { userId: string }): Promise<AccountState>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy engine (Open Policy Agent)
+
+export interface EvaluatePolicyInput {
+  /** The decision's path, slash-separated, e.g. "drw/containment/allow". */
+  path: string;
+  input: Record<string, unknown>;
+}
+export interface PolicyDecision {
+  /** The decision document (true/false for an allow rule, any JSON value otherwise). */
+  result: unknown;
+  /** OPA's decision id when decision logging is on, to find the decision in OPA's log. */
+  decisionId?: string;
+  /** Which engine answered, e.g. "opa". */
+  engine: string;
+  /** Revision of each policy bundle the engine had loaded (OPA provenance), i.e. which policy decided. */
+  revisions?: Record<string, string>;
+}
+export interface PolicyEngine {
+  evaluate(input: EvaluatePolicyInput): Promise<PolicyDecision>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,7 +272,9 @@ export type VerifyCheck =
   | { kind: 'pr_merged'; repository: string; number: number }
   | { kind: 'ticket_state'; ticketId: string; closed: boolean }
   | { kind: 'finding_resolved'; remediationId: string }
-  | { kind: 'http'; url: string; expectStatus?: number; expectBodyIncludes?: string };
+  | { kind: 'http'; url: string; expectStatus?: number; expectBodyIncludes?: string }
+  | { kind: 'account_disabled'; userId: string }
+  | { kind: 'account_enabled'; userId: string };
 
 export interface VerifyResult {
   ok: boolean;

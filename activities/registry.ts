@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../common/config';
 import type { ActivityDeps } from './index';
-import type { Cmdb, Endpoint, Iac, Notify, Ticketing } from './interfaces';
+import type { Cmdb, Endpoint, Iac, Identity, Notify, Runbook, Ticketing } from './interfaces';
 import { createInProcessSystems, type InProcessSystems } from './inprocess';
 import { createJiraTicketing, loadJiraConfig } from './adapters/jira';
 import { createServiceNowCmdb, createServiceNowTicketing, loadServiceNowConfig } from './adapters/servicenow';
@@ -17,6 +17,11 @@ import { createSlackNotify, loadSlackConfig } from './adapters/slack';
 import { createWebhookNotify, loadWebhookConfig } from './adapters/webhook';
 import { createGitHubIac, loadGitHubIacConfig } from './adapters/github';
 import { createHttpCheckVerify } from './adapters/httpcheck';
+import { createAwxRunbook, loadAwxConfig } from './adapters/awx';
+import { createRundeckRunbook, loadRundeckConfig } from './adapters/rundeck';
+import { createOktaIdentity, loadOktaConfig } from './adapters/okta';
+import { createEntraIdentity, loadEntraConfig } from './adapters/entra';
+import { createOpaPolicyEngine, loadOpaConfig } from './adapters/opa';
 
 type Provider<T> = { name: string; load: (env: NodeJS.ProcessEnv) => T | undefined };
 
@@ -59,15 +64,27 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess = c
     { name: 'slack', load: (e) => ((c) => (c ? createSlackNotify(c) : undefined))(loadSlackConfig(e)) },
     { name: 'webhook', load: (e) => ((c) => (c ? createWebhookNotify(c) : undefined))(loadWebhookConfig(e)) },
   ], inprocess.notify);
+  const runbook = pick<Runbook>('runbook', env, [
+    { name: 'awx', load: (e) => ((c) => (c ? createAwxRunbook(c) : undefined))(loadAwxConfig(e)) },
+    { name: 'rundeck', load: (e) => ((c) => (c ? createRundeckRunbook(c) : undefined))(loadRundeckConfig(e)) },
+  ], inprocess.runbook);
+  const identity = pick<Identity>('identity', env, [
+    { name: 'okta', load: (e) => ((c) => (c ? createOktaIdentity(c) : undefined))(loadOktaConfig(e)) },
+    { name: 'entra', load: (e) => ((c) => (c ? createEntraIdentity(c) : undefined))(loadEntraConfig(e)) },
+  ], inprocess.identity);
+  // No in-process policy engine: a decision nobody made must not look like an answer.
+  const opa = loadOpaConfig(env);
   return {
     ticketing: ticketing.impl,
     cmdb: cmdb.impl,
     iac: iac.impl,
     endpoint: endpoint.impl,
     notify: notify.impl,
-    runbook: inprocess.runbook,
+    runbook: runbook.impl,
+    identity: identity.impl,
+    policyEngine: opa ? createOpaPolicyEngine(opa) : undefined,
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
-    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: 'inprocess' },
+    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none' },
     inprocess,
   };
 }

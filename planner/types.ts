@@ -16,6 +16,9 @@ export const ACTIONS = [
   'verify',
   'escalate',
   'runbook.run',
+  'identity.revoke_sessions',
+  'identity.disable',
+  'identity.enable',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

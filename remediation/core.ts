@@ -627,6 +627,10 @@ export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' 
         if (s.ticket) checks.push({ kind: 'ticket_state', ticketId: s.ticket.ticketId, closed: true });
         else vacuous.push('ticket_closed: no ticket');
         break;
+      case 'account_disabled':
+      case 'account_enabled':
+        checks.push({ kind: name, userId: userIdFor(s, step.params) });
+        break;
       case 'finding_resolved':
         internal.push('finding_resolved');
         break;
@@ -645,6 +649,11 @@ export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' 
 /** What the workflow's own checks (answered by signals, not activities) still miss. */
 export function internalFailures(s: RemediationState, internal: string[]): string[] {
   return internal.filter((name) => name === 'finding_resolved' && !s.resolvedAtSource).map(() => 'finding not yet resolved at the source');
+}
+
+/** The account an identity step acts on: the step's `user` parameter, else the asset (asset type user). */
+export function userIdFor(s: Pick<RemediationState, 'facts'>, params: Record<string, unknown>): string {
+  return typeof params.user === 'string' && params.user.length > 0 ? params.user : s.facts.asset.id;
 }
 
 /** The EDR device a step acts on: the detection's own id, else the CMDB's. */

@@ -8,7 +8,7 @@ import type { Activities } from '../activities';
 import type { Action } from '../planner/types';
 
 /** A kind of system: one task queue each, so each integration can be scaled and rate-limited alone. */
-export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'verify'] as const;
+export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'identity', 'verify'] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 export type ActivityName = keyof Activities;
 
@@ -31,6 +31,9 @@ export const ACTION_ROUTES: Record<Action, Route> = {
   // An escalation pages through the notifier and raises the ticket (TICKET_UPDATE below).
   escalate: { kind: 'notify', activity: 'notify' },
   'runbook.run': { kind: 'runbook', activity: 'runRunbook' },
+  'identity.revoke_sessions': { kind: 'identity', activity: 'identityRevokeSessions' },
+  'identity.disable': { kind: 'identity', activity: 'identityDisable' },
+  'identity.enable': { kind: 'identity', activity: 'identityEnable' },
   // Verification fans out one `verify` call per check on the verify queue (VERIFY_CHECK).
   verify: { kind: 'verify', activity: 'verify' },
 };

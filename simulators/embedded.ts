@@ -1,6 +1,7 @@
 /**
  * The embedded default's vendors: local simulators of Jira, ServiceNow CMDB, CrowdStrike
- * Falcon, Slack and GitHub (with a real git repository of demo infrastructure code), so
+ * Falcon, Slack, GitHub (with a real git repository of demo infrastructure code), AWX (runbook
+ * job templates) and Okta (accounts), so
  * that a new user of `npm start` sees real tickets, containments and pull requests happen
  * through the real adapters. Each simulator is used only for a kind the user has not
  * configured; pointing a kind at the real vendor is configuration only.
@@ -14,6 +15,8 @@ import { startGitHubSimulator, type GitHubSimulator } from './github';
 import { startJiraSimulator, type JiraSimulator } from './jira';
 import { startServiceNowSimulator, type ServiceNowSimulator } from './servicenow';
 import { startSlackSimulator, type SlackSimulator } from './slack';
+import { startAwxSimulator, type AwxSimulator } from './awx';
+import { startOktaSimulator, type OktaSimulator } from './okta';
 
 /** Demo assets known to the simulated CMDB and EDR. */
 export const DEMO_HOSTS = [
@@ -23,12 +26,26 @@ export const DEMO_HOSTS = [
   { name: 'build-1', environment: 'staging', criticality: '3 - less critical', internet: 'false', owner: 'Platform' },
 ];
 
+/** Job templates of the simulated AWX: the runbooks infrastructure playbooks name. */
+export const DEMO_RUNBOOKS = ['restart-service', 'clear-disk', 'scale-up'];
+
+/** Accounts the simulated Okta knows (identity findings name them by login). */
+export const DEMO_USERS = ['alice@acme.example', 'bob@acme.example', 'carol@acme.example'];
+
 export interface EmbeddedSimulators {
   env: Record<string, string>;
   urls: Record<string, string>;
   summary(): Record<string, number>;
   /** The running simulators (only those started), for tests that count what the vendors received. */
-  simulators: { jira?: JiraSimulator; servicenow?: ServiceNowSimulator; crowdstrike?: CrowdStrikeSimulator; slack?: SlackSimulator; github?: GitHubSimulator };
+  simulators: {
+    jira?: JiraSimulator;
+    servicenow?: ServiceNowSimulator;
+    crowdstrike?: CrowdStrikeSimulator;
+    slack?: SlackSimulator;
+    github?: GitHubSimulator;
+    awx?: AwxSimulator;
+    okta?: OktaSimulator;
+  };
   close(): Promise<void>;
 }
 
@@ -133,6 +150,29 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
       clearInterval(timer);
       await gh.close();
     });
+  }
+  if (chosen('RUNBOOK', 'AWX_URL', 'AWX_JOB_TEMPLATES', 'RUNDECK_URL', 'RUNDECK_JOBS')) {
+    const runbooks = DEMO_RUNBOOKS.map((name, i) => ({ id: i + 7, name, ask_limit_on_launch: true }));
+    const awx = await startAwxSimulator({ token: 'demo-awx-token', readsPerStep: 1, templates: runbooks });
+    Object.assign(out, {
+      AWX_URL: awx.baseUrl,
+      AWX_TOKEN: 'demo-awx-token',
+      AWX_JOB_TEMPLATES: JSON.stringify(Object.fromEntries(runbooks.map((t) => [t.name, t.id]))),
+      AWX_LIMIT_TO_ASSET: '1',
+      AWX_POLL_INTERVAL_MS: '500',
+    });
+    urls.awx = awx.baseUrl;
+    simulators.awx = awx;
+    counts.runbookJobs = () => awx.jobs.length;
+    closers.push(() => awx.close());
+  }
+  if (chosen('IDENTITY', 'OKTA_ORG_URL', 'OKTA_API_TOKEN', 'ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID')) {
+    const okta = await startOktaSimulator({ apiToken: 'demo-okta-token', users: DEMO_USERS.map((login) => ({ login })) });
+    Object.assign(out, { OKTA_ORG_URL: okta.baseUrl, OKTA_API_TOKEN: 'demo-okta-token' });
+    urls.okta = okta.baseUrl;
+    simulators.okta = okta;
+    counts.suspendedAccounts = () => [...okta.users.values()].filter((u) => u.status === 'SUSPENDED').length;
+    closers.push(() => okta.close());
   }
   return {
     env: out,

@@ -5,7 +5,7 @@
  */
 import type { AssetFacts, TicketPriority, TicketRef } from '../activities/interfaces';
 import type { PlanStep } from '../planner/types';
-import { deviceIdFor } from '../remediation/core';
+import { deviceIdFor, userIdFor } from '../remediation/core';
 import { ACTION_ROUTES } from '../remediation/routing';
 import type { RemediationState } from '../remediation/state';
 import { activitiesFor } from './activities';
@@ -107,6 +107,14 @@ export async function runStep(s: StepContext, opts: RemediationOptions, step: Ru
       const r = await acts.runRunbook({ ...key, runbook: str(p.runbook, 'restart-service'), assetId: asset.id, params });
       if (!r.ok) throw new Error(`runbook ${r.runbook} failed: ${r.output.slice(0, 300)}`);
       return { result: { runbook: r.runbook, ok: r.ok, output: r.output.slice(0, 500) } };
+    }
+    case 'identity.revoke_sessions':
+    case 'identity.disable':
+    case 'identity.enable': {
+      const input = { ...key, userId: userIdFor(s, p), reason: str(p.reason, `drw ${s.id}: ${step.title}`) };
+      const r =
+        step.action === 'identity.revoke_sessions' ? await acts.identityRevokeSessions(input) : step.action === 'identity.disable' ? await acts.identityDisable(input) : await acts.identityEnable(input);
+      return { result: { system: r.system, userId: r.userId, status: r.status, enabled: r.enabled, ...(r.existing ? { existing: true } : {}), ...(r.revokedAt ? { revokedAt: r.revokedAt } : {}) } };
     }
     case 'verify':
       throw new Error('verify steps are run by the verification loop');

@@ -50,8 +50,9 @@ export function retryAfterMs(header: unknown, now = Date.now()): number | undefi
 }
 
 /**
- * CrowdStrike Falcon's 429 says when to come back as an epoch time in seconds
- * (X-Ratelimit-Retryafter, as its SDKs gofalcon and PSFalcon read it), not as a delay.
+ * When a 429 says to come back as an epoch time in seconds rather than a delay: CrowdStrike
+ * Falcon's X-Ratelimit-Retryafter (as gofalcon and PSFalcon read it) and Okta's
+ * X-Rate-Limit-Reset (the UTC second its rate-limit window resets).
  */
 export function rateLimitResetMs(header: unknown, now = Date.now()): number | undefined {
   const text = typeof header === 'string' || typeof header === 'number' ? String(header).trim() : '';
@@ -77,8 +78,15 @@ export function vendorMessage(data: unknown): string {
   if (d.error && typeof d.error === 'object') {
     parts.push([d.error.code, d.error.message, d.error.detail].filter(Boolean).join(': '));
   } else if (typeof d.error === 'string') parts.push(d.error);
-  // GitHub: { message, errors: [...] }; Slack: plain text
+  // OAuth 2.0 token endpoints (RFC 6749 §5.2): { error, error_description }
+  if (typeof d.error_description === 'string') parts.push(d.error_description.split(/\r?\n/)[0]);
+  // GitHub: { message, errors: [...] }; Slack: plain text; Rundeck: { error: true, errorCode, message }; OPA: { code, message }
   if (typeof d.message === 'string') parts.push(d.message);
+  // Okta: { errorCode, errorSummary, errorCauses: [{ errorSummary }] }
+  if (typeof d.errorSummary === 'string') parts.push([d.errorCode, d.errorSummary].filter(Boolean).join(': '));
+  if (Array.isArray(d.errorCauses)) parts.push(...d.errorCauses.map((c: any) => String(c?.errorSummary ?? '')));
+  // AWX / Django REST framework: { detail }
+  if (typeof d.detail === 'string') parts.push(d.detail);
   return parts.filter(Boolean).join('; ').slice(0, 500) || JSON.stringify(d).slice(0, 500);
 }
 
@@ -96,7 +104,7 @@ export function toVendorFailure(vendor: string, err: unknown): Error {
   const message = `${vendor}: ${where} answered ${status}${vendorMessage(e.response.data) ? `: ${vendorMessage(e.response.data)}` : ''}`;
   if (status === 429) {
     const headers = e.response.headers ?? {};
-    const delay = retryAfterMs(headers['retry-after']) ?? rateLimitResetMs(headers['x-ratelimit-retryafter']);
+    const delay = retryAfterMs(headers['retry-after']) ?? rateLimitResetMs(headers['x-ratelimit-retryafter']) ?? rateLimitResetMs(headers['x-rate-limit-reset']);
     return ApplicationFailure.create({
       message,
       type: `${vendor}.RateLimited`,
@@ -109,4 +117,9 @@ export function toVendorFailure(vendor: string, err: unknown): Error {
     return ApplicationFailure.create({ message, type: `${vendor}.ServerError`, nonRetryable: false, details: [{ status }] });
   }
   return ApplicationFailure.create({ message, type: `${vendor}.ClientError`, nonRetryable: true, details: [{ status }] });
+}
+
+/** A refusal decided by the adapter itself (bad input, a state only a person can resolve): retrying cannot help. */
+export function nonRetryable(vendor: string, message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `${vendor}: ${message}`, type: `${vendor}.${type}`, nonRetryable: true });
 }

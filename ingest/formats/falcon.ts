@@ -5,8 +5,9 @@ import type { Detector, Normalizer } from '../types';
 
 /**
  * CrowdStrike Falcon streaming API events (`{metadata, event}`), one or an array:
- * DetectionSummaryEvent (legacy), EppDetectionSummaryEvent, and UserActivityAuditEvent
- * `detection_update` that closes a detection. Other event types are skipped, not rejected,
+ * DetectionSummaryEvent (legacy), EppDetectionSummaryEvent, Falcon Identity Protection's
+ * IdpDetectionSummaryEvent and IdentityProtectionEvent (category `identity`, the account as the
+ * asset), and UserActivityAuditEvent `detection_update` that closes a detection. Other event types are skipped, not rejected,
  * because a stream consumer forwards everything it reads.
  */
 export const FORMAT = 'falcon';
@@ -30,6 +31,7 @@ export const normalize: Normalizer = (payload, ctx) => {
     if (!isStreamEvent(e)) return out.skip('not a Falcon stream event', ref);
     const type = str(obj(e.metadata).eventType) as string;
     if (type === 'DetectionSummaryEvent' || type === 'EppDetectionSummaryEvent') return out.add(detection(e, type), ref);
+    if (type === 'IdpDetectionSummaryEvent' || type === 'IdentityProtectionEvent') return out.add(identityDetection(e, type), ref);
     if (type === 'UserActivityAuditEvent') {
       const d = detectionUpdate(e);
       return typeof d === 'string' ? out.skip(d, ref) : out.add(d, ref);
@@ -108,6 +110,55 @@ function detection(e: Obj, type: string): Draft {
       severityName: str(ev.SeverityName),
     },
     raw: { format: FORMAT, element: e, sourceId: detectionId ?? `${str(meta.customerIDString)}:${str(meta.offset)}`, url: str(ev.FalconHostLink) },
+  };
+}
+
+/**
+ * Falcon Identity Protection: a detection about an account (IdpDetectionSummaryEvent) or an
+ * identity incident (IdentityProtectionEvent). The asset is the account, by UPN when Falcon
+ * knows it (what Okta and Entra ID are asked with), else DOMAIN\\name.
+ */
+function identityDetection(e: Obj, type: string): Draft {
+  const ev = obj(e.event);
+  const meta = obj(e.metadata);
+  const incident = type === 'IdentityProtectionEvent';
+  const id = incident ? str(ev.IdentityProtectionIncidentId) ?? str(ev.IncidentId) : str(ev.CompositeId) ?? str(ev.DetectId);
+  const userName = str(ev.SourceAccountName) ?? str(ev.UserName);
+  const domain = str(ev.SourceAccountDomain);
+  const upn = str(ev.SourceAccountUpn) ?? (userName?.includes('@') ? userName : undefined);
+  const account = upn ?? (domain && userName && !userName.includes('\\') ? `${domain}\\${userName}` : userName);
+  const rule = (incident ? str(ev.IncidentType) : str(ev.DetectName) ?? str(ev.Name)) ?? str(ev.Category);
+  const description = incident ? str(ev.IncidentDescription) : str(ev.DetectDescription) ?? str(ev.Description);
+  const severity = num(ev.Severity);
+  return {
+    source: 'crowdstrike',
+    rule,
+    title: description ? `${rule}: ${description}` : `${rule} for ${account}`,
+    // Identity events give 0-100 severities; a small number is the 1-5 scale of other events.
+    severity: severityOf(ev, severity === undefined || severity > 5),
+    category: 'identity',
+    riskScore: severity !== undefined && severity > 5 ? severity : undefined,
+    asset: { id: account, type: 'user' },
+    status: 'open',
+    observedAt: first(toIso(meta.eventCreationTime), toIso(ev.StartTime), toIso(ev.ContextTimeStamp)),
+    dedupeKey: id ? `crowdstrike|identity:${id}` : undefined,
+    details: {
+      eventType: type,
+      detectionId: id,
+      account,
+      userPrincipalName: upn,
+      samAccountName: userName,
+      accountDomain: domain,
+      accountSid: str(ev.SourceAccountObjectSid),
+      endpointName: str(ev.SourceEndpointHostName) ?? str(ev.EndpointName),
+      endpointIp: str(ev.SourceEndpointIpAddress) ?? str(ev.EndpointIp),
+      tactic: str(ev.Tactic),
+      technique: str(ev.Technique),
+      objective: str(ev.Objective),
+      incidentState: str(ev.State),
+      severityName: str(ev.SeverityName),
+    },
+    raw: { format: FORMAT, element: e, sourceId: id ?? `${str(meta.customerIDString)}:${str(meta.offset)}`, url: str(ev.FalconHostLink) },
   };
 }
 

@@ -35,20 +35,31 @@ export const normalize: Normalizer = (payload, ctx) => {
 
 const SEVERITY: Record<string, Severity> = { high: 'high', medium: 'medium', low: 'low', informational: 'info' };
 
+/** Products whose alerts are about accounts: Defender for Identity, Entra ID Protection. */
+const IDENTITY_SOURCES = new Set(['microsoftdefenderforidentity', 'azureadidentityprotection', 'entraidprotection']);
+/** Alert categories that say an account's credentials are at stake. */
+const IDENTITY_CATEGORIES = new Set(['credential-access', 'initial-access']);
+
 function toDraft(a: Obj): Draft {
   const evidence = arr(a.evidence).map(obj);
   const device = evidence.find((e) => odataType(e) === 'deviceEvidence');
   const machineId = str(device?.mdeDeviceId) ?? evidence.map((e) => str(e.mdeDeviceId)).find(Boolean);
   const resolved = str(a.status) === 'resolved';
   const id = str(a.id) as string;
+  const user = evidence.map((e) => (odataType(e) === 'userEvidence' ? evidenceAsset(e) : undefined)).find((u) => u?.id);
+  const category = str(a.category) ? slug(str(a.category) as string, true) : undefined;
+  const identityProduct = [str(a.serviceSource), str(a.detectionSource)].some((s) => IDENTITY_SOURCES.has((s ?? '').toLowerCase()));
+  // An identity product's alert is about the account even when a device is in the evidence; the account is what gets contained.
+  const asset = identityProduct && user ? user : assetOf(a, evidence, device, machineId);
+  const identity = identityProduct || (asset.type === 'user' && IDENTITY_CATEGORIES.has(category ?? ''));
   return {
     source: 'defender',
     // detectorId names the detection logic, stable across alerts; the title is for people.
     rule: str(a.detectorId) ?? str(a.title),
     title: str(a.title),
     severity: SEVERITY[str(a.severity) ?? ''] ?? 'info',
-    category: str(a.category) ? slug(str(a.category) as string, true) : undefined,
-    asset: assetOf(a, evidence, device, machineId),
+    category: identity ? 'identity' : category,
+    asset,
     status: resolved ? 'resolved' : 'open',
     observedAt: resolved
       ? first(toIso(a.resolvedDateTime), toIso(a.lastUpdateDateTime))
@@ -67,6 +78,7 @@ function toDraft(a: Obj): Draft {
       alertCategory: str(a.category),
       mitreTechniques: strings(a.mitreTechniques),
       threatFamilyName: str(a.threatFamilyName),
+      account: user?.id,
       defenderMachineId: machineId,
       deviceDnsName: str(device?.deviceDnsName),
       azureAdDeviceId: str(device?.azureAdDeviceId),

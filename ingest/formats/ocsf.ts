@@ -42,7 +42,9 @@ function toDraft(e: Obj): Draft {
   const pkg = obj(arr(vuln.affected_packages)[0] ?? arr(vuln.packages)[0]);
   const compliance = obj(e.compliance);
   const findingUid = str(info.uid) ?? str(obj(e.metadata).uid);
-  const asset = assetOf(e);
+  const user = userOf(e);
+  const identity = classUid === 2004 && isIdentityFinding(e, info, productName, user);
+  const asset = identity && user ? { id: user, type: 'user' } : assetOf(e);
   const cvss = arr(cve.cvss).map((c) => num(obj(c).base_score)).filter((n): n is number => n !== undefined);
   const statusCode = str(e.status_code);
   return {
@@ -50,7 +52,7 @@ function toDraft(e: Obj): Draft {
     rule: ruleOf(e, classUid, info, str(cve.uid), str(compliance.control)),
     title: str(info.title) ?? str(e.message) ?? str(vuln.title),
     severity: severityOf(e),
-    category: categoryOf(classUid, info, statusCode),
+    category: identity ? 'identity' : categoryOf(classUid, info, statusCode),
     riskScore: num(e.risk_score) ?? cvssToRisk(cvss.length ? Math.max(...cvss) : undefined),
     asset,
     status: isResolved(e, compliance) ? 'resolved' : 'open',
@@ -82,6 +84,7 @@ function toDraft(e: Obj): Draft {
       cloudAccount: str(obj(obj(e.cloud).account).uid),
       region: str(obj(e.cloud).region),
       resourceType: asset.type,
+      account: user,
       remediation: str(obj(e.remediation).desc)?.slice(0, 512),
       description: str(info.desc)?.slice(0, 512),
     },
@@ -128,6 +131,27 @@ function categoryOf(classUid: number, info: Obj, statusCode: string | undefined)
   if (statusCode && /^(pass|fail|manual|muted)$/i.test(statusCode)) return 'misconfiguration';
   const text = [...strings(info.types), str(info.title) ?? ''].join(' ');
   return /malware|trojan|ransomware|virus/i.test(text) ? 'malware' : 'threat';
+}
+
+/** Identity providers: their detection findings are about sign-ins and accounts. */
+const IDENTITY_PRODUCTS = /\b(okta|entra|azure ad|azure active directory|active directory|ping ?(identity|one|federate)|auth0|onelogin|jumpcloud|duo)\b/i;
+const IDENTITY_WORDS = /\b(login|logon|sign-?in|authenticat\w*|credential\w*|password|mfa|brute.?force|account takeover|impossible travel|session hijack\w*)\b/i;
+
+function isIdentityFinding(e: Obj, info: Obj, productName: string, user: string | undefined): boolean {
+  const vendor = str(obj(obj(e.metadata).product).vendor_name) ?? '';
+  if (IDENTITY_PRODUCTS.test(`${productName} ${vendor}`)) return true;
+  // From other products, only a finding that names the account and says it is about signing in.
+  return user !== undefined && IDENTITY_WORDS.test([...strings(info.types), str(info.title) ?? '', str(obj(e.metadata).event_code) ?? ''].join(' '));
+}
+
+/** The account a finding is about: OCSF 1.3 evidences (user, actor.user), or the event's actor.user / user. */
+function userOf(e: Obj): string | undefined {
+  const users = [...arr(e.evidences).flatMap((ev) => [obj(ev).user, obj(obj(ev).actor).user]), obj(e.actor).user, e.user].map(obj);
+  for (const u of users) {
+    const name = str(u.email_addr) ?? str(u.name) ?? str(u.uid);
+    if (name) return name;
+  }
+  return undefined;
 }
 
 function assetOf(e: Obj): { id: string | undefined; type: string; environment?: string; owner?: string; tags?: string[] } {

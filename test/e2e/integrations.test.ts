@@ -67,7 +67,7 @@ beforeAll(async () => {
 
   const timeouts = Object.fromEntries(['JIRA', 'SERVICENOW', 'FALCON', 'SLACK', 'GITHUB'].map((v) => [`${v}_TIMEOUT_MS`, String(ADAPTER_TIMEOUT_MS)]));
   const systems = buildSystems({ ...sims.env, ...timeouts });
-  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'inprocess' });
+  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'awx', identity: 'okta', policyEngine: 'none' });
   // Flaky vendors on purpose: more attempts than the default 5, with short backoff (never under 1 s, see SLOW_MS).
   policyDir = policyWithRetries({ maximumAttempts: 30, initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '2s' });
   h = await startHarness({

@@ -3,7 +3,7 @@
  * outcome does to a remediation, and what the driver is told to do next.
  */
 import type { PolicySet } from '../../../planner/policy-schema';
-import { apply, compensations, settle, validateDecision } from '../../../remediation/core';
+import { apply, checksFor, compensations, settle, validateDecision } from '../../../remediation/core';
 import { describe as sentence, DECISION_KINDS } from '../../../remediation/events';
 import { DECISION_LOG_LIMIT, deriveStatus, isCoreState, view } from '../../../remediation/state';
 import { DEFAULT_POLICY, Remediation, SUBMITTER, T0, TEST_POLICY, approve, malware, testCategory } from './helpers';
@@ -306,5 +306,31 @@ describe('the log and continue-as-new', () => {
     const v = view(r.s);
     expect(v.decisions.map((d) => d.summary)).toEqual(r.s.decisions.map(sentence));
     expect(v.decisions.every((d) => DECISION_KINDS.includes(d.kind) && d.summary.length > 0)).toBe(true);
+  });
+});
+
+describe('a compromised account (identity-compromise playbook)', () => {
+  const account = () =>
+    ({ source: 'msgraph', rule: 'unfamiliarFeatures', title: 'Unfamiliar sign-in properties', severity: 'high', category: 'identity', riskScore: 70, asset: { id: 'dana@contoso.example', type: 'user' } }) as const;
+
+  test('sessions are revoked at once; disabling waits for secops; verification asks the identity system', () => {
+    const r = Remediation.started(account(), policy);
+    expect(r.s.plan.playbook).toBe('identity-compromise');
+    expect(r.statuses()).toEqual({
+      'identity-compromise.revoke': 'pending',
+      'identity-compromise.ticket': 'pending',
+      'identity-compromise.disable': 'awaiting_approval',
+      'identity-compromise.verify': 'pending',
+    });
+    expect(r.work()).toMatchObject({ kind: 'run', step: { id: 'identity-compromise.revoke', action: 'identity.revoke_sessions' } });
+    r.ran('identity-compromise.revoke').ran('identity-compromise.ticket').message('approve', approve('identity-compromise.disable'), 'update').ran('identity-compromise.disable');
+    expect(checksFor(r.s, r.step('identity-compromise.verify')).checks).toEqual([{ kind: 'account_disabled', userId: 'dana@contoso.example' }]);
+  });
+
+  test('a false positive re-enables the disabled account', () => {
+    const r = Remediation.started(account(), policy).ran('identity-compromise.revoke').ran('identity-compromise.ticket');
+    r.message('approve', approve('identity-compromise.disable'), 'update').ran('identity-compromise.disable');
+    r.message('falsePositive', { by: 'oscar', reason: 'the user was travelling' });
+    expect(compensations(r.s).map((x) => [x.id, x.compensation?.action])).toEqual([['identity-compromise.disable', 'identity.enable']]);
   });
 });

@@ -339,11 +339,12 @@ describe('triage', () => {
 });
 
 describe('the default policy set', () => {
-  it('holds exactly the six playbooks, each from its file', () => {
+  it('holds exactly the seven playbooks, each from its file', () => {
     expect(Object.entries(policy.files).sort()).toEqual([
       ['cloud-misconfiguration', '30-cloud-misconfiguration.yaml'],
       ['critical-vuln-internet-prod', '10-critical-vuln-internet-prod.yaml'],
       ['edr-malware', '40-edr-malware.yaml'],
+      ['identity-compromise', '45-identity-compromise.yaml'],
       ['infrastructure-alert', '50-infrastructure-alert.yaml'],
       ['triage', '99-triage.yaml'],
       ['vulnerability', '20-vulnerability.yaml'],

@@ -1,0 +1,2 @@
+export { createAwxRunbook } from './runbook';
+export { loadAwxConfig, type AwxConfig } from './config';

@@ -1,0 +1,2 @@
+export { createEntraIdentity } from './identity';
+export { loadEntraConfig, type EntraConfig } from './config';

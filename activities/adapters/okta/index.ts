@@ -1,0 +1,2 @@
+export { createOktaIdentity } from './identity';
+export { loadOktaConfig, type OktaConfig } from './config';

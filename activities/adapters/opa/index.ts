@@ -1,0 +1,2 @@
+export { createOpaPolicyEngine } from './policy-engine';
+export { loadOpaConfig, type OpaConfig } from './config';

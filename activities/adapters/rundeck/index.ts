@@ -1,0 +1,2 @@
+export { createRundeckRunbook } from './runbook';
+export { loadRundeckConfig, type RundeckConfig } from './config';
