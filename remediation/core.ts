@@ -38,6 +38,8 @@ export type CoreEvent =
   | { kind: 'policy_loaded'; policy: PolicySet }
   | { kind: 'policy_reload_started' }
   | { kind: 'policy_reloaded'; policy: PolicySet; request: NonNullable<RemediationState['policyReloadRequested']> }
+  /** The announced version could not be loaded (unknown to every worker, or invalid): the remediation keeps its policy. */
+  | { kind: 'policy_reload_failed'; request: NonNullable<RemediationState['policyReloadRequested']>; error: string }
   | { kind: 'asset_looked_up'; cmdb?: AssetFacts; error?: string }
   /** Time passed: SLA breach and approval expiry (only the SLA while a verification holds the loop). */
   | { kind: 'tick'; only?: 'sla' }
@@ -144,6 +146,10 @@ class Transition {
         this.replan(`policy updated to ${e.policy.version}`, e.request.by);
         return;
       }
+      case 'policy_reload_failed':
+        this.decide({ kind: 'policy_update_failed', ...(e.request.version ? { version: e.request.version } : {}), ...(s.policy ? { current: s.policy.version } : {}), error: e.error, ...(e.request.by ? { by: e.request.by } : {}) });
+        this.publish();
+        return;
       case 'asset_looked_up': {
         if (e.error) this.decide({ kind: 'enrichment_failed', error: e.error });
         s.cmdb = e.cmdb;

@@ -34,6 +34,7 @@ export type DecisionEvent =
   | { kind: 'repeat'; findingCount: number; source: string; rule: string; observedAt?: string }
   | { kind: 'resolved_at_source'; reason: string; by?: string }
   | { kind: 'policy_updated'; from?: string; to: string; reason: string; by?: string }
+  | { kind: 'policy_update_failed'; version?: string; current?: string; error: string; by?: string }
   | { kind: 'operator'; action: OperatorVerb; by: string; reason: string }
   | { kind: 'window_hold'; stepId: string; until: string }
   | { kind: 'step_started'; stepId: string; action: string }
@@ -54,7 +55,7 @@ export type DecisionKind = DecisionEvent['kind'];
 /** Every kind, for schemas and documentation (the compiler checks it against the union). */
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
-  'repeat', 'resolved_at_source', 'policy_updated', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_cancelled',
+  'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_cancelled',
   'verification_failed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
@@ -98,6 +99,8 @@ export function describe(e: DecisionEvent): string {
       return `finding resolved at the source: ${e.reason}`;
     case 'policy_updated':
       return `policy ${e.from ?? '-'} → ${e.to}: ${e.reason}`;
+    case 'policy_update_failed':
+      return `policy ${e.version ?? 'update'} not loaded, staying on ${e.current ?? 'the current policy'}: ${e.error}`;
     case 'operator':
       return `${OPERATOR_VERBS[e.action]} by ${e.by}: ${e.reason}`;
     case 'window_hold':

@@ -447,6 +447,7 @@ function timelineKindOf(d: PositionedDecision): TimelineKind | undefined {
     case 'approval_expired':
       return d.onExpiry === 'deny' ? 'denial' : d.onExpiry === 'auto_approve' ? 'approval' : undefined;
     case 'policy_updated':
+    case 'policy_update_failed':
       return 'policy';
     case 'operator':
       return d.action === 'pause' || d.action === 'resume' ? 'operator' : undefined;

@@ -233,7 +233,14 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       switch (work.kind) {
         case 'reload_policy':
           feed({ kind: 'policy_reload_started' });
-          feed({ kind: 'policy_reloaded', request: work.request, policy: await call(LOAD_POLICY, 'reload the policy').loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }) });
+          try {
+            // A worker that has not picked up the announced version yet fails the attempt; about half a minute, then give up.
+            const reload = call(LOAD_POLICY, `reload the policy (${work.request.version ?? 'latest'})`, 6);
+            feed({ kind: 'policy_reloaded', request: work.request, policy: await reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }) });
+          } catch (e) {
+            if (isCancellation(e)) throw e;
+            feed({ kind: 'policy_reload_failed', request: work.request, error: failureMessage(e) });
+          }
           break;
         case 'tick':
           feed({ kind: 'tick' });

@@ -255,6 +255,18 @@ describe('messages', () => {
     expect(r.last('policy_updated')).toMatchObject({ from: policy.version, to: 'v2', by: 'policy-bot' });
   });
 
+  test('a policy version no worker can load keeps the remediation on its policy, and says why', () => {
+    const r = Remediation.started(malware(60), policy);
+    const plan = r.s.plan;
+    r.message('policyUpdated', { version: 'v-unknown', reason: 'rollout', by: 'policy-bot' });
+    r.on({ kind: 'policy_reload_started' });
+    r.on({ kind: 'policy_reload_failed', request: { version: 'v-unknown', reason: 'rollout', by: 'policy-bot' }, error: 'policy v-unknown announced but this worker has ' + policy.version });
+    expect(r.s.policy).toBe(policy);
+    expect(r.s.plan).toEqual(plan);
+    expect(sentence(r.last('policy_update_failed')!)).toBe(`policy v-unknown not loaded, staying on ${policy.version}: policy v-unknown announced but this worker has ${policy.version}`);
+    expect(r.work().kind).not.toBe('reload_policy');
+  });
+
   test.each([
     ['pause', undefined],
     ['resume', null],
