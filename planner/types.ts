@@ -31,13 +31,15 @@ export const STEP_STATUSES = [
   'failed',
   'cancelled',
   'compensated',
+  /** Could not run: an input it needs is missing (no repository, no device); a person must supply it. */
+  'blocked',
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** A step that will not run again whatever the next plan says. */
-export const SETTLED: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated']);
+export const SETTLED: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated', 'blocked']);
 /** A step that no longer blocks what comes after it. */
-export const TERMINAL: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated', 'skipped']);
+export const TERMINAL: ReadonlySet<StepStatus> = new Set(['done', 'failed', 'cancelled', 'compensated', 'skipped', 'blocked']);
 
 export const REMEDIATION_STATUSES = [
   'planning',
@@ -46,6 +48,8 @@ export const REMEDIATION_STATUSES = [
   'remediating',
   'verifying',
   'escalated',
+  /** Every step ran; nothing verified a fix: it waits for the owner of its ticket (or the source). */
+  'awaiting_owner',
   'paused',
   'remediated',
   'resolved',
@@ -91,7 +95,7 @@ export interface StepReason {
   trigger?: EscalationTrigger;
 }
 
-export type EscalationTrigger = 'sla_breached' | 'verification_failed' | 'approval_expired' | 'step_failed';
+export type EscalationTrigger = 'sla_breached' | 'verification_failed' | 'approval_expired' | 'step_failed' | 'step_blocked';
 
 export interface PlanStep {
   /** Stable across re-plans: `<playbook>.<step>` (escalations: `<playbook>.<trigger>.<step>`). */

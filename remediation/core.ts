@@ -50,7 +50,7 @@ export type CoreEvent =
   | { kind: 'window_open' }
   | { kind: 'step_started'; stepId: string }
   | { kind: 'step_done'; stepId: string; result: Record<string, unknown>; ticket?: TicketRef; cmdb?: AssetFacts }
-  | { kind: 'step_failed'; stepId: string; error: string; cancelled?: boolean; verification?: boolean }
+  | { kind: 'step_failed'; stepId: string; error: string; cancelled?: boolean; verification?: boolean; blocked?: boolean }
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
   | { kind: 'compensation_failed'; stepId: string; error: string }
   | { kind: 'repeats_reported' }
@@ -397,8 +397,14 @@ class Transition {
       return;
     }
     if (step) {
-      step.status = 'failed';
+      step.status = e.blocked ? 'blocked' : 'failed';
       step.note = e.error;
+    }
+    if (e.blocked) {
+      // A missing input is not a fix and not a vendor failure: a person must supply it.
+      this.decide({ kind: 'step_blocked', stepId: e.stepId, reason: e.error });
+      this.escalate('step_blocked', `${e.stepId}: ${e.error}`);
+      return;
     }
     if (e.verification) {
       s.verificationFailures++;
@@ -650,6 +656,16 @@ export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' 
     }
   }
   return { checks, internal, vacuous };
+}
+
+/**
+ * Why a verification cannot confirm anything, or [] when it can: a check that cannot be
+ * evaluated (nothing to check it against) or no check at all. Such a step is not verified;
+ * "remediated" needs at least one check tied to this finding positively confirmed.
+ */
+export function unverifiable(found: { checks: VerifyCheck[]; internal: string[]; vacuous: string[] }): string[] {
+  if (found.vacuous.length) return found.vacuous;
+  return found.checks.length + found.internal.length === 0 ? ['no check tied to this finding'] : [];
 }
 
 /** What the workflow's own checks (answered by signals, not activities) still miss. */

@@ -40,6 +40,7 @@ export type DecisionEvent =
   | { kind: 'step_started'; stepId: string; action: string }
   | { kind: 'step_done'; stepId: string; result: Record<string, unknown> }
   | { kind: 'step_failed'; stepId: string; error: string }
+  | { kind: 'step_blocked'; stepId: string; reason: string }
   | { kind: 'step_cancelled'; stepId: string; note: string }
   | { kind: 'verification_failed'; stepId: string; error: string }
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
@@ -55,7 +56,7 @@ export type DecisionKind = DecisionEvent['kind'];
 /** Every kind, for schemas and documentation (the compiler checks it against the union). */
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
-  'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_cancelled',
+  'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
   'verification_failed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
@@ -111,6 +112,8 @@ export function describe(e: DecisionEvent): string {
       return `${e.stepId} done${e.result.skipped ? ` (nothing to do: ${String(e.result.skipped)})` : ''}`;
     case 'step_failed':
       return `${e.stepId} failed: ${e.error}`;
+    case 'step_blocked':
+      return `${e.stepId} blocked: ${e.reason}`;
     case 'step_cancelled':
       return `${e.stepId} cancelled: ${e.note}`;
     case 'verification_failed':

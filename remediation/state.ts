@@ -108,8 +108,8 @@ export function deriveStatus(s: RemediationState): RemediationStatus {
   if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
   if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
   if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
-  // Settled without a verification: it waits for a person (or the source).
-  return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : 'escalated';
+  // Settled without a verification: it waits for the owner of its ticket (or the source).
+  return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : 'awaiting_owner';
 }
 
 export function plannerState(s: RemediationState, requestedBy = s.requestedBy): PlannerState {

@@ -452,6 +452,7 @@ function timelineKindOf(d: PositionedDecision): TimelineKind | undefined {
     case 'operator':
       return d.action === 'pause' || d.action === 'resume' ? 'operator' : undefined;
     case 'step_failed':
+    case 'step_blocked':
     case 'step_cancelled':
       return 'step';
     case 'step_done':

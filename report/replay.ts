@@ -25,7 +25,7 @@ export type ReplayEvent =
   | { kind: 'escalate'; trigger: EscalationTrigger }
   | { kind: 'verificationFailed'; stepId: string; note?: string }
   | { kind: 'operator'; action: 'cancel' | 'falsePositive' | 'pause' | 'resume'; by: string }
-  | { kind: 'step'; stepId: string; outcome: 'started' | 'done' | 'failed' | 'cancelled' | 'compensated'; result?: Record<string, unknown>; note?: string }
+  | { kind: 'step'; stepId: string; outcome: 'started' | 'done' | 'failed' | 'blocked' | 'cancelled' | 'compensated'; result?: Record<string, unknown>; note?: string }
   | { kind: 'final'; status: string; resolution?: string };
 
 /** One decision input, when it happened and how to call it in a report. */
@@ -236,7 +236,8 @@ export class Replayer {
         if (step?.status === 'running') this.feed(at, { kind: 'step_done', stepId: step.id, result: input.result ?? {} });
         return;
       case 'failed':
-        if (step?.status === 'running') this.feed(at, { kind: 'step_failed', stepId: step.id, error: input.note ?? 'failed' });
+      case 'blocked':
+        if (step?.status === 'running') this.feed(at, { kind: 'step_failed', stepId: step.id, error: input.note ?? input.outcome, blocked: input.outcome === 'blocked' });
         return;
       case 'cancelled':
         if (step?.status === 'running' || step?.status === 'cancelled') this.feed(at, { kind: 'step_failed', stepId: step.id, error: 'cancelled', cancelled: true });

@@ -122,6 +122,9 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
         case 'step_failed':
           push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'failed', note: d.error, at, label });
           break;
+        case 'step_blocked':
+          push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'blocked', note: d.reason, at, label });
+          break;
         case 'step_cancelled':
           push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'cancelled', at, label });
           break;

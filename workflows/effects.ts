@@ -23,6 +23,9 @@ export interface StepOutcome {
   cmdb?: AssetFacts;
 }
 
+/** A step that cannot run for want of an input (not a vendor failure): the core marks it blocked. */
+export class StepBlocked extends Error {}
+
 function callKey(s: Pick<RemediationState, 'id'>, stepId: string, suffix = ''): { idempotencyKey: string; remediationId: string } {
   return { idempotencyKey: `${s.id}:${stepId}${suffix}`, remediationId: s.id };
 }
@@ -75,7 +78,7 @@ export async function runStep(s: StepContext, opts: RemediationOptions, step: Ru
     case 'iac.pull_request': {
       const params = Object.fromEntries(Object.entries(p).filter(([k, v]) => k !== 'template' && k !== 'repository' && v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]));
       const repository = str(p.repository, s.cmdb?.repository ?? '');
-      if (!repository) return { result: { skipped: 'no repository known for this asset (details.repository or CMDB)' } };
+      if (!repository) throw new StepBlocked('no repository known for this asset (details.repository or the CMDB)');
       const r = await acts.openPullRequest({
         ...key,
         template: p.template as never,

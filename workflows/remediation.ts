@@ -31,6 +31,7 @@ import {
   scaled,
   ticketNeedsClosing,
   ticketResolution,
+  unverifiable,
   validateDecision,
   apply,
   type CoreContext,
@@ -60,7 +61,7 @@ import {
 } from '../signals';
 import { SA } from '../signals/search-attributes';
 import { CORE_CALL, activitiesFor, failureMessage } from './activities';
-import { runStep } from './effects';
+import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
 import { CORE_PATCH, DECISIONS_MEMO } from './memo';
@@ -296,7 +297,8 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       // The whole workflow is being cancelled: not this step's failure; the cleanup handles it.
       if (isCancellation(e) && CancellationScope.current().consideredCancelled) throw e;
       const verification = e instanceof VerificationFailed;
-      feed({ kind: 'step_failed', stepId: step.id, error: verification ? e.message : failureMessage(e), cancelled: isCancellation(e), verification });
+      const blocked = e instanceof StepBlocked;
+      feed({ kind: 'step_failed', stepId: step.id, error: verification || blocked ? e.message : failureMessage(e), cancelled: isCancellation(e), verification, blocked });
     } finally {
       scopes.delete(step.id);
     }
@@ -308,13 +310,16 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     const interval = scaled(ctx(), spec.intervalMs);
     const checker = activitiesFor(VERIFY_CHECK.kind, opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}: ${step.title}` });
     for (let attempt = 1; ; attempt++) {
-      const { checks, internal, vacuous } = checksFor(s, step);
+      const found = checksFor(s, step);
+      const { checks, internal } = found;
+      const cannot = unverifiable(found);
+      if (cannot.length) throw new VerificationFailed(`not verified: ${cannot.join('; ')}`);
       const failing = internalFailures(s, internal);
       for (const check of checks) {
         const r = await checker.verify({ check });
         if (!r.ok) failing.push(`${check.kind}: ${r.detail}`);
       }
-      if (failing.length === 0) return { verified: true, attempts: attempt, ...(vacuous.length ? { notApplicable: vacuous } : {}) };
+      if (failing.length === 0) return { verified: true, attempts: attempt, checks: checks.length + internal.length };
       if (Date.now() + interval > deadline) throw new VerificationFailed(`verification not confirmed by its deadline (${attempt} checks): ${failing.join('; ')}`);
       // finding_resolved is a signal, not a poll: wake as soon as it arrives. Wake at the SLA
       // deadline too: this step holds the main loop, so a breach is escalated from here.

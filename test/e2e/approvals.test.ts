@@ -101,19 +101,19 @@ test('quorum 2: one approval keeps it waiting, a second distinct approver runs i
   keeper.keep('quorum-approvals', id);
 });
 
-test('approval expiry with onExpiry deny: the step is skipped after 2 s and nothing is contained', async () => {
+test('approval expiry with onExpiry deny: the step is skipped after 2 s, nothing is contained, and nothing is called remediated', async () => {
   const { id, host } = early.deny;
-  const done = await waitFor(h, id, statusIs('remediated'), 'remediated after the denial', 15_000);
+  const done = await waitFor(h, id, (x) => x.status === 'escalated' && step(x, 'expiry-deny.verification_failed.page').status === 'done', 'handed to a person after the denial', 15_000);
   expect(step(done, 'expiry-deny.contain')).toMatchObject({ status: 'skipped', note: expect.stringMatching(/^denied by drw:expiry/) });
   expect(done.approvals).toEqual([expect.objectContaining({ approver: 'drw:expiry', decision: 'deny', via: 'expiry' })]);
   // Denied when the 2 s ran out, not before (workflow clock: from the plan that asked for it).
   const asked = Date.parse(decisionAt(done, /^plan v1: initial plan/).at);
   expect(Date.parse(done.approvals[0].at) - asked).toBeGreaterThanOrEqual(2000);
   expect(decisionAt(done, /approval of expiry-deny.contain expired: denied by policy/)).toMatchObject({ kind: 'approval_expired', onExpiry: 'deny', by: 'drw:expiry' });
-  expect(step(done, 'expiry-deny.verify').result).toMatchObject({ verified: true, notApplicable: ['host_contained: the host was not contained'] });
+  // Nothing was contained, so nothing can be verified: a person takes it from here, with the reason.
+  expect(step(done, 'expiry-deny.verify')).toMatchObject({ status: 'failed', note: 'not verified: host_contained: the host was not contained' });
+  expect(done.resolution).toBeUndefined();
   expect(contained(host)).toBe(0);
-  // No escalation for a denial.
-  expect(done.plan.steps.some((x: any) => x.reason.section === 'escalation')).toBe(false);
 });
 
 test('approval expiry with onExpiry escalate: the escalation steps run and the step still waits for its approvers', async () => {

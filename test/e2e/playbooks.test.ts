@@ -251,8 +251,8 @@ test('triage: a detection no playbook matches gets a triage ticket and stays ope
   await new Promise((r) => setTimeout(r, 800));
   const open = await waitFor(h, id, () => true, 'state');
   expect(open.resolution).toBeUndefined();
-  // Handed to a person: the status says so rather than "remediating".
-  expect(open.status).toBe('escalated');
+  // Waiting for the ticket's owner: the status says so; nothing escalated it.
+  expect(open.status).toBe('awaiting_owner');
   const [ticket] = ticketsFor(h.systems, mailbox);
   expect(ticket.status).toBe('open');
   const again = await http('POST', `${h.api}/v1/detections`, det);
@@ -280,6 +280,21 @@ test('a vulnerability without a fixed version is ticketed and stays open until t
   const done = await waitFor(h, id, statusIs('resolved'), 'resolved at the source');
   expect(done.resolution).toBe('resolved_at_source');
   expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:resolved' })]);
+});
+
+test('a security group open to the world with no repository known: the fix is blocked and handed to a person, never remediated', async () => {
+  const acct = asset('pb-acct-norepo');
+  const id = await submit(
+    h,
+    detection({ source: 'securityhub', rule: 'EC2.19', severity: 'critical', category: 'misconfiguration', riskScore: 90, asset: { id: acct, type: 'cloud-account', environment: 'dev' }, details: { securityGroupId: 'sg-0def' } }),
+  );
+  const s = await waitFor(h, id, (x) => x.status === 'escalated' && x.plan.steps.filter((y: any) => y.reason.section === 'escalation').every((y: any) => y.status === 'done'), 'escalated with its reason');
+  expect(step(s, 'cloud-misconfiguration.fix-security-group')).toMatchObject({ status: 'blocked', note: 'no repository known for this asset (details.repository or the CMDB)' });
+  expect(s.decisions.find((d: any) => d.kind === 'step_blocked')).toMatchObject({ stepId: 'cloud-misconfiguration.fix-security-group' });
+  expect(s.decisions.find((d: any) => d.kind === 'escalation')).toMatchObject({ trigger: 'step_blocked' });
+  expect(s.resolution).toBeUndefined();
+  expect(pullRequestsFor(h.systems, id)).toHaveLength(0);
+  expect(ticketsFor(h.systems, acct)).toEqual([expect.objectContaining({ status: 'open' })]);
 });
 
 async function eventuallyComment(ticket: { comments: string[] }, re: RegExp) {

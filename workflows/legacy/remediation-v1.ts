@@ -52,7 +52,7 @@ import { SA } from '../../signals/search-attributes';
 import type { RemediationInput } from '../input';
 import { addDecision, deriveStatus, enrichAsset, plannerState, typedLegacyDecision, view, type RemediationState } from './state';
 import { checksFor } from '../../remediation/core';
-import { runStep, type RunnableStep } from '../effects';
+import { StepBlocked, runStep, type RunnableStep } from '../effects';
 import { activitiesFor, failureMessage } from '../activities';
 
 const CORE_CALL = { maximumAttempts: 10, initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 30_000 };
@@ -680,7 +680,14 @@ export async function remediationV1(input: RemediationInput): Promise<Remediatio
 
 /** The shared step runner, with the state changes this code made inside its own runner. */
 async function runAction(s: RemediationState, opts: RemediationInput['options'], step: RunnableStep, suffix = ''): Promise<Record<string, unknown>> {
-  const out = await runStep(s, opts, step, suffix);
+  let out;
+  try {
+    out = await runStep(s, opts, step, suffix);
+  } catch (e) {
+    // This code called a step without its repository done, with nothing to do; keep it so.
+    if (e instanceof StepBlocked) return { skipped: 'no repository known for this asset (details.repository or CMDB)' };
+    throw e;
+  }
   if (out.ticket) s.ticket = out.ticket;
   if (out.cmdb) s.cmdb = out.cmdb;
   return out.result;

@@ -3,7 +3,7 @@
  * outcome does to a remediation, and what the driver is told to do next.
  */
 import type { PolicySet } from '../../../planner/policy-schema';
-import { apply, checksFor, compensations, settle, validateDecision } from '../../../remediation/core';
+import { apply, checksFor, compensations, settle, unverifiable, validateDecision } from '../../../remediation/core';
 import { describe as sentence, DECISION_KINDS } from '../../../remediation/events';
 import { DECISION_LOG_LIMIT, deriveStatus, isCoreState, view } from '../../../remediation/state';
 import { DEFAULT_POLICY, Remediation, SUBMITTER, T0, TEST_POLICY, approve, malware, testCategory } from './helpers';
@@ -344,5 +344,32 @@ describe('a compromised account (identity-compromise playbook)', () => {
     r.message('approve', approve('identity-compromise.disable'), 'update').ran('identity-compromise.disable');
     r.message('falsePositive', { by: 'oscar', reason: 'the user was travelling' });
     expect(compensations(r.s).map((x) => [x.id, x.compensation?.action])).toEqual([['identity-compromise.disable', 'identity.enable']]);
+  });
+});
+
+describe('outcomes are statements of fact', () => {
+  test('a step missing an input is blocked with its reason and escalates; it is never done', () => {
+    const r = Remediation.started(malware(95), policy).ran('edr-malware.ticket');
+    r.on({ kind: 'step_started', stepId: CONTAIN }).on({ kind: 'step_failed', stepId: CONTAIN, error: 'no device found for laptop-42', blocked: true });
+    expect(r.step(CONTAIN)).toMatchObject({ status: 'blocked', note: 'no device found for laptop-42' });
+    expect(r.last('step_blocked')).toMatchObject({ stepId: CONTAIN, reason: 'no device found for laptop-42' });
+    expect(r.s.escalations).toEqual(['step_blocked']);
+    expect(r.step('edr-malware.step_blocked.page').status).toBe('pending');
+  });
+
+  test('a verification with nothing it can check is not a verification', () => {
+    expect(unverifiable({ checks: [], internal: [], vacuous: ['pr_merged: no pull request was opened'] })).toEqual(['pr_merged: no pull request was opened']);
+    expect(unverifiable({ checks: [], internal: [], vacuous: [] })).toEqual(['no check tied to this finding']);
+    expect(unverifiable({ checks: [{ kind: 'ticket_state', ticketId: 'SEC-1', closed: true }], internal: [], vacuous: [] })).toEqual([]);
+    expect(unverifiable({ checks: [], internal: ['finding_resolved'], vacuous: [] })).toEqual([]);
+  });
+
+  test('every step ran and nothing verified a fix: awaiting its owner, escalated only once an escalation ran', () => {
+    const r = Remediation.started(testCategory('sla-test', { severity: 'low' }), fixtures).ran('sla.ticket');
+    expect(deriveStatus(r.s)).toBe('awaiting_owner');
+    r.later(3_000).on({ kind: 'tick' });
+    expect(deriveStatus(r.s)).toBe('remediating');
+    r.ran('sla.sla_breached.page').ran('sla.sla_breached.bump');
+    expect(deriveStatus(r.s)).toBe('escalated');
   });
 });
