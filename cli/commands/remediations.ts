@@ -123,7 +123,7 @@ function showText(v: any): string {
   const decisions = (v.decisions ?? []) as any[];
   if (decisions.length) {
     lines.push('', `Decisions (last ${Math.min(10, decisions.length)} of ${decisions.length}):`);
-    for (const d of decisions.slice(-10)) lines.push(`  ${d.at}  ${d.kind.padEnd(12)} ${d.summary}${d.by ? ` (by ${d.by})` : ''}`);
+    for (const d of decisions.slice(-10)) lines.push(`  ${d.at}  ${d.kind.padEnd(20)} ${d.summary}${d.by ? ` (by ${d.by})` : ''}`);
   }
   return lines.join('\n');
 }

@@ -162,7 +162,9 @@ test('approve and deny updates over HTTP: 200, 403 (group, self) and 409 (not aw
   const again = await approve(h, id, CONTAIN, { approver: 'bob', groups: ['secops'] });
   expect(again.status).toBe(409);
 
-  const done = await waitFor(h, id, statusIs('remediated'), 'remediated without containment');
+  // Denied: nothing was contained, so nothing is called remediated; a person takes it with the reason.
+  const done = await waitFor(h, id, statusIs('escalated'), 'escalated without containment');
+  expect(step(done, 'edr-malware.verify')).toMatchObject({ status: 'failed', note: 'not verified: host_contained: the host was not contained' });
   expect(contained(host)).toBe(0);
   expect(done.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'deny', via: 'update' })]);
   expect(done.decisions.some((d: any) => d.kind === 'approval' && d.decision === 'deny' && d.by === 'alice')).toBe(true);
@@ -200,7 +202,7 @@ test('approve and deny as fire-and-forget signals: refusals are logged as "rejec
   const id2 = await submit(h, malware(other, 65));
   await waitFor(h, id2, statusIs('awaiting_approval'), 'awaiting approval');
   await h.app.service.handle(id2).signal(denySignal, { stepId: CONTAIN, approver: 'bob', groups: ['SecOps'], reason: 'false alarm likely' });
-  const done2 = await waitFor(h, id2, statusIs('remediated'), 'remediated');
+  const done2 = await waitFor(h, id2, statusIs('escalated'), 'escalated: nothing contained, nothing verified');
   expect(step(done2, CONTAIN)).toMatchObject({ status: 'skipped', note: 'denied by bob: false alarm likely' });
   expect(done2.approvals).toEqual([expect.objectContaining({ approver: 'bob', decision: 'deny', via: 'signal' })]);
   expect(contained(other)).toBe(0);
