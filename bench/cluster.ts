@@ -115,11 +115,18 @@ function clusterServerPid(): number | undefined {
   }
 }
 
-function startCluster(progress: (m: string) => void): { address: string; namespace: string } {
+/** Starts deploy/local-cluster; `started` says whether it was down before (then the phase stops it). */
+function startCluster(progress: (m: string) => void): { address: string; namespace: string; started: boolean } {
+  let started = false;
+  try {
+    execFileSync(CLUSTER, ['status'], { stdio: 'ignore' });
+  } catch {
+    started = true;
+  }
   progress('(g) deploy/local-cluster start (the first time builds the Temporal server and creates PostgreSQL)');
   execFileSync(CLUSTER, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const env = Object.fromEntries(execFileSync(CLUSTER, ['env'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('=') as [string, string]));
-  return { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE };
+  return { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, started };
 }
 
 async function measure(o: ClusterPhaseOptions, target: { server: ClusterRun['server']; address: string; namespace: string; serverPid?: number }, workflowWorkers: number): Promise<ClusterRun> {
@@ -164,8 +171,12 @@ async function measure(o: ClusterPhaseOptions, target: { server: ClusterRun['ser
 export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResult> {
   const cluster = startCluster(o.progress);
   const runs: ClusterRun[] = [];
-  runs.push(await measure(o, { server: 'dev server', address: o.devServer.address, namespace: 'default', serverPid: o.devServer.pid() }, 1));
-  for (const k of [1, 2]) runs.push(await measure(o, { server: 'cluster', ...cluster, serverPid: clusterServerPid() }, k));
+  try {
+    runs.push(await measure(o, { server: 'dev server', address: o.devServer.address, namespace: 'default', serverPid: o.devServer.pid() }, 1));
+    for (const k of [1, 2]) runs.push(await measure(o, { server: 'cluster', address: cluster.address, namespace: cluster.namespace, serverPid: clusterServerPid() }, k));
+  } finally {
+    if (cluster.started) execFileSync(CLUSTER, ['stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const rate = (server: ClusterRun['server'], k: number) => runs.find((r) => r.server === server && r.workflowWorkers === k)!.batch.perSecond;
   return {
     n: o.n,
