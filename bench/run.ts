@@ -15,7 +15,10 @@
  *   (e) planner time per plan for a generated policy of 50 playbooks vs a JSON round trip of
  *       the same planner state (no server);
  *   (f) replay throughput (Worker.runReplayHistories) over histories recorded in this run,
- *       drw's remediations vs the baseline workflow's.
+ *       drw's remediations vs the baseline workflow's;
+ *   (g) scale-out (bench/cluster.ts): (a)'s loop with the API, the integration workers and one
+ *       or two workflow workers as separate processes, on the dev server and on
+ *       deploy/local-cluster (Temporal on PostgreSQL), with the CPU each process used.
  *
  * It starts what it needs: its own Temporal dev server (the CLI `./temporal-dev.sh path`
  * resolves, free ports, a temporary data directory), drw's workers and API in this process,
@@ -27,7 +30,7 @@
  *                             detections, 1,000/10,000 open remediations, ...)
  *   BENCH_CONCURRENCY=50      requests in flight for (a) and (c)
  *   BENCH_MAX_CACHED_WORKFLOWS  the (d) worker's cache (default max(50, 250 × scale))
- *   BENCH_SKIP=d,f            skip phases
+ *   BENCH_SKIP=d,f,g          skip phases
  *   BENCH_OUT=bench           where results.json and RESULTS.md go (relative to the repository)
  *   BENCH_RENDER=bench/results.json  no run: RESULTS.md and the table again from recorded measurements
  *   BENCH_LOG_LEVEL=warn      drw/SDK log level (on stderr)
@@ -62,6 +65,7 @@ import { benchDetection, benchPlannerState, generatePlaybooks, playbookFiles } f
 import { burstPlan, pool, ratio, round, summarize, type Summary } from './stats';
 import { fmt, machineLine, markdown, textTable, type FigureRow, type Machine } from './report';
 import { pollUntil } from '../common/poll';
+import { CLUSTER_NOTE, clusterDetails, clusterPhase, clusterRows, type ClusterResult } from './cluster';
 
 type History = temporal.api.history.v1.IHistory;
 type Bundle = { code: string };
@@ -803,6 +807,7 @@ interface Results {
     memory?: MemoryResult;
     planner?: PlannerResult;
     replay?: ReplayResultFigures;
+    cluster?: ClusterResult;
   };
   targets: Record<string, { target: string; met: boolean | null; detail: string }>;
   figures: FigureRow[];
@@ -851,6 +856,7 @@ function figures(r: Results['results']): { rows: FigureRow[]; targets: Results['
     const f = r.replay;
     rows.push({ key: 'f', measure: 'replay throughput (runReplayHistories)', value: `${fmt(f.drw.perSecond)} hist/s`, baseline: `${fmt(f.baseline.perSecond)} hist/s`, ratio: fmt(f.ratio), target: '', verdict: f.drw.errors.length ? 'missed' : 'n/a' });
   }
+  if (r.cluster) rows.push(...clusterRows(r.cluster));
   return { rows, targets };
 }
 
@@ -880,6 +886,7 @@ function details(r: Results['results']): string[] {
     const f = r.replay;
     out.push(`(f) drw: ${f.drw.histories} histories (${f.drw.events} events) in ${fmt(seconds(f.drw.ms))} s = ${fmt(f.drw.perSecond)}/s, ${fmt(f.drw.eventsPerSecond)} events/s, ${f.drw.errors.length} replay errors; baseline: ${f.baseline.histories} histories (${f.baseline.events} events) = ${fmt(f.baseline.perSecond)}/s, ${fmt(f.baseline.eventsPerSecond)} events/s.`);
   }
+  if (r.cluster) out.push(clusterDetails(r.cluster));
   return out;
 }
 
@@ -891,7 +898,8 @@ const NOTES = [
   '(d) the worker measured runs workflows only (DRW_WORKER_ROLES=workflows), its activities run in the benchmark process; RSS from /proc/<pid>/status (max of 10 samples over 5 s once every remediation reports awaiting_approval), then V8\'s heap after a forced full GC (the process runs dist/workers/main.js behind bench/worker-probe.ts, started with --expose-gc, which answers on its IPC channel). Bounded means the RSS left after a forced full GC with the larger count is at most 1.25 × that with the smaller one (sampled RSS is reported too: it also holds garbage not yet collected, whose amount depends on when V8 last collected, not on the count).',
   '(e) no server: `buildPlan` re-planning a plan in progress (risk score alternating 70/71) for a generated 50-playbook policy (bench/planner-policy.ts) vs `JSON.parse(JSON.stringify(state))` of the same planner state, each call timed; medians (a preempted call on a shared machine skews the mean); ratio = planner time / round-trip time.',
   '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, after a warm-up replay; ratio = drw histories/s ÷ baseline histories/s.',
-  'BENCH_SCALE multiplies every count (e.g. BENCH_SCALE=0.1 for a quick run: 40×2 remediations, 500 detections, 100/1,000 open remediations); BENCH_CONCURRENCY, BENCH_MAX_CACHED_WORKFLOWS and BENCH_SKIP=a,b,c,d,e,f adjust the run. Targets are reported, never asserted.',
+  'BENCH_SCALE multiplies every count (e.g. BENCH_SCALE=0.1 for a quick run: 40×2 remediations, 500 detections, 100/1,000 open remediations); BENCH_CONCURRENCY, BENCH_MAX_CACHED_WORKFLOWS and BENCH_SKIP=a,b,c,d,e,f,g adjust the run. Targets are reported, never asserted.',
+  CLUSTER_NOTE,
 ];
 
 /** Figures and verdicts from the measurements; results.json, RESULTS.md and the table on stdout. */
@@ -959,7 +967,7 @@ async function main(): Promise<void> {
     return p;
   });
 
-  const needServer = ['a', 'b', 'c', 'd', 'f'].some((k) => !SKIP.has(k));
+  const needServer = ['a', 'b', 'c', 'd', 'f', 'g'].some((k) => !SKIP.has(k));
   let ctx: Ctx | undefined;
   let server: DevServer | undefined;
   const stopAll = async () => {
@@ -1010,6 +1018,9 @@ async function main(): Promise<void> {
     res.results.signalLatency = await phase('b', 'signal latency', () => latencyPhase(c));
     res.results.ingest = await phase('c', 'ingest burst', () => ingestPhase(c));
     res.results.memory = await phase('d', 'worker memory', () => memoryPhase(c));
+    res.results.cluster = await phase('g', 'cluster scale-out', () =>
+      clusterPhase({ run: RUN, n: COUNTS.throughput, warmup: COUNTS.warmup, concurrency: CONCURRENCY, devServer: c.server, logDir: c.server.dataDir, logger: c.logger, progress, batch: (t, tag, n) => drwBatch({ ...c, ...t }, tag, n) }),
+    );
   } finally {
     if (!interrupted) {
       progress('stopping the workers and the dev server');

@@ -31,10 +31,13 @@ export interface App {
 export interface AppOptions {
   cfg: DrwConfig;
   logger: Logger;
-  systems: Omit<ActivityDeps, 'policy'>;
+  /** What the activities talk to; needed only when this process runs workers. */
+  systems?: Omit<ActivityDeps, 'policy'>;
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Start the HTTP API (default true). */
   api?: boolean;
+  /** Run drw's workers in this process (default true); false: the API alone, its workers run elsewhere. */
+  workers?: boolean;
   defaultIdentity?: string;
 }
 
@@ -45,10 +48,16 @@ export async function startApp(o: AppOptions): Promise<App> {
   const apiLogger = o.logger.child({ component: 'api' });
   const auth = o.api !== false ? createAuth(o.cfg.auth, { logger: apiLogger }) : undefined;
   if (auth) assertSafeExposure(o.cfg.api.host, auth);
-  const workerConnection = await connectWorker(o.cfg);
+  const workerConnection = o.workers !== false ? await connectWorker(o.cfg) : undefined;
   const { client, connection } = await connectClient(o.cfg);
-  const activities = createActivities({ ...o.systems, policy: () => policy.get() });
-  const workers = await createWorkers({ cfg: o.cfg, connection: workerConnection, activities, logger: o.logger, workflowBundle: o.workflowBundle });
+  let workers: WorkerSet;
+  if (workerConnection) {
+    if (!o.systems) throw new Error('startApp: systems are required when the process runs workers');
+    const activities = createActivities({ ...o.systems, policy: () => policy.get() });
+    workers = await createWorkers({ cfg: o.cfg, connection: workerConnection, activities, logger: o.logger, workflowBundle: o.workflowBundle });
+  } else {
+    workers = noWorkers();
+  }
   const service = new RemediationService(client, o.cfg, () => policy.get());
   const done = workers.run();
   let server: http.Server | undefined;
@@ -82,7 +91,14 @@ export async function startApp(o: AppOptions): Promise<App> {
         workers.shutdown();
         await done.catch(() => undefined);
         await connection.close();
-        await workerConnection.close();
+        await workerConnection?.close();
       })()),
   };
+}
+
+/** The API-only process's stand-in: ready at once (its health is the API's), running until shut down. */
+function noWorkers(): WorkerSet {
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  return { workers: [], run: () => stopped, shutdown: () => stop(), ready: () => true };
 }

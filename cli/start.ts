@@ -2,6 +2,9 @@
  * `npm start`: drw on its embedded default. Makes sure the local Temporal dev server runs
  * (through temporal-dev.sh), starts the workers and the HTTP API, and stops what it
  * started on Ctrl-C.
+ *
+ * `node dist/cli/start.js --api-only`: the HTTP API alone, for deployments whose workers are
+ * separate processes (node dist/workers/main.js); it starts no dev server and no simulators.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -22,7 +25,10 @@ function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv)
   }
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<void> {
+  const unknown = argv.filter((a) => a !== '--api-only');
+  if (unknown.length) throw new ConfigError([`unknown argument(s) ${unknown.join(' ')} (only --api-only)`]);
+  const apiOnly = argv.includes('--api-only');
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
@@ -35,7 +41,7 @@ async function main(): Promise<void> {
   if (!auth.ingest) logger.warn('detections are accepted from any caller (loopback only); set DRW_INGEST_TOKENS / DRW_INGEST_HMAC_SECRETS / DRW_GITHUB_WEBHOOK_SECRET before exposing the API');
 
   let startedServer = false;
-  if (isLocalDevServer(cfg)) {
+  if (!apiOnly && isLocalDevServer(cfg)) {
     const [host, port] = cfg.temporal.address.split(':');
     const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace };
     const wasUp = devServer('status', env);
@@ -47,11 +53,13 @@ async function main(): Promise<void> {
 
   // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
-  const sims = process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
-  const systems = buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
-  await preflightSystems(systems);
-  logger.info({ providers: systems.providers, simulators: sims?.urls ?? {} }, 'integrations');
-  const app = await startApp({ cfg, logger, systems });
+  const sims = apiOnly || process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
+  const systems = apiOnly ? undefined : buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
+  if (systems) {
+    await preflightSystems(systems);
+    logger.info({ providers: systems.providers, simulators: sims?.urls ?? {} }, 'integrations');
+  }
+  const app = await startApp({ cfg, logger, systems, workers: !apiOnly });
 
   const lines = [
     '',
@@ -60,7 +68,9 @@ async function main(): Promise<void> {
     `  Temporal UI  ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`,
     `  Temporal     ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}, task queue ${cfg.taskQueue})`,
     `  Policy       ${cfg.policyDir} (version ${app.policy.get().version})`,
-    `  Systems      ${Object.entries(systems.providers).map(([k, v]) => `${k}=${v}${sims?.urls[v === 'inprocess' ? '' : v] ? ' (simulator)' : ''}`).join(', ')}`,
+    systems
+      ? `  Systems      ${Object.entries(systems.providers).map(([k, v]) => `${k}=${v}${sims?.urls[v === 'inprocess' ? '' : v] ? ' (simulator)' : ''}`).join(', ')}`
+      : `  Workers      none in this process (--api-only): run node dist/workers/main.js against task queue ${cfg.taskQueue}`,
     '  Ctrl-C stops drw' + (startedServer ? ' and the Temporal dev server it started' : ''),
     '',
   ];
@@ -84,7 +94,7 @@ async function main(): Promise<void> {
   await app.done;
 }
 
-main().catch((e) => {
+main(process.argv.slice(2)).catch((e) => {
   if (e instanceof ConfigError) {
     process.stderr.write(`drw: ${e.message}\n`);
     process.exit(2);

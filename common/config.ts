@@ -35,6 +35,9 @@ const envSchema = z.object({
   DRW_TASK_QUEUE: z.string().min(1).default('drw-remediation'),
   DRW_API_HOST: z.string().min(1).default('127.0.0.1'),
   DRW_API_PORT: port.default(8080),
+  // A worker process's own /healthz (workers/main.ts), for orchestrators' probes; off unless a port is set.
+  DRW_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  DRW_HEALTH_PORT: port.optional(),
   DRW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DRW_POLICY_DIR: z.string().min(1).optional(),
   DRW_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
@@ -70,6 +73,8 @@ export interface DrwConfig {
   /** Activities per second per integration task queue (undefined: unlimited). */
   rateLimits: Partial<Record<ActivityKind, number>>;
   api: { host: string; port: number; publicUrl: string };
+  /** Where a worker process answers GET /healthz (none when port is undefined). */
+  health: { host: string; port?: number };
   logLevel: string;
   policyDir: string;
   timeScale: number;
@@ -221,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     activityQueues,
     rateLimits,
     api: { host: e.DRW_API_HOST, port: e.DRW_API_PORT, publicUrl: e.DRW_PUBLIC_URL ?? `http://${e.DRW_API_HOST}:${e.DRW_API_PORT}` },
+    health: { host: e.DRW_HEALTH_HOST, port: e.DRW_HEALTH_PORT },
     logLevel: e.DRW_LOG_LEVEL,
     policyDir: path.resolve(e.DRW_POLICY_DIR ?? path.join(REPO_ROOT, 'policies', 'default')),
     timeScale: e.DRW_TIME_SCALE,

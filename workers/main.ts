@@ -2,8 +2,11 @@
  * A worker-only process for scaling out: `node dist/workers/main.js`. DRW_WORKER_ROLES picks
  * what it runs ("workflows", and/or activity kinds such as "ticketing,endpoint"); default all.
  * Point it at a production cluster or Temporal Cloud with TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE
- * and TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY.
+ * and TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY. DRW_HEALTH_PORT (and DRW_HEALTH_HOST, default
+ * 127.0.0.1) opens GET /healthz: 200 once every worker polls its task queue, for liveness and
+ * readiness probes.
  */
+import http from 'node:http';
 import { ConfigError, loadConfig } from '../common/config';
 import { createLogger, installSdkLogger } from '../common/logger';
 import { connectWorker } from '../common/temporal';
@@ -26,11 +29,23 @@ async function main(): Promise<void> {
   if (!roles.length || roles.includes('cmdb')) await preflightSystems(systems);
   const connection = await connectWorker(cfg);
   const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, policy: () => policy.get() }), roles: roles.length ? roles : undefined });
-  logger.info({ providers: systems.providers, roles: roles.length ? roles : 'all' }, 'drw worker started');
+  const health = cfg.health.port === undefined ? undefined : healthServer(cfg.health.host, cfg.health.port, () => workers.ready());
+  logger.info({ providers: systems.providers, roles: roles.length ? roles : 'all', ...(cfg.health.port ? { health: `${cfg.health.host}:${cfg.health.port}` } : {}) }, 'drw worker started');
   process.on('SIGINT', () => workers.shutdown());
   process.on('SIGTERM', () => workers.shutdown());
   await workers.run();
+  health?.close();
   await connection.close();
+}
+
+function healthServer(host: string, port: number, ready: () => boolean): http.Server {
+  return http
+    .createServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/healthz') return void res.writeHead(404).end();
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
+    })
+    .listen(port, host);
 }
 
 main().catch((e) => {

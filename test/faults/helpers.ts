@@ -4,8 +4,7 @@
  * their side effects per asset, a drw worker run as a child process (`node dist/workers/main.js`)
  * that can be SIGKILLed and restarted, and small waiting helpers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, type WriteStream } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -22,10 +21,12 @@ import { demoRepository } from '../../simulators/embedded';
 import { loadConfig } from '../../common/config';
 import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
+import { WorkerProcess } from '../../bench/drw-process';
+
+export { WORKER, WORKER_MAIN, WorkerProcess, type ProcessSpec } from '../../bench/drw-process';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FAULT_POLICY = path.join(__dirname, 'fixtures', 'policies');
-export const WORKER_MAIN = path.join(ROOT, 'dist', 'workers', 'main.js');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,9 +39,9 @@ export function tmpDir(name: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `drw-faults-${name}-`));
 }
 
-export async function connect(address = process.env.TEMPORAL_ADDRESS!): Promise<{ client: Client; connection: Connection }> {
+export async function connect(address = process.env.TEMPORAL_ADDRESS!, namespace = process.env.TEMPORAL_NAMESPACE ?? 'default'): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace: 'default' }), connection };
+  return { client: new Client({ connection, namespace }), connection };
 }
 
 /** A detection the fault playbook (fixtures/policies) handles: ticket, containment, pull request, notification, verification. */
@@ -214,82 +215,6 @@ export function serviceAndWorker(client: Client, o: { queue: string; policyDir: 
   const policy = new PolicyStore(o.policyDir);
   const service = new RemediationService(client, loadConfig({ ...env, DRW_LOG_LEVEL: 'warn' }), () => policy.get());
   return { service, worker: new WorkerProcess({ ...o.workerEnv, ...env, DRW_LOG_LEVEL: 'info' }, o.logFile) };
-}
-
-/** `node dist/workers/main.js` with the given environment; killable and restartable. */
-export class WorkerProcess {
-  child?: ChildProcess;
-  starts = 0;
-  kills = 0;
-  private log: WriteStream;
-
-  constructor(
-    private readonly env: Record<string, string>,
-    readonly logFile: string,
-  ) {
-    this.log = createWriteStream(logFile, { flags: 'a' });
-  }
-
-  running(): boolean {
-    return Boolean(this.child && this.child.exitCode === null && this.child.signalCode === null);
-  }
-
-  /** Spawns the worker and resolves once it logs "drw worker started" (at DRW_LOG_LEVEL info or lower). */
-  async start(timeoutMs = 180_000): Promise<void> {
-    this.starts++;
-    const child = spawn(process.execPath, [WORKER_MAIN], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    this.log.write(`--- start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}\n`);
-    await new Promise<void>((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => reject(new Error(`worker did not start within ${timeoutMs} ms; see ${this.logFile}`)), timeoutMs);
-      const onData = (chunk: Buffer) => {
-        this.log.write(chunk);
-        buffered = (buffered + chunk.toString('utf8')).slice(-10_000);
-        if (buffered.includes('drw worker started')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', (c: Buffer) => {
-        this.log.write(c);
-        buffered = (buffered + c.toString('utf8')).slice(-10_000);
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        this.log.write(`--- pid ${child.pid} exited ${code ?? signal}\n`);
-        reject(new Error(`worker exited (${code ?? signal}) before it started: ${buffered.slice(-1500)}`));
-      });
-    });
-  }
-
-  /** SIGKILL: no shutdown, in-flight activities and workflow tasks are simply lost. */
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || !this.running()) return;
-    this.kills++;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await gone;
-  }
-
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (c && this.running()) {
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([gone, sleep(15_000)]);
-      if (this.running()) {
-        c.kill('SIGKILL');
-        await gone;
-      }
-    }
-    await new Promise((r) => this.log.end(r));
-  }
 }
 
 /** Polls until `check` answers a value; the error names what it waited for and the last failure. */

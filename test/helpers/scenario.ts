@@ -8,6 +8,9 @@ import type { ActivityDeps } from '../../activities';
 import type { InProcessSystems } from '../../activities/inprocess';
 import { eventually, http, type Harness } from './harness';
 
+/** What these helpers need of a drw: its API's base URL (a Harness, or an API run as its own process). */
+export type ApiTarget = Pick<Harness, 'api'>;
+
 /** Makes asset ids unique per test run, so files sharing one server never share a workflow id. */
 export const RUN = randomUUID().slice(0, 6);
 
@@ -44,7 +47,7 @@ export function detection(d: DetectionInput) {
 }
 
 /** POSTs a detection and returns the remediation id (asserting it started). */
-export async function submit(h: Harness, det: ReturnType<typeof detection>): Promise<string> {
+export async function submit(h: ApiTarget, det: ReturnType<typeof detection>): Promise<string> {
   const r = await http('POST', `${h.api}/v1/detections`, det);
   if (r.status !== 202) throw new Error(`POST /v1/detections answered ${r.status}: ${JSON.stringify(r.body)}`);
   const first = r.body.remediations[0];
@@ -52,13 +55,13 @@ export async function submit(h: Harness, det: ReturnType<typeof detection>): Pro
   return first.id as string;
 }
 
-export async function getState(h: Harness, id: string): Promise<any | undefined> {
+export async function getState(h: ApiTarget, id: string): Promise<any | undefined> {
   const r = await http('GET', `${h.api}/v1/remediations/${id}`);
   return r.status === 200 ? r.body : undefined;
 }
 
 /** Polls the API until `pred` holds; the error names the last status seen. */
-export async function waitFor(h: Harness, id: string, pred: (s: any) => boolean, what: string, timeoutMs = 30_000): Promise<any> {
+export async function waitFor(h: ApiTarget, id: string, pred: (s: any) => boolean, what: string, timeoutMs = 30_000): Promise<any> {
   let last: any;
   try {
     return await eventually(
@@ -87,15 +90,15 @@ export function stepStatuses(s: any): [string, string][] {
   return s.plan.steps.map((x: any) => [x.id, x.status]);
 }
 
-export function approve(h: Harness, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string }) {
+export function approve(h: ApiTarget, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string }) {
   return http('POST', `${h.api}/v1/remediations/${id}/steps/${encodeURIComponent(stepId)}/approve`, { reason: 'ok', ...body });
 }
 
-export function deny(h: Harness, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string }) {
+export function deny(h: ApiTarget, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string }) {
   return http('POST', `${h.api}/v1/remediations/${id}/steps/${encodeURIComponent(stepId)}/deny`, { reason: 'no', ...body });
 }
 
-export function operator(h: Harness, id: string, action: 'pause' | 'resume' | 'cancel' | 'false-positive', by = 'oscar', reason = `${action} for the test`) {
+export function operator(h: ApiTarget, id: string, action: 'pause' | 'resume' | 'cancel' | 'false-positive', by = 'oscar', reason = `${action} for the test`) {
   return http('POST', `${h.api}/v1/remediations/${id}/${action}`, { by, reason });
 }
 
