@@ -8,7 +8,7 @@ export { Archive, type Appended, type RecordDraft, type StoredRecord } from './a
 export { EncryptionCodec } from './codec';
 export { readArchivedHistory } from './read';
 export { verifyArchive, type VerifyResult } from './verify';
-export { draftRecord, fetchDecodedRun, RunOpenError } from './seal';
+export { draftRecord, draftFromRun, fetchDecodedRun, RunOpenError } from './seal';
 
 /** The configured archive (undefined when DRW_ARCHIVE=off), encrypted at rest with the codec keys when set. */
 export function openArchive(cfg: AuditConfig): Archive | undefined {

@@ -48,16 +48,20 @@ export async function draftRecord(client: Client, codec: PayloadCodec | undefine
     throw e;
   }
   if (status === 'RUNNING') throw new RunOpenError(workflowId, runId, status);
-  const run = await fetchDecodedRun(client, codec, workflowId, runId);
+  return draftFromRun(workflowId, await fetchDecodedRun(client, codec, workflowId, runId), now);
+}
+
+/** The record of one run's history (payloads already decoded). */
+export function draftFromRun(workflowId: string, run: RunHistory, now = new Date()): RecordDraft {
   const report = buildReport([run], { workflowId, now });
   const o = report.outcome;
   const first = report.history.runs[0];
   return {
     workflowId,
-    runId,
+    runId: run.runId,
     metadata: {
       remediationId: workflowId,
-      runId,
+      runId: run.runId,
       ...(o.playbook ? { playbook: o.playbook } : {}),
       ...(o.policyVersion ? { policyVersion: o.policyVersion } : {}),
       outcome: { workflow: o.workflow, ...(o.status ? { status: o.status } : {}), ...(o.resolution ? { resolution: o.resolution } : {}) },

@@ -27,6 +27,11 @@ export class S3Store implements ArchiveStore {
     this.s3 = client ?? new S3Client({ region: loc.region, forcePathStyle: loc.forcePathStyle, ...(loc.endpoint ? { endpoint: loc.endpoint } : {}) });
   }
 
+  /** Closes the client's connections (when this store made the client). */
+  close(): void {
+    this.s3.destroy();
+  }
+
   private key(k: string): string {
     return `${this.loc.prefix}${k}`;
   }
