@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, sleep } from '@temporalio/activity';
 import { z } from 'zod';
 import type { Archive } from '../audit/archive';
 import { draftRecord, RunOpenError } from '../audit/seal';
@@ -18,10 +18,17 @@ export interface AuditDeps {
   codec?: PayloadCodec;
   /** Workflow type whose runs are sealed. */
   workflowType?: string;
+  /** How long one sealRun attempt waits, heartbeating, for an open run to close before failing retryably (60 s). */
+  waitForCloseMs?: number;
 }
 
 const runRef = z.object({ workflowId: z.string().min(1).max(1000), runId: z.string().uuid() });
-const findInput = z.object({ closedAfter: z.iso.datetime(), limit: z.number().int().min(1).max(1000) });
+const findInput = z.object({
+  closedAfter: z.iso.datetime(),
+  limit: z.number().int().min(1).max(1000),
+  // Goes into a visibility query: a plain task queue name only.
+  taskQueue: z.string().regex(/^[\w.:/-]{1,200}$/, 'a task queue name (letters, digits, . _ : / -)').optional(),
+});
 
 export type RunRef = z.infer<typeof runRef>;
 export interface SealResult {
@@ -42,26 +49,32 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 export function createAuditActivities(deps: AuditDeps) {
   const type = deps.workflowType ?? 'remediation';
   return {
-    /** Seals one run; retries (RunNotClosed) until the run has closed. */
+    /**
+     * Seals one run. While the run is open (a closing remediation starts this moments before
+     * its last event) it waits, heartbeating, then fails with RunNotClosed for Temporal to retry.
+     */
     async sealRun(input: RunRef): Promise<SealResult> {
       const { workflowId, runId } = parse(runRef, input, 'sealRun');
       const known = await deps.archive.find(workflowId, runId);
       if (known) return { ...known, created: false };
-      let draft;
-      try {
-        draft = await draftRecord(deps.client, deps.codec, workflowId, runId);
-      } catch (e) {
-        if (e instanceof RunOpenError) throw ApplicationFailure.retryable(e.message, 'RunNotClosed');
-        if (e instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`${e.message}: its history is gone before it was sealed`, 'HistoryGone');
-        throw e;
+      const giveUp = Date.now() + (deps.waitForCloseMs ?? 60_000);
+      for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+        try {
+          return await deps.archive.append(await draftRecord(deps.client, deps.codec, workflowId, runId));
+        } catch (e) {
+          if (e instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`${e.message}: its history is gone before it was sealed`, 'HistoryGone');
+          if (!(e instanceof RunOpenError)) throw e;
+          if (Date.now() >= giveUp) throw ApplicationFailure.retryable(e.message, 'RunNotClosed');
+          heartbeat({ waitingFor: runId });
+          await sleep(wait);
+        }
       }
-      return deps.archive.append(draft);
     },
 
-    /** Closed runs since `closedAfter` that the archive does not hold, at most `limit` (`more`: there are others). */
-    async findUnsealedRuns(input: { closedAfter: string; limit: number }): Promise<{ runs: RunRef[]; more: boolean }> {
-      const { closedAfter, limit } = parse(findInput, input, 'findUnsealedRuns');
-      const query = `WorkflowType = '${type}' AND ExecutionStatus != 'Running' AND CloseTime > '${closedAfter}'`;
+    /** Closed runs since `closedAfter` (of the remediations on `taskQueue`) that the archive does not hold, at most `limit` (`more`: there are others). */
+    async findUnsealedRuns(input: { closedAfter: string; limit: number; taskQueue?: string }): Promise<{ runs: RunRef[]; more: boolean }> {
+      const { closedAfter, limit, taskQueue } = parse(findInput, input, 'findUnsealedRuns');
+      const query = `WorkflowType = '${type}' AND ExecutionStatus != 'Running' AND CloseTime > '${closedAfter}'${taskQueue ? ` AND TaskQueue = '${taskQueue}'` : ''}`;
       const runs: RunRef[] = [];
       let seen = 0;
       for await (const wf of deps.client.workflow.list({ query })) {

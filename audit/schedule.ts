@@ -23,7 +23,7 @@ export interface SealScheduleOptions {
 export async function ensureSealSchedule(client: Client, cfg: DrwConfig, o: SealScheduleOptions = {}): Promise<'created' | 'updated' | 'unchanged'> {
   const scheduleId = o.scheduleId ?? SEAL_SCHEDULE_ID;
   const taskQueue = o.workflowTaskQueue ?? cfg.taskQueue;
-  const input: SealSweepInput = { auditTaskQueue: auditTaskQueue(cfg), lookbackMs: cfg.audit.sweep.lookbackMs };
+  const input: SealSweepInput = { auditTaskQueue: auditTaskQueue(cfg), remediationTaskQueue: cfg.taskQueue, lookbackMs: cfg.audit.sweep.lookbackMs };
   const action = { type: 'startWorkflow' as const, workflowType: 'sealSweep', taskQueue, args: [input], workflowId: `${scheduleId}-run` };
   const spec = { intervals: [{ every: cfg.audit.sweep.everyMs }] };
   try {

@@ -17,6 +17,8 @@ export interface SealClosedRunInput extends RunRef {
 
 export interface SealSweepInput {
   auditTaskQueue: string;
+  /** Only runs of workflows on this task queue (one drw deployment's remediations). */
+  remediationTaskQueue?: string;
   /** Runs closed within this many milliseconds before the sweep starts. */
   lookbackMs: number;
   /** Runs sealed per workflow run (then it continues as new). */
@@ -38,6 +40,7 @@ export async function sealClosedRun(input: SealClosedRunInput): Promise<SealResu
   const { sealRun } = proxyActivities<AuditActivities>({
     taskQueue: input.auditTaskQueue,
     startToCloseTimeout: '5m',
+    heartbeatTimeout: '30s',
     // The parent closes moments after starting this; a run that stays open this long is left to the sweep.
     scheduleToCloseTimeout: '1d',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: ['HistoryGone', 'InvalidInput'] },
@@ -73,7 +76,7 @@ export async function sealSweep(input: SealSweepInput): Promise<SealSweepResult>
   });
   const batch = input.batch ?? 100;
   const closedAfter = new Date(Date.now() - input.lookbackMs).toISOString();
-  const { runs, more } = await findUnsealedRuns({ closedAfter, limit: batch });
+  const { runs, more } = await findUnsealedRuns({ closedAfter, limit: batch, ...(input.remediationTaskQueue ? { taskQueue: input.remediationTaskQueue } : {}) });
   const result: SealSweepResult = { sealed: 0, alreadySealed: 0, failed: [] };
   // Ten at a time: the archive serialises appends anyway, and a sweep should not crowd out sealing on close.
   for (let i = 0; i < runs.length; i += 10) {
