@@ -9,9 +9,10 @@ import path from 'node:path';
 import { Archive } from '../../audit/archive';
 import { LocalStore } from '../../audit/store-local';
 import { verifyArchive } from '../../audit/verify';
-import { report, sleep, tmpDir } from './helpers';
+import { report, ROOT, sleep, tmpDir } from './helpers';
+import { killRunId, killWorkflowId } from './seal-writer';
 
-const WRITER = path.join(__dirname, 'fixtures', 'seal-writer.js');
+const WRITER = path.join(ROOT, 'dist', 'test', 'faults', 'seal-writer.js');
 const RUNS = 30;
 
 function writer(dir: string): { child: ChildProcess; done: Promise<number | null> } {
@@ -55,5 +56,5 @@ test('three writers seal the same 30 runs while one is SIGKILLed and restarted: 
   expect(v).toMatchObject({ ok: true, records: RUNS });
   expect(sealed.size).toBe(RUNS);
   expect([...sealed.values()].every((n) => n === 1)).toBe(true);
-  for (let i = 1; i <= RUNS; i++) expect(await archive.find(`drw-kill-${i}`, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)).toBeDefined();
+  for (let i = 1; i <= RUNS; i++) expect(await archive.find(killWorkflowId(i), killRunId(i))).toBeDefined();
 });
