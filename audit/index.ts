@@ -6,6 +6,7 @@ import { S3Store } from './store-s3';
 
 export { Archive, type Appended, type RecordDraft, type StoredRecord } from './archive';
 export { EncryptionCodec } from './codec';
+export { codecOfClient, decodeJsonPayloads } from './payload-json';
 export { readArchivedHistory } from './read';
 export { verifyArchive, type VerifyResult } from './verify';
 export { draftRecord, draftFromRun, fetchDecodedRun, RunOpenError } from './seal';

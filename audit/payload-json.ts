@@ -3,6 +3,7 @@
  * the remote codec protocol carry them, and decoding every encrypted payload of a history
  * JSON so reports, the archive and digests see the plain values.
  */
+import type { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ENCRYPTED_ENCODING } from './codec';
@@ -59,4 +60,20 @@ export async function decodeJsonPayloads<T>(value: T, codec: PayloadCodec | unde
     (f.holder as Record<string | number, unknown>)[f.key] = payloadToJson(decoded[i]);
   });
   return copy;
+}
+
+/** The payload codecs a client was made with (common/temporal.ts connectClient), as one codec; undefined when none. */
+export function codecOfClient(client: Client): PayloadCodec | undefined {
+  const codecs = client.workflow.options.loadedDataConverter.payloadCodecs;
+  if (codecs.length === 0) return undefined;
+  return {
+    async encode(payloads) {
+      for (const c of codecs) payloads = await c.encode(payloads);
+      return payloads;
+    },
+    async decode(payloads) {
+      for (const c of [...codecs].reverse()) payloads = await c.decode(payloads);
+      return payloads;
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { historyToJson } from '../report/history-json';
 import { runFromJson, type HistoryJson, type RunHistory } from '../report/history';
 import { NotFoundError } from '../report/fetch';
 import type { RecordDraft } from './archive';
-import { decodeJsonPayloads } from './payload-json';
+import { codecOfClient, decodeJsonPayloads } from './payload-json';
 
 export class RunOpenError extends Error {
   constructor(readonly workflowId: string, readonly runId: string, status: string) {
@@ -24,7 +24,7 @@ function isNotFound(e: unknown): boolean {
   return err?.name === 'WorkflowNotFoundError' || err?.code === 5 || /not ?found/i.test(err?.message ?? '');
 }
 
-/** One run's history as drw reads it, with encrypted payloads decoded (NotFoundError when gone). */
+/** One run's history as drw reads it, with encrypted payloads decoded (by `codec`, else the client's own codecs; NotFoundError when gone). */
 export async function fetchDecodedRun(client: Client, codec: PayloadCodec | undefined, workflowId: string, runId: string): Promise<RunHistory> {
   let history;
   try {
@@ -34,7 +34,7 @@ export async function fetchDecodedRun(client: Client, codec: PayloadCodec | unde
     throw e;
   }
   if (!history.events?.length) throw new NotFoundError(`no run ${runId} of ${workflowId} in Temporal`);
-  const json = await decodeJsonPayloads(JSON.parse(historyToJson(history)) as HistoryJson, codec);
+  const json = await decodeJsonPayloads(JSON.parse(historyToJson(history)) as HistoryJson, codec ?? codecOfClient(client));
   return { ...runFromJson(json, runId), workflowId };
 }
 

@@ -175,6 +175,8 @@ test('after rotating to a new key, new runs use it while the old run still decod
 
   const old = await fetchDecodedRun(plain, gen.codec, firstId, firstRun.runId);
   expect(buildReport([old]).outcome).toMatchObject({ status: 'remediated', playbook: 'edr-malware' });
+  // A client made by connectClient decodes with its own codec (what report/fetch.ts can use).
+  expect((await fetchDecodedRun(gen.client, undefined, firstId, firstRun.runId)).sha256).toBe(old.sha256);
 
   const bundle = { workflowBundle: { codePath: process.env.DRW_TEST_WORKFLOW_BUNDLE! } };
   // Codec on: the encrypted histories, as Temporal keeps them, replay with the key ring.
