@@ -11,7 +11,8 @@
 # Environment: TEMPORAL_CLI (a binary to use), DRW_TEMPORAL_VERSION (1.5.1),
 # TEMPORAL_IP (127.0.0.1), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
 # TEMPORAL_NAMESPACE (default), DRW_DATA_DIR (<repo>/.drw), DRW_CACHE_DIR
-# (${XDG_CACHE_HOME:-$HOME/.cache}/drw).
+# (${XDG_CACHE_HOME:-$HOME/.cache}/drw), DRW_RETENTION (30d: how long the namespace keeps
+# closed workflows' histories; Nd or Nh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,7 @@ namespace="${TEMPORAL_NAMESPACE:-default}"
 data_dir="${DRW_DATA_DIR:-$here/.drw}"
 cache_root="${DRW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/drw}"
 pid_file="$data_dir/temporal.pid"
+retention="${DRW_RETENTION:-30d}"
 log_file="$data_dir/temporal.log"
 
 # Every custom search attribute the workflows upsert. Keep in step with
@@ -117,6 +119,19 @@ healthy() {
   "$1" operator cluster health --address "$ip:$port" >/dev/null 2>&1
 }
 
+# The dev server creates its namespace with 24 h retention; drw sets its own (the sealed
+# audit archive keeps records beyond it, see README "Audit archive").
+set_retention() {
+  local hours
+  case "$retention" in
+    *d) hours=$(( ${retention%d} * 24 )) ;;
+    *h) hours="${retention%h}" ;;
+    *) say "DRW_RETENTION: a number of days or hours, e.g. 30d or 720h (got '$retention')"; return 1 ;;
+  esac
+  [[ "$hours" =~ ^[0-9]+$ ]] && [ "$hours" -ge 24 ] || { say "DRW_RETENTION: at least 1d (the server's minimum), got '$retention'"; return 1; }
+  "$1" operator namespace update --address "$ip:$port" --namespace "$namespace" --retention "${hours}h" >/dev/null
+}
+
 recorded_pid() {
   [ -f "$pid_file" ] || return 1
   local pid
@@ -128,7 +143,8 @@ start() {
   local cli pid args i
   cli="$(resolve_cli)"
   if pid="$(recorded_pid)"; then
-    say "already running (pid $pid) on $ip:$port, UI http://$ip:$ui_port"
+    set_retention "$cli" || return 1
+    say "already running (pid $pid) on $ip:$port, UI http://$ip:$ui_port, retention $retention"
     return 0
   fi
   if healthy "$cli"; then
@@ -148,7 +164,8 @@ start() {
   echo "$pid" >"$pid_file"
   for i in $(seq 1 120); do
     if healthy "$cli"; then
-      say "started (pid $pid): gRPC $ip:$port, namespace $namespace, Web UI http://$ip:$ui_port, data $data_dir"
+      set_retention "$cli" || return 1
+      say "started (pid $pid): gRPC $ip:$port, namespace $namespace (retention $retention), Web UI http://$ip:$ui_port, data $data_dir"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -197,6 +214,6 @@ case "${1:-start}" in
   status) status ;;
   path) resolve_cli ;;
   search-attributes) printf '%s\n' "${SEARCH_ATTRIBUTES[@]}" ;;
-  -h|--help|help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) say "unknown command '$1' (start, stop, status, path, search-attributes)"; exit 2 ;;
 esac

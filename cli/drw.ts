@@ -1,8 +1,9 @@
 /**
  * `drw`: the command line for drw. Submits detections, lists and shows remediations,
  * approves and denies steps, changes risk, previews plans, validates and tests policy,
- * replays histories through a candidate policy, and builds audit reports from Temporal
- * history. `main(argv, io)` runs in-process (tests); bin/drw.js calls `run()`.
+ * replays histories through a candidate policy, builds audit reports from Temporal
+ * history, verifies and exports the sealed audit archive, and serves the payload codec.
+ * `main(argv, io)` runs in-process (tests); bin/drw.js calls `run()`.
  *
  * Exit codes: 0 ok, 1 failure or validation error, 2 usage, 3 not found, 4 refused/unauthorized.
  */
@@ -12,11 +13,12 @@ import { plan } from './commands/plan';
 import { policyTest, policyValidate, policyWhatif } from './commands/policy';
 import { approve, deny, listCmd, risk, show } from './commands/remediations';
 import { historyExport, report, reportAggregate } from './commands/report';
+import { auditExport, auditVerify, codecServer } from './commands/audit';
 
-export const COMMANDS: CommandSpec[] = [detect, listCmd, show, approve, deny, risk, plan, policyValidate, policyTest, policyWhatif, report, reportAggregate, historyExport];
+export const COMMANDS: CommandSpec[] = [detect, listCmd, show, approve, deny, risk, plan, policyValidate, policyTest, policyWhatif, report, reportAggregate, historyExport, auditVerify, auditExport, codecServer];
 
 /** Groups whose first word alone is not a command. */
-const GROUPS: Record<string, string> = { policy: 'validate, test, whatif', history: 'export' };
+const GROUPS: Record<string, string> = { policy: 'validate, test, whatif', history: 'export', audit: 'verify, export' };
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

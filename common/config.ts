@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
+import { loadAuditConfig, type AuditConfig } from '../audit/config';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -82,6 +83,8 @@ export interface DrwConfig {
   maxCachedWorkflows?: number;
   inprocessAutoMergeMs: number;
   auth: AuthConfig;
+  /** Sealed audit archive, payload codec and codec server (audit/config.ts). */
+  audit: AuditConfig;
 }
 
 /** Raw authentication settings; api/auth turns them into verifiers (and checks source names and keys). */
@@ -202,10 +205,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     }
   }
   if (auth.jwt.userClaims.length === 0) problems.push('DRW_JWT_USER_CLAIM: name at least one claim, e.g. sub or preferred_username');
+  const host = e.TEMPORAL_ADDRESS.split(':')[0];
+  const uiUrl = e.TEMPORAL_UI_URL ?? (['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${process.env.TEMPORAL_UI_PORT ?? 8233}` : 'https://cloud.temporal.io');
+  const audit = loadAuditConfig(env, REPO_ROOT, uiUrl, problems);
   if (problems.length) throw new ConfigError(problems);
 
   const useTls = Boolean(crt) || Boolean(e.TEMPORAL_API_KEY) || e.TEMPORAL_TLS === true || Boolean(ca);
-  const host = e.TEMPORAL_ADDRESS.split(':')[0];
   return {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -220,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
           : true
         : undefined,
       apiKey: e.TEMPORAL_API_KEY,
-      uiUrl: e.TEMPORAL_UI_URL ?? (['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${process.env.TEMPORAL_UI_PORT ?? 8233}` : 'https://cloud.temporal.io'),
+      uiUrl,
     },
     taskQueue: e.DRW_TASK_QUEUE,
     activityQueues,
@@ -234,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     maxCachedWorkflows: e.DRW_MAX_CACHED_WORKFLOWS,
     inprocessAutoMergeMs: e.DRW_INPROCESS_AUTOMERGE_MS,
     auth,
+    audit,
   };
 }
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import mainSetup from '../../setup/global-setup';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const SOURCES = ['domain', 'planner', 'signals', 'workflows', 'activities', 'workers', 'api', 'ingest', 'cli', 'common', 'simulators', 'report'];
+const SOURCES = ['domain', 'planner', 'signals', 'workflows', 'activities', 'workers', 'api', 'ingest', 'cli', 'common', 'simulators', 'report', 'audit'];
 
 function newestSource(dir: string): number {
   let newest = 0;
