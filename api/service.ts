@@ -2,6 +2,7 @@
  * What the API and the CLI do with remediations, over a Temporal client. One place that
  * turns a detection into "start or signal", and Temporal errors into drw's answers.
  */
+import { auditTaskQueue } from '../audit/schedule';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -97,6 +98,7 @@ export class RemediationService {
         timeScale: this.cfg.timeScale,
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
         linkBase: this.cfg.api.publicUrl,
+        ...(this.cfg.audit.archive.kind !== 'off' ? { auditTaskQueue: auditTaskQueue(this.cfg) } : {}),
       },
     };
     // Start and repeat in one lane: a repeat queued behind its start signals the new run.

@@ -46,7 +46,8 @@ export class WorkerProcess {
   async start(timeoutMs = 180_000): Promise<void> {
     this.starts++;
     const child = spawn(process.execPath, [this.spec.script, ...(this.spec.args ?? [])], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.env },
+      // The sealed archive is its own workload (test/e2e/audit-*, the seal fault test): off unless asked for.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DRW_ARCHIVE: 'off', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

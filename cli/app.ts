@@ -17,9 +17,14 @@ import type { DrwConfig } from '../common/config';
 import type { Logger } from '../common/logger';
 import { connectClient, connectWorker } from '../common/temporal';
 import { createWorkers, type WorkerSet } from '../workers';
+import { openArchive, type Archive } from '../audit';
+import { createAuditWorker } from '../audit/worker';
+import { ensureSealSchedule } from '../audit/schedule';
 
 export interface App {
   apiUrl?: string;
+  /** The sealed audit archive, unless DRW_ARCHIVE=off. */
+  archive?: Archive;
   service: RemediationService;
   workers: WorkerSet;
   policy: PolicyStore;
@@ -58,8 +63,12 @@ export async function startApp(o: AppOptions): Promise<App> {
   } else {
     workers = noWorkers();
   }
+  // The sealed audit archive: its worker runs beside drw's workers, and the sweep schedule with them.
+  const archive = openArchive(o.cfg.audit);
+  const audit = archive && workerConnection ? await createAuditWorker({ cfg: o.cfg, connection: workerConnection, client, archive }) : undefined;
+  if (audit) await ensureSealSchedule(client, o.cfg);
   const service = new RemediationService(client, o.cfg, () => policy.get());
-  const done = workers.run();
+  const done = Promise.all([workers.run(), audit?.run()]).then(() => undefined);
   let server: http.Server | undefined;
   let apiUrl: string | undefined;
   if (o.api !== false) {
@@ -72,7 +81,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       extraRoutes: [
         ...ingestRoutes({ service, logger: apiLogger, auth }),
         ...listRoutes(client, auth),
-        ...reportRoutes(client, auth),
+        ...reportRoutes(client, auth, archive),
         openApiRoute(),
       ],
     });
@@ -81,6 +90,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   let closing: Promise<void> | undefined;
   return {
     apiUrl,
+    ...(archive ? { archive } : {}),
     service,
     workers,
     policy,
@@ -89,6 +99,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       (closing ??= (async () => {
         if (server) await new Promise<void>((r) => server!.close(() => r()));
         workers.shutdown();
+        if (audit?.getState() === 'RUNNING') audit.shutdown();
         await done.catch(() => undefined);
         await connection.close();
         await workerConnection?.close();

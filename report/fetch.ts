@@ -3,6 +3,7 @@
  * (back through `continuedExecutionRunId`, forward through the new run each continued-as-new
  * event names), as the JSON the Temporal UI downloads.
  */
+import { codecOfClient, decodeJsonPayloads, readArchivedHistory, type Archive } from '../audit';
 import type { Client } from '@temporalio/client';
 import type { DescribedDecision } from '../remediation/events';
 import { buildReport, type RemediationReport } from './build';
@@ -35,7 +36,8 @@ export async function fetchRun(client: Client, workflowId: string, runId?: strin
   }
   if (!history.events?.length) throw new NotFoundError(`no remediation ${workflowId}${runId ? ` run ${runId}` : ''}`);
   // The SDK's JSON, with protobuf map keys sorted (canonicalText): the digest is over this text.
-  const run = runFromJson(JSON.parse(historyToJson(history)), runId);
+  // Payloads encrypted by drw's codec are decoded with the client's own codec (none: as they are).
+  const run = runFromJson(await decodeJsonPayloads(JSON.parse(historyToJson(history)), codecOfClient(client)), runId);
   return { ...run, workflowId: run.workflowId ?? workflowId };
 }
 
@@ -81,8 +83,20 @@ export async function queryDecisions(client: Client, workflowId: string): Promis
 }
 
 /** Fetches the chain, and the decision log by query while it runs, and builds the report. */
-export async function reportFromServer(client: Client, workflowId: string, opts: { runId?: string; progress?: (msg: string) => void } = {}): Promise<{ report: RemediationReport; runs: RunHistory[] }> {
-  const runs = await fetchChain(client, workflowId, opts);
+export async function reportFromServer(
+  client: Client,
+  workflowId: string,
+  opts: { runId?: string; progress?: (msg: string) => void; archive?: Archive } = {},
+): Promise<{ report: RemediationReport; runs: RunHistory[] }> {
+  let runs: RunHistory[];
+  try {
+    runs = await fetchChain(client, workflowId, opts);
+  } catch (e) {
+    // Past Temporal's retention the history is gone: the sealed archive still has it.
+    const archived = e instanceof NotFoundError && !opts.runId && opts.archive ? await readArchivedHistory(opts.archive, workflowId) : undefined;
+    if (!archived?.length) throw e;
+    return { report: buildReport(archived, { workflowId }), runs: archived };
+  }
   const last = runs[runs.length - 1];
   const closed = last.events.some((e) => /^workflowExecution(Completed|Failed|Terminated|Canceled|TimedOut|ContinuedAsNew)$/.test(kindOf(e)));
   const queried = closed ? undefined : await queryDecisions(client, workflowId);

@@ -6,6 +6,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DrwConfig } from '../common/config';
+import { dataConverterOf } from '../common/temporal';
 import type { Activities } from '../activities';
 import { ACTIVITIES_OF, ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 import type { Logger } from '../common/logger';
@@ -32,7 +33,8 @@ export interface WorkerSet {
 
 export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   const roles = o.roles ?? ['workflows', ...ACTIVITY_KINDS];
-  const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, ...(o.identity ? { identity: o.identity } : {}) };
+  const dataConverter = dataConverterOf(o.cfg);
+  const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, ...(dataConverter ? { dataConverter } : {}), ...(o.identity ? { identity: o.identity } : {}) };
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {
     workers.push(

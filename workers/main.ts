@@ -9,7 +9,10 @@
 import http from 'node:http';
 import { ConfigError, loadConfig } from '../common/config';
 import { createLogger, installSdkLogger } from '../common/logger';
-import { connectWorker } from '../common/temporal';
+import { connectClient, connectWorker } from '../common/temporal';
+import { openArchive } from '../audit';
+import { createAuditWorker } from '../audit/worker';
+import { ensureSealSchedule } from '../audit/schedule';
 import { createActivities } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
 import { buildSystems, preflightSystems } from '../activities/registry';
@@ -20,21 +23,32 @@ async function main(): Promise<void> {
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
-  const roles = (process.env.DRW_WORKER_ROLES ?? '').split(',').map((r) => r.trim()).filter(Boolean) as ('workflows' | ActivityKind)[];
-  const unknown = roles.filter((r) => r !== 'workflows' && !(ACTIVITY_KINDS as readonly string[]).includes(r));
-  if (unknown.length) throw new ConfigError([`DRW_WORKER_ROLES: unknown role(s) ${unknown.join(', ')} (workflows, ${ACTIVITY_KINDS.join(', ')})`]);
+  const roles = (process.env.DRW_WORKER_ROLES ?? '').split(',').map((r) => r.trim()).filter(Boolean) as ('workflows' | 'audit' | ActivityKind)[];
+  const unknown = roles.filter((r) => r !== 'workflows' && r !== 'audit' && !(ACTIVITY_KINDS as readonly string[]).includes(r));
+  if (unknown.length) throw new ConfigError([`DRW_WORKER_ROLES: unknown role(s) ${unknown.join(', ')} (workflows, audit, ${ACTIVITY_KINDS.join(', ')})`]);
+  const drwRoles = roles.filter((r): r is 'workflows' | ActivityKind => r !== 'audit');
   const policy = new PolicyStore(cfg.policyDir);
   policy.get();
   const systems = buildSystems(process.env);
   if (!roles.length || roles.includes('cmdb')) await preflightSystems(systems);
   const connection = await connectWorker(cfg);
-  const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, policy: () => policy.get() }), roles: roles.length ? roles : undefined });
+  const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, policy: () => policy.get() }), roles: roles.length ? drwRoles : undefined });
+  // The audit role seals closed runs into the archive (and keeps the sweep schedule in place).
+  const archive = !roles.length || roles.includes('audit') ? openArchive(cfg.audit) : undefined;
+  const { client, connection: clientConnection } = archive ? await connectClient(cfg) : { client: undefined, connection: undefined };
+  const audit = archive && client ? await createAuditWorker({ cfg, connection, client, archive }) : undefined;
+  if (audit && client) await ensureSealSchedule(client, cfg);
   const health = cfg.health.port === undefined ? undefined : healthServer(cfg.health.host, cfg.health.port, () => workers.ready());
   logger.info({ providers: systems.providers, roles: roles.length ? roles : 'all', ...(cfg.health.port ? { health: `${cfg.health.host}:${cfg.health.port}` } : {}) }, 'drw worker started');
-  process.on('SIGINT', () => workers.shutdown());
-  process.on('SIGTERM', () => workers.shutdown());
-  await workers.run();
+  const stop = () => {
+    workers.shutdown();
+    if (audit?.getState() === 'RUNNING') audit.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await Promise.all([workers.run(), audit?.run()]);
   health?.close();
+  await clientConnection?.close();
   await connection.close();
 }
 

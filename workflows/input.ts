@@ -12,6 +12,8 @@ export interface RemediationOptions {
   maxHistoryEvents?: number;
   /** Link to this remediation for tickets and notifications. */
   linkBase?: string;
+  /** With an audit archive: each run, once closed, is sealed into it by a workflow on this queue. */
+  auditTaskQueue?: string;
 }
 
 export interface RemediationInput {

@@ -65,6 +65,7 @@ import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
 import { CORE_PATCH, DECISIONS_MEMO } from './memo';
+import { startSealOnClose } from './seal-sweep';
 
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
@@ -217,6 +218,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     throw e;
   }
 
+  if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
   // The decision log is already in the history (memo writes): the result does not repeat it.
   const { decisions: _inHistory, ...result } = view(s);
   return result;
@@ -227,6 +229,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         await condition(allHandlersFinished);
         feed({ kind: 'continuing_as_new', historyLength: workflowInfo().historyLength });
         publish();
+        if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
         await continueAsNew<typeof remediation>({ ...input, carried: s });
       }
       dirty = false;

@@ -4,6 +4,7 @@
  * (the history JSON as the Temporal UI downloads it; `?chain=true` for every run of a
  * continue-as-new chain, `?runId=` for one run).
  */
+import type { Archive } from '../../audit';
 import type { Client } from '@temporalio/client';
 import { CONTENT_TYPES, isReportFormat, REPORT_FORMATS, renderReport } from '../../report/render';
 import { fetchChain, fetchRun, NotFoundError, reportFromServer } from '../../report/fetch';
@@ -39,7 +40,7 @@ async function notFound<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** `auth`: when person authentication is configured, reports and histories need a token (as every read does). */
-export function reportRoutes(client: Client, auth?: ApiAuth): Route[] {
+export function reportRoutes(client: Client, auth?: ApiAuth, archive?: Archive): Route[] {
   return [
     route('GET', '/v1/remediations/{id}/report', async (req, p) => {
       await auth?.user(req);
@@ -48,7 +49,7 @@ export function reportRoutes(client: Client, auth?: ApiAuth): Route[] {
       known(q, ['format', 'runId']);
       const format = q.get('format') ?? 'json';
       if (!isReportFormat(format)) throw new ApiError(400, `format: one of ${REPORT_FORMATS.join(', ')}`);
-      const { report } = await notFound(() => reportFromServer(client, id, { runId: runIdParam(q) }));
+      const { report } = await notFound(() => reportFromServer(client, id, { runId: runIdParam(q), archive }));
       if (format === 'json') return { status: 200, body: report };
       return { status: 200, body: { id, format, contentType: CONTENT_TYPES[format], sha256: report.history.sha256, content: renderReport(report, format) } };
     }),

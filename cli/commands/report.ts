@@ -1,4 +1,5 @@
 /** `drw report`, `drw report aggregate` (or --all), `drw history export`. */
+import { openArchive } from '../../audit';
 import { writeFileSync } from 'node:fs';
 import { REMEDIATION_ID_PATTERN } from '../../domain/ids';
 import { aggregate, renderAggregate } from '../../report/aggregate';
@@ -61,7 +62,7 @@ async function aggregateRun(ctx: Ctx, values: ParsedArgs['values']): Promise<num
     n++;
     ctx.progress(`[${n}/${unique.length}] reading the history of ${id}`);
     try {
-      reports.push((await reportFromServer(client, id)).report);
+      reports.push((await reportFromServer(client, id, { archive: openArchive(ctx.config().audit) })).report);
     } catch (e) {
       ctx.err(`drw: ${id}: skipped: ${(e as Error).message}`);
     }
@@ -117,7 +118,7 @@ export const report: CommandSpec = {
       if (positionals.length !== 1) throw new UsageError('usage: drw report <id> (or --from <file>, or --all)');
       const id = idArg(positionals[0]);
       const client = await ctx.temporal();
-      ({ report: r } = await orNotFound(() => reportFromServer(client, id, { runId: str(values.run), progress: (m) => ctx.progress(m) })));
+      ({ report: r } = await orNotFound(() => reportFromServer(client, id, { runId: str(values.run), progress: (m) => ctx.progress(m), archive: openArchive(ctx.config().audit) })));
     }
     emit(ctx, renderReport(r, format), str(values.out), `the ${format} report of ${r.id} (history sha256 ${r.history.sha256})`);
     return EXIT.ok;

@@ -28,7 +28,7 @@ import { buildReport } from '../../report/build';
 import { fetchRun } from '../../report/fetch';
 import { historyFromJson } from '../../report/history-json';
 import { firstPayload, type RunHistory } from '../../report/history';
-import { ACTIVITIES_OF } from '../../workers';
+import { ACTIVITIES_OF } from '../../remediation/routing';
 import { ACTIVITY_KINDS } from '../../workflows/input';
 import { DEFAULT_POLICY, eventually, malwareDetection as malware, ROOT } from '../helpers/harness';
 

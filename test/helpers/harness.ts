@@ -55,6 +55,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     DRW_POLICY_DIR: o.policyDir ?? DEFAULT_POLICY,
     DRW_TIME_SCALE: String(o.timeScale ?? 0.01),
     DRW_LOG_LEVEL: 'warn',
+    // Sealing into the archive is tested on its own (test/e2e/audit-*); other scenarios leave it off.
+    DRW_ARCHIVE: 'off',
     ...o.env,
   });
   cfg.api.port = 0;

@@ -1,0 +1,37 @@
+/**
+ * The audit archive as drw runs it (DRW_ARCHIVE set): a remediation that closes is sealed by
+ * the workflow it starts on close, and once its history is deleted from Temporal the report
+ * route answers from the archive with the same report.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { eventually, http, malwareDetection, startHarness, type Harness } from '../helpers/harness';
+
+let h: Harness;
+const dir = mkdtempSync(path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'drw-archive-'));
+beforeAll(async () => {
+  h = await startHarness({ env: { DRW_ARCHIVE: dir, DRW_SEAL_SWEEP_EVERY: '1h' } });
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+test('a remediation closes: sealed on close; after temporal workflow delete, GET /report answers from the archive, unchanged', async () => {
+  const r = await http('POST', `${h.api}/v1/detections`, malwareDetection(`wired-${Date.now().toString(36)}`, 95));
+  const id = r.body.remediations[0].id as string;
+  await eventually(async () => ((await http('GET', `${h.api}/v1/remediations/${id}`)).body.status === 'remediated' ? true : undefined), 'remediated');
+  const archive = h.app.archive!;
+  const sealed = await eventually(async () => ((await archive.runsOf(id)).length ? await archive.runsOf(id) : undefined), 'sealed on close', 60_000);
+  expect(sealed.map((x) => x.record.metadata.remediationId)).toEqual([id]);
+  const before = (await http('GET', `${h.api}/v1/remediations/${id}/report?format=json`)).body;
+
+  const cli = process.env.DRW_TEMPORAL_CLI!;
+  execFileSync(cli, ['workflow', 'delete', '--workflow-id', id, '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default'], { stdio: 'pipe' });
+  await eventually(async () => ((await http('GET', `${h.api}/v1/remediations/${id}/history`)).status === 404 ? true : undefined), 'history gone', 120_000);
+
+  const after = await http('GET', `${h.api}/v1/remediations/${id}/report?format=json`);
+  expect(after.status).toBe(200);
+  expect({ ...after.body, generatedAt: undefined }).toEqual({ ...before, generatedAt: undefined });
+});
