@@ -82,21 +82,29 @@ export async function queryDecisions(client: Client, workflowId: string): Promis
   }
 }
 
+/** The chain from Temporal; past its retention (history gone), the runs the sealed archive kept. */
+export async function fetchChainOrArchived(
+  client: Client,
+  workflowId: string,
+  opts: { runId?: string; progress?: (msg: string) => void; archive?: Archive } = {},
+): Promise<{ runs: RunHistory[]; archived: boolean }> {
+  try {
+    return { runs: await fetchChain(client, workflowId, opts), archived: false };
+  } catch (e) {
+    const archived = e instanceof NotFoundError && !opts.runId && opts.archive ? await readArchivedHistory(opts.archive, workflowId) : undefined;
+    if (!archived?.length) throw e;
+    return { runs: archived, archived: true };
+  }
+}
+
 /** Fetches the chain, and the decision log by query while it runs, and builds the report. */
 export async function reportFromServer(
   client: Client,
   workflowId: string,
   opts: { runId?: string; progress?: (msg: string) => void; archive?: Archive } = {},
 ): Promise<{ report: RemediationReport; runs: RunHistory[] }> {
-  let runs: RunHistory[];
-  try {
-    runs = await fetchChain(client, workflowId, opts);
-  } catch (e) {
-    // Past Temporal's retention the history is gone: the sealed archive still has it.
-    const archived = e instanceof NotFoundError && !opts.runId && opts.archive ? await readArchivedHistory(opts.archive, workflowId) : undefined;
-    if (!archived?.length) throw e;
-    return { report: buildReport(archived, { workflowId }), runs: archived };
-  }
+  const { runs, archived } = await fetchChainOrArchived(client, workflowId, opts);
+  if (archived) return { report: buildReport(runs, { workflowId }), runs };
   const last = runs[runs.length - 1];
   const closed = last.events.some((e) => /^workflowExecution(Completed|Failed|Terminated|Canceled|TimedOut|ContinuedAsNew)$/.test(kindOf(e)));
   const queried = closed ? undefined : await queryDecisions(client, workflowId);

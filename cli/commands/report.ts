@@ -1,10 +1,10 @@
 /** `drw report`, `drw report aggregate` (or --all), `drw history export`. */
-import { openArchive } from '../../audit';
+import { openArchive, readArchivedHistory } from '../../audit';
 import { writeFileSync } from 'node:fs';
 import { REMEDIATION_ID_PATTERN } from '../../domain/ids';
 import { aggregate, renderAggregate } from '../../report/aggregate';
 import { buildReport, type RemediationReport } from '../../report/build';
-import { fetchChain, NotFoundError, reportFromServer } from '../../report/fetch';
+import { fetchChainOrArchived, NotFoundError, reportFromServer } from '../../report/fetch';
 import { chainText, HistoryFormatError, runsFromText } from '../../report/history';
 import { isReportFormat, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render';
 import { CliError, EXIT, str, UsageError, type CommandSpec, type Ctx, type ParsedArgs } from './common';
@@ -65,6 +65,20 @@ async function aggregateRun(ctx: Ctx, values: ParsedArgs['values']): Promise<num
       reports.push((await reportFromServer(client, id, { archive: openArchive(ctx.config().audit) })).report);
     } catch (e) {
       ctx.err(`drw: ${id}: skipped: ${(e as Error).message}`);
+    }
+  }
+  // Remediations whose history Temporal no longer keeps are still in the sealed archive.
+  const archive = openArchive(ctx.config().audit);
+  if (archive) {
+    const listed = new Set(unique);
+    const archivedIds = new Set<string>();
+    for await (const r of archive.scan()) {
+      const m = r.stored?.record.metadata;
+      if (m && !listed.has(m.remediationId) && (!since || (m.closedAt ?? '') >= since)) archivedIds.add(m.remediationId);
+    }
+    for (const id of archivedIds) {
+      const runs = await readArchivedHistory(archive, id);
+      if (runs?.length) reports.push(buildReport(runs, { workflowId: id }));
     }
   }
   const a = aggregate(reports, { since });
@@ -158,14 +172,15 @@ export const historyExport: CommandSpec = {
     const client = await ctx.temporal();
     const runId = str(values.run);
     if (values.chain) {
-      const runs = await orNotFound(() => fetchChain(client, id, { runId, progress: (m) => ctx.progress(m) }));
+      const { runs } = await orNotFound(() => fetchChainOrArchived(client, id, { runId, progress: (m) => ctx.progress(m), archive: openArchive(ctx.config().audit) }));
       const text = chainText(id, runs);
       const digest = runsFromText(text).sha256;
       emit(ctx, text, str(values.out), `${runs.length} run(s), ${runs.reduce((n, r) => n + r.events.length, 0)} events (sha256 ${digest})`);
       return EXIT.ok;
     }
     ctx.progress(`fetching the history of ${id}${runId ? ` run ${runId}` : ''}...`);
-    const runs = await orNotFound(() => fetchChain(client, id, { runId }));
+    // Past Temporal's retention, the sealed archive's copy (the same history, digest-checked): `drw policy whatif` still has its input.
+    const { runs } = await orNotFound(() => fetchChainOrArchived(client, id, { runId, archive: openArchive(ctx.config().audit) }));
     const run = runId ? runs.find((r) => r.runId === runId) ?? runs[runs.length - 1] : runs[runs.length - 1];
     if (runs.length > 1) ctx.progress(`this remediation has ${runs.length} runs (continue-as-new); exporting run ${run.runId} only — use --chain for all`);
     emit(ctx, run.text, str(values.out), `${run.events.length} events of run ${run.runId} (sha256 ${run.sha256})`);

@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { main } from '../../cli/drw';
+import { connectClient } from '../../common/temporal';
 import { eventually, http, malwareDetection, startHarness, type Harness } from '../helpers/harness';
 
 let h: Harness;
@@ -27,11 +29,36 @@ test('a remediation closes: sealed on close; after temporal workflow delete, GET
   expect(sealed.map((x) => x.record.metadata.remediationId)).toEqual([id]);
   const before = (await http('GET', `${h.api}/v1/remediations/${id}/report?format=json`)).body;
 
-  const cli = process.env.DRW_TEMPORAL_CLI!;
-  execFileSync(cli, ['workflow', 'delete', '--workflow-id', id, '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default'], { stdio: 'pipe' });
+  const temporal = process.env.DRW_TEMPORAL_CLI!;
+  execFileSync(temporal, ['workflow', 'delete', '--workflow-id', id, '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default'], { stdio: 'pipe' });
   await eventually(async () => ((await http('GET', `${h.api}/v1/remediations/${id}/history`)).status === 404 ? true : undefined), 'history gone', 120_000);
 
   const after = await http('GET', `${h.api}/v1/remediations/${id}/report?format=json`);
   expect(after.status).toBe(200);
   expect({ ...after.body, generatedAt: undefined }).toEqual({ ...before, generatedAt: undefined });
+
+  // The CLI too: the history export (the what-if's input) and the aggregate still have it.
+  const exported = await cli(['history', 'export', id]);
+  expect(exported.code).toBe(0);
+  expect(exported.err).toContain(before.history.runs[0].sha256);
+  const agg = await cli(['report', 'aggregate', '--since', '1h', '--json']);
+  expect(agg.code).toBe(0);
+  expect(JSON.stringify(JSON.parse(agg.out))).toContain(id);
 });
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const { client, connection } = await connectClient(h.cfg);
+  try {
+    const code = await main(args, {
+      env: { ...process.env, DRW_ARCHIVE: dir, DRW_LOG_LEVEL: 'silent' },
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+      temporal: async () => ({ client, close: async () => undefined }),
+    });
+    return { code, out, err };
+  } finally {
+    await connection.close();
+  }
+}
