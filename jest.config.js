@@ -4,7 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The fault suite is `npm run test:faults`; its fast part (the fuzz of hostile input) runs here too.
-  testPathIgnorePatterns: ['/node_modules/', '/test/faults/(?!fuzz\\.test\\.ts$)'],
+  // The cluster suite is `npm run test:cluster` (it needs deploy/local-cluster).
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/(?!fuzz\\.test\\.ts$)', '/test/cluster/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

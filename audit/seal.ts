@@ -8,7 +8,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { buildReport } from '../report/build';
 import { historyToJson } from '../report/history-json';
 import { runFromJson, type HistoryJson, type RunHistory } from '../report/history';
-import { NotFoundError } from '../report/fetch';
+import { isNotFound, NotFoundError } from '../report/fetch';
 import type { RecordDraft } from './archive';
 import { codecOfClient, decodeJsonPayloads } from './payload-json';
 
@@ -19,10 +19,8 @@ export class RunOpenError extends Error {
   }
 }
 
-function isNotFound(e: unknown): boolean {
-  const err = e as { code?: number; message?: string; name?: string };
-  return err?.name === 'WorkflowNotFoundError' || err?.code === 5 || /not ?found/i.test(err?.message ?? '');
-}
+/** temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING */
+const WORKFLOW_EXECUTION_STATUS_RUNNING = 1;
 
 /** One run's history as drw reads it, with encrypted payloads decoded (by `codec`, else the client's own codecs; NotFoundError when gone). */
 export async function fetchDecodedRun(client: Client, codec: PayloadCodec | undefined, workflowId: string, runId: string): Promise<RunHistory> {
@@ -40,14 +38,16 @@ export async function fetchDecodedRun(client: Client, codec: PayloadCodec | unde
 
 /** The record of a closed run (RunOpenError while it runs, NotFoundError when its history is gone). */
 export async function draftRecord(client: Client, codec: PayloadCodec | undefined, workflowId: string, runId: string, now = new Date()): Promise<RecordDraft> {
-  let status: string;
+  let running: boolean;
   try {
-    status = (await client.workflow.getHandle(workflowId, runId).describe()).status.name;
+    // The raw answer: describe() would decode the memo, which may be encrypted with keys this client lacks.
+    const raw = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId, runId } });
+    running = raw.workflowExecutionInfo?.status === WORKFLOW_EXECUTION_STATUS_RUNNING;
   } catch (e) {
     if (isNotFound(e)) throw new NotFoundError(`no run ${runId} of ${workflowId} in Temporal`);
     throw e;
   }
-  if (status === 'RUNNING') throw new RunOpenError(workflowId, runId, status);
+  if (running) throw new RunOpenError(workflowId, runId, 'RUNNING');
   return draftFromRun(workflowId, await fetchDecodedRun(client, codec, workflowId, runId), now);
 }
 

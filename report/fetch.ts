@@ -19,7 +19,7 @@ export class NotFoundError extends Error {
 
 const MAX_RUNS = 1000;
 
-function isNotFound(e: unknown): boolean {
+export function isNotFound(e: unknown): boolean {
   const err = e as { code?: number; message?: string; name?: string };
   if (err?.name === 'WorkflowNotFoundError') return true;
   return err?.code === 5 || /not ?found/i.test(err?.message ?? '');

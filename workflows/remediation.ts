@@ -182,8 +182,9 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   if (!carried) {
     feed({ kind: 'started' });
     feed({ kind: 'policy_loaded', policy: await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts() }) });
+    // A lookup is several CMDB requests (CI, its class, the services that depend on it, tags): as many attempts as drw's own calls.
     try {
-      const cmdb = await call(LOOKUP_ASSET, `enrich ${s.detection.asset.id} from the CMDB`, 5).lookupAsset({ assetId: s.detection.asset.id });
+      const cmdb = await call(LOOKUP_ASSET, `enrich ${s.detection.asset.id} from the CMDB`).lookupAsset({ assetId: s.detection.asset.id });
       feed({ kind: 'asset_looked_up', cmdb });
     } catch (e) {
       // Enrichment improves the plan; its absence must not stop remediation.

@@ -190,7 +190,8 @@ test('pause and resume, then a deny update: nothing runs while paused, and the d
   expect((await operator(api, id, 'resume', 'oscar', 'freeze over')).status).toBe(202);
   await waitFor(api, id, statusIs('awaiting_approval'), 'awaiting approval again');
   expect((await deny(api, id, CONTAIN, { approver: 'alice', groups: ['secops'], reason: 'reimage tonight instead' })).status).toBe(200);
-  const done = await waitFor(api, id, statusIs('remediated'), 'remediated without containment');
+  // Denied: nothing contained, nothing verified: handed to a person, not called remediated.
+  const done = await waitFor(api, id, statusIs('escalated'), 'escalated without containment');
   expect(done.decisions.filter((d: any) => d.kind === 'operator').map((d: any) => d.summary)).toEqual(['paused by oscar: change freeze', 'resumed by oscar: freeze over']);
   expect(actions('contain', a)).toBe(0);
 });
@@ -202,7 +203,7 @@ test('approve and deny as fire-and-forget signals decide two waiting containment
   await waitFor(api, idB, statusIs('awaiting_approval'), 'B awaiting approval');
   await client.workflow.getHandle(idA).signal(approveSignal, { stepId: CONTAIN, approver: 'alice', groups: ['secops'], reason: 'confirmed' });
   await client.workflow.getHandle(idB).signal(denySignal, { stepId: CONTAIN, approver: 'bob', groups: ['secops'], reason: 'false alarm likely' });
-  const [doneA, doneB] = [await waitFor(api, idA, statusIs('remediated'), 'A remediated'), await waitFor(api, idB, statusIs('remediated'), 'B remediated')];
+  const [doneA, doneB] = [await waitFor(api, idA, statusIs('remediated'), 'A remediated'), await waitFor(api, idB, statusIs('escalated'), 'B escalated: nothing contained')];
   expect(doneA.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve', via: 'signal' })]);
   expect(doneB.approvals).toEqual([expect.objectContaining({ approver: 'bob', decision: 'deny', via: 'signal' })]);
   expect([actions('contain', a), actions('contain', b)]).toEqual([1, 0]);
