@@ -38,7 +38,7 @@ import {
   type CoreEvent,
   type FinalStatus,
 } from '../remediation/core';
-import { describe, described } from '../remediation/events';
+import { describe, described, type Decision } from '../remediation/events';
 import { LOAD_POLICY, LOOKUP_ASSET, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
 import {
@@ -89,11 +89,16 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   let publishWanted = false;
   const scopes = new Map<string, CancellationScope>();
   let published: Record<string, unknown> = {};
-  let writtenSeq = s.seq;
+  /** Decisions made since the last memo write (kept here: the state's log drops its oldest entries). */
+  let unwritten: Decision[] = [];
 
   const feed = (event: CoreEvent, fromMessage = false) => {
     const r = apply(s, event, ctx());
-    for (const d of r.state.decisions) if (d.seq > s.seq) log.info(`decision: ${describe(d)}`, { remediation: s.id, kind: d.kind });
+    for (const d of r.state.decisions) {
+      if (d.seq <= s.seq) continue;
+      unwritten.push(d);
+      log.info(`decision: ${describe(d)}`, { remediation: s.id, kind: d.kind });
+    }
     s = r.state;
     for (const e of r.effects) {
       if (e.kind === 'cancel_running') scopes.get(e.stepId)?.cancel();
@@ -120,10 +125,9 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       upsertSearchAttributes(pairs);
       published = next;
     }
-    const fresh = s.decisions.filter((d) => d.seq > writtenSeq);
-    if (fresh.length) {
-      upsertMemo({ [DECISIONS_MEMO]: fresh });
-      writtenSeq = s.seq;
+    if (unwritten.length) {
+      upsertMemo({ [DECISIONS_MEMO]: unwritten });
+      unwritten = [];
     }
     const waiting = s.plan.steps.filter((x) => x.status === 'awaiting_approval').map((x) => x.id);
     setCurrentDetails(

@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
-import { asset, detection, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
+import { approve, asset, detection, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ policyDir: DEFAULT_POLICY });
+  // Pull requests stay open for a minute: a critical vulnerability stays in verification, contained.
+  h = await startHarness({ policyDir: DEFAULT_POLICY, inprocess: { autoMergeAfterMs: 60_000 } });
 });
 afterAll(async () => {
   await h?.close();
@@ -41,14 +42,19 @@ test('temporal workflow cancel while awaiting approval: the ticket is closed as 
   expect(h.systems.record.containments.get(host)).toBeUndefined();
 });
 
-test('a client cancels a remediation that contained the host: the containment is released, then the ticket closed', async () => {
+test('a client cancels a remediation during its verification: the containment is released, then the ticket closed', async () => {
   const host = asset('cancel-contained');
-  const id = await submit(h, malware(host, 95));
-  await waitFor(h, id, (s) => step(s, 'edr-malware.contain').status === 'done', 'contained');
+  const id = await submit(
+    h,
+    detection({ source: 'trivy', rule: 'CVE-2024-3094', severity: 'critical', category: 'vulnerability', asset: { id: host, environment: 'production', internetFacing: true }, details: { repository: 'acme/edge', package: 'xz-utils', fixedVersion: '5.6.2' } }),
+  );
+  await waitFor(h, id, (s) => s.status === 'awaiting_approval', 'awaiting approval');
+  expect((await approve(h, id, 'critical-vuln-internet-prod.contain', { approver: 'alice', groups: ['secops'] })).status).toBe(200);
+  await waitFor(h, id, (s) => s.status === 'verifying', 'verifying (the pull request is not merged yet)');
   expect(h.systems.record.containments.get(host)).toBe('contained');
   await h.app.service.handle(id).cancel();
   const s = await closedAsCancelled(id);
-  expect(step(s, 'edr-malware.contain')).toMatchObject({ status: 'compensated', note: 'compensated by endpoint.release' });
+  expect(step(s, 'critical-vuln-internet-prod.contain')).toMatchObject({ status: 'compensated', note: 'compensated by endpoint.release' });
   expect(h.systems.record.containments.get(host)).toBe('normal');
   expect(ticketsFor(h.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
   const kinds = s.decisions.map((d: any) => d.kind);
