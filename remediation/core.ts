@@ -512,7 +512,7 @@ export function validateDecision(s: RemediationState, payload: unknown, kind: 'a
 }
 
 /** The next step that may run now (verification waits for every remediation step before it). */
-export function nextRunnable(s: RemediationState): PlanStep | undefined {
+export function nextRunnable(s: Pick<RemediationState, 'plan'>): PlanStep | undefined {
   for (const [i, st] of s.plan.steps.entries()) {
     if (st.status !== 'pending') continue;
     if (st.action === 'verify' && s.plan.steps.slice(0, i).some((x) => x.reason.section === 'steps' && ['pending', 'awaiting_approval', 'running'].includes(x.status))) continue;
@@ -536,7 +536,7 @@ function windowOpensAt(s: RemediationState, step: PlanStep, now: number): number
 }
 
 /** All steps settled: how the remediation ends, or undefined to keep waiting (for a person or the source). */
-export function settle(s: RemediationState): { status: FinalStatus; resolution: string } | undefined {
+export function settle(s: Pick<RemediationState, 'plan' | 'resolvedAtSource'>): { status: FinalStatus; resolution: string } | undefined {
   if (s.resolvedAtSource) return { status: 'resolved', resolution: 'resolved_at_source' };
   const failed = s.plan.steps.filter((x) => x.status === 'failed');
   if (failed.length === 0) {

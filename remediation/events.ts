@@ -69,8 +69,6 @@ export type Decision = DecisionEvent & { seq: number; at: string };
 /** What queries and the API show: the event and its sentence. */
 export type DescribedDecision = Decision & { summary: string };
 
-export type DecisionOf<K extends DecisionKind> = Extract<Decision, { kind: K }>;
-
 /** The sentence a person reads for an event. */
 export function describe(e: DecisionEvent): string {
   switch (e.kind) {
@@ -149,7 +147,9 @@ export function described(d: Decision): DescribedDecision {
   return { ...d, summary: describe(d) };
 }
 
-/** Narrows a log to one kind of event. */
-export function decisionsOfKind<K extends DecisionKind>(log: readonly Decision[], kind: K): DecisionOf<K>[] {
-  return log.filter((d): d is DecisionOf<K> => d.kind === kind);
+/** The decisions made after `seq`: the log's tail, found from its end (an event adds a few to a long log). */
+export function decisionsSince<D extends { seq: number }>(log: readonly D[], seq: number): D[] {
+  let i = log.length;
+  while (i > 0 && log[i - 1].seq > seq) i--;
+  return log.slice(i);
 }

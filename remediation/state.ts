@@ -112,7 +112,10 @@ export function deriveStatus(s: RemediationState): RemediationStatus {
   return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : 'awaiting_owner';
 }
 
-export function plannerState(s: RemediationState, requestedBy = s.requestedBy): PlannerState {
+export function plannerState(
+  s: Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'approvals' | 'escalations' | 'requestedBy' | 'cancelled' | 'falsePositive' | 'resolvedAtSource' | 'verificationFailures'>,
+  requestedBy = s.requestedBy,
+): PlannerState {
   return {
     remediationId: s.id,
     detection: s.detection,
@@ -129,9 +132,19 @@ export function plannerState(s: RemediationState, requestedBy = s.requestedBy): 
 }
 
 export function view(s: RemediationState): RemediationView {
+  return viewOf(s, deriveStatus(s), s.decisions.map(described));
+}
+
+/** What a view is made of, so the pre-core workflow (workflows/legacy) builds the same view from its own state. */
+export type ViewSource = Pick<
+  RemediationState,
+  'id' | 'facts' | 'detection' | 'dedupeKey' | 'slaDeadlineMs' | 'slaBreached' | 'paused' | 'final' | 'ticket' | 'plan' | 'approvals' | 'decisionsDropped'
+>;
+
+export function viewOf(s: ViewSource, status: RemediationStatus, decisions: RemediationView['decisions']): RemediationView {
   return {
     id: s.id,
-    status: deriveStatus(s),
+    status,
     severity: s.facts.severity,
     riskScore: s.facts.riskScore,
     asset: s.facts.asset,
@@ -147,7 +160,7 @@ export function view(s: RemediationState): RemediationView {
     ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
     plan: s.plan,
     approvals: s.approvals,
-    decisions: s.decisions.map(described),
+    decisions,
     decisionsDropped: s.decisionsDropped,
   };
 }

@@ -10,7 +10,7 @@ import type { AssetFacts } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
 import type { ApprovalRecord, EscalationTrigger, Facts, Plan, PlanDiffEntry, PlanStep } from '../planner/types';
 import { apply, validateDecision, type CoreEvent, type FinalStatus } from '../remediation/core';
-import { decisionsOfKind } from '../remediation/events';
+import { decisionsSince } from '../remediation/events';
 import { initialState, type RemediationState } from '../remediation/state';
 
 export type ReplayEvent =
@@ -249,16 +249,16 @@ export class Replayer {
   }
 
   private message(at: string, name: Extract<CoreEvent, { kind: 'message' }>['name'], payload: unknown, onRejected?: () => void, via: 'update' | 'signal' = 'signal'): void {
-    const rejectedBefore = decisionsOfKind(this.s.decisions, 'rejected').length;
+    const seq = this.s.seq;
     this.feed(at, { kind: 'message', name, payload, via });
-    if (onRejected && decisionsOfKind(this.s.decisions, 'rejected').length > rejectedBefore) onRejected();
+    if (onRejected && decisionsSince(this.s.decisions, seq).some((d) => d.kind === 'rejected')) onRejected();
   }
 
   /** Applies a core event at the input's time; every new plan the core records becomes a snapshot. */
   private feed(at: string, event: CoreEvent): void {
     const seq = this.s.seq;
     this.s = apply(this.s, event, { now: this.now, timeScale: this.timeScale }).state;
-    for (const d of decisionsOfKind(this.s.decisions, 'plan')) if (d.seq > seq) this.snapshot(at, d.trigger, d.diff, d.selection, d);
+    for (const d of decisionsSince(this.s.decisions, seq)) if (d.kind === 'plan') this.snapshot(at, d.trigger, d.diff, d.selection, d);
   }
 
   private snapshot(at: string, why: string, diff: PlanDiffEntry[], selection: string, made: Pick<Plan, 'playbook' | 'policyVersion'> & { planVersion: number } = { ...this.s.plan, planVersion: this.s.plan.version }): void {

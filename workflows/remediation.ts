@@ -38,7 +38,7 @@ import {
   type CoreEvent,
   type FinalStatus,
 } from '../remediation/core';
-import { describe, described, type Decision } from '../remediation/events';
+import { decisionsSince, describe, described, type Decision } from '../remediation/events';
 import { LOAD_POLICY, LOOKUP_ASSET, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
 import {
@@ -94,8 +94,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
 
   const feed = (event: CoreEvent, fromMessage = false) => {
     const r = apply(s, event, ctx());
-    for (const d of r.state.decisions) {
-      if (d.seq <= s.seq) continue;
+    for (const d of decisionsSince(r.state.decisions, s.seq)) {
       unwritten.push(d);
       log.info(`decision: ${describe(d)}`, { remediation: s.id, kind: d.kind });
     }

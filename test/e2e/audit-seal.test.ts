@@ -15,7 +15,7 @@ import { readArchivedHistory } from '../../audit/read';
 import { auditTaskQueue, ensureSealSchedule } from '../../audit/schedule';
 import { LocalStore } from '../../audit/store-local';
 import { createAuditWorker } from '../../audit/worker';
-import { main } from '../../cli/drw';
+import { runDrw } from '../helpers/drw-cli';
 import { connectClient, connectWorker } from '../../common/temporal';
 import { buildReport } from '../../report/build';
 import { fetchRun } from '../../report/fetch';
@@ -77,17 +77,7 @@ function seal(workflowId: string, runId: string, sealId = sealWorkflowId(runId))
   return client.workflow.start('sealClosedRun', { taskQueue: sealQueue, workflowId: sealId, args: [input] });
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, {
-    env: { ...process.env, DRW_ARCHIVE: archiveDir, DRW_LOG_LEVEL: 'silent' },
-    stdout: (t) => void (out += t),
-    stderr: (t) => void (err += t),
-    temporal: async () => ({ client, close: async () => undefined }),
-  });
-  return { code, out, err };
-}
+const cli = (args: string[]) => runDrw(args, { env: { DRW_ARCHIVE: archiveDir }, client });
 
 function temporalCli(args: string[]): string {
   const bin = process.env.DRW_TEMPORAL_CLI ?? execFileSync(path.join(ROOT, 'temporal-dev.sh'), ['path'], { encoding: 'utf8' }).trim();

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../cli/drw';
+import { runDrw } from '../helpers/drw-cli';
 import { connectClient } from '../../common/temporal';
 import { eventually, http, malwareDetection, startHarness, type Harness } from '../helpers/harness';
 
@@ -43,18 +43,10 @@ test('a remediation closes: sealed on close; after temporal workflow delete, GET
   expect(exported.err).toContain(before.history.runs[0].sha256);
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
+async function cli(args: string[]) {
   const { client, connection } = await connectClient(h.cfg);
   try {
-    const code = await main(args, {
-      env: { ...process.env, DRW_ARCHIVE: dir, DRW_LOG_LEVEL: 'silent' },
-      stdout: (t) => void (out += t),
-      stderr: (t) => void (err += t),
-      temporal: async () => ({ client, close: async () => undefined }),
-    });
-    return { code, out, err };
+    return await runDrw(args, { env: { DRW_ARCHIVE: dir }, client });
   } finally {
     await connection.close();
   }

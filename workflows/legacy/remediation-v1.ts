@@ -51,7 +51,8 @@ import {
 import { SA } from '../../signals/search-attributes';
 import type { RemediationInput } from '../input';
 import { addDecision, deriveStatus, enrichAsset, plannerState, typedLegacyDecision, view, type RemediationState } from './state';
-import { checksFor } from '../../remediation/core';
+// The same pure reads the core uses: identical answers, so replays are unchanged.
+import { checksFor, nextRunnable, settle } from '../../remediation/core';
 import { StepBlocked, runStep, type RunnableStep } from '../effects';
 import { activitiesFor, failureMessage } from '../activities';
 
@@ -395,7 +396,7 @@ export async function remediationV1(input: RemediationInput): Promise<Remediatio
       continue;
     }
 
-    const step = nextRunnable();
+    const step = nextRunnable(s);
     if (step) {
       const wait = windowWait(step);
       if (wait !== undefined) {
@@ -412,7 +413,7 @@ export async function remediationV1(input: RemediationInput): Promise<Remediatio
     }
 
     if (s.plan.steps.every((x) => x.status !== 'awaiting_approval' && x.status !== 'pending' && x.status !== 'running')) {
-      const outcome = settle();
+      const outcome = settle(s);
       if (outcome) {
         await finish(outcome.status, outcome.resolution);
         break;
@@ -439,20 +440,6 @@ export async function remediationV1(input: RemediationInput): Promise<Remediatio
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     return info.continueAsNewSuggested || (opts.maxHistoryEvents !== undefined && info.historyLength >= opts.maxHistoryEvents);
-  }
-
-  function nextRunnable(): PlanStep | undefined {
-    for (const st of s.plan.steps) {
-      if (st.status !== 'pending') continue;
-      if (st.action === 'verify') {
-        // Verification waits for every remediation step before it to settle.
-        const idx = s.plan.steps.indexOf(st);
-        const blocked = s.plan.steps.slice(0, idx).some((x) => x.reason.section === 'steps' && ['pending', 'awaiting_approval', 'running'].includes(x.status));
-        if (blocked) continue;
-      }
-      return st;
-    }
-    return undefined;
   }
 
   function windowWait(step: PlanStep): number | undefined {
@@ -638,23 +625,6 @@ export async function remediationV1(input: RemediationInput): Promise<Remediatio
     } catch (e) {
       decide({ kind: 'note', summary: `could not update the ticket with repeats: ${failureMessage(e)}` });
     }
-  }
-
-  /** All steps settled: decide how the remediation ends, or undefined to keep waiting (escalated). */
-  function settle(): { status: 'remediated' | 'resolved' | 'failed'; resolution: string } | undefined {
-    if (s.resolvedAtSource) return { status: 'resolved', resolution: 'resolved_at_source' };
-    const failed = s.plan.steps.filter((x) => x.status === 'failed');
-    if (failed.length === 0) {
-      // Only a verification shows that something was remediated. A plan without one (triage, a
-      // vulnerability with no fixed version yet) stays open for a person or the source to resolve:
-      // its ticket stays open, repeats are reported to it, and its SLA breach escalates.
-      if (!s.plan.steps.some((x) => x.action === 'verify' && x.status === 'done')) return undefined;
-      return { status: 'remediated', resolution: 'remediated' };
-    }
-    const escalationSteps = s.plan.steps.filter((x) => x.reason.section === 'escalation');
-    // With escalation steps the remediation waits for a person (or the source) to resolve it.
-    if (escalationSteps.length > 0) return undefined;
-    return { status: 'failed', resolution: `failed: ${failed.map((x) => x.id).join(', ')}` };
   }
 
   async function finish(status: 'remediated' | 'resolved' | 'failed' | 'cancelled', resolution: string): Promise<void> {

@@ -11,12 +11,12 @@ import {
   type EscalationTrigger,
   type Facts,
   type Plan,
-  type PlannerState,
   type PlanDiffEntry,
   type RemediationStatus,
 } from '../../planner/types';
 import type { RemediationView } from '../../signals';
 import type { DescribedDecision } from '../../remediation/events';
+import { viewOf } from '../../remediation/state';
 
 /** A pre-core decision: a category and a sentence, with a few structured fields. */
 export interface DecisionEntry {
@@ -114,22 +114,6 @@ export function deriveStatus(s: RemediationState, waitingIsEscalated = true): Re
   return waitingIsEscalated && !verified ? 'escalated' : 'remediating';
 }
 
-export function plannerState(s: RemediationState): PlannerState {
-  return {
-    remediationId: s.id,
-    detection: s.detection,
-    facts: s.facts,
-    previous: s.plan.version === 0 ? undefined : s.plan,
-    approvals: s.approvals,
-    escalations: s.escalations,
-    requestedBy: s.requestedBy,
-    cancelled: Boolean(s.cancelled),
-    falsePositive: Boolean(s.falsePositive),
-    resolvedAtSource: Boolean(s.resolvedAtSource),
-    verificationFailures: s.verificationFailures,
-  };
-}
-
 export function addDecision(s: RemediationState, at: Date, entry: Omit<DecisionEntry, 'seq' | 'at'>): DecisionEntry {
   const full: DecisionEntry = { seq: ++s.seq, at: at.toISOString(), ...entry };
   s.decisions.push(full);
@@ -142,27 +126,7 @@ export function addDecision(s: RemediationState, at: Date, entry: Omit<DecisionE
 }
 
 export function view(s: RemediationState, waitingIsEscalated = true): RemediationView {
-  return {
-    id: s.id,
-    status: deriveStatus(s, waitingIsEscalated),
-    severity: s.facts.severity,
-    riskScore: s.facts.riskScore,
-    asset: s.facts.asset,
-    source: s.facts.source,
-    rule: s.facts.rule,
-    title: s.detection.title,
-    dedupeKey: s.dedupeKey,
-    findingCount: s.facts.findingCount,
-    ...(s.slaDeadlineMs !== undefined ? { slaDeadline: new Date(s.slaDeadlineMs).toISOString() } : {}),
-    slaBreached: s.slaBreached,
-    paused: Boolean(s.paused),
-    ...(s.final ? { resolution: s.final.resolution } : {}),
-    ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
-    plan: s.plan,
-    approvals: s.approvals,
-    decisions: s.decisions.map(typedLegacyDecision),
-    decisionsDropped: s.decisionsDropped,
-  };
+  return viewOf(s, deriveStatus(s, waitingIsEscalated), s.decisions.map(typedLegacyDecision));
 }
 
-export { enrichAsset } from '../../remediation/state';
+export { enrichAsset, plannerState } from '../../remediation/state';
