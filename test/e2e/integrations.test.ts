@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { remediationLabel } from '../../activities/adapters/jira';
-import { buildSystems } from '../../activities/registry';
+import { buildSystems, preflightSystems } from '../../activities/registry';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
 import type { SimulatorServer } from '../../simulators/base';
 import { startHarness, type Harness } from '../helpers/harness';
@@ -52,6 +52,12 @@ beforeAll(async () => {
     crowdstrike.seedDevice({ deviceId: host.deviceId, hostname: host.name });
   }
 
+  const timeouts = Object.fromEntries(['JIRA', 'SERVICENOW', 'FALCON', 'SLACK', 'GITHUB'].map((v) => [`${v}_TIMEOUT_MS`, String(ADAPTER_TIMEOUT_MS)]));
+  const systems = buildSystems({ ...sims.env, ...timeouts });
+  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'awx', identity: 'okta', policyEngine: 'none' });
+  // As npm start and workers do at start (before the vendors turn flaky here): the CMDB's configured fields are checked once.
+  await preflightSystems(systems);
+
   const mix = (seed: number) => faultMix({ rate: 0.05, seed, slowMs: SLOW_MS, hangMs: HANG_MS });
   const servers: [string, SimulatorServer, RegExp | undefined][] = [
     ['jira', jira.server, /^POST \/rest\/api\/3\/issue$/],
@@ -65,9 +71,6 @@ beforeAll(async () => {
     tallies[name] = injectFaults(server, mix(11 + i), creates ? { match: creates, count: 2, ms: SLOW_MS } : undefined);
   });
 
-  const timeouts = Object.fromEntries(['JIRA', 'SERVICENOW', 'FALCON', 'SLACK', 'GITHUB'].map((v) => [`${v}_TIMEOUT_MS`, String(ADAPTER_TIMEOUT_MS)]));
-  const systems = buildSystems({ ...sims.env, ...timeouts });
-  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'awx', identity: 'okta', policyEngine: 'none' });
   // Flaky vendors on purpose: more attempts than the default 5, with short backoff (never under 1 s, see SLOW_MS).
   policyDir = policyWithRetries({ maximumAttempts: 30, initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '2s' });
   h = await startHarness({
