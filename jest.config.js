@@ -1,6 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Logs are printed only for a failing test (test/setup/logs-on-failure.js).
+  testEnvironment: '<rootDir>/test/setup/logs-on-failure.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The fault suite is `npm run test:faults`; its fast part (the fuzz of hostile input) runs here too.

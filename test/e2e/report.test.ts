@@ -13,7 +13,8 @@ import { openApiDocument, openApiRoute } from '../../api/openapi';
 import { listRoutes } from '../../api/routes/list';
 import { reportRoutes } from '../../api/routes/reports';
 import { createApi, listen } from '../../api/server';
-import { createLogger } from '../../common/logger';
+import { testLogger } from '../helpers/test-logger';
+import { pollUntil } from '../../common/poll';
 import { connectClient } from '../../common/temporal';
 import { loadPolicyDir } from '../../planner/load';
 import { historyFromJson, sha256 } from '../../report/history-json';
@@ -36,7 +37,7 @@ let api: string;
 beforeAll(async () => {
   [h, chainH] = await Promise.all([startHarness(), startHarness({ env: { DRW_MAX_HISTORY_EVENTS: '100' } })]);
   ({ client, connection } = await connectClient(h.cfg));
-  server = createApi({ service: h.app.service, logger: createLogger('warn'), ready: () => true, extraRoutes: [...listRoutes(client), ...reportRoutes(client), openApiRoute()] });
+  server = createApi({ service: h.app.service, logger: testLogger(), ready: () => true, extraRoutes: [...listRoutes(client), ...reportRoutes(client), openApiRoute()] });
   api = await listen(server, '127.0.0.1', 0);
 });
 afterAll(async () => {
@@ -145,12 +146,18 @@ test('list: filters on search attributes, safe quoting, paging', async () => {
   // A second remediation on another asset; page through both with pageSize=1.
   const other = await call('POST', `${api}/v1/detections`, malware(`rpt-host-b-${tag}`, 95));
   const otherId = other.body.remediations[0].id;
-  const since = new Date(Date.now() - 10 * 60_000).toISOString();
-  await eventually(async () => {
-    const r = await call('GET', `${api}/v1/remediations?severity=high&since=${since}&pageSize=1000`);
-    const ids = (r.body.remediations ?? []).map((x: any) => x.id);
-    return ids.includes(edrId) && ids.includes(otherId) ? true : undefined;
-  }, 'both in visibility');
+  // From the first one's start: the namespace is shared with the other test files running now.
+  const since = new Date(Date.parse(found.remediations[0].startTime) - 1000).toISOString();
+  let last: unknown;
+  await pollUntil(
+    async () => {
+      const r = await call('GET', `${api}/v1/remediations?severity=high&since=${since}&pageSize=1000`);
+      last = { status: r.status, ids: (r.body.remediations ?? []).map((x: any) => x.id) };
+      const ids = (r.body.remediations ?? []).map((x: any) => x.id);
+      return ids.includes(edrId) && ids.includes(otherId) ? true : undefined;
+    },
+    { what: 'both in visibility', timeoutMs: 60_000, everyMs: 200, describe: () => `want ${edrId} and ${otherId}, last answer ${JSON.stringify(last).slice(0, 2000)}` },
+  );
   const seen = new Set<string>();
   let token: string | undefined;
   let pages = 0;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAwxRunbook } from '../../activities/adapters/awx';
-import { createLogger, installSdkLogger } from '../../common/logger';
+import { installSdkLogger } from '../../common/logger';
+import { testLogger } from '../helpers/test-logger';
 import { type AwxSimulator, startAwxSimulator } from '../../simulators/awx';
 
 /**
@@ -10,7 +11,7 @@ import { type AwxSimulator, startAwxSimulator } from '../../simulators/awx';
  * that outlives one attempt's wait is found again by the next attempt, never launched twice.
  */
 // Each attempt that outlives its wait is an "Activity failed" warning by design: only errors are shown.
-installSdkLogger(createLogger(process.env.DRW_TEST_LOG_LEVEL ?? 'error'));
+installSdkLogger(testLogger(process.env.DRW_TEST_LOG_LEVEL ?? 'error'));
 
 describe('AWX runbook step on a real Temporal server', () => {
   let sim: AwxSimulator;

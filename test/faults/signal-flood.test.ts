@@ -19,7 +19,7 @@ import { temporal } from '@temporalio/proto';
 import type { Client, Connection, WorkflowExecutionInfo } from '@temporalio/client';
 import { createApi, listen } from '../../api/server';
 import { RemediationService } from '../../api/service';
-import { createLogger } from '../../common/logger';
+import { testLogger } from '../helpers/test-logger';
 import { pool } from '../../bench/stats';
 import { connect, eventually, report, serviceAndWorker, tmpDir, WorkerProcess } from './helpers';
 import { DEFAULT_POLICY } from '../helpers/harness';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   ({ client, connection } = await connect());
   ({ service, worker } = serviceAndWorker(client, { queue: `faults-flood-${RUN}`, policyDir: DEFAULT_POLICY, logFile: path.join(dir, 'worker.log'), env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) } }));
   await worker.start();
-  server = createApi({ service, logger: createLogger('warn'), ready: () => true });
+  server = createApi({ service, logger: testLogger(), ready: () => true });
   api = await listen(server, '127.0.0.1', 0);
 });
 

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, type DrwConfig } from '../../common/config';
-import { createLogger, installSdkLogger } from '../../common/logger';
+import { installSdkLogger } from '../../common/logger';
+import { testLogger } from './test-logger';
 import { createInProcessSystems, type InProcessOptions, type InProcessSystems } from '../../activities/inprocess';
 import { startApp, type App } from '../../cli/app';
 import type { ActivityDeps } from '../../activities';
@@ -44,7 +45,7 @@ export interface HarnessOptions {
   taskQueue?: string;
 }
 
-const logger = createLogger(process.env.DRW_TEST_LOG_LEVEL ?? 'warn');
+const logger = testLogger();
 installSdkLogger(logger);
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
