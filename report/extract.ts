@@ -428,18 +428,35 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
 
   // Each decision happened in the workflow task whose start time is its timestamp.
   wftStarts.sort((a, b) => comparePositions(a.pos, b.pos));
-  const decisions: PositionedDecision[] = seqs.map((seq) => {
-    const d = bySeq.get(seq)!;
-    const at = writtenAt.get(seq);
-    if (at) return { ...d, pos: { ...at, seq } };
-    const t = floorMs(d.at) ?? 0;
+  /** The last workflow task started at or before `t`: when a decision stamped `t` was made. */
+  const taskAt = (t: number): Position | undefined => {
     let anchor: Position | undefined;
     for (const w of wftStarts) {
       if (Math.floor(w.t) <= t) anchor = w.pos;
       else break;
     }
-    const base = anchor ?? { run: 0, eventId: 0, sub: 0, seq: 0 };
-    return { ...d, pos: { run: base.run, eventId: base.eventId, sub: 1, seq } };
+    return anchor;
+  };
+  /** The last workflow task started before position `p` (the one whose completion wrote an event at `p`). */
+  const taskBefore = (p: Position): Position => {
+    let anchor = p;
+    for (const w of wftStarts) {
+      if (comparePositions(w.pos, p) < 0) anchor = w.pos;
+      else break;
+    }
+    return anchor;
+  };
+  let previous: Position = { run: 0, eventId: 0, sub: 0, seq: 0 };
+  const decisions: PositionedDecision[] = seqs.map((seq) => {
+    const d = bySeq.get(seq)!;
+    const at = writtenAt.get(seq);
+    const made = taskAt(floorMs(d.at) ?? 0);
+    // A decision written later than it was made (a step's start waits for the next write) goes where it
+    // was made; workflow time and event times differ by milliseconds, so never before the decision before it.
+    const base = at && !(made && comparePositions(made, taskBefore(at)) < 0) ? at : { ...(made ?? previous), sub: 1 };
+    const pos = comparePositions(base, previous) < 0 ? { ...previous, seq } : { ...base, seq };
+    previous = pos;
+    return { ...d, pos };
   });
 
   const first = input;

@@ -86,7 +86,12 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     : initialState({ id: workflowInfo().workflowId, dedupeKey: input.dedupeKey, requestedBy: input.requestedBy, receivedAt: input.receivedAt, detection: input.detection });
   /** Set by messages: the main loop looks again at what to do. */
   let dirty = false;
+  /** Set by every change: search attributes, details and new decisions go out once, at the end of the activation. */
   let publishWanted = false;
+  /** Nothing is published before the first plan: the starter set status "planning", and the input holds the detection. */
+  let planned = Boolean(carried);
+  /** The run is ending: its last decisions go in the result (or, cancelled or sealed, one last memo write). */
+  let closing = false;
   const scopes = new Map<string, CancellationScope>();
   let published: Record<string, unknown> = {};
   /** Decisions made since the last memo write (kept here: the state's log drops its oldest entries). */
@@ -96,6 +101,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     const r = apply(s, event, ctx());
     for (const d of decisionsSince(r.state.decisions, s.seq)) {
       unwritten.push(d);
+      publishWanted = true;
       log.info(`decision: ${describe(d)}`, { remediation: s.id, kind: d.kind });
     }
     s = r.state;
@@ -106,13 +112,20 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     if (fromMessage) dirty = true;
   };
 
-  /** Search attributes and current details when they changed; new decisions into the memo. */
+  /**
+   * Search attributes and current details when they changed; the activation's new decisions into
+   * the memo. Each write is a history event: once per activation, and none for the last one.
+   */
   const publish = () => {
+    publishWanted = false;
     const status = deriveStatus(s);
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
-    const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs };
+    const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source };
     if (Object.keys(next).some((k) => next[k] !== published[k])) {
       const pairs: SearchAttributeUpdatePair[] = [
+        { key: SA.asset, value: s.facts.asset.id },
+        { key: SA.source, value: s.facts.source },
+        { key: SA.dedupeKey, value: s.dedupeKey },
         { key: SA.status, value: status },
         { key: SA.severity, value: s.facts.severity },
         { key: SA.riskScore, value: s.facts.riskScore },
@@ -124,10 +137,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       upsertSearchAttributes(pairs);
       published = next;
     }
-    if (unwritten.length) {
-      upsertMemo({ [DECISIONS_MEMO]: unwritten });
-      unwritten = [];
-    }
+    if (!closing) writeDecisions();
     const waiting = s.plan.steps.filter((x) => x.status === 'awaiting_approval').map((x) => x.id);
     setCurrentDetails(
       [
@@ -139,6 +149,12 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         .filter(Boolean)
         .join('\n'),
     );
+  };
+
+  const writeDecisions = () => {
+    if (!unwritten.length) return;
+    upsertMemo({ [DECISIONS_MEMO]: unwritten });
+    unwritten = [];
   };
 
   // ---- messages: validated by the core; a malformed one is recorded as rejected, never thrown
@@ -170,8 +186,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   // Not cancellable: a workflow cancellation must not leave this loop's wait rejected and unhandled.
   void CancellationScope.nonCancellable(async () => {
     for (;;) {
-      await condition(() => publishWanted);
-      publishWanted = false;
+      await condition(() => publishWanted && planned);
       publish();
     }
   });
@@ -193,13 +208,9 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       // Enrichment improves the plan; its absence must not stop remediation.
       feed({ kind: 'asset_looked_up', error: (e as Error).message });
     }
-    upsertSearchAttributes([
-      { key: SA.asset, value: s.facts.asset.id },
-      { key: SA.source, value: s.facts.source },
-      { key: SA.dedupeKey, value: s.dedupeKey },
-    ]);
   }
-  publish();
+  planned = true;
+  publishWanted = true;
 
   // ---- main loop
 
@@ -219,13 +230,19 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       await compensate();
       await finish('cancelled', 'cancelled');
     });
+    // Cancelled: no result carries the last decisions.
+    writeDecisions();
     throw e;
   }
 
-  if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
-  // The decision log is already in the history (memo writes): the result does not repeat it.
+  if (opts.auditTaskQueue) {
+    // Sealing takes another workflow task, during which the run could be terminated: the decisions first.
+    writeDecisions();
+    await startSealOnClose(opts.auditTaskQueue);
+  }
+  // The decision log is in the history (memo writes) up to this last activation, whose decisions the result carries.
   const { decisions: _inHistory, ...result } = view(s);
-  return result;
+  return { ...result, ...(unwritten.length ? { decisions: unwritten.map(described) } : {}) };
 
   async function mainLoop(): Promise<void> {
     while (!s.final) {
@@ -258,7 +275,6 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
           await finish(work.status, work.resolution);
           break;
         case 'paused':
-          publish();
           await condition(() => dirty || !s.paused || Boolean(s.cancelled) || Boolean(s.falsePositive));
           break;
         case 'report_repeats':
@@ -267,7 +283,6 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         case 'hold': {
           const until = work.untilMs;
           feed({ kind: 'window_hold', stepId: work.step.id, untilMs: until });
-          publish();
           await condition(() => dirty || Date.now() >= until, Math.max(1, until - Date.now()), { summary: `change window for ${work.step.id}` });
           if (Date.now() >= until) feed({ kind: 'window_open' });
           break;
@@ -279,7 +294,6 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
           await finish(work.status, work.resolution);
           break;
         case 'wait': {
-          publish();
           const wake = work.wake;
           if (wake) await condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what });
           else await condition(() => dirty || shouldContinueAsNew());
@@ -293,7 +307,6 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
 
   async function execute(step: PlanStep): Promise<void> {
     feed({ kind: 'step_started', stepId: step.id });
-    publish();
     try {
       const outcome = await CancellationScope.cancellable(async () => {
         scopes.set(step.id, CancellationScope.current());
@@ -381,6 +394,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         feed({ kind: 'ticket_update_failed', purpose: 'close', error: failureMessage(e) });
       }
     }
+    closing = true;
     feed({ kind: 'finished', status, resolution });
     publish();
   }

@@ -48,7 +48,7 @@ describe('report from a recorded history (EDR, one run)', () => {
   test('carries the SHA-256 of the exported history file, byte for byte', () => {
     expect(r.history.sha256).toBe(sha(text));
     expect(r.history.runs).toEqual([expect.objectContaining({ sha256: sha(text), events: runs[0].events.length, close: 'completed' })]);
-    expect(r.history.decisionsFrom).toEqual(['history']);
+    expect(r.history.decisionsFrom).toEqual(['history', 'result']);
   });
 
   test('the detection, the outcome and the SLA', () => {
@@ -225,7 +225,7 @@ describe('report over a continue-as-new chain (three runs)', () => {
     expect(historyDigest(r.id, runs)).toBe(sha(chainText(r.id, runs)));
     r.history.runs.slice(1).forEach((run, i) => expect(run.continuedFrom).toBe(r.history.runs[i].runId));
     expect(r.history.runs.slice(0, -1).every((x) => x.close === 'continued_as_new')).toBe(true);
-    expect(r.history.decisionsFrom).toEqual(['history', 'carried']);
+    expect(r.history.decisionsFrom).toEqual(['history', 'carried', 'result']);
   });
 
   test('repeats across runs, the approval in a later run, the outcome', () => {
