@@ -89,44 +89,90 @@ class DroppedNames {
   }
 }
 
-/**
- * `details` within `capBytes` of JSON: the largest values are dropped first (ties: the last key
- * in sort order first) and named under `detailsTruncated`, which also keeps any names an earlier
- * truncation listed. Deterministic and pure, so the workflow can call it.
- */
-export function capDetails(details: Details, capBytes: number, alreadyDropped: string[] = []): CappedDetails {
-  const entries = Object.entries(details).filter(([k, v]) => k !== TRUNCATED_KEY && v !== undefined);
-  const names = new DroppedNames([...alreadyDropped, ...markerNames(details[TRUNCATED_KEY])]);
-  const size = new Map(entries.map(([k, v]) => [k, jsonBytes(k) + 1 + jsonBytes(v)]));
-  const markerBytes = (n: number, mark: string[]) => (n > 0 ? 1 : 0) + jsonBytes(TRUNCATED_KEY) + 1 + jsonBytes(mark);
-  // {} plus one comma between entries, plus the marker entry when there is one.
-  const total = (n: number, sum: number) => 2 + sum + Math.max(0, n - 1) + (names.empty ? 0 : markerBytes(n, names.list()));
-  let sum = [...size.values()].reduce((a, b) => a + b, 0);
-  const keep = new Set(entries.map(([k]) => k));
-  let truncated = false;
-  if (total(keep.size, sum) > capBytes) {
-    const order = [...entries].sort(([ka], [kb]) => size.get(kb)! - size.get(ka)! || (ka < kb ? 1 : ka > kb ? -1 : 0));
-    for (const [k] of order) {
-      if (total(keep.size, sum) <= capBytes) break;
-      keep.delete(k);
-      sum -= size.get(k)!;
-      names.add(k);
-      truncated = true;
+/** Details being trimmed, with each entry's share of the JSON so a drop costs no re-serialization. */
+class Trim {
+  readonly values = new Map<string, unknown>();
+  private readonly size = new Map<string, number>();
+  private sum = 0;
+  readonly names: DroppedNames;
+  truncated = false;
+
+  constructor(details: Details, earlier: string[]) {
+    this.names = new DroppedNames([...earlier, ...markerNames(details[TRUNCATED_KEY])]);
+    for (const [k, v] of Object.entries(details)) if (k !== TRUNCATED_KEY) this.set(k, v);
+  }
+
+  set(k: string, v: unknown): void {
+    this.sum -= this.size.get(k) ?? 0;
+    this.values.delete(k);
+    this.size.delete(k);
+    if (v === undefined) return;
+    const n = jsonBytes(k) + 1 + jsonBytes(v);
+    this.values.set(k, v);
+    this.size.set(k, n);
+    this.sum += n;
+  }
+
+  bytesOf(k: string): number {
+    return this.size.get(k) ?? 0;
+  }
+
+  /** Drops `k`'s value (or puts back `previous`) and names it under the marker. */
+  drop(k: string, previous?: unknown): void {
+    this.set(k, previous);
+    this.names.add(k);
+    this.truncated = true;
+  }
+
+  /** {} plus one comma between entries, plus the marker entry when there is one. */
+  total(marker = this.names.empty ? undefined : this.names.list()): number {
+    const n = this.values.size;
+    const base = 2 + this.sum + Math.max(0, n - 1);
+    return marker ? base + (n > 0 ? 1 : 0) + jsonBytes(TRUNCATED_KEY) + 1 + jsonBytes(marker) : base;
+  }
+
+  /** Largest first; ties: the last key in sort order first, so the result never depends on key order. */
+  largestFirst(keys: Iterable<string>): string[] {
+    return [...keys].sort((a, b) => this.bytesOf(b) - this.bytesOf(a) || (a < b ? 1 : a > b ? -1 : 0));
+  }
+
+  result(capBytes: number): CappedDetails {
+    for (const k of this.largestFirst(this.values.keys())) {
+      if (this.total() <= capBytes) break;
+      this.drop(k);
     }
+    const out: Details = Object.fromEntries(this.values);
+    if (!this.names.empty) {
+      // Only a limit below MIN_DETAILS_BYTES leaves too little room for the list: it gives way to '…'.
+      out[TRUNCATED_KEY] = this.total() <= capBytes ? this.names.list() : [MORE];
+    }
+    return { details: out, truncated: this.truncated };
   }
-  const out: Details = Object.fromEntries(entries.filter(([k]) => keep.has(k)));
-  if (!names.empty) {
-    // Only a limit below MIN_DETAILS_BYTES gets here with too little room: the list gives way to '…'.
-    out[TRUNCATED_KEY] = total(keep.size, sum) <= capBytes ? names.list() : [MORE];
-  }
-  return { details: out, truncated };
 }
 
 /**
- * A remediation's details after a repeat: the repeat's values win (as before), and the result
- * never exceeds `capBytes` of JSON, however many repeats arrive or however large each is.
+ * `details` within `capBytes` of JSON: the largest values are dropped first and named under
+ * `detailsTruncated`, which also keeps any names an earlier truncation listed.
+ */
+export function capDetails(details: Details, capBytes: number): CappedDetails {
+  return new Trim(details, []).result(capBytes);
+}
+
+/**
+ * A remediation's details after a repeat, never more than `capBytes` of JSON however many
+ * repeats arrive or however large each is. The repeat's values win when they fit (as before);
+ * otherwise its largest values are dropped first, an existing key keeping the value it had,
+ * so a flood of new keys cannot push out the facts the remediation was planned on. Pure and
+ * deterministic: the workflow calls it on every repeat.
  */
 export function mergeDetails(current: Details | undefined, incoming: Details | undefined, capBytes: number): CappedDetails {
-  const earlier = [...markerNames(current?.[TRUNCATED_KEY]), ...markerNames(incoming?.[TRUNCATED_KEY])];
-  return capDetails({ ...(current ?? {}), ...(incoming ?? {}) }, capBytes, earlier);
+  const cur = current ?? {};
+  const inc = incoming ?? {};
+  const trim = new Trim({ ...cur, ...inc }, [...markerNames(cur[TRUNCATED_KEY]), ...markerNames(inc[TRUNCATED_KEY])]);
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(cur, k);
+  for (const k of trim.largestFirst(Object.keys(inc).filter((k) => k !== TRUNCATED_KEY && trim.values.has(k)))) {
+    if (trim.total() <= capBytes) break;
+    trim.drop(k, has(k) ? cur[k] : undefined);
+  }
+  return trim.result(capBytes);
 }
