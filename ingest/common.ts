@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { CRITICALITIES, type Asset, type Criticality, type Detection, type Severity } from '../domain/detection';
 import { IngestError } from './errors';
 import type { NormalizeContext } from './types';
-import { CRITICALITIES, type Asset, type Criticality, type Detection, type Severity } from '../domain/detection';
 
 export type Obj = Record<string, unknown>;
 
