@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_DETAILS_BYTES, detailsSizeProblem } from './details';
 
 /**
  * drw's own detection format: what every ingest format is normalized to, what
@@ -43,6 +44,14 @@ export const rawRefSchema = z
   .strict();
 export type RawRef = z.infer<typeof rawRefSchema>;
 
+/** Free-form details within `maxBytes` of JSON; the error names the size and the limit. */
+export function detailsSchema(maxBytes: number) {
+  return z.record(z.string(), z.unknown()).superRefine((d, ctx) => {
+    const problem = detailsSizeProblem(d, maxBytes);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
 export const detectionSchema = z
   .object({
     source: z.string().trim().min(1).max(128),
@@ -60,11 +69,21 @@ export const detectionSchema = z
      * Free-form facts a playbook step may use (package, fixedVersion, bucket, securityGroupId,
      * repository, manifestPath, cve, ...). Never put secrets here: it is recorded in history.
      */
-    details: z.record(z.string(), z.unknown()).optional(),
+    details: detailsSchema(DEFAULT_MAX_DETAILS_BYTES).optional(),
     rawRef: rawRefSchema.optional(),
   })
   .strict();
 export type Detection = z.infer<typeof detectionSchema>;
+
+export interface DetectionLimits {
+  /** Serialized JSON bytes of `details` (DRW_MAX_DETAILS_BYTES; default 16 KiB). */
+  maxDetailsBytes: number;
+}
+
+/** `detectionSchema` with a configured details limit instead of the default. */
+export function detectionSchemaWith(limits: DetectionLimits) {
+  return detectionSchema.extend({ details: detailsSchema(limits.maxDetailsBytes).optional() });
+}
 
 /** Default deduplication key: source + asset + rule, unless the detection (or a playbook) names one. */
 export function defaultDedupeKey(d: Pick<Detection, 'source' | 'asset' | 'rule' | 'dedupeKey'>): string {

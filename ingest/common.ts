@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CRITICALITIES, type Asset, type Criticality, type Detection, type Severity } from '../domain/detection';
+import { IngestError } from './errors';
+import type { NormalizeContext } from './types';
 
 export type Obj = Record<string, unknown>;
 
@@ -251,16 +253,26 @@ function compact<T extends Obj>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** Accumulates findings and skips so each normalizer reads as a plain loop. */
+/**
+ * Accumulates findings and skips so each normalizer reads as a plain loop. Past the context's
+ * maxFindings it only counts what is left, so an oversized payload is refused without mapping it.
+ */
 export class Collector {
   readonly findings: Detection[] = [];
   readonly skipped: { reason: string; ref?: string }[] = [];
+  private beyondLimit = 0;
 
-  constructor(private readonly receivedAt: string) {}
+  constructor(private readonly ctx: Pick<NormalizeContext, 'receivedAt' | 'maxFindings'>) {}
 
-  add(draft: Draft, ref?: string): void {
-    const r = build(draft, this.receivedAt);
-    if ('skip' in r) this.skip(r.skip, ref ?? draft.raw.sourceId);
+  /** `draft` is a function so that elements past the limit are counted without being mapped. */
+  add(draft: () => Draft, ref?: string): void {
+    if (this.findings.length >= (this.ctx.maxFindings ?? Infinity)) {
+      this.beyondLimit++;
+      return;
+    }
+    const d = draft();
+    const r = build(d, this.ctx.receivedAt);
+    if ('skip' in r) this.skip(r.skip, ref ?? d.raw.sourceId);
     else this.findings.push(r);
   }
 
@@ -268,7 +280,15 @@ export class Collector {
     this.skipped.push(ref === undefined ? { reason } : { reason, ref });
   }
 
+  /**
+   * Throws IngestError 413 when the payload holds more findings than the context allows. Past the
+   * limit elements are counted unmapped, so the count includes any that would have been skipped.
+   */
   result() {
+    if (this.beyondLimit > 0) {
+      const count = this.findings.length + this.beyondLimit;
+      throw new IngestError(413, `${count} findings in one payload, more than the limit of ${this.ctx.maxFindings} (DRW_INGEST_MAX_FINDINGS): send them in smaller batches; nothing was started`);
+    }
     return { findings: this.findings, skipped: this.skipped };
   }
 }

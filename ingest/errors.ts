@@ -1,9 +1,10 @@
 /**
  * 400: the body is not JSON (or not an object/array) at all.
  * 404: no such format.
+ * 413: more findings than one request may bring (IngestLimits.maxFindings).
  * 422: well-formed JSON, but not the named format; the message names the missing path.
  */
-export type IngestErrorStatus = 400 | 404 | 422;
+export type IngestErrorStatus = 400 | 404 | 413 | 422;
 
 export class IngestError extends Error {
   override readonly name = 'IngestError';

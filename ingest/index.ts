@@ -1,7 +1,9 @@
 import { JsonInputError, decodeUtf8, parseStrictJson } from '../common/strict-json';
-import { detectionSchema } from '../domain/detection';
+import { capDetails } from '../domain/details';
+import { detectionSchemaWith } from '../domain/detection';
 import { toIso } from './common';
 import { IngestError } from './errors';
+import { loadIngestLimits, type IngestLimits } from './limits';
 import * as alertmanager from './formats/alertmanager';
 import * as asff from './formats/asff';
 import * as falco from './formats/falco';
@@ -14,6 +16,7 @@ import * as wazuh from './formats/wazuh';
 import type { Detector, NormalizeContext, NormalizeResult, Normalizer } from './types';
 
 export { IngestError } from './errors';
+export { DEFAULT_INGEST_LIMITS, loadIngestLimits, type IngestLimits } from './limits';
 export type { NormalizeContext, NormalizeResult, Normalizer, Skipped } from './types';
 
 /** Route names: each becomes `POST /v1/detections/{format}`. */
@@ -96,23 +99,41 @@ function toPayload(payload: unknown): unknown {
   return value;
 }
 
+export interface NormalizeOptions extends Partial<NormalizeContext> {
+  /** Defaults to the environment's (DRW_INGEST_MAX_FINDINGS, DRW_MAX_DETAILS_BYTES). */
+  limits?: IngestLimits;
+}
+
+const schemas = new Map<number, ReturnType<typeof detectionSchemaWith>>();
+function schemaFor(maxDetailsBytes: number) {
+  let s = schemas.get(maxDetailsBytes);
+  if (!s) schemas.set(maxDetailsBytes, (s = detectionSchemaWith({ maxDetailsBytes })));
+  return s;
+}
+
 /**
  * Normalizes one payload (already-parsed JSON, or the raw body as string/Buffer) of the named
- * format. Every returned finding has passed `detectionSchema`; one that does not is reported in
- * `skipped` rather than failing the whole batch.
+ * format. Every returned finding has passed the detection schema; one that does not is reported in
+ * `skipped` rather than failing the whole batch. More findings than `limits.maxFindings` refuse
+ * the whole payload (413), and details over `limits.maxDetailsBytes` lose their largest values
+ * (named under `detailsTruncated`): a tool's finding is worth keeping without its bulk.
  */
-export function normalize(format: string, payload: unknown, ctx: Partial<NormalizeContext> = {}): NormalizeResult {
+export function normalize(format: string, payload: unknown, ctx: NormalizeOptions = {}): NormalizeResult {
   if (!isFormatName(format)) throw new IngestError(404, `unknown format "${format}"; known formats: ${FORMAT_NAMES.join(', ')}`);
+  const limits = ctx.limits ?? loadIngestLimits();
   const value = toPayload(payload);
   const context: NormalizeContext = {
     headers: lowerCaseKeys(ctx.headers),
     receivedAt: toIso(ctx.receivedAt) ?? new Date().toISOString(),
+    maxFindings: limits.maxFindings,
   };
   const result = FORMATS[format](value, context);
+  const schema = schemaFor(limits.maxDetailsBytes);
   const findings: NormalizeResult['findings'] = [];
   const skipped = [...result.skipped];
   result.findings.forEach((f, i) => {
-    const parsed = detectionSchema.safeParse(f);
+    const bounded = f.details ? { ...f, details: capDetails(f.details, limits.maxDetailsBytes).details } : f;
+    const parsed = schema.safeParse(bounded);
     if (parsed.success) return findings.push(parsed.data);
     const issue = parsed.error.issues[0];
     skipped.push({ reason: `invalid detection: ${issue.path.join('.') || '(root)'}: ${issue.message}`, ref: f.rawRef?.sourceId ?? `findings[${i}]` });

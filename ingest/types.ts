@@ -5,6 +5,8 @@ export interface NormalizeContext {
   headers: Record<string, string | undefined>;
   /** ISO datetime used when the payload carries no usable time of its own. */
   receivedAt: string;
+  /** Findings one payload may produce (IngestLimits.maxFindings); unlimited when unset. */
+  maxFindings?: number;
 }
 
 export interface Skipped {

@@ -1,5 +1,6 @@
 import { SEVERITY_RANK } from '../domain/detection';
 import type { Playbook, PolicySet } from './policy-schema';
+import { ruleMatches } from './rule-pattern';
 import type { Facts } from './types';
 
 export interface MatchResult {
@@ -11,17 +12,6 @@ export interface MatchResult {
 
 function eqi(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
-}
-
-function ruleMatches(pattern: string, rule: string): boolean {
-  if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) {
-    try {
-      return new RegExp(pattern.slice(1, -1), 'i').test(rule);
-    } catch {
-      return false;
-    }
-  }
-  return eqi(pattern, rule);
 }
 
 /** Why a playbook does not match, or undefined when it does. */

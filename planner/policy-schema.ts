@@ -8,6 +8,7 @@ import { SEVERITIES } from '../domain/detection';
 import { ACTIONS } from './types';
 import { parseCondition, type Condition } from './conditions';
 import { parseDuration } from './durations';
+import { rulePatternProblem } from './rule-pattern';
 
 const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
@@ -28,25 +29,20 @@ const condition = z.string().min(1).transform((v, ctx): { text: string; cond: Co
   }
 });
 
-/** A `/regex/` that does not compile would silently never match (match.ts swallows the error); refuse it at load. */
-function validRulePattern(p: string): boolean {
-  if (!(p.length > 2 && p.startsWith('/') && p.endsWith('/'))) return true;
-  try {
-    new RegExp(p.slice(1, -1), 'i');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lower-case letters, digits, - and _ (max 63)');
 const list = <T extends z.ZodType>(t: T) => z.array(t).min(1);
 
 export const matchSchema = z
   .object({
     sources: list(z.string()).optional(),
-    /** Exact rule ids, or `/regex/` (written between slashes). */
-    rules: list(z.string().refine(validRulePattern, 'not a valid regular expression')).optional(),
+    /** Exact rule ids, or `/regex/` (written between slashes, RE2 syntax: matched in linear time). */
+    rules: list(
+      // A `/regex/` that does not compile would silently never match; one that could be slow is refused too.
+      z.string().superRefine((p, ctx) => {
+        const problem = rulePatternProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    ).optional(),
     categories: list(z.string()).optional(),
     severities: list(z.enum(SEVERITIES)).optional(),
     riskScore: z.object({ min: z.number().min(0).max(100).default(0), max: z.number().min(0).max(100).default(100) }).strict().optional(),

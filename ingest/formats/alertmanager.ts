@@ -15,11 +15,11 @@ export const detect: Detector = (p) =>
 export const normalize: Normalizer = (payload, ctx) => {
   if (!isObj(payload)) throw notFormat(FORMAT, '$', 'must be a webhook object with an `alerts` array');
   if (!Array.isArray(payload.alerts)) throw notFormat(FORMAT, '$.alerts', 'is missing (expected an array of alerts)');
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   payload.alerts.forEach((alert, i) => {
     const ref = `alerts[${i}]`;
     if (!isObj(alert) || !isObj(alert.labels)) return out.skip('alert has no labels object', ref);
-    out.add(toDraft(alert, payload), ref);
+    out.add(() => toDraft(alert, payload), ref);
   });
   return out.result();
 };

@@ -18,11 +18,11 @@ export const detect: Detector = (p) =>
 
 export const normalize: Normalizer = (payload, ctx) => {
   const { findings, envelope } = unwrap(payload);
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   findings.forEach((f, i) => {
     const ref = `Findings[${i}]`;
     if (!isObj(f) || !str(f.Id)) return out.skip('finding has no Id', ref);
-    out.add(toDraft(f, envelope), ref);
+    out.add(() => toDraft(f, envelope), ref);
   });
   return out.result();
 };

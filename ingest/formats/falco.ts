@@ -20,11 +20,11 @@ export const normalize: Normalizer = (payload, ctx) => {
   } else if (!events.some(isEvent)) {
     throw notFormat(FORMAT, '$[*].rule', 'is missing (expected Falco events with rule and priority)');
   }
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   events.forEach((e, i) => {
     const ref = Array.isArray(payload) ? `[${i}]` : undefined;
     if (!isEvent(e)) return out.skip('not a Falco event (rule/priority missing)', ref);
-    out.add(toDraft(e), ref ?? str(e.uuid));
+    out.add(() => toDraft(e), ref ?? str(e.uuid));
   });
   return out.result();
 };

@@ -25,16 +25,16 @@ export const normalize: Normalizer = (payload, ctx) => {
     throw notFormat(FORMAT, '$[*].metadata.eventType', 'is missing (expected Falcon streaming API events)');
   }
   const events = Array.isArray(payload) ? payload : [payload];
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   events.forEach((e, i) => {
     const ref = Array.isArray(payload) ? `[${i}]` : undefined;
     if (!isStreamEvent(e)) return out.skip('not a Falcon stream event', ref);
     const type = str(obj(e.metadata).eventType) as string;
-    if (type === 'DetectionSummaryEvent' || type === 'EppDetectionSummaryEvent') return out.add(detection(e, type), ref);
-    if (type === 'IdpDetectionSummaryEvent' || type === 'IdentityProtectionEvent') return out.add(identityDetection(e, type), ref);
+    if (type === 'DetectionSummaryEvent' || type === 'EppDetectionSummaryEvent') return out.add(() => detection(e, type), ref);
+    if (type === 'IdpDetectionSummaryEvent' || type === 'IdentityProtectionEvent') return out.add(() => identityDetection(e, type), ref);
     if (type === 'UserActivityAuditEvent') {
       const d = detectionUpdate(e);
-      return typeof d === 'string' ? out.skip(d, ref) : out.add(d, ref);
+      return typeof d === 'string' ? out.skip(d, ref) : out.add(() => d, ref);
     }
     out.skip(`Falcon event type ${type} is not a detection`, ref);
   });

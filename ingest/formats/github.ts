@@ -17,7 +17,7 @@ export const normalize: Normalizer = (payload, ctx) => {
   if (!isObj(payload)) throw notFormat(FORMAT, '$', 'must be a GitHub webhook payload object');
   const header = str(ctx.headers['x-github-event']);
   const event = header ?? inferEvent(payload);
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   if (event === undefined) {
     throw notFormat(FORMAT, '$.alert', 'is missing and there is no x-github-event header (expected a dependabot_alert or code_scanning_alert webhook)');
   }
@@ -29,7 +29,7 @@ export const normalize: Normalizer = (payload, ctx) => {
   if (!isObj(payload.alert)) throw notFormat(FORMAT, '$.alert', `is missing (expected a ${event} webhook)`);
   if (!isObj(payload.repository) || !str(payload.repository.full_name)) throw notFormat(FORMAT, '$.repository.full_name', 'is missing');
   const draft = event === 'dependabot_alert' ? dependabot(payload, ctx.receivedAt) : codeScanning(payload, ctx.receivedAt);
-  out.add(draft, str(ctx.headers['x-github-delivery']));
+  out.add(() => draft, str(ctx.headers['x-github-delivery']));
   return out.result();
 };
 

@@ -23,12 +23,12 @@ export const normalize: Normalizer = (payload, ctx) => {
     if (!isAlert(payload)) throw notFormat(FORMAT, '$.severity', 'or $.serviceSource is missing (expected a microsoft.graph.security.alert)');
   }
   const alerts: unknown[] = Array.isArray(payload.value) ? payload.value : [payload];
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   alerts.forEach((a, i) => {
     const ref = Array.isArray(payload.value) ? `value[${i}]` : undefined;
     // Change notifications also arrive as {"value": [...]} but carry only a resource path.
     if (!isAlert(a)) return out.skip('not a security alert (change notification or other resource)', ref);
-    out.add(toDraft(a), ref ?? str(a.id));
+    out.add(() => toDraft(a), ref ?? str(a.id));
   });
   return out.result();
 };

@@ -21,12 +21,12 @@ export const normalize: Normalizer = (payload, ctx) => {
   if (!events.some(isEvent)) {
     throw notFormat(FORMAT, Array.isArray(payload) ? '$[*].class_uid' : '$.class_uid', 'is missing (expected an OCSF finding with class_uid 2002, 2003 or 2004)');
   }
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   events.forEach((e, i) => {
     const ref = Array.isArray(payload) ? `[${i}]` : undefined;
     if (!isEvent(e)) return out.skip('not an OCSF event (no class_uid)', ref);
     if (!FINDING_CLASSES.has(e.class_uid as number)) return out.skip(`class_uid ${String(e.class_uid)} is not a finding class (2001-2004)`, ref);
-    out.add(toDraft(e), ref);
+    out.add(() => toDraft(e), ref);
   });
   return out.result();
 };

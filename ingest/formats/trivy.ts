@@ -43,16 +43,16 @@ export const normalize: Normalizer = (payload, ctx) => {
       reportId: str(payload.ReportID),
     },
   };
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   arr(payload.Results).forEach((result, ri) => {
     const r = obj(result);
-    arr(r.Vulnerabilities).forEach((v, vi) => out.add(vulnDraft(artifact, r, obj(v)), `Results[${ri}].Vulnerabilities[${vi}]`));
+    arr(r.Vulnerabilities).forEach((v, vi) => out.add(() => vulnDraft(artifact, r, obj(v)), `Results[${ri}].Vulnerabilities[${vi}]`));
     arr(r.Misconfigurations).forEach((m, mi) => {
       const ref = `Results[${ri}].Misconfigurations[${mi}]`;
       if (str(obj(m).Status) !== 'FAIL') return out.skip(`misconfiguration status ${str(obj(m).Status) ?? 'unknown'} (only FAIL is a finding)`, ref);
-      out.add(misconfigDraft(artifact, r, obj(m)), ref);
+      out.add(() => misconfigDraft(artifact, r, obj(m)), ref);
     });
-    arr(r.Secrets).forEach((s, si) => out.add(secretDraft(artifact, r, obj(s)), `Results[${ri}].Secrets[${si}]`));
+    arr(r.Secrets).forEach((s, si) => out.add(() => secretDraft(artifact, r, obj(s)), `Results[${ri}].Secrets[${si}]`));
   });
   return out.result();
 };

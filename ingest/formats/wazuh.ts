@@ -20,11 +20,11 @@ export const normalize: Normalizer = (payload, ctx) => {
     throw notFormat(FORMAT, '$[*].rule.level', 'is missing (expected Wazuh alerts)');
   }
   const events = Array.isArray(payload) ? payload : [payload];
-  const out = new Collector(ctx.receivedAt);
+  const out = new Collector(ctx);
   events.forEach((a, i) => {
     const ref = Array.isArray(payload) ? `[${i}]` : undefined;
     if (!isAlert(a)) return out.skip('not a Wazuh alert (rule.level/agent missing)', ref);
-    out.add(toDraft(a), ref ?? str(a.id));
+    out.add(() => toDraft(a), ref ?? str(a.id));
   });
   return out.result();
 };

@@ -1,8 +1,9 @@
 /**
  * Malformed and hostile detections, signals and approvals against the HTTP API: wrong types,
- * bodies over 1 MiB (declared and chunked), unknown and malformed ids, forged identities,
- * prototype-pollution keys, deep nesting, invalid UTF-8. Every one must be refused with a 4xx,
- * the server must stay up, no workflow may be started (counted with client.workflow.list
+ * bodies over 1 MiB (declared and chunked), an ingest batch over the findings limit, details over
+ * their size limit, unknown and malformed ids, forged identities, prototype-pollution keys, deep
+ * nesting, invalid UTF-8. Every one must be refused with a 4xx (some with an exact status), the
+ * server must stay up, no workflow may be started (counted with client.workflow.list
  * before and after), and no approval may reach the remediations they target.
  */
 import http from 'node:http';
@@ -68,6 +69,21 @@ interface Case {
   body?: Buffer | string;
   headers?: Record<string, string>;
   chunks?: Buffer[];
+  /** The exact status when a plain 4xx is not enough (bounded input: 413 for too many findings, 400 for oversized details). */
+  status?: number;
+}
+
+/** As many minimal alerts as fit under the 1 MiB body limit: 21,625 findings, each once started as a workflow. */
+function alertFlood(): string {
+  const alerts: string[] = [];
+  let size = '{"version":"4","alerts":[]}'.length;
+  for (let i = 0; ; i++) {
+    const a = `{"labels":{"alertname":"FuzzFlood","instance":"fuzz-${RUN}-flood-${i}"}}`;
+    if (size + a.length + 1 > 1024 * 1024) break;
+    alerts.push(a);
+    size += a.length + 1;
+  }
+  return `{"version":"4","alerts":[${alerts.join(',')}]}`;
 }
 
 async function workflowsOnQueue(): Promise<number> {
@@ -139,6 +155,10 @@ test('hostile and malformed input is refused with a 4xx, starts nothing, approve
     { name: 'detection: declared Content-Length 1.5 MiB', path: det, body: json({ ...valid(a(15)), title: huge }) },
     { name: 'detection: chunked 1.5 MiB without Content-Length', path: det, chunks: Array.from({ length: 24 }, (_, i) => Buffer.from(i === 0 ? `{"title":"${'y'.repeat(65_536 - 10)}` : 'y'.repeat(65_536))) },
     { name: 'detection: 900 KB title (under the limit, over the field maximum)', path: det, body: json({ ...valid(a(16)), title: 't'.repeat(900 * 1024) }) },
+    // --- bounded input
+    { name: 'alertmanager: 1 MiB body of 20,000+ alerts (over the findings limit)', path: '/v1/detections/alertmanager', body: alertFlood(), status: 413 },
+    { name: 'detection: 900 KB of details (over the 16 KiB details limit)', path: det, body: json({ ...valid(a(27)), details: { evidence: 'e'.repeat(900 * 1024) } }), status: 400 },
+    { name: 'detection: a repeat of an open remediation carrying 900 KB of details', path: det, body: json({ ...valid(`fuzz-${RUN}-target`), details: { evidence: 'e'.repeat(900 * 1024) } }), status: 400 },
     // --- deep nesting
     { name: 'detection: details nested 10,000 levels deep', path: det, body: `{"details":${nested(10_000)},${json(valid(a(17))).slice(1)}` },
     { name: 'detection: details nested 100,000 levels deep', path: det, body: `{"details":${nested(100_000)},${json(valid(a(18))).slice(1)}` },
@@ -198,10 +218,10 @@ test('hostile and malformed input is refused with a 4xx, starts nothing, approve
     { name: 'unknown route', method: 'POST', path: '/v1/admin/reset', body: '{}' },
   ];
 
-  const results: { name: string; status: number; body: string }[] = [];
+  const results: { name: string; status: number; body: string; expected?: number }[] = [];
   for (const c of cases) {
     const r = await raw(c.method ?? 'POST', `${h.api}${c.path}`, { body: c.body, headers: c.headers, chunks: c.chunks });
-    results.push({ name: c.name, status: r.status, body: r.body.slice(0, 160) });
+    results.push({ name: c.name, status: r.status, body: r.body.slice(0, 160), expected: c.status });
   }
   // Hostile input must not change the server's own objects either.
   const polluted = ({} as Record<string, unknown>).polluted !== undefined || ({} as Record<string, unknown>).isAdmin !== undefined;
@@ -212,6 +232,7 @@ test('hostile and malformed input is refused with a 4xx, starts nothing, approve
   const t = await h.app.service.state(target);
   const f = await h.app.service.state(forgedTarget);
   const accepted = results.filter((r) => r.status < 400 || r.status > 499);
+  const wrongStatus = results.filter((r) => r.expected !== undefined && r.status !== r.expected);
   const byStatus = results.reduce<Record<string, number>>((acc, r) => ((acc[r.status] = (acc[r.status] ?? 0) + 1), acc), {});
   report('fuzz', {
     cases: results.length,
@@ -228,6 +249,7 @@ test('hostile and malformed input is refused with a 4xx, starts nothing, approve
   for (const r of accepted) report('fuzz not refused', { case: r.name, status: r.status, body: r.body });
 
   expect(accepted.map((r) => `${r.name} → ${r.status}`)).toEqual([]);
+  expect(wrongStatus.map((r) => `${r.name} → ${r.status} ${r.body}`)).toEqual([]);
   expect(health.status).toBe(200);
   expect(after).toBe(before);
   expect(t.status).toBe('awaiting_approval');

@@ -94,6 +94,6 @@ describe('rule patterns are checked at load', () => {
   it('a /regex/ that does not compile is refused, not silently never matched', () => {
     const r = parsePlaybookText('id: p\nname: n\nmatch:\n  rules: [ok, "/([unclosed/"]\nsteps: [{ id: t, action: ticket.open }]\n', 'p.yaml');
     expect(r.playbook).toBeUndefined();
-    expect(r.problems).toEqual([{ file: 'p.yaml', path: 'match.rules.1', line: 4, message: 'not a valid regular expression' }]);
+    expect(r.problems).toEqual([{ file: 'p.yaml', path: 'match.rules.1', line: 4, message: 'not a valid regular expression (RE2 syntax: no lookaround or backreferences): missing closing ]: `[unclosed`' }]);
   });
 });
