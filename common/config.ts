@@ -3,6 +3,7 @@
  * zod. A bad value stops the process at start with the variable's name, not a stack trace.
  * Secrets (TLS key, API key) are read here and go only to the Temporal connection.
  */
+import { DEFAULT_INGEST_LIMITS, loadIngestLimits, type IngestLimits } from '../ingest/limits';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -74,6 +75,8 @@ export interface DrwConfig {
   /** Activities per second per integration task queue (undefined: unlimited). */
   rateLimits: Partial<Record<ActivityKind, number>>;
   api: { host: string; port: number; publicUrl: string };
+  /** What one ingest request may bring in (DRW_INGEST_MAX_FINDINGS, DRW_MAX_DETAILS_BYTES). */
+  ingest: IngestLimits;
   /** Where a worker process answers GET /healthz (none when port is undefined). */
   health: { host: string; port?: number };
   logLevel: string;
@@ -208,6 +211,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
   const host = e.TEMPORAL_ADDRESS.split(':')[0];
   const uiUrl = e.TEMPORAL_UI_URL ?? (['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${process.env.TEMPORAL_UI_PORT ?? 8233}` : 'https://cloud.temporal.io');
   const audit = loadAuditConfig(env, REPO_ROOT, uiUrl, problems);
+  let ingest = DEFAULT_INGEST_LIMITS;
+  try {
+    ingest = loadIngestLimits(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const useTls = Boolean(crt) || Boolean(e.TEMPORAL_API_KEY) || e.TEMPORAL_TLS === true || Boolean(ca);
@@ -231,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     activityQueues,
     rateLimits,
     api: { host: e.DRW_API_HOST, port: e.DRW_API_PORT, publicUrl: e.DRW_PUBLIC_URL ?? `http://${e.DRW_API_HOST}:${e.DRW_API_PORT}` },
+    ingest,
     health: { host: e.DRW_HEALTH_HOST, port: e.DRW_HEALTH_PORT },
     logLevel: e.DRW_LOG_LEVEL,
     policyDir: path.resolve(e.DRW_POLICY_DIR ?? path.join(REPO_ROOT, 'policies', 'default')),

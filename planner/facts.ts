@@ -1,3 +1,4 @@
+import { MAX_DETAILS_BYTES, mergeDetails } from '../domain/details';
 import { SEVERITY_RANK, type Asset, type Detection } from '../domain/detection';
 import { scoreRisk } from './risk';
 import type { Facts } from './types';
@@ -20,6 +21,7 @@ export function withRepeat(f: Facts, d: Detection): Facts {
     findingCount: f.findingCount + 1,
     severity: SEVERITY_RANK[d.severity] > SEVERITY_RANK[f.severity] ? d.severity : f.severity,
     riskScore: typeof d.riskScore === 'number' ? Math.max(d.riskScore, f.riskScore) : f.riskScore,
-    details: { ...f.details, ...(d.details ?? {}) },
+    // Repeats can carry new keys forever; the merged details stay within the history-friendly bound.
+    details: mergeDetails(f.details, d.details, MAX_DETAILS_BYTES).details,
   };
 }

@@ -5,7 +5,9 @@
  * its own, no I/O: the workflow (workflows/remediation.ts) drives it, and the replayer, the
  * what-if and the tests call the same functions in plain Node.
  */
-import { detectionSchema } from '../domain/detection';
+import { MAX_DETAILS_BYTES } from '../domain/details';
+import { detectionSchemaWith } from '../domain/detection';
+
 import type { AssetFacts, TicketRef, VerifyCheck } from '../activities/interfaces';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
@@ -23,6 +25,9 @@ import {
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb } from './events';
 import { DECISION_LOG_LIMIT, enrichAsset, plannerState, type RemediationState } from './state';
+
+/** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
+const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
 
 export interface CoreContext {
   /** Workflow time, in ms since the epoch. */
@@ -251,7 +256,7 @@ class Transition {
       }
       case 'findingAdded': {
         if (s.final) return;
-        const parsed = detectionSchema.safeParse(payload);
+        const parsed = repeatSchema.safeParse(payload);
         if (!parsed.success) {
           this.decide({ kind: 'rejected', message: name, error: parsed.error.issues[0]?.message ?? 'invalid detection' });
           return;
