@@ -1,0 +1,214 @@
+/**
+ * A rolling upgrade on the Temporal server backed by PostgreSQL (deploy/local-cluster): an
+ * earlier build of drw (DRW_UPGRADE_FROM, by default the last commit before the remediation core
+ * went in behind patched('remediation-core')) runs the workflow worker and the integration
+ * worker; remediations begin on it and are left waiting for an approval, paused, or in the
+ * middle of their verification. Then this checkout's build joins the same task queues (both
+ * builds poll side by side while a denial arrives), the old processes are stopped, and the new
+ * build finishes every remediation the old one began, on the pre-core code path, while a
+ * remediation begun after the upgrade runs on the core. Every history is checked for failed
+ * workflow tasks (a nondeterminism error would show there) and for which build ran its tasks.
+ *
+ * The API process is this checkout's throughout (it only starts and signals workflows). No
+ * remediation begins while both builds poll: with patched() alone, a run begun on the new code
+ * could be handed to an old worker (its cache evicted, or a sticky task timing out) and fail
+ * its workflow task there until a new worker takes it; Worker Versioning is what routes runs
+ * by build (README, Running in production: Upgrades).
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { freePort } from '../../bench/devserver';
+import { CORE_PATCH } from '../../workflows/memo';
+import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
+import { connect, report, ROOT, startVendors, tmpDir, WorkerProcess, type Vendors } from '../faults/helpers';
+import { oldBuild, resolveCommit } from './setup/old-build';
+
+/** The last commit before patched('remediation-core') (df09db6): runs it begins take the pre-core path. */
+const FROM = process.env.DRW_UPGRADE_FROM ?? '4d1826b';
+const EventType = temporal.api.enums.v1.EventType;
+
+const host = (name: string) => asset(`up-${name}`);
+const A = { approveLater: host('approve'), denyOverlap: host('deny'), verifying: host('verify'), paused: host('paused'), after: host('after') };
+const QUEUE = `upgrade-${RUN}`;
+const CONTAIN = 'edr-malware.contain';
+
+let dir: string;
+let vendors: Vendors;
+let client: Client;
+let connection: Connection;
+let api: ApiTarget;
+let apiProcess: WorkerProcess;
+let oldWorkers: WorkerProcess[] = [];
+let newWorkers: WorkerProcess[] = [];
+let env: Record<string, string>;
+/** Pull requests of these assets stay open until the test lets them merge; others merge after 2 s. */
+const held = new Set<string>();
+let merger: NodeJS.Timeout;
+
+/** The workflow worker and one worker for every kind of integration, from the build in `root`. */
+function workersOf(root: string, build: 'old' | 'new', kinds: string): WorkerProcess[] {
+  const spec = { script: path.join(root, 'dist', 'workers', 'main.js'), readyLine: 'drw worker started' };
+  return [
+    new WorkerProcess({ ...env, DRW_WORKER_ROLES: 'workflows' }, path.join(dir, `${build}-workflows.log`), spec),
+    new WorkerProcess({ ...env, ...vendors.env, DRW_WORKER_ROLES: kinds }, path.join(dir, `${build}-integrations.log`), spec),
+  ];
+}
+
+async function pollerPids(): Promise<string[]> {
+  const r = await client.workflowService.describeTaskQueue({
+    namespace: process.env.TEMPORAL_NAMESPACE,
+    taskQueue: { name: QUEUE },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return [...new Set((r.pollers ?? []).map((p) => p.identity!.split('@')[0]))].sort();
+}
+
+/** What a remediation's history says about the upgrade: failed tasks, the core's marker, who ran its tasks. */
+async function historyOf(id: string): Promise<{ failedTasks: number; corePatch: boolean; taskPids: string[] }> {
+  const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const text = (p?: temporal.api.common.v1.IPayloads | null) => (p?.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString('utf8')).join('');
+  return {
+    failedTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length,
+    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH))),
+    taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
+  };
+}
+
+const pid = (w: WorkerProcess) => String(w.child!.pid);
+const actions = (action: 'contain' | 'lift_containment', a: string) => vendors.falcon.actionRequests(action).filter((r) => ((r.body as { ids?: string[] })?.ids ?? [])[0] === vendors.deviceOf(a)).length;
+const malware = (a: string, riskScore: number) => detection({ source: 'crowdstrike', rule: 'Trojan.Upgrade', severity: 'high', category: 'malware', riskScore, asset: { id: a, environment: 'production' } });
+
+beforeAll(async () => {
+  const oldRoot = oldBuild(FROM);
+  dir = tmpDir('upgrade');
+  // The policy directory is the deployment's, not the build's: both builds load the same one (the old build's defaults).
+  const policyDir = mkdtempSync(path.join(dir, 'policy-'));
+  cpSync(path.join(oldRoot, 'policies', 'default'), policyDir, { recursive: true });
+  vendors = await startVendors({ dir, assets: Object.values(A), autoMergeMs: Number.POSITIVE_INFINITY });
+  merger = setInterval(() => {
+    for (const p of vendors.github.pulls()) {
+      if (p.state === 'open' && !p.merged && Date.now() - Date.parse(p.created_at) >= 2000 && ![...held].some((a) => p.title.includes(a))) vendors.github.markMerged(p.repository, p.number);
+    }
+  }, 200);
+  ({ client, connection } = await connect());
+  env = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
+    TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE!,
+    DRW_TASK_QUEUE: QUEUE,
+    DRW_POLICY_DIR: policyDir,
+    // A policy hour is 6 min: approvals outlast the upgrade on a busy machine; verification polls every second.
+    DRW_TIME_SCALE: '0.1',
+    DRW_LOG_LEVEL: 'info',
+  };
+  const port = await freePort();
+  apiProcess = new WorkerProcess({ ...env, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn' }, path.join(dir, 'api.log'), {
+    script: path.join(ROOT, 'dist', 'cli', 'start.js'),
+    args: ['--api-only'],
+    readyLine: 'drw is running',
+  });
+  await apiProcess.start();
+  api = { api: `http://127.0.0.1:${port}` };
+  // The kinds the old build knows (identity came later); the new build adds its own.
+  oldWorkers = workersOf(oldRoot, 'old', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,verify');
+  for (const w of oldWorkers) await w.start();
+});
+
+afterAll(async () => {
+  clearInterval(merger);
+  for (const p of [...oldWorkers, ...newWorkers, apiProcess]) await p?.stop();
+  await vendors?.close();
+  await connection?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test(`remediations begun on the build of ${FROM} (before the remediation core) finish on this build after a rolling upgrade, with no failed workflow task`, async () => {
+  const t0 = Date.now();
+  expect(resolveCommit(FROM)).not.toBe(resolveCommit('HEAD'));
+
+  // 1. Only the old build runs: four remediations begin and stop where an upgrade would find them.
+  held.add(A.verifying);
+  const ids = {
+    approveLater: await submit(api, malware(A.approveLater, 60)),
+    denyOverlap: await submit(api, malware(A.denyOverlap, 55)),
+    verifying: await submit(
+      api,
+      detection({
+        source: 'trivy',
+        rule: 'CVE-2024-6387',
+        severity: 'critical',
+        category: 'vulnerability',
+        asset: { id: A.verifying, environment: 'production', internetFacing: true },
+        details: { repository: 'acme/infra', package: 'lodash', fixedVersion: '4.17.21', manifestPath: 'app/package.json' },
+      }),
+    ),
+    paused: await submit(api, malware(A.paused, 60)),
+  };
+  for (const id of [ids.approveLater, ids.denyOverlap, ids.paused]) await waitFor(api, id, statusIs('awaiting_approval'), `${id} awaiting approval on the old build`, 120_000);
+  expect((await operator(api, ids.paused, 'pause', 'oscar', 'change freeze')).status).toBe(202);
+  await waitFor(api, ids.paused, statusIs('paused'), 'paused on the old build');
+  await waitFor(api, ids.verifying, statusIs('awaiting_approval'), 'critical vulnerability awaiting approval on the old build', 120_000);
+  expect((await approve(api, ids.verifying, 'critical-vuln-internet-prod.contain', { approver: 'alice', groups: ['secops'] })).status).toBe(200);
+  await waitFor(api, ids.verifying, statusIs('verifying'), 'contained, pull request open, verifying on the old build', 120_000);
+  expect(await pollerPids()).toEqual([pid(oldWorkers[0])]);
+
+  // 2. The new build joins the same task queues; both poll while a denial arrives.
+  newWorkers = workersOf(ROOT, 'new', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,identity,verify');
+  for (const w of newWorkers) await w.start();
+  expect(await pollerPids()).toEqual([pid(oldWorkers[0]), pid(newWorkers[0])].sort());
+  expect((await deny(api, ids.denyOverlap, CONTAIN, { approver: 'alice', groups: ['secops'], reason: 'reimage tonight instead' })).status).toBe(200);
+  // A run begun before the core keeps its rules: a denied containment was skipped and the run called remediated.
+  const denied = await waitFor(api, ids.denyOverlap, statusIs('remediated'), 'denied while both builds poll: finished without containment', 120_000);
+  expect(step(denied, CONTAIN).status).toBe('skipped');
+
+  // 3. The old processes stop (SIGTERM, as a rollout does); the new build finishes what they began.
+  const oldPid = pid(oldWorkers[0]);
+  for (const w of oldWorkers) await w.stop();
+  // (The server lists a stopped poller for minutes after; the process being gone is the fact.)
+  expect(oldWorkers.map((w) => w.running())).toEqual([false, false]);
+  expect((await approve(api, ids.approveLater, CONTAIN, { approver: 'alice', groups: ['secops'] })).status).toBe(200);
+  expect((await operator(api, ids.paused, 'resume', 'oscar', 'freeze over')).status).toBe(202);
+  await waitFor(api, ids.paused, statusIs('awaiting_approval'), 'resumed on the new build: awaiting approval again');
+  expect((await approve(api, ids.paused, CONTAIN, { approver: 'bob', groups: ['secops'] })).status).toBe(200);
+  held.delete(A.verifying);
+  const after = await submit(api, malware(A.after, 95));
+  const finals = {
+    approveLater: await waitFor(api, ids.approveLater, statusIs('remediated'), 'approved after the upgrade: remediated', 120_000),
+    verifying: await waitFor(api, ids.verifying, statusIs('remediated'), 'pull request merged after the upgrade: remediated', 120_000),
+    paused: await waitFor(api, ids.paused, statusIs('remediated'), 'resumed and approved after the upgrade: remediated', 120_000),
+    after: await waitFor(api, after, statusIs('remediated'), 'begun after the upgrade: remediated', 120_000),
+  };
+
+  // Outcomes: exactly the side effects each remediation called for, once.
+  expect(finals.approveLater.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
+  expect(step(finals.after, CONTAIN).approval).toBeUndefined();
+  expect({
+    contained: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, actions('contain', a)])),
+    lifted: actions('lift_containment', A.verifying),
+    tickets: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, [...vendors.jira.issues.values()].filter((i) => i.summary.includes(a)).length])),
+    pulls: vendors.github.pulls().filter((p) => p.title.includes(A.verifying)).map((p) => p.merged),
+  }).toEqual({
+    contained: { approveLater: 1, denyOverlap: 0, verifying: 1, paused: 1, after: 1 },
+    lifted: 1,
+    tickets: { approveLater: 1, denyOverlap: 1, verifying: 1, paused: 1, after: 1 },
+    pulls: [true],
+  });
+
+  // Histories: no failed workflow task anywhere; the old runs stayed off the core, began on the
+  // old build and (but the one that finished during the overlap) ended on the new one.
+  const newPid = pid(newWorkers[0]);
+  const histories = Object.fromEntries(await Promise.all(Object.entries({ ...ids, after }).map(async ([k, id]) => [k, await historyOf(id)] as const)));
+  const runs = Object.fromEntries(
+    Object.entries(histories).map(([k, h]) => [k, { failedTasks: h.failedTasks, corePatch: h.corePatch, first: h.taskPids[0], last: k === 'denyOverlap' ? 'either' : h.taskPids.at(-1), other: h.taskPids.filter((p) => p !== oldPid && p !== newPid).length }]),
+  );
+  const old = (last: string) => ({ failedTasks: 0, corePatch: false, first: oldPid, last, other: 0 });
+  expect(runs).toEqual({ approveLater: old(newPid), denyOverlap: old('either'), verifying: old(newPid), paused: old(newPid), after: { failedTasks: 0, corePatch: true, first: newPid, last: newPid, other: 0 } });
+  report('cluster rolling upgrade', {
+    from: resolveCommit(FROM).slice(0, 7),
+    remediations: Object.keys(histories).length,
+    tasksOnOld: Object.values(histories).reduce((n, h) => n + h.taskPids.filter((p) => p === oldPid).length, 0),
+    tasksOnNew: Object.values(histories).reduce((n, h) => n + h.taskPids.filter((p) => p === newPid).length, 0),
+    seconds: Math.round((Date.now() - t0) / 1000),
+  });
+});
