@@ -22,7 +22,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
 import { CORE_PATCH } from '../../workflows/memo';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
-import { connect, report, ROOT, startVendors, tmpDir, WorkerProcess, type Vendors } from '../faults/helpers';
+import { connect, eventually, report, ROOT, startVendors, tmpDir, WorkerProcess, type Vendors } from '../faults/helpers';
 import { oldBuild, resolveCommit } from './setup/old-build';
 
 /** The last commit before patched('remediation-core') (df09db6): runs it begins take the pre-core path. */
@@ -30,9 +30,11 @@ const FROM = process.env.DRW_UPGRADE_FROM ?? '4d1826b';
 const EventType = temporal.api.enums.v1.EventType;
 
 const host = (name: string) => asset(`up-${name}`);
-const A = { approveLater: host('approve'), denyOverlap: host('deny'), verifying: host('verify'), paused: host('paused'), after: host('after') };
+const A = { approveLater: host('approve'), denyOverlap: host('deny'), verifying: host('verify'), paused: host('paused'), inFlight: host('inflight'), after: host('after') };
 const QUEUE = `upgrade-${RUN}`;
 const CONTAIN = 'edr-malware.contain';
+/** How long GitHub takes to answer the pull request that is in flight when the old integration worker stops. */
+const SLOW_PR_MS = 20_000;
 
 let dir: string;
 let vendors: Vendors;
@@ -66,18 +68,34 @@ async function pollerPids(): Promise<string[]> {
 }
 
 /** What a remediation's history says about the upgrade: failed tasks, the core's marker, who ran its tasks. */
-async function historyOf(id: string): Promise<{ failedTasks: number; corePatch: boolean; taskPids: string[] }> {
+async function historyOf(id: string): Promise<{ failedTasks: number; corePatch: boolean; taskPids: string[]; pullRequest?: { attempt: number; pid: string } }> {
   const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
   const text = (p?: temporal.api.common.v1.IPayloads | null) => (p?.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString('utf8')).join('');
   return {
     failedTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length,
     corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH))),
     taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
+    // The started event of an activity is written when it ends, with the attempt that ended it and who ran that attempt.
+    ...(() => {
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'openPullRequest');
+      const started = scheduled && events.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled.eventId));
+      return started ? { pullRequest: { attempt: started.activityTaskStartedEventAttributes!.attempt!, pid: started.activityTaskStartedEventAttributes!.identity!.split('@')[0] } } : {};
+    })(),
   };
 }
 
+const pullsOf = (a: string) => vendors.github.pulls().filter((p) => p.title.includes(a)).map((p) => p.merged);
 const pid = (w: WorkerProcess) => String(w.child!.pid);
 const actions = (action: 'contain' | 'lift_containment', a: string) => vendors.falcon.actionRequests(action).filter((r) => ((r.body as { ids?: string[] })?.ids ?? [])[0] === vendors.deviceOf(a)).length;
+const vulnerability = (a: string, environment: string, internetFacing = false) =>
+  detection({
+    source: 'trivy',
+    rule: internetFacing ? 'CVE-2024-6387' : 'CVE-2021-23337',
+    severity: internetFacing ? 'critical' : 'high',
+    category: 'vulnerability',
+    asset: { id: a, environment, internetFacing },
+    details: { repository: 'acme/infra', package: 'lodash', fixedVersion: '4.17.21', manifestPath: 'app/package.json' },
+  });
 const malware = (a: string, riskScore: number) => detection({ source: 'crowdstrike', rule: 'Trojan.Upgrade', severity: 'high', category: 'malware', riskScore, asset: { id: a, environment: 'production' } });
 
 beforeAll(async () => {
@@ -132,17 +150,7 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
   const ids = {
     approveLater: await submit(api, malware(A.approveLater, 60)),
     denyOverlap: await submit(api, malware(A.denyOverlap, 55)),
-    verifying: await submit(
-      api,
-      detection({
-        source: 'trivy',
-        rule: 'CVE-2024-6387',
-        severity: 'critical',
-        category: 'vulnerability',
-        asset: { id: A.verifying, environment: 'production', internetFacing: true },
-        details: { repository: 'acme/infra', package: 'lodash', fixedVersion: '4.17.21', manifestPath: 'app/package.json' },
-      }),
-    ),
+    verifying: await submit(api, vulnerability(A.verifying, 'production', true)),
     paused: await submit(api, malware(A.paused, 60)),
   };
   for (const id of [ids.approveLater, ids.denyOverlap, ids.paused]) await waitFor(api, id, statusIs('awaiting_approval'), `${id} awaiting approval on the old build`, 120_000);
@@ -153,18 +161,29 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
   await waitFor(api, ids.verifying, statusIs('verifying'), 'contained, pull request open, verifying on the old build', 120_000);
   expect(await pollerPids()).toEqual([pid(oldWorkers[0])]);
 
-  // 2. The new build joins the same task queues; both poll while a denial arrives.
+  // 2. Integration workers first: the new one joins while the old one is opening a pull request
+  // (GitHub answers it slowly), and the old one stops with that call in flight.
   newWorkers = workersOf(ROOT, 'new', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,identity,verify');
-  for (const w of newWorkers) await w.start();
+  vendors.github.server.setFaults({ match: /^POST \/repos\/acme\/infra\/pulls$/, queue: [{ kind: 'slow', ms: SLOW_PR_MS }] });
+  const inFlight = await submit(api, vulnerability(A.inFlight, 'staging'));
+  const opening = await eventually('the old build opening the pull request', 120_000, async () => vendors.github.server.requests.find((r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes(A.inFlight)));
+  await newWorkers[1].start();
+  const integrationPids = { old: pid(oldWorkers[1]), new: pid(newWorkers[1]) };
+  const stoppedAfterMs = Date.now() - opening.at;
+  await oldWorkers[1].stop();
+  expect(stoppedAfterMs).toBeLessThan(SLOW_PR_MS);
+
+  // 3. Then the workflow workers: both builds poll while a denial arrives.
+  await newWorkers[0].start();
   expect(await pollerPids()).toEqual([pid(oldWorkers[0]), pid(newWorkers[0])].sort());
   expect((await deny(api, ids.denyOverlap, CONTAIN, { approver: 'alice', groups: ['secops'], reason: 'reimage tonight instead' })).status).toBe(200);
   // A run begun before the core keeps its rules: a denied containment was skipped and the run called remediated.
   const denied = await waitFor(api, ids.denyOverlap, statusIs('remediated'), 'denied while both builds poll: finished without containment', 120_000);
   expect(step(denied, CONTAIN).status).toBe('skipped');
 
-  // 3. The old processes stop (SIGTERM, as a rollout does); the new build finishes what they began.
+  // 4. The old workflow worker stops (SIGTERM, as a rollout does); the new build finishes what the old one began.
   const oldPid = pid(oldWorkers[0]);
-  for (const w of oldWorkers) await w.stop();
+  await oldWorkers[0].stop();
   // (The server lists a stopped poller for minutes after; the process being gone is the fact.)
   expect(oldWorkers.map((w) => w.running())).toEqual([false, false]);
   expect((await approve(api, ids.approveLater, CONTAIN, { approver: 'alice', groups: ['secops'] })).status).toBe(200);
@@ -177,6 +196,7 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
     approveLater: await waitFor(api, ids.approveLater, statusIs('remediated'), 'approved after the upgrade: remediated', 120_000),
     verifying: await waitFor(api, ids.verifying, statusIs('remediated'), 'pull request merged after the upgrade: remediated', 120_000),
     paused: await waitFor(api, ids.paused, statusIs('remediated'), 'resumed and approved after the upgrade: remediated', 120_000),
+    inFlight: await waitFor(api, inFlight, statusIs('remediated'), 'pull request opened across the upgrade: remediated', 120_000),
     after: await waitFor(api, after, statusIs('remediated'), 'begun after the upgrade: remediated', 120_000),
   };
 
@@ -187,28 +207,29 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
     contained: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, actions('contain', a)])),
     lifted: actions('lift_containment', A.verifying),
     tickets: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, [...vendors.jira.issues.values()].filter((i) => i.summary.includes(a)).length])),
-    pulls: vendors.github.pulls().filter((p) => p.title.includes(A.verifying)).map((p) => p.merged),
+    pulls: { verifying: pullsOf(A.verifying), inFlight: pullsOf(A.inFlight) },
   }).toEqual({
-    contained: { approveLater: 1, denyOverlap: 0, verifying: 1, paused: 1, after: 1 },
+    contained: { approveLater: 1, denyOverlap: 0, verifying: 1, paused: 1, inFlight: 0, after: 1 },
     lifted: 1,
-    tickets: { approveLater: 1, denyOverlap: 1, verifying: 1, paused: 1, after: 1 },
-    pulls: [true],
+    tickets: { approveLater: 1, denyOverlap: 1, verifying: 1, paused: 1, inFlight: 1, after: 1 },
+    pulls: { verifying: [true], inFlight: [true] },
   });
 
   // Histories: no failed workflow task anywhere; the old runs stayed off the core, began on the
   // old build and (but the one that finished during the overlap) ended on the new one.
   const newPid = pid(newWorkers[0]);
-  const histories = Object.fromEntries(await Promise.all(Object.entries({ ...ids, after }).map(async ([k, id]) => [k, await historyOf(id)] as const)));
+  const histories = Object.fromEntries(await Promise.all(Object.entries({ ...ids, inFlight, after }).map(async ([k, id]) => [k, await historyOf(id)] as const)));
   const runs = Object.fromEntries(
     Object.entries(histories).map(([k, h]) => [k, { failedTasks: h.failedTasks, corePatch: h.corePatch, first: h.taskPids[0], last: k === 'denyOverlap' ? 'either' : h.taskPids.at(-1), other: h.taskPids.filter((p) => p !== oldPid && p !== newPid).length }]),
   );
   const old = (last: string) => ({ failedTasks: 0, corePatch: false, first: oldPid, last, other: 0 });
-  expect(runs).toEqual({ approveLater: old(newPid), denyOverlap: old('either'), verifying: old(newPid), paused: old(newPid), after: { failedTasks: 0, corePatch: true, first: newPid, last: newPid, other: 0 } });
+  expect(runs).toEqual({ approveLater: old(newPid), denyOverlap: old('either'), verifying: old(newPid), paused: old(newPid), inFlight: old(newPid), after: { failedTasks: 0, corePatch: true, first: newPid, last: newPid, other: 0 } });
   report('cluster rolling upgrade', {
     from: resolveCommit(FROM).slice(0, 7),
     remediations: Object.keys(histories).length,
     tasksOnOld: Object.values(histories).reduce((n, h) => n + h.taskPids.filter((p) => p === oldPid).length, 0),
     tasksOnNew: Object.values(histories).reduce((n, h) => n + h.taskPids.filter((p) => p === newPid).length, 0),
+    pullRequestInFlight: `attempt ${histories.inFlight.pullRequest?.attempt} ended on the ${histories.inFlight.pullRequest?.pid === integrationPids.old ? 'old' : histories.inFlight.pullRequest?.pid === integrationPids.new ? 'new' : 'unknown'} build`,
     seconds: Math.round((Date.now() - t0) / 1000),
   });
 });
