@@ -1,19 +1,20 @@
 /**
- * A rolling upgrade on the Temporal server backed by PostgreSQL (deploy/local-cluster): an
- * earlier build of drw (DRW_UPGRADE_FROM, by default the last commit before the remediation core
- * went in behind patched('remediation-core')) runs the workflow worker and the integration
- * worker; remediations begin on it and are left waiting for an approval, paused, or in the
- * middle of their verification. Then this checkout's build joins the same task queues (both
- * builds poll side by side while a denial arrives), the old processes are stopped, and the new
- * build finishes every remediation the old one began, on the pre-core code path, while a
+ * A rolling upgrade on the Temporal server backed by PostgreSQL (deploy/local-cluster): an earlier
+ * build of drw (DRW_UPGRADE_FROM, by default the last commit before the remediation core went in
+ * behind patched('remediation-core')) runs the workflow worker and the integration worker;
+ * remediations begin on it and are left waiting for an approval, paused, or in the middle of their
+ * verification. Then this checkout's build takes over in the order the README gives: its
+ * integration worker joins and the old one stops while it is opening a pull request; its workflow
+ * worker joins (both builds poll side by side while a denial arrives) and the old one stops. The
+ * new build finishes every remediation the old one began, on the pre-core code path, while a
  * remediation begun after the upgrade runs on the core. Every history is checked for failed
  * workflow tasks (a nondeterminism error would show there) and for which build ran its tasks.
  *
  * The API process is this checkout's throughout (it only starts and signals workflows). No
- * remediation begins while both builds poll: with patched() alone, a run begun on the new code
- * could be handed to an old worker (its cache evicted, or a sticky task timing out) and fail
- * its workflow task there until a new worker takes it; Worker Versioning is what routes runs
- * by build (README, Running in production: Upgrades).
+ * remediation begins while both builds poll: with patched() alone, a run begun on the new code and
+ * handed to an old worker fails its workflow tasks there (a nondeterminism error at the core's
+ * patch marker) until a new worker takes it, which the second test shows; Worker Versioning is
+ * what routes runs by build (README, Running in production: Upgrades).
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
 import { CORE_PATCH } from '../../workflows/memo';
+import { approveSignal } from '../../signals';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
 import { connect, eventually, report, ROOT, startVendors, tmpDir, WorkerProcess, type Vendors } from '../faults/helpers';
 import { oldBuild, resolveCommit } from './setup/old-build';
@@ -30,7 +32,7 @@ const FROM = process.env.DRW_UPGRADE_FROM ?? '4d1826b';
 const EventType = temporal.api.enums.v1.EventType;
 
 const host = (name: string) => asset(`up-${name}`);
-const A = { approveLater: host('approve'), denyOverlap: host('deny'), verifying: host('verify'), paused: host('paused'), inFlight: host('inflight'), after: host('after') };
+const A = { approveLater: host('approve'), denyOverlap: host('deny'), verifying: host('verify'), paused: host('paused'), inFlight: host('inflight'), after: host('after'), handedBack: host('back') };
 const QUEUE = `upgrade-${RUN}`;
 const CONTAIN = 'edr-malware.contain';
 /** How long GitHub takes to answer the pull request that is in flight when the old integration worker stops. */
@@ -42,20 +44,24 @@ let client: Client;
 let connection: Connection;
 let api: ApiTarget;
 let apiProcess: WorkerProcess;
+let oldRoot: string;
+/** [workflow worker, integration worker] of each build; every process the file started, to stop. */
 let oldWorkers: WorkerProcess[] = [];
 let newWorkers: WorkerProcess[] = [];
+const processes: WorkerProcess[] = [];
 let env: Record<string, string>;
 /** Pull requests of these assets stay open until the test lets them merge; others merge after 2 s. */
 const held = new Set<string>();
 let merger: NodeJS.Timeout;
 
-/** The workflow worker and one worker for every kind of integration, from the build in `root`. */
-function workersOf(root: string, build: 'old' | 'new', kinds: string): WorkerProcess[] {
-  const spec = { script: path.join(root, 'dist', 'workers', 'main.js'), readyLine: 'drw worker started' };
-  return [
-    new WorkerProcess({ ...env, DRW_WORKER_ROLES: 'workflows' }, path.join(dir, `${build}-workflows.log`), spec),
-    new WorkerProcess({ ...env, ...vendors.env, DRW_WORKER_ROLES: kinds }, path.join(dir, `${build}-integrations.log`), spec),
-  ];
+/** A worker process of the build in `root`: the workflow worker, or integrations of the given kinds (with the vendors' settings). */
+function workerOf(root: string, name: string, roles = 'workflows'): WorkerProcess {
+  const w = new WorkerProcess({ ...env, ...(roles === 'workflows' ? {} : vendors.env), DRW_WORKER_ROLES: roles }, path.join(dir, `${name}.log`), {
+    script: path.join(root, 'dist', 'workers', 'main.js'),
+    readyLine: 'drw worker started',
+  });
+  processes.push(w);
+  return w;
 }
 
 async function pollerPids(): Promise<string[]> {
@@ -68,11 +74,14 @@ async function pollerPids(): Promise<string[]> {
 }
 
 /** What a remediation's history says about the upgrade: failed tasks, the core's marker, who ran its tasks. */
-async function historyOf(id: string): Promise<{ failedTasks: number; corePatch: boolean; taskPids: string[]; pullRequest?: { attempt: number; pid: string } }> {
+async function historyOf(id: string): Promise<{ failedTasks: number; failedPids: string[]; failureCause?: string; failureMessage?: string; corePatch: boolean; taskPids: string[]; pullRequest?: { attempt: number; pid: string } }> {
   const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const failures = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).map((e) => e.workflowTaskFailedEventAttributes!);
   const text = (p?: temporal.api.common.v1.IPayloads | null) => (p?.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString('utf8')).join('');
   return {
-    failedTasks: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED).length,
+    failedTasks: failures.length,
+    failedPids: failures.map((f) => f.identity!.split('@')[0]),
+    ...(failures[0] ? { failureCause: temporal.api.enums.v1.WorkflowTaskFailedCause[failures[0].cause!], failureMessage: failures[0].failure?.message ?? '' } : {}),
     corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH))),
     taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
     // The started event of an activity is written when it ends, with the attempt that ended it and who ran that attempt.
@@ -99,7 +108,7 @@ const vulnerability = (a: string, environment: string, internetFacing = false) =
 const malware = (a: string, riskScore: number) => detection({ source: 'crowdstrike', rule: 'Trojan.Upgrade', severity: 'high', category: 'malware', riskScore, asset: { id: a, environment: 'production' } });
 
 beforeAll(async () => {
-  const oldRoot = oldBuild(FROM);
+  oldRoot = oldBuild(FROM);
   dir = tmpDir('upgrade');
   // The policy directory is the deployment's, not the build's: both builds load the same one (the old build's defaults).
   const policyDir = mkdtempSync(path.join(dir, 'policy-'));
@@ -129,13 +138,13 @@ beforeAll(async () => {
   await apiProcess.start();
   api = { api: `http://127.0.0.1:${port}` };
   // The kinds the old build knows (identity came later); the new build adds its own.
-  oldWorkers = workersOf(oldRoot, 'old', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,verify');
+  oldWorkers = [workerOf(oldRoot, 'old-workflows'), workerOf(oldRoot, 'old-integrations', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,verify')];
   for (const w of oldWorkers) await w.start();
 });
 
 afterAll(async () => {
   clearInterval(merger);
-  for (const p of [...oldWorkers, ...newWorkers, apiProcess]) await p?.stop();
+  for (const p of [...processes, apiProcess]) await p?.stop();
   await vendors?.close();
   await connection?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -163,7 +172,7 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
 
   // 2. Integration workers first: the new one joins while the old one is opening a pull request
   // (GitHub answers it slowly), and the old one stops with that call in flight.
-  newWorkers = workersOf(ROOT, 'new', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,identity,verify');
+  newWorkers = [workerOf(ROOT, 'new-workflows'), workerOf(ROOT, 'new-integrations', 'policy,cmdb,ticketing,iac,endpoint,notify,runbook,identity,verify')];
   vendors.github.server.setFaults({ match: /^POST \/repos\/acme\/infra\/pulls$/, queue: [{ kind: 'slow', ms: SLOW_PR_MS }] });
   const inFlight = await submit(api, vulnerability(A.inFlight, 'staging'));
   const opening = await eventually('the old build opening the pull request', 120_000, async () => vendors.github.server.requests.find((r) => r.method === 'POST' && JSON.stringify(r.body ?? '').includes(A.inFlight)));
@@ -175,7 +184,8 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
 
   // 3. Then the workflow workers: both builds poll while a denial arrives.
   await newWorkers[0].start();
-  expect(await pollerPids()).toEqual([pid(oldWorkers[0]), pid(newWorkers[0])].sort());
+  const both = [pid(oldWorkers[0]), pid(newWorkers[0])].sort();
+  await eventually('both workflow workers polling', 30_000, async () => ((await pollerPids()).join() === both.join() ? true : undefined));
   expect((await deny(api, ids.denyOverlap, CONTAIN, { approver: 'alice', groups: ['secops'], reason: 'reimage tonight instead' })).status).toBe(200);
   // A run begun before the core keeps its rules: a denied containment was skipped and the run called remediated.
   const denied = await waitFor(api, ids.denyOverlap, statusIs('remediated'), 'denied while both builds poll: finished without containment', 120_000);
@@ -204,9 +214,9 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
   expect(finals.approveLater.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
   expect(step(finals.after, CONTAIN).approval).toBeUndefined();
   expect({
-    contained: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, actions('contain', a)])),
+    contained: Object.fromEntries(Object.entries(A).filter(([k]) => k !== 'handedBack').map(([k, a]) => [k, actions('contain', a)])),
     lifted: actions('lift_containment', A.verifying),
-    tickets: Object.fromEntries(Object.entries(A).map(([k, a]) => [k, [...vendors.jira.issues.values()].filter((i) => i.summary.includes(a)).length])),
+    tickets: Object.fromEntries(Object.entries(A).filter(([k]) => k !== 'handedBack').map(([k, a]) => [k, [...vendors.jira.issues.values()].filter((i) => i.summary.includes(a)).length])),
     pulls: { verifying: pullsOf(A.verifying), inFlight: pullsOf(A.inFlight) },
   }).toEqual({
     contained: { approveLater: 1, denyOverlap: 0, verifying: 1, paused: 1, inFlight: 0, after: 1 },
@@ -216,14 +226,15 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
   });
 
   // Histories: no failed workflow task anywhere; the old runs stayed off the core, began on the
-  // old build and (but the one that finished during the overlap) ended on the new one.
+  // old build and ended on the new one (but those free to finish while both builds polled).
+  const overlap = new Set(['denyOverlap', 'inFlight']);
   const newPid = pid(newWorkers[0]);
   const histories = Object.fromEntries(await Promise.all(Object.entries({ ...ids, inFlight, after }).map(async ([k, id]) => [k, await historyOf(id)] as const)));
   const runs = Object.fromEntries(
-    Object.entries(histories).map(([k, h]) => [k, { failedTasks: h.failedTasks, corePatch: h.corePatch, first: h.taskPids[0], last: k === 'denyOverlap' ? 'either' : h.taskPids.at(-1), other: h.taskPids.filter((p) => p !== oldPid && p !== newPid).length }]),
+    Object.entries(histories).map(([k, h]) => [k, { failedTasks: h.failedTasks, corePatch: h.corePatch, first: h.taskPids[0], last: overlap.has(k) ? 'either' : h.taskPids.at(-1), other: h.taskPids.filter((p) => p !== oldPid && p !== newPid).length }]),
   );
   const old = (last: string) => ({ failedTasks: 0, corePatch: false, first: oldPid, last, other: 0 });
-  expect(runs).toEqual({ approveLater: old(newPid), denyOverlap: old('either'), verifying: old(newPid), paused: old(newPid), inFlight: old(newPid), after: { failedTasks: 0, corePatch: true, first: newPid, last: newPid, other: 0 } });
+  expect(runs).toEqual({ approveLater: old(newPid), denyOverlap: old('either'), verifying: old(newPid), paused: old(newPid), inFlight: old('either'), after: { failedTasks: 0, corePatch: true, first: newPid, last: newPid, other: 0 } });
   report('cluster rolling upgrade', {
     from: resolveCommit(FROM).slice(0, 7),
     remediations: Object.keys(histories).length,
@@ -232,4 +243,33 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
     pullRequestInFlight: `attempt ${histories.inFlight.pullRequest?.attempt} ended on the ${histories.inFlight.pullRequest?.pid === integrationPids.old ? 'old' : histories.inFlight.pullRequest?.pid === integrationPids.new ? 'new' : 'unknown'} build`,
     seconds: Math.round((Date.now() - t0) / 1000),
   });
+});
+
+test('a remediation begun on this build and handed to a workflow worker of the old build fails its workflow tasks there, and finishes once this build polls again', async () => {
+  expect([oldWorkers[0].running(), newWorkers[0].running()]).toEqual([false, true]);
+  const id = await submit(api, malware(A.handedBack, 60));
+  await waitFor(api, id, statusIs('awaiting_approval'), 'awaiting approval on this build', 120_000);
+  // Only an old workflow worker polls when the approval arrives (a signal: an update would wait for an answer).
+  await newWorkers[0].stop();
+  const stray = workerOf(oldRoot, 'old-workflows-again');
+  await stray.start();
+  await client.workflow.getHandle(id).signal(approveSignal, { stepId: CONTAIN, approver: 'alice', groups: ['secops'], reason: 'confirmed' });
+  const failed = await eventually('a failed workflow task on the old build', 120_000, async () => {
+    const h = await historyOf(id);
+    return h.failedTasks > 0 ? h : undefined;
+  });
+  expect(actions('contain', A.handedBack)).toBe(0);
+  const back = workerOf(ROOT, 'new-workflows-again');
+  await back.start();
+  await stray.stop();
+  await waitFor(api, id, statusIs('remediated'), 'remediated once this build polls again', 120_000);
+  const h = await historyOf(id);
+  expect({ contained: actions('contain', A.handedBack), corePatch: h.corePatch, cause: failed.failureCause, failedOn: [...new Set(failed.failedPids)], last: h.taskPids.at(-1) }).toEqual({
+    contained: 1,
+    corePatch: true,
+    cause: 'WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR',
+    failedOn: [pid(stray)],
+    last: pid(back),
+  });
+  report('cluster new run on an old worker', { failedTasks: h.failedTasks, cause: failed.failureCause, message: failed.failureMessage?.slice(0, 120) });
 });
