@@ -94,7 +94,7 @@ export function createApi(o: ApiOptions): http.Server {
   const decision = (kind: 'approve' | 'deny'): Handler => async (req, p, body) => {
     const who = await user(req);
     const id = remediationIdParam(p);
-    const d = who ? approvalFromToken(who, parse(tokenApprovalSchema, await body())) : parse(approvalDecisionSchema.omit({ stepId: true }), await body());
+    const d = who ? approvalFromToken(who, parse(tokenApprovalSchema, await body())) : parse(approvalDecisionSchema.omit({ stepId: true, assertion: true }), await body());
     const plan = await s.decide(id, kind, { ...d, stepId: p.stepId });
     return { status: 200, body: { id, plan } };
   };

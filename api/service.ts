@@ -18,7 +18,9 @@ import { KeyedQueue } from '../common/keyed-queue';
 import { startFacts } from '../planner/facts';
 import { dedupeKeyFor } from '../planner/dedupe';
 import type { PolicySet } from '../planner/policy-schema';
-import type { Plan } from '../planner/types';
+import type { Plan, PlanStep } from '../planner/types';
+import type { ApprovalSettings } from '../governance/approval-settings';
+import { signAssertion } from '../governance/signer';
 import {
   approveUpdate,
   cancelSignal,
@@ -30,8 +32,10 @@ import {
   policyUpdatedSignal,
   resumeSignal,
   riskScoreChangedSignal,
+  planQuery,
   stateQuery,
-  type ApprovalDecision,
+  approvalDecisionSchema,
+  type ApprovalDecisionInput,
   type OperatorAction,
   type RemediationView,
   type RiskScoreChanged,
@@ -65,6 +69,8 @@ export class RemediationService {
     private readonly client: Client,
     private readonly cfg: DrwConfig,
     private readonly policy: () => PolicySet,
+    /** How approvals are proven (governance/approval-settings.ts); absent: unsigned, as before (tests of the message layer). */
+    private readonly approvals?: ApprovalSettings,
   ) {}
 
   /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
@@ -99,6 +105,7 @@ export class RemediationService {
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
         linkBase: this.cfg.api.publicUrl,
         ...(this.cfg.audit.archive.kind !== 'off' ? { auditTaskQueue: auditTaskQueue(this.cfg) } : {}),
+        ...(this.approvals ? { approvals: this.approvals.trust } : {}),
       },
     };
     // Start and repeat in one lane: a repeat queued behind its start signals the new run.
@@ -144,7 +151,26 @@ export class RemediationService {
     await this.signal(id, () => this.handle(id).signal(riskScoreChangedSignal, m));
   }
 
-  async decide(id: string, kind: 'approve' | 'deny', d: ApprovalDecision): Promise<Plan> {
+  /**
+   * Sends an approve/deny as the (already authenticated) approver, with the API's signed assertion
+   * of who decided what, for the step digest the approver saw. Outside the loopback default the
+   * digest is required; in it, a missing digest means "the step as it is now".
+   */
+  async decide(id: string, kind: 'approve' | 'deny', body: ApprovalDecisionInput): Promise<Plan> {
+    // Only this API signs: an assertion in the body is not the client's to give.
+    const { assertion: _fromClient, ...unsigned } = body;
+    let d: ApprovalDecisionInput = unsigned;
+    if (this.approvals) {
+      if (body.digest === undefined && !this.approvals.loopbackDefault) {
+        throw new ApiError(400, `digest is required: the step digest you reviewed (steps[].digest in GET /v1/remediations/${id})`, { type: 'InvalidInput' });
+      }
+      const parsed = approvalDecisionSchema.safeParse(body);
+      const digest = body.digest ?? (await this.currentStep(id, body.stepId))?.digest;
+      if (parsed.success && digest) {
+        const c = parsed.data;
+        d = { ...body, assertion: signAssertion(this.approvals.signer, { v: 1, wf: id, step: c.stepId, digest, decision: kind, approver: c.approver, groups: c.groups, reason: c.reason, iat: Date.now() }) };
+      }
+    }
     try {
       return await this.handle(id).executeUpdate(kind === 'approve' ? approveUpdate : denyUpdate, { args: [d] });
     } catch (e) {
@@ -152,7 +178,9 @@ export class RemediationService {
         const cause = e.cause as ApplicationFailure | undefined;
         const type = cause?.type ?? '';
         const status = type === 'Unauthorized' || type === 'SelfApproval' ? 403 : type === 'InvalidInput' ? 400 : 409;
-        throw new ApiError(status, cause?.message ?? e.message, { type });
+        // A changed step: the approver gets what it is now, to review before deciding again.
+        const step = type === 'DigestMismatch' ? await this.currentStep(id, body.stepId) : undefined;
+        throw new ApiError(status, cause?.message ?? e.message, { type, ...(step ? { step } : {}) });
       }
       const nf = notFound(e, id);
       if (nf instanceof ApiError && nf.status === 404) {
@@ -161,6 +189,14 @@ export class RemediationService {
         if (closed) throw new ApiError(409, `remediation ${id} is closed (${closed.status.name.toLowerCase()}); nothing awaits approval`, { type: 'NotAwaitingApproval' });
       }
       throw nf;
+    }
+  }
+
+  private async currentStep(id: string, stepId: string): Promise<PlanStep | undefined> {
+    try {
+      return (await this.handle(id).query(planQuery)).steps.find((x) => x.id === stepId);
+    } catch {
+      return undefined;
     }
   }
 

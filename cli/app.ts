@@ -13,6 +13,7 @@ import { reportRoutes } from '../api/routes/reports';
 import { openApiRoute } from '../api/openapi';
 import { createApi, listen } from '../api/server';
 import { RemediationService } from '../api/service';
+import { loadApprovalSettings } from '../governance/approval-settings';
 import type { DrwConfig } from '../common/config';
 import type { Logger } from '../common/logger';
 import { connectClient, connectWorker } from '../common/temporal';
@@ -67,7 +68,15 @@ export async function startApp(o: AppOptions): Promise<App> {
   const archive = openArchive(o.cfg.audit);
   const audit = archive && workerConnection ? await createAuditWorker({ cfg: o.cfg, connection: workerConnection, client, archive }) : undefined;
   if (audit) await ensureSealSchedule(client, o.cfg);
-  const service = new RemediationService(client, o.cfg, () => policy.get());
+  // Approvals through this API are signed; remediations it starts trust only its key.
+  const approvals = o.api !== false ? loadApprovalSettings(o.cfg.approvals, { apiHost: o.cfg.api.host, usersAuthenticated: Boolean(auth?.users) }) : undefined;
+  if (approvals) {
+    apiLogger.info(
+      { kid: approvals.signer.public.kid, key: approvals.keySource, unsignedApprovals: approvals.trust.unsigned, digestRequired: approvals.trust.requireDigest },
+      'approvals are signed by this API; remediations it starts accept no other',
+    );
+  }
+  const service = new RemediationService(client, o.cfg, () => policy.get(), approvals);
   const done = Promise.all([workers.run(), audit?.run()]).then(() => undefined);
   let server: http.Server | undefined;
   let apiUrl: string | undefined;

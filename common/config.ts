@@ -4,6 +4,7 @@
  * Secrets (TLS key, API key) are read here and go only to the Temporal connection.
  */
 import { DEFAULT_INGEST_LIMITS, loadIngestLimits, type IngestLimits } from '../ingest/limits';
+import { approvalEnv, type ApprovalEnv } from '../governance/approval-settings';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -77,6 +78,8 @@ export interface DrwConfig {
   api: { host: string; port: number; publicUrl: string };
   /** What one ingest request may bring in (DRW_INGEST_MAX_FINDINGS, DRW_MAX_DETAILS_BYTES). */
   ingest: IngestLimits;
+  /** How the API signs approvals (governance/approval-settings.ts). */
+  approvals: ApprovalEnv;
   /** Where a worker process answers GET /healthz (none when port is undefined). */
   health: { host: string; port?: number };
   logLevel: string;
@@ -211,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
   const host = e.TEMPORAL_ADDRESS.split(':')[0];
   const uiUrl = e.TEMPORAL_UI_URL ?? (['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${process.env.TEMPORAL_UI_PORT ?? 8233}` : 'https://cloud.temporal.io');
   const audit = loadAuditConfig(env, REPO_ROOT, uiUrl, problems);
+  const approvals = approvalEnv(env, problems);
   let ingest = DEFAULT_INGEST_LIMITS;
   try {
     ingest = loadIngestLimits(env);
@@ -241,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     rateLimits,
     api: { host: e.DRW_API_HOST, port: e.DRW_API_PORT, publicUrl: e.DRW_PUBLIC_URL ?? `http://${e.DRW_API_HOST}:${e.DRW_API_PORT}` },
     ingest,
+    approvals,
     health: { host: e.DRW_HEALTH_HOST, port: e.DRW_HEALTH_PORT },
     logLevel: e.DRW_LOG_LEVEL,
     policyDir: path.resolve(e.DRW_POLICY_DIR ?? path.join(REPO_ROOT, 'policies', 'default')),

@@ -5,6 +5,7 @@
  */
 import { SEVERITY_RANK } from '../domain/detection';
 import { evaluate } from './conditions';
+import { stepDigest } from './digest';
 import { canonicalJson, fingerprint } from './hash';
 import { selectPlaybook, type MatchResult } from './match';
 import type { Playbook, PolicySet, StepDef } from './policy-schema';
@@ -105,12 +106,19 @@ function desiredSteps(pb: Playbook, state: PlannerState, ctx: Record<string, unk
   return out;
 }
 
+/** The latest denial of a step, voided or not (a denial of earlier content still counts against running it unapproved). */
+function lastDenial(records: ApprovalRecord[], stepId: string): ApprovalRecord | undefined {
+  const denials = records.filter((r) => r.stepId === stepId && r.decision === 'deny' && r.required);
+  return denials[denials.length - 1];
+}
+
 function unique<T>(xs: T[]): T[] {
   return xs.filter((x, i) => xs.indexOf(x) === i);
 }
 
-function approvalsFor(records: ApprovalRecord[], stepId: string, fp: string): { approvedBy: string[]; denied?: ApprovalRecord } {
-  const mine = records.filter((r) => r.stepId === stepId && r.fingerprint === fp);
+/** The decisions that count for a step as it is now: for its digest and not voided (strict), else for its fingerprint. */
+function approvalsFor(records: ApprovalRecord[], step: Pick<PlanStep, 'id' | 'fingerprint' | 'digest'>, strict: boolean): { approvedBy: string[]; denied?: ApprovalRecord } {
+  const mine = records.filter((r) => r.stepId === step.id && (strict ? r.digest === step.digest && !r.void : r.fingerprint === step.fingerprint));
   const denied = mine.find((r) => r.decision === 'deny');
   const approvedBy = unique(mine.filter((r) => r.decision === 'approve').map((r) => r.approver));
   return { approvedBy, denied };
@@ -122,7 +130,12 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
   const params = renderParams(def.params, ctx);
   const approvalSeen: Record<string, unknown> = {};
   const approvalNeeded = def.approval && (!def.approval.when || evaluate(def.approval.when.cond, ctx, approvalSeen));
-  const approvalReq = def.approval && approvalNeeded
+  // A denial sticks: once denied, the step needs a new approval even if its rule no longer asks for one.
+  const denial = state.strictApprovals && !approvalNeeded ? lastDenial(state.approvals, d.id) : undefined;
+  if (denial) approvalSeen.deniedBefore = `${denial.approver} at ${denial.at}`;
+  const approvalReq = denial
+    ? { ...denial.required!, users: denial.required!.users, groups: denial.required!.groups }
+    : def.approval && approvalNeeded
     ? {
         users: def.approval.users,
         groups: def.approval.groups,
@@ -134,6 +147,16 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     : undefined;
   const compensation = def.compensation ? { action: def.compensation.action, params: renderParams(def.compensation.params, ctx) } : undefined;
   const fp = fingerprint({ action: def.action, params, approval: approvalReq ?? null, compensation: compensation ?? null });
+  const target = state.targets?.[def.action];
+  const timeoutMs = def.timeout;
+  const retry = {
+    maximumAttempts: def.retry.maximumAttempts,
+    initialIntervalMs: def.retry.initialInterval,
+    backoffCoefficient: def.retry.backoffCoefficient,
+    maximumIntervalMs: def.retry.maximumInterval,
+  };
+  const verify = def.verify ? { intervalMs: def.verify.interval, deadlineMs: def.verify.deadline } : undefined;
+  const digest = stepDigest({ action: def.action, params, target, disruptive: def.disruptive, timeoutMs, retry, compensation, verify });
   const cw = pb.changeWindow;
   const override =
     def.disruptive && cw?.emergencyOverride && state.facts.riskScore >= cw.emergencyOverride.minRiskScore
@@ -153,26 +176,23 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
       ...(d.trigger ? { trigger: d.trigger } : {}),
     },
     fingerprint: fp,
+    digest,
+    ...(target ? { target } : {}),
     ...(approvalReq ? { approval: { ...approvalReq, approvedBy: [] } } : {}),
     disruptive: def.disruptive,
     ...(override ? { windowOverride: override } : {}),
     ...(compensation ? { compensation } : {}),
-    timeoutMs: def.timeout,
-    retry: {
-      maximumAttempts: def.retry.maximumAttempts,
-      initialIntervalMs: def.retry.initialInterval,
-      backoffCoefficient: def.retry.backoffCoefficient,
-      maximumIntervalMs: def.retry.maximumInterval,
-    },
-    ...(def.verify ? { verify: { intervalMs: def.verify.interval, deadlineMs: def.verify.deadline } } : {}),
+    timeoutMs,
+    retry,
+    ...(verify ? { verify } : {}),
     requestedBy: state.requestedBy,
   };
 }
 
 /** Decides a not-yet-run step's status from its approvals. */
-function openStatus(step: PlanStep, records: ApprovalRecord[]): { status: StepStatus; note?: string } {
+function openStatus(step: PlanStep, records: ApprovalRecord[], strict: boolean): { status: StepStatus; note?: string } {
   if (!step.approval) return { status: 'pending' };
-  const { approvedBy, denied } = approvalsFor(records, step.id, step.fingerprint);
+  const { approvedBy, denied } = approvalsFor(records, step, strict);
   step.approval.approvedBy = approvedBy;
   if (denied) {
     step.approval.deniedBy = denied.approver;
@@ -213,11 +233,12 @@ export function buildPlan(policy: PolicySet, state: PlannerState): PlanResult {
     }
     const step = buildStep(d, pb, state, ctx, match);
     if (before) step.requestedBy = before.requestedBy;
-    const { status, note } = openStatus(step, state.approvals);
+    const strict = Boolean(state.strictApprovals);
+    const { status, note } = openStatus(step, state.approvals, strict);
     step.status = status;
     if (note) step.note = note;
     if (before) {
-      if (before.fingerprint !== step.fingerprint) {
+      if (strict ? before.digest !== step.digest : before.fingerprint !== step.fingerprint) {
         if (canonicalJson(before.params) !== canonicalJson(step.params)) {
           diff.push({ step: d.id, change: 'params', from: canonicalJson(before.params), to: canonicalJson(step.params) });
         }

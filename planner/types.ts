@@ -105,8 +105,12 @@ export interface PlanStep {
   params: Record<string, unknown>;
   status: StepStatus;
   reason: StepReason;
-  /** Hash of what an approver approves (action, params, requirement); approvals bind to it. */
+  /** Hash of what an approver approves (action, params, requirement): how runs begun before step digests match approvals. */
   fingerprint: string;
+  /** SHA-256 (64 hex) of everything that decides what the step does (planner/digest.ts); approvals bind to it. */
+  digest: string;
+  /** What the step acts on, resolved before anyone approves it (the EDR device, the repository). */
+  target?: StepTarget;
   approval?: ApprovalRequirement & { approvedBy: string[]; deniedBy?: string };
   disruptive: boolean;
   /** Emergency override of the change window, when it applied. */
@@ -120,6 +124,17 @@ export interface PlanStep {
   /** Free text for the operator: the skip reason, the failure, the result summary. */
   note?: string;
   result?: Record<string, unknown>;
+}
+
+export interface StepTarget {
+  kind: 'device' | 'repository';
+  /** The EDR's device id, or owner/name of the repository. */
+  id: string;
+  /** The device's hostname as the EDR reports it; the file changed in the repository. */
+  name?: string;
+  /** Where drw learned it: the CMDB, the EDR (by hostname), the detection, the policy. */
+  via: string;
+  vendor?: string;
 }
 
 export interface Plan {
@@ -146,6 +161,12 @@ export interface ApprovalRecord {
   reason: string;
   at: string;
   via: 'update' | 'signal' | 'expiry';
+  /** The step digest the decision was made for (runs with step digests). */
+  digest?: string;
+  /** The step's content changed after this decision: it never counts again, even if the content comes back. */
+  void?: true;
+  /** For a denial: the approval rule then in force, so a re-plan cannot run the step without a new approval. */
+  required?: ApprovalRequirement;
 }
 
 /** What the planner reads. The workflow owns it; every field is plain data. */
@@ -163,6 +184,13 @@ export interface PlannerState {
   falsePositive: boolean;
   resolvedAtSource: boolean;
   verificationFailures: number;
+  /**
+   * Approvals bind to step digests, a voided approval never counts again, and a denied step needs a
+   * new approval whatever its rule says now. Unset for runs begun before these rules.
+   */
+  strictApprovals?: boolean;
+  /** Targets resolved before planning, by step action (the EDR device for endpoint actions). */
+  targets?: Record<string, StepTarget>;
 }
 
 export interface Facts {

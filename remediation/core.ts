@@ -14,7 +14,9 @@ import type { PolicySet } from '../planner/policy-schema';
 import { scoreRisk } from '../planner/risk';
 import { withRepeat } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
-import type { ApprovalRecord, EscalationTrigger, PlanStep, RemediationStatus } from '../planner/types';
+import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type RemediationStatus } from '../planner/types';
+import { verifyAssertion } from '../governance/assertion';
+import { isReservedIdentity, normalizeIdentity } from '../governance/identity';
 import {
   approvalDecisionSchema,
   findingResolvedSchema,
@@ -24,7 +26,7 @@ import {
   type ApprovalDecision,
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb } from './events';
-import { DECISION_LOG_LIMIT, enrichAsset, plannerState, type RemediationState } from './state';
+import { DECISION_LOG_LIMIT, OPEN_TRUST, enrichAsset, plannerState, type RemediationState } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
 const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
@@ -78,7 +80,7 @@ export interface Applied {
 
 /** Why an approve/deny is refused; `type` is the failure type clients map to HTTP status. */
 export interface Refusal {
-  type: 'InvalidInput' | 'UnknownStep' | 'NotAwaitingApproval' | 'Unauthorized' | 'SelfApproval' | 'DuplicateApproval';
+  type: 'InvalidInput' | 'UnknownStep' | 'NotAwaitingApproval' | 'Unauthorized' | 'SelfApproval' | 'DuplicateApproval' | 'DigestMismatch';
   message: string;
 }
 
@@ -235,14 +237,14 @@ class Transition {
     switch (name) {
       case 'approve':
       case 'deny': {
-        const refusal = validateDecision(s, payload, name);
-        if (refusal) {
+        const admitted = admitDecision(s, payload, name, this.ctx.now);
+        if (!admitted.ok) {
           // A signal cannot answer; the refusal goes into the decision log instead.
-          this.decide({ kind: 'rejected', message: name, error: refusal.message, ...(approverOf(payload) ? { by: approverOf(payload) } : {}) });
+          this.decide({ kind: 'rejected', message: name, error: admitted.refusal.message, ...(approverOf(payload) ? { by: approverOf(payload) } : {}) });
           this.publish();
           return;
         }
-        return this.decision(approvalDecisionSchema.parse(payload), name, via);
+        return this.decision(admitted.decision, name, via);
       }
       case 'riskScoreChanged': {
         if (s.final) return;
@@ -321,9 +323,21 @@ class Transition {
     return undefined;
   }
 
-  private decision(d: ApprovalDecision, kind: 'approve' | 'deny', via: 'update' | 'signal'): void {
+  private decision(d: AdmittedDecision, kind: 'approve' | 'deny', via: 'update' | 'signal'): void {
     const step = this.step(d.stepId)!;
-    const rec: ApprovalRecord = { stepId: step.id, fingerprint: step.fingerprint, approver: d.approver, groups: d.groups ?? [], decision: kind, reason: d.reason, at: new Date(this.ctx.now).toISOString(), via };
+    const { approvedBy: _counted, deniedBy: _denier, ...required } = step.approval!;
+    const rec: ApprovalRecord = {
+      stepId: step.id,
+      fingerprint: step.fingerprint,
+      digest: step.digest,
+      approver: d.approver,
+      groups: d.groups ?? [],
+      decision: kind,
+      reason: d.reason,
+      at: new Date(this.ctx.now).toISOString(),
+      via,
+      ...(kind === 'deny' ? { required } : {}),
+    };
     this.s.approvals.push(rec);
     this.decide({ kind: 'approval', decision: kind, stepId: step.id, fingerprint: step.fingerprint, approver: d.approver, groups: rec.groups, via, reason: d.reason, by: d.approver });
     this.replan(`${kind} of ${step.id} by ${d.approver}`);
@@ -356,6 +370,7 @@ class Transition {
     const rec = (decision: 'approve' | 'deny', approver: string): ApprovalRecord => ({
       stepId: st.id,
       fingerprint: st.fingerprint,
+      digest: st.digest,
       approver,
       groups: [],
       decision,
@@ -437,6 +452,11 @@ class Transition {
     const before = s.plan.version;
     const r = buildPlan(s.policy, plannerState(s, by ?? s.requestedBy));
     s.plan = r.plan;
+    // Approvals of content the step no longer has are void for good: coming back to that content needs a new approval.
+    const open = new Map(r.plan.steps.filter((x) => !SETTLED.has(x.status) && x.status !== 'running').map((x) => [x.id, x.digest]));
+    if (s.approvals.some((a) => a.digest && !a.void && open.has(a.stepId) && open.get(a.stepId) !== a.digest)) {
+      s.approvals = s.approvals.map((a) => (a.digest && !a.void && open.has(a.stepId) && open.get(a.stepId) !== a.digest ? { ...a, void: true } : a));
+    }
     if (r.plan.version !== before) {
       this.decide({ kind: 'plan', planVersion: r.plan.version, policyVersion: r.plan.policyVersion, playbook: r.plan.playbook, selection: r.selection, diff: r.diff, trigger: why, ...(by ? { by } : {}) });
     }
@@ -495,25 +515,58 @@ function issuesText(issues: { path: PropertyKey[]; message: string }[]): string 
 // pure reads the driver needs
 
 /** Why an approve/deny would be refused, or undefined when it counts. */
-export function validateDecision(s: RemediationState, payload: unknown, kind: 'approve' | 'deny'): Refusal | undefined {
+/** An approve/deny as it counts: the identity proven by a signed assertion, or the body's where unsigned ones count. */
+export type AdmittedDecision = ApprovalDecision & { signedBy?: string };
+
+/**
+ * Whether an approve/deny counts, and as whose: the step awaits approval, the decision is for the
+ * content (digest) the approver saw, the identity is proven (a signed assertion verified against
+ * the remediation's trusted keys, unless unsigned approvals are allowed), and that identity may
+ * decide (users/groups, not the requester, not twice). Names compare normalized.
+ */
+export function admitDecision(s: RemediationState, payload: unknown, kind: 'approve' | 'deny', now: number): { ok: true; decision: AdmittedDecision } | { ok: false; refusal: Refusal } {
+  const no = (type: Refusal['type'], message: string) => ({ ok: false as const, refusal: { type, message } });
   const parsed = approvalDecisionSchema.safeParse(payload);
-  if (!parsed.success) return { type: 'InvalidInput', message: `invalid ${kind}: ${issuesText(parsed.error.issues)}` };
-  const d = parsed.data;
+  if (!parsed.success) return no('InvalidInput', `invalid ${kind}: ${issuesText(parsed.error.issues)}`);
+  let d: AdmittedDecision = parsed.data;
   const step = s.plan.steps.find((x) => x.id === d.stepId);
-  if (!step) return { type: 'UnknownStep', message: `unknown step "${d.stepId}"; steps: ${s.plan.steps.map((x) => x.id).join(', ')}` };
-  if (s.final) return { type: 'NotAwaitingApproval', message: `remediation is ${s.final.status}; nothing awaits approval` };
-  if (step.status !== 'awaiting_approval' || !step.approval) return { type: 'NotAwaitingApproval', message: `step "${step.id}" is ${step.status}, not awaiting approval` };
+  if (!step) return no('UnknownStep', `unknown step "${d.stepId}"; steps: ${s.plan.steps.map((x) => x.id).join(', ')}`);
+  if (s.final) return no('NotAwaitingApproval', `remediation is ${s.final.status}; nothing awaits approval`);
+  if (step.status !== 'awaiting_approval' || !step.approval) return no('NotAwaitingApproval', `step "${step.id}" is ${step.status}, not awaiting approval`);
+  const trust = s.trust ?? OPEN_TRUST;
+  if (d.digest !== undefined && step.digest && d.digest !== step.digest) {
+    return no('DigestMismatch', `step "${step.id}" changed since it was shown (digest ${d.digest.slice(0, 12)}…); it is now ${step.digest}: review it and decide again`);
+  }
+  if (d.digest === undefined && trust.requireDigest) return no('InvalidInput', `invalid ${kind}: digest is required (the step digest you reviewed, from GET /v1/remediations/{id})`);
+  if (d.assertion !== undefined) {
+    const v = verifyAssertion(d.assertion, trust.keys, now);
+    if (!v.ok) return no('Unauthorized', `the ${kind} of "${step.id}" carries an assertion that does not verify: ${v.error}`);
+    const c = v.claims;
+    if (c.wf !== s.id || c.step !== step.id || c.decision !== kind || c.digest !== step.digest || (d.digest !== undefined && c.digest !== d.digest)) {
+      return no('Unauthorized', `the signed assertion is for ${c.decision} of "${c.step}" in ${c.wf} at digest ${c.digest.slice(0, 12)}…, not this ${kind} of "${step.id}" at ${step.digest.slice(0, 12)}…`);
+    }
+    // The signed identity, not the body's, is who decided.
+    d = { ...d, approver: normalizeIdentity(c.approver), groups: c.groups.map(normalizeIdentity), reason: c.reason, digest: c.digest, signedBy: v.kid };
+    if (isReservedIdentity(d.approver)) return no('InvalidInput', `approver names starting with "drw:" are reserved for drw's own decisions`);
+  } else if (!trust.unsigned) {
+    return no('Unauthorized', `an unsigned ${kind} does not count here: decide through drw's API (or CLI), which proves who you are`);
+  }
   const a = step.approval;
-  const same = (x: string, y: string) => x.toLowerCase() === y.toLowerCase();
+  const same = (x: string, y: string) => normalizeIdentity(x) === normalizeIdentity(y);
   const userOk = a.users.some((u) => same(u, d.approver));
   const groupOk = a.groups.some((g) => d.groups.some((x) => same(x, g)));
   if (!userOk && !groupOk) {
     const needs = [a.users.length ? `one of users [${a.users.join(', ')}]` : '', a.groups.length ? `a member of [${a.groups.join(', ')}]` : ''].filter(Boolean).join(' or ');
-    return { type: 'Unauthorized', message: `${d.approver} may not ${kind} step "${step.id}": it needs ${needs}` };
+    return no('Unauthorized', `${d.approver} may not ${kind} step "${step.id}": it needs ${needs}`);
   }
-  if (!a.allowRequester && same(d.approver, step.requestedBy)) return { type: 'SelfApproval', message: `${d.approver} requested step "${step.id}" and may not ${kind} their own change` };
-  if (kind === 'approve' && a.approvedBy.some((x) => same(x, d.approver))) return { type: 'DuplicateApproval', message: `${d.approver} already approved step "${step.id}"; quorum needs distinct approvers` };
-  return undefined;
+  if (!a.allowRequester && same(d.approver, step.requestedBy)) return no('SelfApproval', `${d.approver} requested step "${step.id}" and may not ${kind} their own change`);
+  if (kind === 'approve' && a.approvedBy.some((x) => same(x, d.approver))) return no('DuplicateApproval', `${d.approver} already approved step "${step.id}"; quorum needs distinct approvers`);
+  return { ok: true, decision: d };
+}
+
+export function validateDecision(s: RemediationState, payload: unknown, kind: 'approve' | 'deny', now: number): Refusal | undefined {
+  const r = admitDecision(s, payload, kind, now);
+  return r.ok ? undefined : r.refusal;
 }
 
 /** The next step that may run now (verification waits for every remediation step before it). */

@@ -6,7 +6,8 @@ import type { Detection } from '../domain/detection';
 import type { AssetFacts, TicketRef } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
 import { factsOf } from '../planner/facts';
-import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus } from '../planner/types';
+import type { ApprovalKey } from '../governance/assertion';
+import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus, type StepTarget } from '../planner/types';
 import type { RemediationView } from '../signals';
 import { described, type Decision } from './events';
 
@@ -15,6 +16,19 @@ export const DECISION_LOG_LIMIT = 300;
 
 /** Marks a state written by this core, so a run continued from a pre-core run is told apart. */
 export const CORE_STATE_VERSION = 2;
+
+/** How a remediation tells a real approval from a forged one (set from its input at start). */
+export interface ApprovalTrust {
+  /** Public keys of the API instances whose signed assertions count. */
+  keys: ApprovalKey[];
+  /** Unsigned approvals count too: only the loopback default, with DRW_UNSIGNED_APPROVALS=allow. */
+  unsigned: boolean;
+  /** A decision must name the step digest the approver saw (outside the loopback default). */
+  requireDigest: boolean;
+}
+
+/** Inputs without approval settings (started by hand or by an older API): unsigned approvals count. */
+export const OPEN_TRUST: ApprovalTrust = { keys: [], unsigned: true, requireDigest: false };
 
 export interface Mark {
   by: string;
@@ -33,6 +47,9 @@ export interface RemediationState {
   policy?: PolicySet;
   plan: Plan;
   approvals: ApprovalRecord[];
+  trust: ApprovalTrust;
+  /** Targets resolved before planning, by step action. */
+  targets?: Record<string, StepTarget>;
   escalations: EscalationTrigger[];
   verificationFailures: number;
   cancelled?: Mark;
@@ -60,9 +77,10 @@ export interface RemediationState {
   runs: number;
 }
 
-export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection }): RemediationState {
+export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust }): RemediationState {
   return {
     core: CORE_STATE_VERSION,
+    trust: o.trust ?? OPEN_TRUST,
     id: o.id,
     dedupeKey: o.dedupeKey,
     requestedBy: o.requestedBy,
@@ -113,7 +131,8 @@ export function deriveStatus(s: RemediationState): RemediationStatus {
 }
 
 export function plannerState(
-  s: Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'approvals' | 'escalations' | 'requestedBy' | 'cancelled' | 'falsePositive' | 'resolvedAtSource' | 'verificationFailures'>,
+  s: Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'approvals' | 'escalations' | 'requestedBy' | 'cancelled' | 'falsePositive' | 'resolvedAtSource' | 'verificationFailures'> &
+    Partial<Pick<RemediationState, 'core' | 'targets'>>,
   requestedBy = s.requestedBy,
 ): PlannerState {
   return {
@@ -128,6 +147,9 @@ export function plannerState(
     falsePositive: Boolean(s.falsePositive),
     resolvedAtSource: Boolean(s.resolvedAtSource),
     verificationFailures: s.verificationFailures,
+    // The pre-core workflow (workflows/legacy) keeps the rules its runs began with.
+    ...(s.core === CORE_STATE_VERSION ? { strictApprovals: true } : {}),
+    ...(s.targets ? { targets: s.targets } : {}),
   };
 }
 

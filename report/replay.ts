@@ -161,7 +161,7 @@ export class Replayer {
       case 'decision': {
         const stepId = this.step(input.stepId)?.id ?? input.stepId;
         const payload = { stepId, approver: input.approver, groups: input.groups, reason: input.reason };
-        const refusal = validateDecision(this.s, payload, input.decision);
+        const refusal = validateDecision(this.s, payload, input.decision, this.now);
         if (refusal) {
           const st = this.step(input.stepId);
           const what = `${input.approver}'s ${input.decision === 'approve' ? 'approval' : 'denial'} of ${input.stepId}`;
@@ -212,7 +212,7 @@ export class Replayer {
 
   /** Why this replay's workflow would refuse an approve/deny, or undefined. */
   refusal(stepId: string, approver: string, groups: string[], kind: 'approve' | 'deny'): string | undefined {
-    return validateDecision(this.s, { stepId: this.step(stepId)?.id ?? stepId, approver, groups, reason: 'what-if' }, kind)?.message;
+    return validateDecision(this.s, { stepId: this.step(stepId)?.id ?? stepId, approver, groups, reason: 'what-if' }, kind, this.now)?.message;
   }
 
   private stepOutcome(input: Extract<ReplayInput, { kind: 'step' }>): void {

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { detectionSchema } from '../domain/detection';
+import { isReservedIdentity, normalizeIdentity } from '../governance/identity';
+import { DIGEST_PATTERN } from '../planner/digest';
 
 const who = z.string().trim().min(1).max(200);
 const why = z.string().trim().min(1).max(2000);
@@ -21,10 +23,15 @@ export type PolicyUpdated = z.infer<typeof policyUpdatedSchema>;
 export const approvalDecisionSchema = z
   .object({
     stepId: z.string().min(1).max(200),
-    // drw records its own decisions (approval expiry) as "drw:…"; nobody may sign as drw.
-    approver: who.refine((v) => !/^drw:/i.test(v), { message: 'approver names starting with "drw:" are reserved for drw\'s own decisions' }),
-    groups: z.array(z.string().trim().min(1).max(200)).max(100).default([]),
+    // Compared in one normalized form (look-alikes are one person); drw records its own decisions
+    // (approval expiry) as "drw:…", and nobody may sign as drw.
+    approver: who.transform(normalizeIdentity).refine((v) => v.length > 0 && !isReservedIdentity(v), { message: 'approver names starting with "drw:" are reserved for drw\'s own decisions' }),
+    groups: z.array(z.string().trim().min(1).max(200).transform(normalizeIdentity)).max(100).default([]),
     reason: why,
+    /** The step digest the approver saw (GET /v1/remediations/{id}); a different current digest refuses the decision. */
+    digest: z.string().regex(DIGEST_PATTERN, 'a step digest is 64 lowercase hexadecimal characters').optional(),
+    /** The API's signed statement of who decided what (governance/assertion.ts). */
+    assertion: z.string().min(1).max(8192).optional(),
   })
   .strict();
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;

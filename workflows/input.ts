@@ -1,5 +1,6 @@
 import type { Detection } from '../domain/detection';
 import type { ActivityKind } from '../remediation/routing';
+import type { ApprovalTrust } from '../remediation/state';
 
 export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
@@ -14,6 +15,8 @@ export interface RemediationOptions {
   linkBase?: string;
   /** With an audit archive: each run, once closed, is sealed into it by a workflow on this queue. */
   auditTaskQueue?: string;
+  /** How approvals prove who made them (remediation/state.ts ApprovalTrust); absent: unsigned approvals count. */
+  approvals?: ApprovalTrust;
 }
 
 export interface RemediationInput {

@@ -83,7 +83,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   const carried = isCoreState(input.carried) ? input.carried : undefined;
   let s: RemediationState = carried
     ? { ...carried, runs: carried.runs + 1 }
-    : initialState({ id: workflowInfo().workflowId, dedupeKey: input.dedupeKey, requestedBy: input.requestedBy, receivedAt: input.receivedAt, detection: input.detection });
+    : initialState({ id: workflowInfo().workflowId, dedupeKey: input.dedupeKey, requestedBy: input.requestedBy, receivedAt: input.receivedAt, detection: input.detection, trust: input.options.approvals });
   /** Set by messages: the main loop looks again at what to do. */
   let dirty = false;
   /** Set by every change: search attributes, details and new decisions go out once, at the end of the activation. */
@@ -161,7 +161,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
 
   const decisionUpdate = (kind: 'approve' | 'deny') => ({
     validator: (d: unknown) => {
-      const refusal = validateDecision(s, d, kind);
+      const refusal = validateDecision(s, d, kind, Date.now());
       if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
     },
   });

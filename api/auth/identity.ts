@@ -4,6 +4,7 @@
  * than silently replaced, so a client that believes it acts as someone else finds out.
  */
 import { z } from 'zod';
+import { DIGEST_PATTERN } from '../../planner/digest';
 import type { ApprovalDecision, OperatorAction, RiskScoreChanged } from '../../signals';
 import { ApiError } from '../service';
 import { forbidden } from './errors';
@@ -15,7 +16,7 @@ const MAX_GROUPS = 100;
 
 /** approve/deny bodies when the token names the approver (identity optional). */
 export const tokenApprovalSchema = z
-  .object({ approver: who.optional(), groups: z.array(z.string().trim().min(1).max(200)).max(MAX_GROUPS).optional(), reason: why })
+  .object({ approver: who.optional(), groups: z.array(z.string().trim().min(1).max(200)).max(MAX_GROUPS).optional(), reason: why, digest: z.string().regex(DIGEST_PATTERN, 'a step digest is 64 lowercase hexadecimal characters').optional() })
   .strict();
 /** pause/resume/cancel/false-positive bodies when the token names the operator. */
 export const tokenOperatorSchema = z.object({ by: who.optional(), reason: why }).strict();
@@ -43,7 +44,7 @@ export function sameGroups(p: Principal, groups: string[] | undefined): string[]
 }
 
 export function approvalFromToken(p: Principal, body: z.infer<typeof tokenApprovalSchema>): Omit<ApprovalDecision, 'stepId'> {
-  return { approver: sameUser(p, 'approver', body.approver), groups: sameGroups(p, body.groups), reason: body.reason };
+  return { approver: sameUser(p, 'approver', body.approver), groups: sameGroups(p, body.groups), reason: body.reason, ...(body.digest ? { digest: body.digest } : {}) };
 }
 
 export function operatorFromToken(p: Principal, body: z.infer<typeof tokenOperatorSchema>): OperatorAction {

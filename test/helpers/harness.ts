@@ -3,6 +3,7 @@
  * app assembly (workers + HTTP API on a free port) and in-process systems the test can read.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type DrwConfig } from '../../common/config';
 import { installSdkLogger } from '../../common/logger';
@@ -58,6 +59,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     DRW_LOG_LEVEL: 'warn',
     // Sealing into the archive is tested on its own (test/e2e/audit-*); other scenarios leave it off.
     DRW_ARCHIVE: 'off',
+    // The tests' own key, not the user's state directory.
+    DRW_APPROVAL_SIGNING_KEY_FILE: path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'approval-signing-key.pem'),
     ...o.env,
   });
   cfg.api.port = 0;

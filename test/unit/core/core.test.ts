@@ -117,19 +117,19 @@ describe('approvals', () => {
 
   test('refusals name their reason and type: group, self-approval, unknown step, not awaiting, malformed', () => {
     const r = Remediation.started(malware(60), policy);
-    expect(validateDecision(r.s, approve(CONTAIN, 'mallory', ['devs']), 'approve')).toMatchObject({ type: 'Unauthorized', message: expect.stringMatching(/needs a member of \[secops\]/) });
-    expect(validateDecision(r.s, approve(CONTAIN, SUBMITTER), 'approve')).toMatchObject({ type: 'SelfApproval' });
-    expect(validateDecision(r.s, approve('edr-malware.nope'), 'approve')).toMatchObject({ type: 'UnknownStep' });
-    expect(validateDecision(r.s, approve('edr-malware.ticket'), 'approve')).toMatchObject({ type: 'NotAwaitingApproval' });
-    expect(validateDecision(r.s, { stepId: CONTAIN }, 'approve')).toMatchObject({ type: 'InvalidInput' });
-    expect(validateDecision(r.s, approve(CONTAIN, 'drw:expiry'), 'approve')).toMatchObject({ type: 'InvalidInput' });
+    expect(validateDecision(r.s, approve(CONTAIN, 'mallory', ['devs']), 'approve', r.now)).toMatchObject({ type: 'Unauthorized', message: expect.stringMatching(/needs a member of \[secops\]/) });
+    expect(validateDecision(r.s, approve(CONTAIN, SUBMITTER), 'approve', r.now)).toMatchObject({ type: 'SelfApproval' });
+    expect(validateDecision(r.s, approve('edr-malware.nope'), 'approve', r.now)).toMatchObject({ type: 'UnknownStep' });
+    expect(validateDecision(r.s, approve('edr-malware.ticket'), 'approve', r.now)).toMatchObject({ type: 'NotAwaitingApproval' });
+    expect(validateDecision(r.s, { stepId: CONTAIN }, 'approve', r.now)).toMatchObject({ type: 'InvalidInput' });
+    expect(validateDecision(r.s, approve(CONTAIN, 'drw:expiry'), 'approve', r.now)).toMatchObject({ type: 'InvalidInput' });
   });
 
   test('a quorum needs distinct approvers: a second approval by the same person is refused', () => {
     const r = Remediation.started(testCategory('quorum-test'), fixtures);
     r.message('approve', approve('quorum.contain', 'alice'), 'update');
     expect(r.step('quorum.contain')).toMatchObject({ status: 'awaiting_approval', approval: { approvedBy: ['alice'] } });
-    expect(validateDecision(r.s, approve('quorum.contain', 'ALICE'), 'approve')).toMatchObject({ type: 'DuplicateApproval' });
+    expect(validateDecision(r.s, approve('quorum.contain', 'ALICE'), 'approve', r.now)).toMatchObject({ type: 'DuplicateApproval' });
     r.message('approve', approve('quorum.contain', 'bob'), 'update');
     expect(r.step('quorum.contain').status).toBe('pending');
   });

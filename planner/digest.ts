@@ -1,0 +1,32 @@
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { canonicalJson } from './hash';
+import type { PlanStep } from './types';
+
+/**
+ * What an approval of a step approves: everything that decides what the step does when it runs.
+ * Not the approval rule itself (who may approve), nor status or notes.
+ */
+export function digestContent(step: Pick<PlanStep, 'action' | 'params' | 'disruptive' | 'timeoutMs' | 'retry' | 'compensation' | 'verify' | 'target'>): unknown {
+  return {
+    action: step.action,
+    params: step.params,
+    target: step.target ?? null,
+    disruptive: step.disruptive,
+    timeoutMs: step.timeoutMs,
+    retry: step.retry,
+    compensation: step.compensation ?? null,
+    verify: step.verify ?? null,
+  };
+}
+
+/**
+ * SHA-256 (hex) of a step's content in canonical JSON: the `digest` an approver sees and signs.
+ * A maintained pure-JS SHA-256 (@noble/hashes): the same digest inside the workflow sandbox, the
+ * API and the CLI.
+ */
+export function stepDigest(step: Parameters<typeof digestContent>[0]): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(digestContent(step)))));
+}
+
+export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
