@@ -57,6 +57,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     DRW_LOG_LEVEL: 'warn',
     // Sealing into the archive is tested on its own (test/e2e/audit-*); other scenarios leave it off.
     DRW_ARCHIVE: 'off',
+    // Scenarios poll the API many times a second; the rate limit has its own test (test/unit/api).
+    DRW_API_RATE_LIMIT: '100000',
     ...o.env,
   });
   cfg.api.port = 0;
