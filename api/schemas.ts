@@ -12,10 +12,12 @@ import { ACTIONS, REMEDIATION_STATUSES, STEP_STATUSES } from '../planner/types';
 import { approvalDecisionSchema, operatorActionSchema, riskScoreChangedSchema } from '../signals';
 import { tokenApprovalSchema, tokenOperatorSchema } from './auth/identity';
 
-/** Component names for the OpenAPI document (a registry of its own: nothing global is touched). */
-export const components = z.registry<{ id: string; description?: string }>();
+/**
+ * Component names for the OpenAPI document, in zod's global registry, where `.describe()` keeps
+ * descriptions too (the document generator reads both from one registry).
+ */
 const named = <T extends z.ZodType>(schema: T, id: string, description?: string): T => {
-  components.add(schema, { id, ...(description ? { description } : {}) });
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id, ...(description ? { description } : {}) });
   return schema;
 };
 

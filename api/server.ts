@@ -13,16 +13,16 @@ import type { AddressInfo } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { createJsonSchemaTransform, createJsonSchemaTransformObject, hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { JsonInputError, parseStrictJson } from '../common/strict-json';
 import type { Logger } from '../common/logger';
 import { callerKey, isLoopbackHost, type ApiAuth, type Caller } from './auth';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Permission } from './auth/access';
 import type { ApiSettings } from './config';
 import type { DrwRoute } from './route';
 import { metaRoutes } from './routes/meta';
-import { components, errorSchema } from './schemas';
+import { errorSchema } from './schemas';
 import { ApiError } from './service';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -204,8 +204,8 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
         },
       },
     },
-    transform: createJsonSchemaTransform({ schemaRegistry: components }),
-    transformObject: createJsonSchemaTransformObject({ schemaRegistry: components }),
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
 
   for (const r of routes) register(app, r, o.auth);
@@ -224,6 +224,13 @@ function errorResponses(r: DrwRoute): Record<number, z.ZodType> {
     429: e('Rate limit of the caller (its identity, else its address) reached; Retry-After says when to retry'),
     503: e('Temporal or the identity provider is unreachable; retry'),
   };
+}
+
+/** Each answer as an OpenAPI response: its `.describe()` text is the response's description. */
+function documented(responses: Record<number, z.ZodType>): Record<number, { description: string; content: Record<string, { schema: z.ZodType }> }> {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, schema]) => [status, { description: z.globalRegistry.get(schema)?.description ?? `HTTP ${status}`, content: { 'application/json': { schema } } }]),
+  );
 }
 
 const SECURITY: Record<string, Record<string, string[]>[]> = {
@@ -246,7 +253,7 @@ function register(app: FastifyInstance, r: DrwRoute, auth: ApiAuth | undefined):
       ...(r.schema.params ? { params: r.schema.params } : {}),
       ...(r.schema.querystring ? { querystring: r.schema.querystring } : {}),
       ...(r.schema.body ? { body: r.schema.body } : {}),
-      response: { ...errorResponses(r), ...r.schema.response },
+      response: documented({ ...errorResponses(r), ...r.schema.response }),
     },
     preValidation: async (req) => {
       // What the path names first (404), so an unknown format is not asked for its credential.
