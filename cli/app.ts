@@ -73,8 +73,8 @@ export async function startApp(o: AppOptions): Promise<App> {
   let server: FastifyInstance | undefined;
   let apiUrl: string | undefined;
   if (auth) {
-    for (const line of auth.describe()) apiLogger.info(`authentication: ${line}`);
     if (!auth.users && !auth.ingest) apiLogger.info(`API on ${o.cfg.api.host} without authentication (the loopback default): anyone on this machine may submit, read, operate and approve under any name; set DRW_JWT_* and DRW_INGEST_* before exposing it`);
+    else for (const line of auth.describe()) apiLogger.info(`authentication: ${line}`);
     server = await createApi({
       logger: apiLogger,
       ready: workers.ready,
