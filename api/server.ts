@@ -174,6 +174,8 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
       // After authentication: the verified identity is the key, so one noisy user does not throttle a shared proxy's others.
       hook: 'preHandler',
       keyGenerator: (req) => (req.drwCaller && callerKey(req.drwCaller)) ?? `ip:${req.ip}`,
+      // The loopback default's unidentified callers are this machine's own processes (the CLI, a benchmark) behind one address.
+      allowList: (req) => isLoopbackHost(o.host) && (!req.drwCaller || req.drwCaller.kind === 'open'),
       errorResponseBuilder: (req, ctx) => new ApiError(429, `rate limit: at most ${ctx.max} requests per ${Math.round(o.settings.rateLimit.windowMs / 1000)} s for ${(req.drwCaller && callerKey(req.drwCaller)) ?? `ip:${req.ip}`}; retry in ${ctx.after}`),
     });
   }
