@@ -46,6 +46,20 @@ describe('rate limit per verified identity', () => {
   });
 });
 
+test('on the loopback default (no credentials configured) this machine’s callers are not throttled', async () => {
+  const cfg = loadConfig({ DRW_API_RATE_LIMIT: '2' });
+  const logger = createLogger('silent');
+  const app = await createApi({ logger, ready: () => true, auth: createAuth(cfg.auth), host: '127.0.0.1', settings: cfg.api, routes: apiRoutes({ service, client: {} as Client, logger, users: false }) });
+  try {
+    const url = await listen(app, '127.0.0.1', 0);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/v1/remediations/${ID}`)).status);
+    expect(statuses).toEqual([404, 404, 404, 404, 404]);
+  } finally {
+    await app.close();
+  }
+});
+
 describe('connection cap and timeouts', () => {
   let s: Awaited<ReturnType<typeof server>>;
   beforeAll(async () => (s = await server({ DRW_API_MAX_CONNECTIONS: '2', DRW_API_HEADERS_TIMEOUT_MS: '2000', DRW_API_KEEP_ALIVE_TIMEOUT_MS: '1500', DRW_API_REQUEST_TIMEOUT_MS: '4000' })));
