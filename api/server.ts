@@ -159,24 +159,25 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
   });
 
   // A path that exists with another method is 405, not 404.
-  const patterns = routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
+  const patterns = routes.map((r) => pathPattern(r.path));
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
-    if (patterns.some((p) => p.pattern.test(path))) return send(reply, 405, `method ${req.method} not allowed on ${path.slice(0, 300)}`);
+    if (patterns.some((p) => p.test(path))) return send(reply, 405, `method ${req.method} not allowed on ${path.slice(0, 300)}`);
     return send(reply, 404, `no route ${req.method} ${path.slice(0, 300)}`);
   });
 
   if (o.settings.rateLimit.max > 0) {
+    const key = (req: FastifyRequest) => (req.drwCaller && callerKey(req.drwCaller)) ?? `ip:${req.ip}`;
     await app.register(rateLimit, {
       global: true,
       max: o.settings.rateLimit.max,
       timeWindow: o.settings.rateLimit.windowMs,
       // After authentication: the verified identity is the key, so one noisy user does not throttle a shared proxy's others.
       hook: 'preHandler',
-      keyGenerator: (req) => (req.drwCaller && callerKey(req.drwCaller)) ?? `ip:${req.ip}`,
+      keyGenerator: key,
       // The loopback default's unidentified callers are this machine's own processes (the CLI, a benchmark) behind one address.
       allowList: (req) => isLoopbackHost(o.host) && (!req.drwCaller || req.drwCaller.kind === 'open'),
-      errorResponseBuilder: (req, ctx) => new ApiError(429, `rate limit: at most ${ctx.max} requests per ${Math.round(o.settings.rateLimit.windowMs / 1000)} s for ${(req.drwCaller && callerKey(req.drwCaller)) ?? `ip:${req.ip}`}; retry in ${ctx.after}`),
+      errorResponseBuilder: (req, ctx) => new ApiError(429, `rate limit: at most ${ctx.max} requests per ${Math.round(o.settings.rateLimit.windowMs / 1000)} s for ${key(req)}; retry in ${ctx.after}`),
     });
   }
 
