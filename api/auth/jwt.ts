@@ -107,9 +107,15 @@ function fromJose(e: unknown, o: JwtVerifierOptions, alg: string, kid: string | 
   if (e instanceof errors.JWKSNoMatchingKey) return new JwtError('no_key', `no ${alg} key${kid !== undefined ? ` with kid ${shown(kid).slice(0, 80)}` : ''} to verify the token`);
   if (e instanceof errors.JOSEAlgNotAllowed) return new JwtError('alg_not_allowed', `alg ${shown(alg).slice(0, 40)} is not accepted`);
   if (e instanceof errors.JOSENotSupported) return new JwtError('unsupported_header', `token uses an unsupported feature: ${e.message}`);
-  if (e instanceof errors.JWTInvalid || e instanceof errors.JWSInvalid) return new JwtError('malformed', `token is malformed: ${e.message}`);
+  return new JwtError('malformed', `token cannot be verified: ${(e as Error)?.message ?? String(e)}`.slice(0, 300));
+}
+
+/** The key set could not be fetched (network, HTTP status, timeout, not a JWKS): the provider's fault, not the token's. */
+function unavailable(e: unknown, url: string): JwtError | undefined {
+  const fetchFailed = !(e instanceof errors.JOSEError) || e instanceof errors.JWKSTimeout || e instanceof errors.JWKSInvalid || e.code === 'ERR_JOSE_GENERIC';
+  if (!fetchFailed) return undefined;
   const cause = (e as { code?: string; message?: string }) ?? {};
-  return new JwtError('jwks_unavailable', `cannot fetch the signing keys from ${o.jwks?.url ?? 'the identity provider'} (${cause.code ?? cause.message ?? 'unknown error'})`);
+  return new JwtError('jwks_unavailable', `cannot fetch the signing keys from ${url} (${cause.code && cause.code !== 'ERR_JOSE_GENERIC' ? cause.code : (cause.message ?? 'unknown error')})`);
 }
 
 export function createJwtVerifier(o: JwtVerifierOptions): JwtVerifier {
@@ -166,7 +172,7 @@ export function createJwtVerifier(o: JwtVerifierOptions): JwtVerifier {
           } catch (e) {
             // A static key of this algorithm was tried: the token is forged or for another key, whatever the JWKS holds.
             if (local.length && e instanceof errors.JWKSNoMatchingKey) throw new JwtError('bad_signature', 'signature verification failed');
-            throw e;
+            throw unavailable(e, o.jwks!.url) ?? e;
           }
         }
         if (local.length === 0) throw new errors.JWKSNoMatchingKey();
