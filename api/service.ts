@@ -32,7 +32,6 @@ import {
   policyUpdatedSignal,
   resumeSignal,
   riskScoreChangedSignal,
-  planQuery,
   stateQuery,
   approvalDecisionSchema,
   type ApprovalDecisionInput,
@@ -194,7 +193,7 @@ export class RemediationService {
 
   private async currentStep(id: string, stepId: string): Promise<PlanStep | undefined> {
     try {
-      return (await this.handle(id).query(planQuery)).steps.find((x) => x.id === stepId);
+      return (await this.handle(id).query(stateQuery)).plan.steps.find((x) => x.id === stepId);
     } catch {
       return undefined;
     }

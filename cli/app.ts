@@ -2,15 +2,13 @@
  * Wires one drw process: Temporal connections, workers, and the HTTP API. Used by
  * `npm start` and by the end-to-end tests, so both run the same assembly.
  */
-import type http from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
 import { assertSafeExposure, createAuth } from '../api/auth';
-import { ingestRoutes } from '../api/routes/ingest';
-import { listRoutes } from '../api/routes/list';
-import { reportRoutes } from '../api/routes/reports';
-import { openApiRoute } from '../api/openapi';
+import { loadAccessPolicy } from '../api/auth/access';
+import { apiRoutes } from '../api/routes';
 import { createApi, listen } from '../api/server';
 import { RemediationService } from '../api/service';
 import { loadApprovalSettings } from '../governance/approval-settings';
@@ -52,8 +50,11 @@ export async function startApp(o: AppOptions): Promise<App> {
   policy.get(); // refuse to start on an invalid policy
   // Refuse bad credentials, and a non-loopback address without authentication, before connecting anything.
   const apiLogger = o.logger.child({ component: 'api' });
-  const auth = o.api !== false ? createAuth(o.cfg.auth, { logger: apiLogger }) : undefined;
-  if (auth) assertSafeExposure(o.cfg.api.host, auth);
+  let auth: ReturnType<typeof createAuth> | undefined;
+  if (o.api !== false) {
+    assertSafeExposure(o.cfg.api.host, o.cfg.auth);
+    auth = createAuth(o.cfg.auth, { logger: apiLogger, access: loadAccessPolicy(o.cfg.api.accessPolicy) });
+  }
   const workerConnection = o.workers !== false ? await connectWorker(o.cfg) : undefined;
   const { client, connection } = await connectClient(o.cfg);
   let workers: WorkerSet;
@@ -78,21 +79,18 @@ export async function startApp(o: AppOptions): Promise<App> {
   }
   const service = new RemediationService(client, o.cfg, () => policy.get(), approvals);
   const done = Promise.all([workers.run(), audit?.run()]).then(() => undefined);
-  let server: http.Server | undefined;
+  let server: FastifyInstance | undefined;
   let apiUrl: string | undefined;
-  if (o.api !== false) {
-    server = createApi({
-      service,
+  if (auth) {
+    if (!auth.users && !auth.ingest) apiLogger.info(`API on ${o.cfg.api.host} without authentication (the loopback default): anyone on this machine may submit, read, operate and approve under any name; set DRW_JWT_* and DRW_INGEST_* before exposing it`);
+    else for (const line of auth.describe()) apiLogger.info(`authentication: ${line}`);
+    server = await createApi({
       logger: apiLogger,
       ready: workers.ready,
-      defaultIdentity: o.defaultIdentity,
       auth,
-      extraRoutes: [
-        ...ingestRoutes({ service, logger: apiLogger, auth }),
-        ...listRoutes(client, auth),
-        ...reportRoutes(client, auth, archive),
-        openApiRoute(),
-      ],
+      host: o.cfg.api.host,
+      settings: o.cfg.api,
+      routes: apiRoutes({ service, client, logger: apiLogger, users: auth.users, archive, defaultIdentity: o.defaultIdentity, ingestLimits: o.cfg.ingest }),
     });
     apiUrl = await listen(server, o.cfg.api.host, o.cfg.api.port);
   }
@@ -106,7 +104,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     done,
     close: () =>
       (closing ??= (async () => {
-        if (server) await new Promise<void>((r) => server!.close(() => r()));
+        if (server) await server.close();
         workers.shutdown();
         if (audit?.getState() === 'RUNNING') audit.shutdown();
         await done.catch(() => undefined);

@@ -13,6 +13,7 @@ import { createLogger, installSdkLogger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
 import { startApp } from './app';
 import { assertSafeExposure, createAuth } from '../api/auth';
+import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
 import { startEmbeddedSimulators } from '../simulators/embedded';
 
@@ -33,12 +34,9 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
 
-  // Before starting anything: a non-loopback DRW_API_HOST needs authentication (api/auth).
-  const auth = createAuth(cfg.auth);
-  assertSafeExposure(cfg.api.host, auth);
-  for (const line of auth.describe()) logger.info(`authentication: ${line}`);
-  if (!auth.users) logger.warn('approvals trust the approver and groups in the request body (loopback only); set DRW_JWT_* before exposing the API');
-  if (!auth.ingest) logger.warn('detections are accepted from any caller (loopback only); set DRW_INGEST_TOKENS / DRW_INGEST_HMAC_SECRETS / DRW_GITHUB_WEBHOOK_SECRET before exposing the API');
+  // Before starting anything: a non-loopback DRW_API_HOST needs strict authentication, and the access policy must be valid (api/auth).
+  assertSafeExposure(cfg.api.host, cfg.auth);
+  createAuth(cfg.auth, { access: loadAccessPolicy(cfg.api.accessPolicy) });
 
   let startedServer = false;
   if (!apiOnly && isLocalDevServer(cfg)) {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
 import { loadAuditConfig, type AuditConfig } from '../audit/config';
+import { loadApiSettings, type ApiSettings } from '../api/config';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -61,6 +62,8 @@ const envSchema = z.object({
   DRW_JWT_USER_CLAIM: z.string().min(1).default('sub,preferred_username'),
   DRW_JWT_GROUPS_CLAIM: z.string().min(1).default('groups'),
   DRW_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  // The longest a fetched JWKS is used; after it, tokens wait for a successful re-fetch.
+  DRW_JWT_JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(600),
 });
 
 export interface DrwConfig {
@@ -75,7 +78,8 @@ export interface DrwConfig {
   activityQueues: Record<ActivityKind, string>;
   /** Activities per second per integration task queue (undefined: unlimited). */
   rateLimits: Partial<Record<ActivityKind, number>>;
-  api: { host: string; port: number; publicUrl: string };
+  /** The HTTP API: where it listens, and its limits and access policy (api/config.ts). */
+  api: { host: string; port: number; publicUrl: string } & ApiSettings;
   /** What one ingest request may bring in (DRW_INGEST_MAX_FINDINGS, DRW_MAX_DETAILS_BYTES). */
   ingest: IngestLimits;
   /** How the API signs approvals (governance/approval-settings.ts). */
@@ -111,6 +115,7 @@ export interface AuthConfig {
     userClaims: string[];
     groupsClaim: string;
     clockToleranceSec: number;
+    jwksMaxAgeSec: number;
   };
 }
 
@@ -195,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
       userClaims: csv(e.DRW_JWT_USER_CLAIM),
       groupsClaim: e.DRW_JWT_GROUPS_CLAIM.trim(),
       clockToleranceSec: e.DRW_JWT_CLOCK_TOLERANCE_SECONDS,
+      jwksMaxAgeSec: e.DRW_JWT_JWKS_MAX_AGE_SECONDS,
     },
   };
   const jwtKeys = Boolean(e.DRW_JWT_JWKS_URL || e.DRW_JWT_PUBLIC_KEYS || e.DRW_JWT_HS256_SECRET);
@@ -214,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
   const host = e.TEMPORAL_ADDRESS.split(':')[0];
   const uiUrl = e.TEMPORAL_UI_URL ?? (['127.0.0.1', 'localhost'].includes(host) ? `http://${host}:${process.env.TEMPORAL_UI_PORT ?? 8233}` : 'https://cloud.temporal.io');
   const audit = loadAuditConfig(env, REPO_ROOT, uiUrl, problems);
+  const apiSettings = loadApiSettings(env, REPO_ROOT, problems);
   const approvals = approvalEnv(env, problems);
   let ingest = DEFAULT_INGEST_LIMITS;
   try {
@@ -243,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     taskQueue: e.DRW_TASK_QUEUE,
     activityQueues,
     rateLimits,
-    api: { host: e.DRW_API_HOST, port: e.DRW_API_PORT, publicUrl: e.DRW_PUBLIC_URL ?? `http://${e.DRW_API_HOST}:${e.DRW_API_PORT}` },
+    api: { host: e.DRW_API_HOST, port: e.DRW_API_PORT, publicUrl: e.DRW_PUBLIC_URL ?? `http://${e.DRW_API_HOST}:${e.DRW_API_PORT}`, ...apiSettings },
     ingest,
     approvals,
     health: { host: e.DRW_HEALTH_HOST, port: e.DRW_HEALTH_PORT },

@@ -118,7 +118,8 @@ function unique<T>(xs: T[]): T[] {
 
 /** The decisions that count for a step as it is now: for its digest and not voided (strict), else for its fingerprint. */
 function approvalsFor(records: ApprovalRecord[], step: Pick<PlanStep, 'id' | 'fingerprint' | 'digest'>, strict: boolean): { approvedBy: string[]; denied?: ApprovalRecord } {
-  const mine = records.filter((r) => r.stepId === step.id && (strict ? r.digest === step.digest && !r.void : r.fingerprint === step.fingerprint));
+  // A record made before step digests (a carried state) still binds by fingerprint.
+  const mine = records.filter((r) => r.stepId === step.id && (strict && r.digest !== undefined ? r.digest === step.digest && !r.void : r.fingerprint === step.fingerprint));
   const denied = mine.find((r) => r.decision === 'deny');
   const approvedBy = unique(mine.filter((r) => r.decision === 'approve').map((r) => r.approver));
   return { approvedBy, denied };

@@ -4,22 +4,23 @@
  * than silently replaced, so a client that believes it acts as someone else finds out.
  */
 import { z } from 'zod';
-import { DIGEST_PATTERN } from '../../planner/digest';
-import type { ApprovalDecision, OperatorAction, RiskScoreChanged } from '../../signals';
+import { approvalDecisionSchema, operatorActionSchema, type ApprovalDecision, type OperatorAction, type RiskScoreChanged } from '../../signals';
 import { ApiError } from '../service';
 import { forbidden } from './errors';
 import type { Principal } from './users';
 
 const who = z.string().trim().min(1).max(200);
-const why = z.string().trim().min(1).max(2000);
 const MAX_GROUPS = 100;
 
-/** approve/deny bodies when the token names the approver (identity optional). */
-export const tokenApprovalSchema = z
-  .object({ approver: who.optional(), groups: z.array(z.string().trim().min(1).max(200)).max(MAX_GROUPS).optional(), reason: why, digest: z.string().regex(DIGEST_PATTERN, 'a step digest is 64 lowercase hexadecimal characters').optional() })
-  .strict();
+/**
+ * approve/deny bodies when the token names the approver (identity optional). Derived from the
+ * signal's own schema, so fields added there (the digest the approver saw) pass through.
+ */
+export const tokenApprovalSchema = approvalDecisionSchema
+  .omit({ stepId: true, approver: true, groups: true, assertion: true })
+  .extend({ approver: who.optional(), groups: z.array(z.string().trim().min(1).max(200)).max(MAX_GROUPS).optional() });
 /** pause/resume/cancel/false-positive bodies when the token names the operator. */
-export const tokenOperatorSchema = z.object({ by: who.optional(), reason: why }).strict();
+export const tokenOperatorSchema = operatorActionSchema.extend({ by: who.optional() });
 
 const list = (xs: string[]) => `[${xs.join(', ')}]`;
 
@@ -44,11 +45,11 @@ export function sameGroups(p: Principal, groups: string[] | undefined): string[]
 }
 
 export function approvalFromToken(p: Principal, body: z.infer<typeof tokenApprovalSchema>): Omit<ApprovalDecision, 'stepId'> {
-  return { approver: sameUser(p, 'approver', body.approver), groups: sameGroups(p, body.groups), reason: body.reason, ...(body.digest ? { digest: body.digest } : {}) };
+  return { ...body, approver: sameUser(p, 'approver', body.approver), groups: sameGroups(p, body.groups) };
 }
 
 export function operatorFromToken(p: Principal, body: z.infer<typeof tokenOperatorSchema>): OperatorAction {
-  return { by: sameUser(p, 'by', body.by), reason: body.reason };
+  return { ...body, by: sameUser(p, 'by', body.by) };
 }
 
 export function riskFromToken(p: Principal, body: RiskScoreChanged): RiskScoreChanged {

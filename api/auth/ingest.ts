@@ -1,15 +1,18 @@
 /**
  * Machines: which detection sources may post to `POST /v1/detections/{format}`. Per source
  * (the format name, "drw" for the native `POST /v1/detections`, or "*" for any) a bearer token
- * and/or an HMAC-SHA256 signature of the raw body; GitHub's own `X-Hub-Signature-256` on the
- * github route. Every comparison is constant-time (ingest/signatures.ts). Any one valid
+ * and/or drw's HMAC-SHA256 signature of `${X-Drw-Timestamp}.${raw body}` (5-minute window); GitHub's own `X-Hub-Signature-256` on the
+ * github route, exactly as GitHub sends it. Every comparison is constant-time (ingest/signatures.ts). Any one valid
  * credential is enough; when none is valid the refusal names what was wrong with each.
  */
 import type http from 'node:http';
-import { verifyBearer, verifyHmacSha256 } from '../../ingest/signatures';
+import { signHmacSha256, verifyBearer, verifyHmacSha256 } from '../../ingest/signatures';
 import { AuthError, bearerChallenge } from './errors';
 
 export const DRW_SIGNATURE_HEADER = 'X-Drw-Signature-256';
+/** Unix seconds; drw's signature covers `${timestamp}.${body}`, so a captured request replays only within the window. */
+export const DRW_TIMESTAMP_HEADER = 'X-Drw-Timestamp';
+export const SIGNATURE_WINDOW_SEC = 300;
 export const GITHUB_SIGNATURE_HEADER = 'X-Hub-Signature-256';
 export const INGEST_REALM = 'drw-ingest';
 
@@ -20,11 +23,19 @@ export interface IngestCredentials {
   hmacSecrets: Record<string, string[]>;
   /** GitHub webhook secret for X-Hub-Signature-256 on the github route. */
   githubSecret?: string;
+  /** Milliseconds since the epoch; tests move it. */
+  now?: () => number;
+}
+
+/** The two headers a sender of drw's own HMAC signature adds (the CLI, tests, a relay). */
+export function signIngestRequest(secret: string, body: Buffer | string, nowMs = Date.now()): Record<string, string> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  return { [DRW_TIMESTAMP_HEADER]: timestamp, [DRW_SIGNATURE_HEADER]: signHmacSha256(secret, Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)])) };
 }
 
 export type IngestMethod = 'bearer' | 'hmac' | 'github-signature';
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
+function header(req: Pick<http.IncomingMessage, 'headers'>, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v.join(', ') : v;
 }
@@ -55,7 +66,7 @@ export class IngestAuthenticator {
    * Resolves with the method that authenticated the request, or throws AuthError (401).
    * `raw` reads the body (with the API's size limit) and is called only to check a signature.
    */
-  async authenticate(req: http.IncomingMessage, source: string, raw: () => Promise<Buffer>): Promise<IngestMethod> {
+  async authenticate(req: Pick<http.IncomingMessage, 'headers'>, source: string, raw: () => Promise<Buffer>): Promise<IngestMethod> {
     const m = this.methods(source);
     if (!m.tokens.length && !m.hmac.length && !m.github.length) {
       throw new AuthError(
@@ -73,11 +84,15 @@ export class IngestAuthenticator {
     }
     const drwSignature = header(req, DRW_SIGNATURE_HEADER);
     if (drwSignature !== undefined) {
+      const timestamp = header(req, DRW_TIMESTAMP_HEADER);
+      const skew = timestamp !== undefined && /^\d{1,12}$/.test(timestamp) ? Math.abs((this.c.now ?? Date.now)() / 1000 - Number(timestamp)) : undefined;
       if (!m.hmac.length) failures.push(`${DRW_SIGNATURE_HEADER} is not accepted for "${source}" (no HMAC secret configured)`);
+      else if (timestamp === undefined) failures.push(`${DRW_SIGNATURE_HEADER} needs ${DRW_TIMESTAMP_HEADER} (unix seconds; the signature covers "<timestamp>.<body>")`);
+      else if (skew === undefined || skew > SIGNATURE_WINDOW_SEC) failures.push(`${DRW_TIMESTAMP_HEADER} is not within ${SIGNATURE_WINDOW_SEC / 60} minutes of drw's clock`);
       else {
-        const body = await raw();
-        if (m.hmac.some((secret) => verifyHmacSha256(secret, body, drwSignature))) return 'hmac';
-        failures.push(`${DRW_SIGNATURE_HEADER} does not match the body (expected sha256=<hex HMAC-SHA256 of the exact bytes sent>)`);
+        const signed = Buffer.concat([Buffer.from(`${timestamp}.`), await raw()]);
+        if (m.hmac.some((secret) => verifyHmacSha256(secret, signed, drwSignature))) return 'hmac';
+        failures.push(`${DRW_SIGNATURE_HEADER} does not match the body (expected sha256=<hex HMAC-SHA256 of "<${DRW_TIMESTAMP_HEADER}>.<the exact bytes sent>">)`);
       }
     }
     const hubSignature = source === 'github' ? header(req, GITHUB_SIGNATURE_HEADER) : undefined;
@@ -92,7 +107,7 @@ export class IngestAuthenticator {
     if (failures.length === 0) {
       const accepted = [
         ...(m.tokens.length ? ['Authorization: Bearer <token>'] : []),
-        ...(m.hmac.length ? [`${DRW_SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>`] : []),
+        ...(m.hmac.length ? [`${DRW_TIMESTAMP_HEADER} and ${DRW_SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`] : []),
         ...(m.github.length ? [`${GITHUB_SIGNATURE_HEADER} (GitHub webhook secret)`] : []),
       ];
       throw new AuthError(`missing credentials for "${source}": send ${accepted.join(' or ')}`, this.challenge(source));

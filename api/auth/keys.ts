@@ -1,6 +1,6 @@
 /**
- * Public keys that verify person tokens: from configuration (PEM, JWK, JWKS) or from an
- * identity provider's JWKS document. A key is bound to the one algorithm it can serve
+ * Static public keys that verify person tokens, from configuration (PEM, JWK, JWKS); an identity
+ * provider's JWKS URL is jose's (jwt.ts). A key is bound to the one algorithm it can serve
  * (RSA ≥ 2048 bits → RS256, EC P-256 → ES256), so a token cannot pick a weaker use of it.
  */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
@@ -98,19 +98,4 @@ export function parsePublicKeys(text: string, name = 'DRW_JWT_PUBLIC_KEYS'): Ver
     }
     return bind(key, source);
   });
-}
-
-/** A JWKS document from the network: unusable keys are skipped (an IdP may publish encryption keys too). */
-export function parseJwks(doc: unknown, url: string): { keys: VerificationKey[]; skipped: string[] } {
-  if (!isObject(doc) || !Array.isArray(doc.keys)) throw new Error(`${url} is not a JWKS document (no "keys" array)`);
-  const keys: VerificationKey[] = [];
-  const skipped: string[] = [];
-  doc.keys.forEach((jwk, i) => {
-    try {
-      keys.push(keyFromJwk(jwk, `JWKS key ${isObject(jwk) && typeof jwk.kid === 'string' ? `kid=${jwk.kid}` : `#${i}`}`, false));
-    } catch (e) {
-      skipped.push((e as Error).message);
-    }
-  });
-  return { keys, skipped };
 }

@@ -55,7 +55,7 @@ export function principalFrom(payload: JwtPayload, claims: ClaimNames): Principa
   return undefined;
 }
 
-export function bearerToken(req: http.IncomingMessage, realm: string): string {
+export function bearerToken(req: Pick<http.IncomingMessage, 'headers'>, realm: string): string {
   const h = req.headers.authorization;
   if (!h) throw new AuthError('missing credentials: send Authorization: Bearer <JWT>', bearerChallenge(realm));
   const m = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i.exec(h);
@@ -70,7 +70,7 @@ export class UserAuthenticator {
   ) {}
 
   /** The caller's verified identity; 401 (with a challenge) when absent or invalid, 503 when the IdP's keys are unreachable. */
-  async authenticate(req: http.IncomingMessage): Promise<Principal> {
+  async authenticate(req: Pick<http.IncomingMessage, 'headers'>): Promise<Principal> {
     return this.fromToken(bearerToken(req, USER_REALM));
   }
 

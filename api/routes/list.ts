@@ -8,8 +8,9 @@ import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { SEVERITIES } from '../../domain/detection';
 import { REMEDIATION_STATUSES } from '../../planner/types';
 import { SA } from '../../signals/search-attributes';
-import type { ApiAuth } from '../auth';
-import { route, type Route } from '../server';
+import { z } from 'zod';
+import { route, type DrwRoute } from '../route';
+import { listItemSchema } from '../schemas';
 import { ApiError } from '../service';
 
 export const LIST_STATUS_VALUES = [...REMEDIATION_STATUSES, 'open', 'closed'] as const;
@@ -168,29 +169,57 @@ export function parseListParams(q: URLSearchParams): { filters: ListFilters; pag
   return { filters, pageSize, ...(pageToken ? { pageToken } : {}) };
 }
 
-/** `auth`: when person authentication is configured, listing needs a token (as every read does). */
-export function listRoutes(client: Client, auth?: ApiAuth): Route[] {
+const multi = z.union([z.string(), z.array(z.string())]).optional();
+/** The query as documented; values are checked against their vocabularies by parseListParams (messages name the field). */
+export const listQuerySchema = z.looseObject({
+  status: multi.describe(`Any of these statuses (comma-separated or repeated): ${LIST_STATUS_VALUES.join(', ')}; "open"/"closed" select running/closed workflows`),
+  severity: multi.describe(`Any of ${SEVERITIES.join(', ')}`),
+  asset: z.string().optional().describe('Asset id (exact)'),
+  pendingApproval: z.string().optional().describe('true or false'),
+  since: z.string().optional().describe('Started at or after (ISO 8601)'),
+  pageSize: z.string().optional().describe(`1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`),
+  pageToken: z.string().optional().describe('nextPageToken of the previous page'),
+});
+
+/** Fastify's parsed query back as URLSearchParams (repeated names are arrays there). */
+export function searchParams(query: Record<string, unknown>): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) for (const x of Array.isArray(v) ? v : [v]) q.append(k, String(x));
+  return q;
+}
+
+export function listRoutes(client: Client): DrwRoute[] {
   return [
-    route('GET', '/v1/remediations', async (req) => {
-      await auth?.user(req);
-      const url = new URL(req.url ?? '/', 'http://drw');
-      const { filters, pageSize, pageToken } = parseListParams(url.searchParams);
-      let query: string;
-      try {
-        query = buildListQuery(filters);
-      } catch (e) {
-        if (e instanceof ListQueryError) throw new ApiError(400, e.message);
-        throw e;
-      }
-      try {
-        const page = await listPage(client, query, pageSize, pageToken);
-        return { status: 200, body: { ...page, query } };
-      } catch (e) {
-        if (e instanceof ListQueryError) throw new ApiError(400, e.message);
-        const msg = (e as Error).message ?? '';
-        if ((e as { code?: number }).code === 3 || /invalid.*(token|query)|InvalidArgument/i.test(msg)) throw new ApiError(400, `visibility refused the request: ${msg.slice(0, 200)}`);
-        throw e;
-      }
+    route({
+      method: 'GET',
+      path: '/v1/remediations',
+      operationId: 'listRemediations',
+      summary: "List remediations (Temporal visibility over drw's search attributes), a page at a time",
+      tags: ['remediations'],
+      permission: 'read',
+      schema: {
+        querystring: listQuerySchema,
+        response: { 200: z.object({ remediations: z.array(listItemSchema), nextPageToken: z.string().optional(), query: z.string().describe('The visibility query that was run') }).describe('One page') },
+      },
+      handler: async ({ query: q }) => {
+        const { filters, pageSize, pageToken } = parseListParams(searchParams(q));
+        let query: string;
+        try {
+          query = buildListQuery(filters);
+        } catch (e) {
+          if (e instanceof ListQueryError) throw new ApiError(400, e.message);
+          throw e;
+        }
+        try {
+          const page = await listPage(client, query, pageSize, pageToken);
+          return { status: 200, body: { ...page, query } };
+        } catch (e) {
+          if (e instanceof ListQueryError) throw new ApiError(400, e.message);
+          const msg = (e as Error).message ?? '';
+          if ((e as { code?: number }).code === 3 || /invalid.*(token|query)|InvalidArgument/i.test(msg)) throw new ApiError(400, `visibility refused the request: ${msg.slice(0, 200)}`);
+          throw e;
+        }
+      },
     }),
   ];
 }

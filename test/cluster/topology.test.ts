@@ -68,7 +68,11 @@ beforeAll(async () => {
   const port = await freePort();
   const healthPort = await freePort();
   const log = (name: string) => path.join(dir, `${name}.log`);
-  const apiProcess = new WorkerProcess({ ...base, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn' }, log('api'), {
+  // Unsigned approvals count (the loopback default's explicit setting): one scenario decides by raw signals.
+  const apiProcess = new WorkerProcess(
+    { ...base, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn', DRW_UNSIGNED_APPROVALS: 'allow', DRW_APPROVAL_SIGNING_KEY_FILE: path.join(dir, 'approval-signing-key.pem') },
+    log('api'),
+    {
     script: path.join(ROOT, 'dist', 'cli', 'start.js'),
     args: ['--api-only'],
     readyLine: 'drw is running',

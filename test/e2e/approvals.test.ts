@@ -5,6 +5,8 @@
  * escalation, and the built-in triage fallback.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { generateKeyPairSync } from 'node:crypto';
+import { signAssertion, signingKeyFromPem } from '../../governance/signer';
 import { approveUpdate } from '../../signals';
 import { http, startHarness, TEST_POLICY, type Harness } from '../helpers/harness';
 import { HistoryKeeper } from '../helpers/histories';
@@ -66,11 +68,27 @@ test('quorum 2: one approval keeps it waiting, a second distinct approver runs i
   expect(again.status).toBe(409);
   expect(again.body.error).toMatch(/already approved step "quorum.contain"; quorum needs distinct approvers/);
 
-  // Self-approval through a Temporal client too (the update's validator refuses it).
+  // Straight to Temporal (write access to the namespace), as bob, with the digest: without the API's signed assertion it does not count.
   const handle = h.app.service.handle(id);
-  const viaClient = handle.executeUpdate(approveUpdate, { args: [{ stepId, approver: 'api:quorum-src', groups: ['secops'], reason: 'sneaky' }] });
+  const digest = afterFirst.digest;
+  expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  const viaClient = handle.executeUpdate(approveUpdate, { args: [{ stepId, approver: 'bob', groups: ['secops'], reason: 'sneaky', digest }] });
   await expect(viaClient).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-  await expect(viaClient).rejects.toMatchObject({ cause: { type: 'SelfApproval', message: expect.stringMatching(/may not approve their own change/) } });
+  await expect(viaClient).rejects.toMatchObject({ cause: { type: 'Unauthorized', message: expect.stringMatching(/unsigned approve does not count/) } });
+  // Nor does an assertion it made itself, with a key of its own.
+  const forged = signAssertion(signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string), {
+    v: 1, wf: id, step: stepId, digest, decision: 'approve', approver: 'bob', groups: ['secops'], reason: 'sneaky', iat: Date.now(),
+  });
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ stepId, approver: 'bob', groups: ['secops'], reason: 'sneaky', digest, assertion: forged }] })).rejects.toMatchObject({
+    cause: { type: 'Unauthorized', message: expect.stringMatching(/does not trust/) },
+  });
+  // Through the API the requester still may not approve their own change.
+  const selfApproval = await approve(h, id, stepId, { approver: 'api:quorum-src', groups: ['secops'], reason: 'sneaky' });
+  expect([selfApproval.status, selfApproval.body.error]).toEqual([403, expect.stringMatching(/may not approve their own change/)]);
+  // A digest the approver saw that is no longer the step's: 409 with the step as it is now.
+  const stale = await approve(h, id, stepId, { approver: 'bob', groups: ['secops'], reason: 'old view', digest: 'e'.repeat(64) });
+  expect(stale.status).toBe(409);
+  expect(stale.body.details).toMatchObject({ type: 'DigestMismatch', step: { id: stepId, digest } });
 
   await sleep(500);
   const still = await waitFor(h, id, () => true, 'state');

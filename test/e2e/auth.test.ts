@@ -21,6 +21,8 @@ const impostor = testKey('RS256', 'idp-rsa-1'); // same kid, not the IdP's key
 const alice = () => tokenFor(rsa, claims({ sub: 'alice', groups: ['secops', 'devs'] }));
 const bob = () => tokenFor(ec, claims({ sub: 'bob', groups: ['secops'] }));
 const mallory = () => tokenFor(rsa, claims({ sub: 'mallory', groups: ['devs'] }));
+/** May decide (cloud-owners, policies/access.yaml), but this step needs secops. */
+const carol = () => tokenFor(rsa, claims({ sub: 'carol', groups: ['cloud-owners'] }));
 
 let jwks: http.Server;
 let jwksHits = 0;
@@ -108,14 +110,18 @@ test('approve with the JWT of a secops member; no, expired, forged or foreign to
   const otherName = await approve({ token: alice(), body: { approver: 'bob', groups: ['secops'], reason: 'for bob' } });
   expect(otherName.status).toBe(403);
   expect(otherName.body.error).toBe('approver "bob" in the body differs from the authenticated user "alice" (token claim sub); omit approver, it is taken from the token');
-  const moreGroups = await approve({ token: mallory(), body: { groups: ['secops'], reason: 'let me' } });
+  const moreGroups = await approve({ token: carol(), body: { groups: ['secops'], reason: 'let me' } });
   expect(moreGroups.status).toBe(403);
-  expect(moreGroups.body.error).toBe('groups [secops] in the body are not in the token of "mallory" (token groups [devs]); omit groups, they are taken from the token');
+  expect(moreGroups.body.error).toBe('groups [secops] in the body are not in the token of "carol" (token groups [cloud-owners]); omit groups, they are taken from the token');
 
-  // A valid token of someone the policy does not allow: the workflow's validator refuses.
-  const notSecops = await approve({ token: mallory() });
+  // A valid token whose groups grant no "decide" (policies/access.yaml): refused before the workflow.
+  const noPermission = await approve({ token: mallory() });
+  expect(noPermission.status).toBe(403);
+  expect(noPermission.body.error).toBe('mallory may not approve or deny steps: that needs the "decide" permission, which policies/access.yaml grants to none of their groups [devs]');
+  // May decide, but not this step: the workflow's own approval rule refuses.
+  const notSecops = await approve({ token: carol() });
   expect(notSecops.status).toBe(403);
-  expect(notSecops.body.error).toMatch(/mallory may not approve step "edr-malware.contain": it needs a member of \[secops\]/);
+  expect(notSecops.body.error).toMatch(/carol may not approve step "edr-malware.contain": it needs a member of \[secops\]/);
   expect(h.systems.record.isolateCalls).not.toContain('auth-host-1');
 
   const ok = await approve({ token: alice() });

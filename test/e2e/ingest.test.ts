@@ -1,7 +1,7 @@
 /**
  * POST /v1/detections/{format} on the real server, with ingest authentication on: every sample
  * payload in ../shared/samples goes to its format's route with its source's credential (bearer
- * token, X-Drw-Signature-256, or GitHub's X-Hub-Signature-256 over the exact bytes), and each
+ * token, X-Drw-Signature-256 over the timestamp and the exact bytes, or GitHub's X-Hub-Signature-256), and each
  * finding must start a remediation, signal the open one (repeat or resolution), or be ignored
  * (resolved with nothing open). The policy holds every remediation for a person, so what is
  * open is deterministic. Then the refusals: 401 (token, HMAC, tampered body), 404, 413, 415, 400, 422.
@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { remediationId } from '../../domain/ids';
 import { normalize, type FormatName } from '../../ingest';
+import { signIngestRequest } from '../../api/auth/ingest';
 import { signHmacSha256 } from '../../ingest/signatures';
 import { eventually, startHarness, type Harness } from '../helpers/harness';
 import { AUDIENCE, claims, ISSUER, signJwt } from '../unit/auth/tokens';
@@ -60,7 +61,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const reader = () => signJwt(claims({ sub: 'reader', groups: [] }), { alg: 'HS256', key: JWT_SECRET });
+const reader = () => signJwt(claims({ sub: 'reader', groups: ['auditors'] }), { alg: 'HS256', key: JWT_SECRET });
 
 async function call(method: string, url: string, o: { body?: Buffer | string; headers?: Record<string, string> } = {}) {
   const res = await fetch(url, { method, headers: o.headers, body: o.body });
@@ -85,9 +86,9 @@ function credentialHeaders(format: FormatName, bytes: Buffer, file: string): Rec
     case 'alertmanager':
       return { authorization: `Bearer ${AM_TOKEN}` };
     case 'falco':
-      return { 'x-drw-signature-256': signHmacSha256(FALCO_SECRET, bytes) };
+      return signIngestRequest(FALCO_SECRET, bytes);
     case 'wazuh':
-      return { 'x-drw-signature-256': signHmacSha256(WAZUH_SECRET, bytes) };
+      return signIngestRequest(WAZUH_SECRET, bytes);
     case 'github': {
       const event = /(code_scanning_alert|dependabot_alert|secret_scanning_alert)/.exec(file)?.[1];
       return { 'x-hub-signature-256': signHmacSha256(GITHUB_SECRET, bytes), 'x-github-delivery': `e2e-${path.basename(file)}`, ...(event ? { 'x-github-event': event } : {}) };
@@ -204,14 +205,14 @@ describe('refusals (nothing is started)', () => {
 
   test('wrong HMAC secret, tampered body, wrong GitHub signature: 401', async () => {
     const falco = readFileSync(path.join(SAMPLES_DIR, 'falco', 'falcosidekick-readme-write-below-binary-dir.json'));
-    const wrong = await post('falco', falco, { 'x-drw-signature-256': signHmacSha256(WAZUH_SECRET, falco) });
+    const wrong = await post('falco', falco, signIngestRequest(WAZUH_SECRET, falco));
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toMatch(/^X-Drw-Signature-256 does not match the body/);
     expect(wrong.headers.get('www-authenticate')).toMatch(/HMAC-SHA256 realm="drw-ingest", header="X-Drw-Signature-256"/);
 
     const doc = JSON.parse(falco.toString('utf8'));
     doc.output_fields['fd.name'] = '/bin/tampered';
-    const tampered = await post('falco', JSON.stringify(doc), { 'x-drw-signature-256': signHmacSha256(FALCO_SECRET, falco) });
+    const tampered = await post('falco', JSON.stringify(doc), signIngestRequest(FALCO_SECRET, falco));
     expect(tampered.status).toBe(401);
     expect(tampered.body.error).toMatch(/does not match the body/);
 
@@ -249,7 +250,7 @@ describe('refusals (nothing is started)', () => {
   test('NDJSON (one event per line) is one batch', async () => {
     const lines = ['elastic-integrations-falco-run-shell-untrusted.json', 'falcosidekick-readme-write-below-binary-dir.json'].map((f) => JSON.stringify(JSON.parse(readFileSync(path.join(SAMPLES_DIR, 'falco', f), 'utf8'))));
     const body = Buffer.from(lines.join('\n') + '\n');
-    const r = await call('POST', `${h.api}/v1/detections/falco`, { body, headers: { 'content-type': 'application/x-ndjson', 'x-drw-signature-256': signHmacSha256(FALCO_SECRET, body) } });
+    const r = await call('POST', `${h.api}/v1/detections/falco`, { body, headers: { 'content-type': 'application/x-ndjson', ...signIngestRequest(FALCO_SECRET, body) } });
     expect(r.status).toBe(202);
     expect(r.body.remediations.map((x: any) => x.outcome)).toEqual(['signalled', 'signalled']);
   });

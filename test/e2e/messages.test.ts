@@ -37,7 +37,8 @@ beforeAll(async () => {
   // Pull requests stay open for a minute, so a critical vulnerability stays in verification
   // (contained) long enough to be cancelled or marked a false positive.
   // Time scale 0.01: approvals expire after 36 s (edr-malware: 1h), SLAs are minutes away.
-  h = await startHarness({ policyDir, timeScale: 0.01, inprocess: { autoMergeAfterMs: 60_000 } });
+  // The unsigned signal path (loopback default, explicit setting): these scenarios send raw signals.
+  h = await startHarness({ policyDir, timeScale: 0.01, inprocess: { autoMergeAfterMs: 60_000 }, env: { DRW_UNSIGNED_APPROVALS: 'allow' } });
 });
 afterAll(async () => {
   await h?.close();

@@ -5,13 +5,11 @@
  * DRW_RECORD_FIXTURES=1 to refresh the recorded histories the unit tests use.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type http from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { openApiDocument, openApiRoute } from '../../api/openapi';
-import { listRoutes } from '../../api/routes/list';
-import { reportRoutes } from '../../api/routes/reports';
+import { apiRoutes } from '../../api/routes';
 import { createApi, listen } from '../../api/server';
 import { testLogger } from '../helpers/test-logger';
 import { pollUntil } from '../../common/poll';
@@ -31,17 +29,18 @@ let h: Harness;
 let chainH: Harness;
 let client: Client;
 let connection: Connection;
-let server: http.Server;
+let server: FastifyInstance;
 let api: string;
 
 beforeAll(async () => {
   [h, chainH] = await Promise.all([startHarness(), startHarness({ env: { DRW_MAX_HISTORY_EVENTS: '100' } })]);
   ({ client, connection } = await connectClient(h.cfg));
-  server = createApi({ service: h.app.service, logger: testLogger(), ready: () => true, extraRoutes: [...listRoutes(client), ...reportRoutes(client), openApiRoute()] });
+  const logger = testLogger();
+  server = await createApi({ logger, ready: () => true, host: '127.0.0.1', settings: h.cfg.api, routes: apiRoutes({ service: h.app.service, client, logger, users: false }) });
   api = await listen(server, '127.0.0.1', 0);
 });
 afterAll(async () => {
-  if (server) await new Promise<void>((r) => server.close(() => r()));
+  await server?.close();
   await connection?.close();
   await Promise.all([h?.close(), chainH?.close()]);
 });
@@ -177,7 +176,7 @@ test('GET /openapi.json describes every route of the API', async () => {
   const r = await call('GET', `${api}/openapi.json`);
   expect(r.status).toBe(200);
   expect(r.body.openapi).toBe('3.1.0');
-  expect(r.body).toEqual(openApiDocument());
+  expect(r.body).toEqual(server.swagger());
   expect(Object.keys(r.body.paths)).toEqual(
     expect.arrayContaining(['/healthz', '/v1/detections', '/v1/detections/{format}', '/v1/remediations', '/v1/remediations/{id}', '/v1/remediations/{id}/report', '/v1/remediations/{id}/history', '/openapi.json']),
   );

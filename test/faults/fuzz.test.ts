@@ -211,6 +211,10 @@ test('hostile and malformed input is refused with a 4xx, starts nothing, approve
     { name: 'approve: unsigned bearer token claiming secops, body says devs', path: approve(target), body: json({ approver: 'mallory', groups: ['devs'], reason: 'token' }), headers: { authorization: `Bearer ${unsignedJwt}` } },
     { name: 'approve: impersonating drw itself ("drw:expiry")', path: approve(forgedTarget), body: json({ approver: 'drw:expiry', groups: ['secops'], reason: 'expired (forged)' }) },
     { name: 'approve: impersonating drw itself ("drw:expiry#1")', path: approve(forgedTarget), body: json({ approver: 'drw:expiry#1', groups: ['secops'], reason: 'expired (forged)' }) },
+    // --- browsers against the loopback default (CSRF, DNS rebinding)
+    { name: 'approve: a web page\'s text/plain simple request', path: approve(target), body: json(okApproval), headers: { 'content-type': 'text/plain;charset=UTF-8' } },
+    { name: 'approve: a rebound DNS name as Host', path: approve(target), body: json(okApproval), headers: { host: 'attacker.example:8080' } },
+    { name: 'approve: from a page on another origin', path: approve(target), body: json(okApproval), headers: { origin: 'https://attacker.example' } },
     // --- methods and routes
     { name: 'DELETE /v1/detections', method: 'DELETE', path: det },
     { name: 'GET /v1/detections', method: 'GET', path: det },

@@ -12,12 +12,14 @@
  * FAULTS_DUMP_HISTORY=/tmp/flood writes every run's event types.
  */
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { Client, Connection, WorkflowExecutionInfo } from '@temporalio/client';
 import { createApi, listen } from '../../api/server';
+import { apiRoutes } from '../../api/routes';
+import { loadConfig } from '../../common/config';
+import type { FastifyInstance } from 'fastify';
 import { RemediationService } from '../../api/service';
 import { testLogger } from '../helpers/test-logger';
 import { pool } from '../../bench/stats';
@@ -35,7 +37,7 @@ let worker: WorkerProcess;
 let client: Client;
 let connection: Connection;
 let service: RemediationService;
-let server: http.Server;
+let server: FastifyInstance;
 let api: string;
 
 // The worker runs in its own process, as in production: senders in the same event loop as the
@@ -45,12 +47,15 @@ beforeAll(async () => {
   ({ client, connection } = await connect());
   ({ service, worker } = serviceAndWorker(client, { queue: `faults-flood-${RUN}`, policyDir: DEFAULT_POLICY, logFile: path.join(dir, 'worker.log'), env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) } }));
   await worker.start();
-  server = createApi({ service, logger: testLogger(), ready: () => true });
+  const logger = testLogger();
+  // The flood is the point: no rate limit in front of it.
+  const settings = { ...loadConfig({}).api, rateLimit: { max: 0, windowMs: 1 } };
+  server = await createApi({ logger, ready: () => true, host: '127.0.0.1', settings, routes: apiRoutes({ service, client, logger, users: false }) });
   api = await listen(server, '127.0.0.1', 0);
 });
 
 afterAll(async () => {
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  await server?.close();
   await worker?.stop();
   await connection?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
+import { remediationId } from '../../domain/ids';
 import { historyFromJson, historyToJson } from '../../report/history-json';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
@@ -49,14 +50,32 @@ export function replayWorkerOptions(): ReplayWorkerOptions {
   };
 }
 
+/**
+ * A remediation's workflow id, from its input's deduplication key (as the API names it): signed
+ * approvals are bound to it, so a replay under another id would refuse them.
+ */
+export function workflowIdOf(history: History): string | undefined {
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  if (!payload) return undefined;
+  try {
+    const input = JSON.parse(Buffer.from(payload).toString('utf8')) as { dedupeKey?: unknown; carried?: { id?: unknown } };
+    if (typeof input.carried?.id === 'string') return input.carried.id;
+    return typeof input.dedupeKey === 'string' ? remediationId(input.dedupeKey) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Replays every history; answers one result per history, in order (error set on failure). */
 export async function replay(histories: NamedHistory[]): Promise<{ name: string; result: ReplayResult }[]> {
   const out: { name: string; result: ReplayResult }[] = [];
   const results = Worker.runReplayHistories(
     replayWorkerOptions(),
-    histories.map((h) => ({ workflowId: h.name, history: h.history })),
+    histories.map((h) => ({ workflowId: workflowIdOf(h.history) ?? h.name, history: h.history })),
   );
-  for await (const result of results) out.push({ name: result.workflowId, result });
+  // In input order (the ids passed are the workflows' own, not the names).
+  let i = 0;
+  for await (const result of results) out.push({ name: histories[i++]?.name ?? result.workflowId, result });
   return out;
 }
 

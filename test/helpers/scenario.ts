@@ -90,7 +90,7 @@ export function stepStatuses(s: any): [string, string][] {
   return s.plan.steps.map((x: any) => [x.id, x.status]);
 }
 
-export function approve(h: ApiTarget, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string }) {
+export function approve(h: ApiTarget, id: string, stepId: string, body: { approver: string; groups?: string[]; reason?: string; digest?: string }) {
   return http('POST', `${h.api}/v1/remediations/${id}/steps/${encodeURIComponent(stepId)}/approve`, { reason: 'ok', ...body });
 }
 

@@ -3,12 +3,14 @@ import { assertSafeExposure, createAuth, isLoopbackHost } from '../../../api/aut
 import { approvalFromToken, operatorFromToken, riskFromToken } from '../../../api/auth/identity';
 import { claimAt, groupsFrom, principalFrom, type Principal } from '../../../api/auth/users';
 import { ConfigError, loadConfig } from '../../../common/config';
-import { signHmacSha256 } from '../../../ingest/signatures';
+import { parseAccessPolicy } from '../../../api/auth/access';
+import { signIngestRequest } from '../../../api/auth/ingest';
 import { AUDIENCE, claims, ISSUER, signJwt, testKey, tokenFor } from './tokens';
 
 const HS = 'an-hs256-development-secret-of-32+chars';
 const req = (headers: Record<string, string>) => ({ headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) }) as unknown as http.IncomingMessage;
 const noBody = async () => Buffer.from('{}');
+const ACCESS = parseAccessPolicy('version: 1\ngroups:\n  secops: [read, operate, decide, "submit:*"]\n  auditors: [read]\n', 'access.yaml');
 
 async function status(p: Promise<unknown>): Promise<{ status: number; message: string; headers?: Record<string, string> }> {
   try {
@@ -62,12 +64,33 @@ describe('non-loopback addresses need both halves of authentication', () => {
     for (const h of ['0.0.0.0', '::', '10.0.0.5', 'drw.internal', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
   });
 
+  const auth = (env: Record<string, string>) => loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', ...env }).auth;
+  const people = { DRW_JWT_HS256_SECRET: HS, DRW_JWT_ISSUER: ISSUER, DRW_JWT_AUDIENCE: AUDIENCE };
+  const machines = { DRW_INGEST_TOKENS: '{"*":"an-ingest-token-of-at-least-32-characters"}' };
+
   test('refused with the variables named; allowed with both', () => {
-    expect(() => assertSafeExposure('127.0.0.1', { users: false, ingest: false })).not.toThrow();
-    expect(() => assertSafeExposure('0.0.0.0', { users: false, ingest: false })).toThrow(/DRW_API_HOST: 0.0.0.0 is not a loopback address.*DRW_JWT_JWKS_URL.*DRW_INGEST_TOKENS/s);
-    expect(() => assertSafeExposure('0.0.0.0', { users: true, ingest: false })).toThrow(/ingest authentication \(DRW_INGEST_TOKENS, DRW_INGEST_HMAC_SECRETS or DRW_GITHUB_WEBHOOK_SECRET\)/);
-    expect(() => assertSafeExposure('0.0.0.0', { users: false, ingest: true })).toThrow(/person authentication \(DRW_JWT_JWKS_URL/);
-    expect(() => assertSafeExposure('0.0.0.0', { users: true, ingest: true })).not.toThrow();
+    expect(() => assertSafeExposure('127.0.0.1', auth({}))).not.toThrow();
+    expect(() => assertSafeExposure('0.0.0.0', auth({}))).toThrow(/DRW_API_HOST: 0.0.0.0 is not a loopback address.*DRW_JWT_JWKS_URL.*DRW_INGEST_TOKENS/s);
+    expect(() => assertSafeExposure('0.0.0.0', auth(people))).toThrow(/ingest authentication \(DRW_INGEST_TOKENS, DRW_INGEST_HMAC_SECRETS or DRW_GITHUB_WEBHOOK_SECRET\)/);
+    expect(() => assertSafeExposure('0.0.0.0', auth(machines))).toThrow(/person authentication \(DRW_JWT_JWKS_URL/);
+    expect(() => assertSafeExposure('0.0.0.0', auth({ ...people, ...machines }))).not.toThrow();
+  });
+
+  test('an HS256 secret or static keys without issuer and audience are refused beyond loopback', () => {
+    const rsa = testKey('RS256', 'k1');
+    for (const keys of [{ DRW_JWT_HS256_SECRET: HS }, { DRW_JWT_PUBLIC_KEYS: rsa.pem }] as Record<string, string>[]) {
+      expect(() => assertSafeExposure('10.0.0.5', auth({ ...keys, ...machines }))).toThrow(/set DRW_JWT_ISSUER and DRW_JWT_AUDIENCE, so that a token your identity provider issued for another application is not accepted/);
+      expect(() => assertSafeExposure('10.0.0.5', auth({ ...keys, DRW_JWT_ISSUER: ISSUER, ...machines }))).toThrow(/set DRW_JWT_AUDIENCE,/);
+      // On loopback the same configuration starts (a developer's HS256 secret).
+      expect(() => assertSafeExposure('127.0.0.1', auth({ ...keys, ...machines }))).not.toThrow();
+    }
+  });
+
+  test('ingest credentials shorter than 32 characters are refused beyond loopback', () => {
+    const short = { DRW_INGEST_TOKENS: '{"alertmanager":"short-token-0123456789"}', DRW_INGEST_HMAC_SECRETS: '{"falco":"hmac-0123456789abcdef"}', DRW_GITHUB_WEBHOOK_SECRET: 'gh-0123456789' };
+    expect(() => assertSafeExposure('10.0.0.5', auth({ ...people, ...short }))).toThrow(
+      /ingest credentials must be at least 32 characters \(DRW_INGEST_TOKENS "alertmanager", DRW_INGEST_HMAC_SECRETS "falco", DRW_GITHUB_WEBHOOK_SECRET\)/,
+    );
   });
 });
 
@@ -83,15 +106,16 @@ describe('people: claims → principal', () => {
   });
 
   test('createAuth: 401 with a challenge for missing/invalid tokens, the principal for a good one', async () => {
-    const a = createAuth(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JWT_HS256_SECRET: HS, DRW_JWT_ISSUER: ISSUER, DRW_JWT_AUDIENCE: AUDIENCE }).auth);
-    expect(await a.user(req({ Authorization: `Bearer ${signJwt(claims(), { alg: 'HS256', key: HS })}` }))).toEqual({ user: 'alice', groups: ['secops'], userClaim: 'sub' });
-    const missing = await status(a.user(req({})));
+    const a = createAuth(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JWT_HS256_SECRET: HS, DRW_JWT_ISSUER: ISSUER, DRW_JWT_AUDIENCE: AUDIENCE }).auth, { access: ACCESS });
+    const user = (r: http.IncomingMessage) => a.authorize(r, 'read', noBody);
+    expect(await user(req({ Authorization: `Bearer ${signJwt(claims(), { alg: 'HS256', key: HS })}` }))).toMatchObject({ kind: 'person', user: 'alice', groups: ['secops'], userClaim: 'sub' });
+    const missing = await status(user(req({})));
     expect(missing).toMatchObject({ status: 401, message: 'missing credentials: send Authorization: Bearer <JWT>', headers: { 'WWW-Authenticate': 'Bearer realm="drw"' } });
-    const expired = await status(a.user(req({ Authorization: `Bearer ${signJwt(claims({ exp: 1_000 }), { alg: 'HS256', key: HS })}` })));
+    const expired = await status(user(req({ Authorization: `Bearer ${signJwt(claims({ exp: 1_000 }), { alg: 'HS256', key: HS })}` })));
     expect(expired.status).toBe(401);
     expect(expired.message).toBe('invalid token: token expired at 1970-01-01T00:16:40.000Z');
     expect(expired.headers?.['WWW-Authenticate']).toBe('Bearer realm="drw", error="invalid_token", error_description="token expired at 1970-01-01T00:16:40.000Z"');
-    const nobody = await status(a.user(req({ Authorization: `Bearer ${signJwt(claims({ sub: undefined }), { alg: 'HS256', key: HS })}` })));
+    const nobody = await status(user(req({ Authorization: `Bearer ${signJwt(claims({ sub: undefined }), { alg: 'HS256', key: HS })}` })));
     expect(nobody.message).toMatch(/token names no user: none of the claims \[sub, preferred_username\]/);
   });
 
@@ -99,12 +123,19 @@ describe('people: claims → principal', () => {
     const rsa = testKey('RS256', 'k1');
     const a = createAuth(
       loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JWT_PUBLIC_KEYS: rsa.pem, DRW_INGEST_HMAC_SECRETS: '{"drw":"native-secret-0123456789abcdef"}' }).auth,
+      { access: ACCESS },
     );
+    const submitter = (r: http.IncomingMessage, raw: () => Promise<Buffer>) => a.authorize(r, 'submit:drw', raw);
     const body = Buffer.from('{"x":1}');
-    expect(await a.submitter(req({ 'X-Drw-Signature-256': signHmacSha256('native-secret-0123456789abcdef', body) }), async () => body)).toBeUndefined();
-    expect(await a.submitter(req({ Authorization: `Bearer ${tokenFor(rsa)}` }), noBody)).toMatchObject({ user: 'alice' });
-    expect(await status(a.submitter(req({}), noBody))).toMatchObject({ status: 401, message: expect.stringMatching(/^missing credentials for "drw"/) });
-    expect(await status(a.submitter(req({ Authorization: `Bearer ${tokenFor(rsa, claims({ exp: 1 }))}` }), noBody))).toMatchObject({ status: 401, message: expect.stringMatching(/^invalid token: token expired/) });
+    expect(await submitter(req(signIngestRequest('native-secret-0123456789abcdef', body)), async () => body)).toEqual({ kind: 'source', source: 'drw', method: 'hmac' });
+    expect(await submitter(req({ Authorization: `Bearer ${tokenFor(rsa)}` }), noBody)).toMatchObject({ kind: 'person', user: 'alice' });
+    expect(await status(submitter(req({}), noBody))).toMatchObject({ status: 401, message: expect.stringMatching(/^missing credentials for "drw"/) });
+    expect(await status(submitter(req({ Authorization: `Bearer ${tokenFor(rsa, claims({ exp: 1 }))}` }), noBody))).toMatchObject({ status: 401, message: expect.stringMatching(/^invalid token: token expired/) });
+    // A valid token whose groups may not submit: 403 naming the permission.
+    expect(await status(submitter(req({ Authorization: `Bearer ${tokenFor(rsa, claims({ groups: ['auditors'] }))}` }), noBody))).toMatchObject({
+      status: 403,
+      message: 'alice may not submit detections from "drw": that needs the "submit:drw" permission, which policies/access.yaml grants to none of their groups [auditors]',
+    });
   });
 });
 

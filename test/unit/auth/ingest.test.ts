@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { AuthError } from '../../../api/auth/errors';
-import { IngestAuthenticator } from '../../../api/auth/ingest';
+import { IngestAuthenticator, signIngestRequest } from '../../../api/auth/ingest';
 import { signHmacSha256, verifyBearer, verifyHmacSha256 } from '../../../ingest/signatures';
 
 const TOKEN_AM = 'alertmanager-token-0123456789abcdef';
@@ -9,11 +9,14 @@ const TOKEN_ANY = 'any-source-token-0123456789abcdef';
 const HMAC_FALCO = 'falco-hmac-secret-0123456789abcdef';
 const GITHUB = 'github-webhook-secret-0123456789';
 
+const NOW = Date.parse('2026-06-01T12:00:00Z');
 const auth = new IngestAuthenticator({
   tokens: { alertmanager: [TOKEN_AM, TOKEN_AM_NEXT], '*': [TOKEN_ANY] },
   hmacSecrets: { falco: [HMAC_FALCO] },
   githubSecret: GITHUB,
+  now: () => NOW,
 });
+const signed = (secret: string, b: Buffer | string, at = NOW) => signIngestRequest(secret, b, at);
 const body = Buffer.from('{"alerts":[]}');
 const req = (headers: Record<string, string>) => ({ headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) }) as unknown as http.IncomingMessage;
 const raw = jest.fn(async () => body);
@@ -49,7 +52,7 @@ describe('bearer tokens per source', () => {
   test('no credential at all names what is accepted for that source', async () => {
     expect((await refused('alertmanager', {})).message).toBe('missing credentials for "alertmanager": send Authorization: Bearer <token>');
     const f = await refused('falco', {});
-    expect(f.message).toBe('missing credentials for "falco": send Authorization: Bearer <token> or X-Drw-Signature-256: sha256=<hex HMAC-SHA256 of the body>');
+    expect(f.message).toBe('missing credentials for "falco": send Authorization: Bearer <token> or X-Drw-Timestamp and X-Drw-Signature-256: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">');
     expect(f.headers['WWW-Authenticate']).toMatch(/HMAC-SHA256 realm="drw-ingest", header="X-Drw-Signature-256"/);
   });
 
@@ -62,17 +65,34 @@ describe('bearer tokens per source', () => {
   });
 });
 
-describe('HMAC signatures over the raw body', () => {
-  test('X-Drw-Signature-256 with the source secret is accepted', async () => {
-    expect(await auth.authenticate(req({ 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, body) }), 'falco', raw)).toBe('hmac');
+describe('HMAC signatures over the timestamp and the raw body', () => {
+  test('X-Drw-Signature-256 over "<X-Drw-Timestamp>.<body>" with the source secret is accepted', async () => {
+    expect(await auth.authenticate(req(signed(HMAC_FALCO, body)), 'falco', raw)).toBe('hmac');
     expect(raw).toHaveBeenCalled();
+    // Within the 5-minute window either way (clocks drift).
+    expect(await auth.authenticate(req(signed(HMAC_FALCO, body, NOW - 299_000)), 'falco', raw)).toBe('hmac');
+    expect(await auth.authenticate(req(signed(HMAC_FALCO, body, NOW + 299_000)), 'falco', raw)).toBe('hmac');
   });
 
   test('a wrong secret or a tampered body is refused', async () => {
-    expect((await refused('falco', { 'X-Drw-Signature-256': signHmacSha256('another-secret-0123456789abcdef', body) })).message).toMatch(/X-Drw-Signature-256 does not match the body/);
-    expect((await refused('falco', { 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, '{"alerts":[{}]}') })).message).toMatch(/does not match the body/);
-    expect((await refused('falco', { 'X-Drw-Signature-256': 'sha256=zz' })).message).toMatch(/does not match the body/);
-    expect((await refused('trivy', { 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, body) })).message).toMatch(/X-Drw-Signature-256 is not accepted for "trivy" \(no HMAC secret configured\)/);
+    expect((await refused('falco', signed('another-secret-0123456789abcdef', body))).message).toMatch(/X-Drw-Signature-256 does not match the body/);
+    expect((await refused('falco', signed(HMAC_FALCO, '{"alerts":[{}]}'))).message).toMatch(/does not match the body/);
+    expect((await refused('falco', { ...signed(HMAC_FALCO, body), 'X-Drw-Signature-256': 'sha256=zz' })).message).toMatch(/does not match the body/);
+    expect((await refused('trivy', signed(HMAC_FALCO, body))).message).toMatch(/X-Drw-Signature-256 is not accepted for "trivy" \(no HMAC secret configured\)/);
+  });
+
+  test('an attacker replays a captured signed request after 5 minutes: refused', async () => {
+    const captured = signed(HMAC_FALCO, body, NOW - 301_000);
+    expect((await refused('falco', captured)).message).toBe("X-Drw-Timestamp is not within 5 minutes of drw's clock");
+    // Moving the timestamp forward breaks the signature, which covers it.
+    expect((await refused('falco', { ...captured, 'X-Drw-Timestamp': String(NOW / 1000) })).message).toMatch(/does not match the body/);
+  });
+
+  test('a body-only signature (no timestamp, as drw signed before) is refused with what to send', async () => {
+    expect((await refused('falco', { 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, body) })).message).toBe(
+      'X-Drw-Signature-256 needs X-Drw-Timestamp (unix seconds; the signature covers "<timestamp>.<body>")',
+    );
+    expect((await refused('falco', { 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, body), 'X-Drw-Timestamp': 'yesterday' })).message).toMatch(/X-Drw-Timestamp is not within 5 minutes/);
   });
 
   test("GitHub's X-Hub-Signature-256 on the github route only", async () => {
@@ -83,9 +103,9 @@ describe('HMAC signatures over the raw body', () => {
   });
 
   test('any one valid credential is enough; every invalid one is reported', async () => {
-    expect(await auth.authenticate(req({ Authorization: 'Bearer wrong', 'X-Drw-Signature-256': signHmacSha256(HMAC_FALCO, body) }), 'falco', raw)).toBe('hmac');
-    const both = await refused('falco', { Authorization: 'Bearer wrong', 'X-Drw-Signature-256': 'sha256=00' });
-    expect(both.message).toBe('bearer token not accepted for "falco"; X-Drw-Signature-256 does not match the body (expected sha256=<hex HMAC-SHA256 of the exact bytes sent>)');
+    expect(await auth.authenticate(req({ Authorization: 'Bearer wrong', ...signed(HMAC_FALCO, body) }), 'falco', raw)).toBe('hmac');
+    const both = await refused('falco', { Authorization: 'Bearer wrong', ...signed(HMAC_FALCO, body), 'X-Drw-Signature-256': 'sha256=00' });
+    expect(both.message).toBe('bearer token not accepted for "falco"; X-Drw-Signature-256 does not match the body (expected sha256=<hex HMAC-SHA256 of "<X-Drw-Timestamp>.<the exact bytes sent>">)');
   });
 });
 

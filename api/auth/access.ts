@@ -1,0 +1,72 @@
+/**
+ * Authorization per action: `policies/access.yaml` maps the groups (and, rarely, the user) of a
+ * verified person to permissions. Every route declares the one permission it needs (api/route.ts);
+ * ingest credentials grant `submit:<their source>` only. Validated with zod at start, like the
+ * playbooks: a bad file stops drw with the file, line and field named.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../../common/config';
+import { FORMAT_NAMES } from '../../ingest';
+
+/** The native POST /v1/detections, as a source name. */
+export const NATIVE_SOURCE = 'drw';
+export const SUBMIT_SOURCES = [NATIVE_SOURCE, ...FORMAT_NAMES] as const;
+
+export const ACTION_PERMISSIONS = ['read', 'operate', 'decide'] as const;
+export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];
+/** What a route needs: an action, or submitting from one source. */
+export type Permission = ActionPermission | `submit:${string}`;
+
+const permissionSchema = z.string().refine((p) => (ACTION_PERMISSIONS as readonly string[]).includes(p) || p === 'submit:*' || (p.startsWith('submit:') && (SUBMIT_SOURCES as readonly string[]).includes(p.slice(7))), {
+  message: `one of ${ACTION_PERMISSIONS.join(', ')}, submit:* or submit:<source> (${SUBMIT_SOURCES.join(', ')})`,
+});
+const grants = z.record(z.string().trim().min(1).max(200), z.array(permissionSchema).max(50));
+
+export const accessPolicySchema = z
+  .object({
+    version: z.literal(1),
+    groups: grants.default({}),
+    users: grants.nullish().transform((u) => u ?? {}),
+  })
+  .strict();
+export type AccessPolicy = z.infer<typeof accessPolicySchema>;
+
+/** Reads and validates the access policy; throws ConfigError naming the file, line and field. */
+export function loadAccessPolicy(file: string): AccessPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`DRW_ACCESS_POLICY: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+  }
+  return parseAccessPolicy(text, file);
+}
+
+export function parseAccessPolicy(text: string, file: string): AccessPolicy {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${file}:${lc.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
+  const r = accessPolicySchema.safeParse(doc.toJS());
+  if (r.success) return r.data;
+  throw new ConfigError(
+    r.error.issues.map((i) => {
+      const node = doc.getIn(i.path as (string | number)[], true) as { range?: [number] } | undefined;
+      const line = node?.range ? `:${lc.linePos(node.range[0]).line}` : '';
+      return `${file}${line}: ${i.path.join('.') || '(top level)'}: ${i.message}`;
+    }),
+  );
+}
+
+/** The permissions a verified person holds: the union of their groups' and their own grants. */
+export function permissionsOf(policy: AccessPolicy, user: string, groups: string[]): Set<string> {
+  const out = new Set<string>(policy.users[user] ?? []);
+  for (const g of groups) for (const p of policy.groups[g] ?? []) out.add(p);
+  return out;
+}
+
+/** Whether a set of permissions allows `needed` (submit:* covers every source). */
+export function allows(held: ReadonlySet<string>, needed: Permission): boolean {
+  return held.has(needed) || (needed.startsWith('submit:') && held.has('submit:*'));
+}

@@ -1,0 +1,182 @@
+/**
+ * Approvals people can trust, in the core without a server: each attack of issue 11 that the
+ * core must refuse (look-alike approvers, approvals that outlive the content they approved, a
+ * denial undone by a re-plan, forged or replayed assertions), written as the attack.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import type { PolicySet } from '../../../planner/policy-schema';
+import { stepDigest } from '../../../planner/digest';
+import { validateDecision } from '../../../remediation/core';
+import { signAssertion, signingKeyFromPem, type SigningKey } from '../../../governance/signer';
+import { verifyAssertion, base64urlDecode, base64urlEncode } from '../../../governance/assertion';
+import { normalizeIdentity } from '../../../governance/identity';
+import { initialState } from '../../../remediation/state';
+import { DEFAULT_POLICY, Remediation, T0, TEST_POLICY, approve, malware, testCategory } from './helpers';
+
+let policy: PolicySet;
+let fixtures: PolicySet;
+const newKey = (): SigningKey => signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+let apiKey: SigningKey;
+let otherKey: SigningKey;
+beforeAll(() => {
+  policy = DEFAULT_POLICY();
+  fixtures = TEST_POLICY();
+  apiKey = newKey();
+  otherKey = newKey();
+});
+
+const CONTAIN = 'edr-malware.contain';
+const FIX = 'cloud-misconfiguration.fix-bucket';
+
+const bucket = (name: string, repository = 'acme/infra') => ({
+  source: 'aws-securityhub',
+  rule: 'S3.8',
+  title: `S3 bucket ${name} allows public access`,
+  severity: 'high' as const,
+  category: 'misconfiguration',
+  riskScore: 60,
+  asset: { id: 'logs-account', type: 'bucket', environment: 'production' },
+  details: { bucket: name, repository },
+});
+
+/** A remediation whose input trusts `apiKey` only, as one started by drw's API. */
+function signedOnly(detection: ReturnType<typeof malware> | ReturnType<typeof bucket>, p = policy): Remediation {
+  const r = new Remediation(detection);
+  r.s = { ...initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: r.s.requestedBy, receivedAt: new Date(T0).toISOString(), detection, trust: { keys: [apiKey.public], unsigned: false, requireDigest: true } }) };
+  return r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy: p }).on({ kind: 'asset_looked_up' });
+}
+
+function signed(r: Remediation, stepId: string, approver: string, groups: string[], o: { key?: SigningKey; decision?: 'approve' | 'deny'; digest?: string; iat?: number; wf?: string } = {}) {
+  const digest = o.digest ?? r.step(stepId).digest;
+  const assertion = signAssertion(o.key ?? apiKey, { v: 1, wf: o.wf ?? r.s.id, step: stepId, digest, decision: o.decision ?? 'approve', approver, groups, reason: 'reviewed', iat: o.iat ?? r.now });
+  return { stepId, approver, groups, reason: 'reviewed', digest, assertion };
+}
+
+describe('step digests', () => {
+  test('every step has a SHA-256 digest over what it will do, and it changes with the target content', () => {
+    const a = Remediation.started(bucket('public-logs'), policy);
+    const st = a.step(FIX);
+    expect(st.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(st.digest).toBe(stepDigest(st));
+    expect(stepDigest({ ...st, disruptive: !st.disruptive })).not.toBe(st.digest);
+    expect(stepDigest({ ...st, timeoutMs: st.timeoutMs + 1 })).not.toBe(st.digest);
+    expect(stepDigest({ ...st, retry: { ...st.retry, maximumAttempts: 99 } })).not.toBe(st.digest);
+    expect(stepDigest({ ...st, target: { kind: 'device', id: 'dc-01', via: 'detection' } })).not.toBe(st.digest);
+    expect(Remediation.started(bucket('prod-customer-data'), policy).step(FIX).digest).not.toBe(st.digest);
+  });
+
+  test('an approval names the digest the approver saw: another digest is refused as a conflict', () => {
+    const r = Remediation.started(bucket('public-logs'), policy);
+    const stale = 'f'.repeat(64);
+    expect(validateDecision(r.s, { ...approve(FIX, 'bob', ['cloud-owners']), digest: stale }, 'approve', r.now)).toMatchObject({ type: 'DigestMismatch', message: expect.stringContaining(r.step(FIX).digest) });
+    expect(validateDecision(r.s, { ...approve(FIX, 'bob', ['cloud-owners']), digest: r.step(FIX).digest }, 'approve', r.now)).toBeUndefined();
+  });
+
+  test('Bob approves bucket public-logs; a repeat turns it into prod-customer-data in another repository: his approval does not carry over', () => {
+    const r = Remediation.started(bucket('public-logs'), policy);
+    const a = r.step(FIX).digest;
+    r.message('approve', { ...approve(FIX, 'bob', ['cloud-owners']), digest: a });
+    // Quorum 1 reached: the step would run now; the repeat arrives first.
+    r.message('findingAdded', bucket('prod-customer-data', 'acme/payments'));
+    expect(r.step(FIX).params).toMatchObject({ bucket: 'prod-customer-data', repository: 'acme/payments' });
+    expect(r.step(FIX).status).toBe('awaiting_approval');
+    expect(r.step(FIX).approval?.approvedBy).toEqual([]);
+    expect(r.last('plan')?.diff).toEqual(expect.arrayContaining([expect.objectContaining({ step: FIX, change: 'approval_lapsed' })]));
+  });
+
+  test('content A approved, then B, then A again: A needs a new approval', () => {
+    const r = Remediation.started(bucket('public-logs'), policy);
+    const a = r.step(FIX).digest;
+    r.message('approve', { ...approve(FIX, 'bob', ['cloud-owners']), digest: a });
+    // Merged details: the bucket changes to B and back to A by repeats.
+    r.message('findingAdded', bucket('prod-customer-data'));
+    r.message('findingAdded', bucket('public-logs'));
+    expect(r.step(FIX).digest).toBe(a);
+    expect(r.step(FIX).status).toBe('awaiting_approval');
+    expect(r.s.approvals.find((x) => x.approver === 'bob')).toMatchObject({ digest: a, void: true });
+  });
+});
+
+describe('identities', () => {
+  test('look-alike names (zero-width space, full-width letters, case) are one approver toward a quorum', () => {
+    const r = Remediation.started(testCategory('quorum-test'), fixtures);
+    expect(['alice', 'al\u200bice', 'ａｌｉｃｅ', 'ALICE'].map(normalizeIdentity)).toEqual(['alice', 'alice', 'alice', 'alice']);
+    r.message('approve', approve('quorum.contain', 'alice'));
+    for (const twin of ['al\u200bice', 'ａｌｉｃｅ']) {
+      expect(validateDecision(r.s, approve('quorum.contain', twin), 'approve', r.now)).toMatchObject({ type: 'DuplicateApproval' });
+      r.message('approve', approve('quorum.contain', twin));
+    }
+    expect(r.step('quorum.contain')).toMatchObject({ status: 'awaiting_approval', approval: { approvedBy: ['alice'] } });
+  });
+
+  test('a full-width "ｄｒｗ:expiry" is drw\'s reserved name too', () => {
+    const r = Remediation.started(malware(60), policy);
+    expect(validateDecision(r.s, approve(CONTAIN, 'ｄｒｗ:expiry'), 'approve', r.now)).toMatchObject({ type: 'InvalidInput', message: expect.stringMatching(/reserved/) });
+  });
+
+  test('the requester under another spelling still may not approve their own change', () => {
+    const r = Remediation.started(malware(60), policy);
+    expect(validateDecision(r.s, approve(CONTAIN, 'INGEST:API-KEY:FALCON\u200b'), 'approve', r.now)).toMatchObject({ type: 'SelfApproval' });
+  });
+});
+
+describe('a denial sticks', () => {
+  test('denied containment stays unapproved when a risk change would drop its approval rule', () => {
+    const r = Remediation.started(malware(60), policy);
+    r.message('deny', approve(CONTAIN, 'alice'));
+    expect(r.step(CONTAIN).status).toBe('skipped');
+    // At risk ≥ 90 the playbook contains without approval; the denial still holds it.
+    r.message('riskScoreChanged', { riskScore: 95, reason: 'more evidence', by: 'mallory' });
+    expect(r.step(CONTAIN).status).toBe('awaiting_approval');
+    expect(r.step(CONTAIN).approval?.groups).toEqual(['secops']);
+    r.message('approve', approve(CONTAIN, 'bob'));
+    expect(r.step(CONTAIN).status).toBe('pending');
+  });
+});
+
+describe('only signed approvals count where the input says so', () => {
+  test('an approval sent straight to the workflow without the API\'s assertion is refused and logged', () => {
+    const r = signedOnly(malware(60));
+    r.message('approve', { ...approve(CONTAIN, 'alice'), digest: r.step(CONTAIN).digest });
+    expect(r.step(CONTAIN).status).toBe('awaiting_approval');
+    expect(r.last('rejected')?.error).toMatch(/unsigned approve does not count/);
+  });
+
+  test('the API\'s assertion makes the approval count, as the signed identity, whatever the body says', () => {
+    const r = signedOnly(malware(60));
+    const m = signed(r, CONTAIN, 'alice', ['secops']);
+    r.message('approve', { ...m, approver: 'mallory', groups: ['secops'] }, 'update');
+    expect(r.step(CONTAIN).status).toBe('pending');
+    expect(r.last('approval')).toMatchObject({ approver: 'alice', stepId: CONTAIN });
+  });
+
+  test('forged: signed with a key the remediation does not trust', () => {
+    const r = signedOnly(malware(60));
+    expect(validateDecision(r.s, signed(r, CONTAIN, 'alice', ['secops'], { key: otherKey }), 'approve', r.now)).toMatchObject({ type: 'Unauthorized', message: expect.stringMatching(/does not trust/) });
+  });
+
+  test('tampered: the claims edited after signing', () => {
+    const r = signedOnly(malware(60));
+    const m = signed(r, CONTAIN, 'bob', ['helpdesk']);
+    const [h, p, s] = m.assertion.split('.');
+    const claims = JSON.parse(new TextDecoder().decode(base64urlDecode(p)));
+    const edited = base64urlEncode(new TextEncoder().encode(JSON.stringify({ ...claims, groups: ['secops'] })));
+    expect(validateDecision(r.s, { ...m, assertion: `${h}.${edited}.${s}` }, 'approve', r.now)).toMatchObject({ type: 'Unauthorized', message: expect.stringMatching(/bad signature/) });
+  });
+
+  test('replayed: an assertion for another remediation, another step, the other decision, old content, or too old', () => {
+    const r = signedOnly(malware(60));
+    const refuse = (m: object, kind: 'approve' | 'deny' = 'approve') => expect(validateDecision(r.s, m, kind, r.now)).toMatchObject({ type: expect.stringMatching(/Unauthorized|DigestMismatch/) });
+    refuse(signed(r, CONTAIN, 'alice', ['secops'], { wf: 'rem-2' }));
+    refuse(signed(r, CONTAIN, 'alice', ['secops'], { decision: 'deny' }));
+    refuse({ ...signed(r, CONTAIN, 'alice', ['secops'], { digest: 'a'.repeat(64) }), digest: r.step(CONTAIN).digest });
+    refuse(signed(r, CONTAIN, 'alice', ['secops'], { iat: r.now - 60 * 60_000 }));
+    expect(verifyAssertion('not.a.jws', [apiKey.public], r.now)).toMatchObject({ ok: false });
+  });
+
+  test('without a digest the decision is refused where the input requires one', () => {
+    const r = signedOnly(malware(60));
+    const { digest: _seen, ...noDigest } = signed(r, CONTAIN, 'alice', ['secops']);
+    expect(validateDecision(r.s, noDigest, 'approve', r.now)).toMatchObject({ type: 'InvalidInput', message: expect.stringMatching(/digest is required/) });
+  });
+});
