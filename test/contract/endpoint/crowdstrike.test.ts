@@ -18,6 +18,8 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     idempotencyKey: 'rem-1:isolate',
     remediationId: 'rem-1',
     assetId: 'web-01',
+    // Resolved at planning time (resolveDevice): two Falcon records carry this hostname.
+    deviceId: WEB01,
     comment: 'contain: ransomware detection',
     ...over,
   });
@@ -45,15 +47,15 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     expectNoSecrets(errors, ['sim-falcon-secret-']);
   });
 
-  it('contains the live device for a hostname, waits for it, and lifts containment', async () => {
+  it('contains the device resolved for the asset, waits for it, and lifts containment', async () => {
     const endpoint = createCrowdStrikeEndpoint(config);
     const isolated = await endpoint.isolateHost(input());
     expect(isolated).toEqual({ system: 'crowdstrike', deviceId: WEB01, state: 'contained' });
     expect(sim.actionRequests('contain').map((r) => r.body)).toEqual([{ ids: [WEB01] }]);
     expect(sim.devices.get(WEB01_STALE)!.status).toBe('normal');
 
-    expect((await endpoint.getContainment({ assetId: 'web-01' })).state).toBe('contained');
-    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-1:release', deviceId: WEB01 }));
+    expect((await endpoint.getContainment({ assetId: 'web-01', deviceId: WEB01 })).state).toBe('contained');
+    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-1:release' }));
     expect(released.state).toBe('normal');
     expect(sim.actionRequests('lift_containment')).toHaveLength(1);
   });
@@ -137,10 +139,10 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
 
   it('fails non-retryably for unknown hosts and unsearchable asset ids', async () => {
     const endpoint = createCrowdStrikeEndpoint(config);
-    const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99' })));
+    const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99', deviceId: undefined })));
     expect(notFound.nonRetryable).toBe(true);
-    expect(notFound.type).toBe('crowdstrike.DeviceNotFound');
-    const injection = await capture(endpoint.isolateHost(input({ assetId: "x' OR hostname:'*" })));
+    expect(notFound.type).toBe('TargetNotFound');
+    const injection = await capture(endpoint.isolateHost(input({ assetId: "x' OR hostname:'*", deviceId: undefined })));
     expect(injection.nonRetryable).toBe(true);
     expect(sim.served((r) => r.path.startsWith('/devices/queries')).length).toBe(1);
   });
