@@ -147,6 +147,23 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     expect(sim.served((r) => r.path.startsWith('/devices/queries')).length).toBe(1);
   });
 
+  it('resolves an asset known by its FQDN through the short name Falcon records', async () => {
+    const resolved = await createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'db-01.corp.example.com' });
+    expect(resolved).toEqual({ deviceId: DB01, hostname: 'db-01', via: 'edr', vendor: 'crowdstrike' });
+    expect(sim.served((r) => r.path === '/devices/queries/devices/v1').map((r) => r.query.filter)).toEqual(["hostname:'db-01.corp.example.com'", "hostname:'db-01'"]);
+  });
+
+  it("falls back to the hostname when the CMDB's device id is gone from Falcon", async () => {
+    const resolved = await createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'db-01', hint: 'deadbeefdeadbeefdeadbeefdeadbeef' });
+    expect(resolved).toMatchObject({ deviceId: DB01, via: 'edr' });
+  });
+
+  it('says TargetNotFound when Falcon has no device for the asset', async () => {
+    const f = await capture(createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'nope-99', hostname: 'nope-99.corp.example.com' }));
+    expect(f).toMatchObject({ type: 'TargetNotFound', nonRetryable: true });
+    expect(f.message).toBe('crowdstrike: no device named "nope-99.corp.example.com"');
+  });
+
   it('waits as long as Falcon\'s 429 says in X-Ratelimit-Retryafter (epoch seconds)', async () => {
     sim.setFaults({ match: /^GET \/devices/, queue: [{ kind: 'rateLimit', retryAfterSeconds: 3 }] });
     const f = await capture(createCrowdStrikeEndpoint(config).getContainment({ assetId: 'db-01' }));

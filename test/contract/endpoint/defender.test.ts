@@ -86,6 +86,18 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(sim.served((r) => r.path === '/api/machines').map((r) => r.query.$filter)).toEqual(["computerDnsName eq 'srv-2'", "startswith(computerDnsName,'srv-2.')"]);
   });
 
+  it('resolves an asset known by its FQDN when Defender records the short name', async () => {
+    sim.seedMachine({ id: 'c0ffeec9d7e413ddd7902c2932e418702b84d0cc', computerDnsName: 'kiosk-4' });
+    const resolved = await createDefenderEndpoint(config).resolveDevice({ assetId: 'kiosk-4.shop.example.com' });
+    expect(resolved).toEqual({ deviceId: 'c0ffeec9d7e413ddd7902c2932e418702b84d0cc', hostname: 'kiosk-4', via: 'edr', vendor: 'defender' });
+  });
+
+  it("falls back to the hostname when the CMDB's machine id is gone from Defender", async () => {
+    const resolved = await createDefenderEndpoint(config).resolveDevice({ assetId: 'srv-2', hint: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef' });
+    expect(resolved).toMatchObject({ deviceId: SRV2, hostname: 'srv-2.corp.example.com', via: 'edr' });
+    expect(sim.served((r) => r.path === '/api/machines/deadbeefdeadbeefdeadbeefdeadbeefdeadbeef')).toHaveLength(1);
+  });
+
   it('says "no machine" when every lookup answers the documented 404', async () => {
     sim.emptyMachineListIs404 = true;
     const f = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost-9', deviceId: undefined })));
