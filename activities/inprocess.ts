@@ -18,7 +18,7 @@ import type {
   Ticketing,
   TicketState,
 } from './interfaces';
-import { type DeviceDirectory, requireSameHost, resolveTarget, sameHost } from './adapters/edr-target';
+import { confirmTarget, type DeviceDirectory, resolveTarget, sameHost } from './adapters/edr-target';
 
 export interface InProcessOptions {
   /** A pull request counts as merged this long after it was opened (the embedded demo merges by itself). */
@@ -145,12 +145,7 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
       return found.length ? found : [{ deviceId: name, hostname: name, record: null }];
     },
   };
-  const confirmedTarget = async (input: EndpointTarget): Promise<string> => {
-    if (!input.deviceId) return (await resolveTarget(directory, input)).device.deviceId;
-    const device = await directory.byId(input.deviceId);
-    requireSameHost('inprocess', input, { deviceId: input.deviceId, hostname: device?.hostname });
-    return input.deviceId;
-  };
+  const confirmedTarget = async (input: EndpointTarget): Promise<string> => (await confirmTarget(directory, input)).deviceId;
   const endpoint: Endpoint = {
     // The fake stands in for whichever EDR the CMDB's endpointIds were recorded for.
     resolveDevice: async (input) =>

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { EndpointHint, ResolvedDevice, ResolveDeviceInput } from '../interfaces';
+import { z } from 'zod';
+import type { EndpointHint, EndpointTarget, ResolvedDevice, ResolveDeviceInput } from '../interfaces';
 
 /**
  * Which EDR device a step may act on. A device id can come from a detection, which anyone who
@@ -35,6 +36,14 @@ export interface DeviceDirectory<T> {
   byHostname(name: string): Promise<EdrDevice<T>[]>;
 }
 
+const id = z.string().max(255, 'is longer than 255 characters');
+const targetSchema = z.object({
+  assetId: z.string({ error: 'is required' }).trim().min(1, 'is required').max(255, 'is longer than 255 characters'),
+  hostname: id.optional(),
+  deviceId: id.optional(),
+  hint: z.union([id, z.object({ crowdstrike: id.optional(), defender: id.optional() })], { error: 'must be a device id or endpointIds' }).optional(),
+});
+
 export const TARGET_MISMATCH = 'TargetMismatch';
 export const TARGET_AMBIGUOUS = 'TargetAmbiguous';
 export const TARGET_NOT_FOUND = 'TargetNotFound';
@@ -67,6 +76,7 @@ export function hintFor(vendor: string, hint: EndpointHint | undefined): string 
  * CMDB record) falls back to the hostname search, which only ever finds the asset's own name.
  */
 export async function resolveTarget<T>(dir: DeviceDirectory<T>, input: ResolveDeviceInput): Promise<{ device: EdrDevice<T>; resolved: ResolvedDevice }> {
+  checkInput(dir.vendor, input);
   const wanted = expectedHostname(input);
   const hint = hintFor(dir.vendor, input.hint);
   if (hint) {
@@ -97,6 +107,20 @@ export async function resolveTarget<T>(dir: DeviceDirectory<T>, input: ResolveDe
   return { device, resolved: { deviceId: device.deviceId, hostname: device.hostname, via: 'edr', vendor: dir.vendor } };
 }
 
+/**
+ * The device an action or a containment read goes to: the given id once the EDR confirmed its
+ * hostname, else the asset's one device (resolveTarget). Called before anything is changed.
+ */
+export async function confirmTarget<T>(dir: DeviceDirectory<T>, input: EndpointTarget): Promise<EdrDevice<T>> {
+  checkInput(dir.vendor, input);
+  if (!input.deviceId) return (await resolveTarget(dir, input)).device;
+  if (!dir.validId(input.deviceId)) throw badInput(dir.vendor, `device id for asset ${quote(input.assetId)} is malformed`);
+  const device = await dir.byId(input.deviceId);
+  if (!device) throw failure(dir.vendor, TARGET_NOT_FOUND, `no device ${input.deviceId}`, { assetId: input.assetId, deviceId: input.deviceId });
+  requireSameHost(dir.vendor, input, device);
+  return device;
+}
+
 /** Refuses, before anything is changed, a device that is not the asset the step names. */
 export function requireSameHost(vendor: string, input: { assetId: string; hostname?: string }, device: { deviceId: string; hostname?: string }): void {
   const wanted = expectedHostname(input);
@@ -107,6 +131,14 @@ export function requireSameHost(vendor: string, input: { assetId: string; hostna
     `device ${device.deviceId} is host ${quote(device.hostname ?? '(no hostname)')}, not asset ${quote(wanted)}; nothing was done`,
     { assetId: input.assetId, hostname: wanted, deviceId: device.deviceId, deviceHostname: device.hostname ?? null },
   );
+}
+
+/** Activity input comes from workflow history: its shape is checked like any other boundary. */
+function checkInput(vendor: string, input: unknown): void {
+  const r = targetSchema.safeParse(input);
+  if (r.success) return;
+  const i = r.error.issues[0];
+  throw badInput(vendor, `${i.path.join('.') || 'input'} ${i.message}`);
 }
 
 function failure(vendor: string, type: string, message: string, details: Record<string, unknown>): ApplicationFailure {

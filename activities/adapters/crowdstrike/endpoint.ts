@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult, EndpointTarget } from '../../interfaces';
+import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
-import { type DeviceDirectory, type EdrDevice, requireSameHost, resolveTarget } from '../edr-target';
+import { confirmTarget, type DeviceDirectory, type EdrDevice, resolveTarget } from '../edr-target';
 import type { CrowdStrikeConfig } from './config';
 import { envelopeErrors, FalconApi, statusOf, VENDOR } from './falcon-api';
 
@@ -74,15 +74,6 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
     return (env.resources ?? []).filter((id): id is string => typeof id === 'string');
   }
 
-  /** The device a step acts on, after Falcon confirmed it carries the asset's hostname. */
-  async function confirmedTarget(input: EndpointTarget): Promise<FalconDevice> {
-    if (!input.deviceId) return (await resolveTarget(directory, input)).device.record;
-    if (!DEVICE_ID.test(input.deviceId)) throw nonRetryable(`device id for asset "${input.assetId}" is malformed`, 'BadInput');
-    const device = await readDevice(input.deviceId);
-    requireSameHost(VENDOR, input, { deviceId: device.device_id, hostname: device.hostname });
-    return device;
-  }
-
   async function readDevice(deviceId: string): Promise<FalconDevice> {
     const env = await api.request<FalconDevice>({ method: 'GET', url: '/devices/entities/devices/v2', params: { ids: deviceId } });
     const device = env.resources?.find((d) => d.device_id === deviceId) ?? env.resources?.[0];
@@ -117,7 +108,7 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
   }
 
   async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
-    const device = await confirmedTarget(input);
+    const device = (await confirmTarget(directory, input)).record;
     const deviceId = device.device_id;
     let state = stateOf(device);
     if (state === OPPOSITE_PENDING[target.action]) {
@@ -142,7 +133,7 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
     isolateHost: (input) => drive(input, CONTAIN),
     releaseHost: (input) => drive(input, LIFT),
     async getContainment(input) {
-      const device = await confirmedTarget(input);
+      const device = (await confirmTarget(directory, input)).record;
       return { system: VENDOR, deviceId: device.device_id, state: stateOf(device) };
     },
   };

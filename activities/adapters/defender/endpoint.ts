@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult, EndpointTarget } from '../../interfaces';
+import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
-import { type DeviceDirectory, type EdrDevice, requireSameHost, resolveTarget } from '../edr-target';
+import { confirmTarget, type DeviceDirectory, type EdrDevice, resolveTarget } from '../edr-target';
 import type { DefenderConfig } from './config';
 import { DefenderApi, statusOf, VENDOR } from './defender-api';
 import { containmentFrom, isActive, type IsolationActionType, type MachineAction, TERMINAL } from './machine-actions';
@@ -71,15 +71,6 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
     },
   };
 
-  /** The machine a step acts on, after Defender confirmed it carries the asset's hostname. */
-  async function confirmedTarget(input: EndpointTarget): Promise<string> {
-    if (!input.deviceId) return (await resolveTarget(directory, input)).device.deviceId;
-    if (!MACHINE_ID.test(input.deviceId)) throw nonRetryable(`machine id for asset "${input.assetId}" is malformed`, 'BadInput');
-    const machine = await api.request<Machine>({ method: 'GET', url: `/api/machines/${encodeURIComponent(input.deviceId)}` });
-    requireSameHost(VENDOR, input, { deviceId: input.deviceId, hostname: machine.computerDnsName });
-    return input.deviceId;
-  }
-
   async function findMachines(filter: string): Promise<Machine[]> {
     try {
       const res = await api.request<{ value?: Machine[] }>({ method: 'GET', url: '/api/machines', params: { $filter: filter } });
@@ -147,7 +138,7 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
   }
 
   async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
-    const machineId = await confirmedTarget(input);
+    const machineId = (await confirmTarget(directory, input)).deviceId;
     const current = containmentFrom(await isolationActions(machineId));
     if (current.state === target.done) return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: target.done };
     const reusable = current.action && current.action.type === target.type && isActive(current.action);
@@ -161,7 +152,7 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
     isolateHost: (input) => drive(input, ISOLATE),
     releaseHost: (input) => drive(input, UNISOLATE),
     async getContainment(input) {
-      const machineId = await confirmedTarget(input);
+      const machineId = (await confirmTarget(directory, input)).deviceId;
       const current = containmentFrom(await isolationActions(machineId));
       return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: current.state };
     },
@@ -176,8 +167,4 @@ function asDevices(machines: Machine[]): EdrDevice<Machine>[] {
 
 function isAlreadyInProgress(err: unknown): boolean {
   return err instanceof ApplicationFailure && statusOf(err) === 400 && /ActiveRequestAlreadyExists|action is already in progress/i.test(err.message);
-}
-
-function nonRetryable(message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `${VENDOR}: ${message}`, type: `${VENDOR}.${type}`, nonRetryable: true });
 }

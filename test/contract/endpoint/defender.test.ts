@@ -217,9 +217,15 @@ describe('Microsoft Defender for Endpoint adapter', () => {
   });
 
   it('fails non-retryably with Defender\'s message on 4xx', async () => {
-    const f = await capture(createDefenderEndpoint(config).isolateHost(input({ deviceId: 'deadbeef' })));
+    sim.setFaults({
+      match: /\/isolate$/,
+      queue: [{ kind: 'status', status: 403, body: { error: { code: 'Forbidden', message: 'Missing application roles: Machine.Isolate', target: 't-1' } } }],
+    });
+    const f = await capture(createDefenderEndpoint(config).isolateHost(input()));
     expect(f.nonRetryable).toBe(true);
-    expect(f.message).toContain('ResourceNotFound: Machine deadbeef was not found');
+    expect(f.message).toContain('Missing application roles: Machine.Isolate');
+    const unknown = await capture(createDefenderEndpoint(config).isolateHost(input({ deviceId: 'deadbeef' })));
+    expect(unknown).toMatchObject({ type: 'TargetNotFound', message: 'defender: no device deadbeef' });
     const missing = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost.corp.example.com', deviceId: undefined })));
     expect(missing.type).toBe('TargetNotFound');
   });

@@ -184,6 +184,21 @@ describe.each(EDRS)('$name refuses a device that is not the asset', ({ vendor, i
     expect(await world.endpoint.resolveDevice({ assetId: 'web-1' })).toMatchObject({ deviceId: ids.web, via: 'edr', vendor });
   });
 
+  it("an asset whose id is not a hostname is matched through the hostname the CMDB gives", async () => {
+    const asset = { assetId: 'i-0abc1234', hostname: 'web-1' };
+    expect(await world.endpoint.resolveDevice({ ...asset, hint: ids.web })).toMatchObject({ deviceId: ids.web, via: 'cmdb' });
+    expect(await world.endpoint.isolateHost(step({ ...asset, deviceId: ids.web }))).toMatchObject({ deviceId: ids.web, state: 'contained' });
+    expect((await failureOf(world.endpoint.isolateHost(step({ assetId: 'i-0abc1234', deviceId: ids.web })))).type).toBe('TargetMismatch');
+  });
+
+  it('a step without an asset id, or with a hint of the wrong shape, is refused naming the field', async () => {
+    const noAsset = await failureOf(world.endpoint.resolveDevice({ assetId: ' ' }));
+    expect(noAsset).toMatchObject({ type: `${vendor}.BadInput`, nonRetryable: true, message: `${vendor}: assetId is required` });
+    const badHint = await failureOf(world.endpoint.resolveDevice({ assetId: 'web-1', hint: 42 as never }));
+    expect(badHint.message).toBe(`${vendor}: hint must be a device id or endpointIds`);
+    expect(world.actionRequests()).toBe(0);
+  });
+
   it('two devices named app-3 are refused as ambiguous, both listed', async () => {
     const f = await failureOf(world.endpoint.resolveDevice({ assetId: 'app-3' }));
     expect(f).toMatchObject({ type: 'TargetAmbiguous', nonRetryable: true });
