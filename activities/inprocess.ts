@@ -149,7 +149,7 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
   const endpoint: Endpoint = {
     // The fake stands in for whichever EDR the CMDB's endpointIds were recorded for.
     resolveDevice: async (input) =>
-      (await resolveTarget(directory, { ...input, hint: typeof input.hint === 'object' ? (input.hint.crowdstrike ?? input.hint.defender) : input.hint })).resolved,
+      (await resolveTarget(directory, { ...input, hint: input.hint && typeof input.hint === 'object' ? (input.hint.crowdstrike ?? input.hint.defender) : input.hint })).resolved,
     async isolateHost(input) {
       const deviceId = await confirmedTarget(input);
       if (record.containments.get(input.assetId) !== 'contained') record.isolateCalls.push(input.assetId);

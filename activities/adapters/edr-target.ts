@@ -39,9 +39,10 @@ export interface DeviceDirectory<T> {
 const id = z.string().max(255, 'is longer than 255 characters');
 const targetSchema = z.object({
   assetId: z.string({ error: 'is required' }).trim().min(1, 'is required').max(255, 'is longer than 255 characters'),
-  hostname: id.optional(),
-  deviceId: id.optional(),
-  hint: z.union([id, z.object({ crowdstrike: id.optional(), defender: id.optional() })], { error: 'must be a device id or endpointIds' }).optional(),
+  // null arrives where a workflow wrote "none"; it means the same as absent.
+  hostname: id.nullish(),
+  deviceId: id.nullish(),
+  hint: z.union([id, z.object({ crowdstrike: id.nullish(), defender: id.nullish() })], { error: 'must be a device id or endpointIds' }).nullish(),
 });
 
 export const TARGET_MISMATCH = 'TargetMismatch';
