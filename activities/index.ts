@@ -43,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
     closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
     openPullRequest: deps.iac.openPullRequest.bind(deps.iac),
+    resolveDevice: deps.endpoint.resolveDevice.bind(deps.endpoint),
     isolateHost: deps.endpoint.isolateHost.bind(deps.endpoint),
     releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
@@ -55,7 +56,7 @@ export function createActivities(deps: ActivityDeps) {
       switch (c.kind) {
         case 'host_contained':
         case 'host_released': {
-          const r = await deps.endpoint.getContainment({ assetId: c.assetId, deviceId: c.deviceId });
+          const r = await deps.endpoint.getContainment({ assetId: c.assetId, deviceId: c.deviceId, hostname: c.hostname });
           const want = c.kind === 'host_contained' ? 'contained' : 'normal';
           return { ok: r.state === want, detail: `${r.system} reports ${r.deviceId} ${r.state}` };
         }

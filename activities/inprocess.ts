@@ -8,6 +8,7 @@ import type {
   Cmdb,
   ContainmentState,
   Endpoint,
+  EndpointTarget,
   Iac,
   Identity,
   Notify,
@@ -17,6 +18,7 @@ import type {
   Ticketing,
   TicketState,
 } from './interfaces';
+import { confirmTarget, type DeviceDirectory, resolveTarget, sameHost } from './adapters/edr-target';
 
 export interface InProcessOptions {
   /** A pull request counts as merged this long after it was opened (the embedded demo merges by itself). */
@@ -24,6 +26,11 @@ export interface InProcessOptions {
   assets?: Record<string, Omit<AssetFacts, 'found'>>;
   /** Runbooks that fail, for tests. */
   failingRunbooks?: string[];
+  /**
+   * The fake EDR's devices. A hostname with none of these is one device whose id is the hostname
+   * itself (so every host of the demo can be contained); the endpointIds of `assets` are devices too.
+   */
+  devices?: Array<{ deviceId: string; hostname: string }>;
 }
 
 export interface InProcessSystems {
@@ -117,18 +124,46 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     },
   };
 
+  // The same target checks as the vendor adapters (edr-target.ts), over the fake EDR's devices.
+  const devices = new Map<string, string>();
+  for (const [assetId, a] of Object.entries(options.assets ?? {})) {
+    for (const id of Object.values(a.endpointIds ?? {})) if (id) devices.set(id, a.name ?? assetId);
+  }
+  for (const d of options.devices ?? []) devices.set(d.deviceId, d.hostname);
+  const named = (hostname: string) => [...devices].filter(([, h]) => sameHost(hostname, h)).map(([deviceId, h]) => ({ deviceId, hostname: h, record: null }));
+  const directory: DeviceDirectory<null> = {
+    vendor: 'inprocess',
+    validId: (id) => id.length > 0 && id.length <= 255,
+    validHostname: (name) => name.length > 0 && name.length <= 255,
+    async byId(id) {
+      const hostname = devices.get(id);
+      if (hostname !== undefined) return { deviceId: id, hostname, record: null };
+      return named(id).length ? undefined : { deviceId: id, hostname: id, record: null };
+    },
+    async byHostname(name) {
+      const found = named(name);
+      return found.length ? found : [{ deviceId: name, hostname: name, record: null }];
+    },
+  };
+  const confirmedTarget = async (input: EndpointTarget): Promise<string> => (await confirmTarget(directory, input)).deviceId;
   const endpoint: Endpoint = {
+    // The fake stands in for whichever EDR the CMDB's endpointIds were recorded for.
+    resolveDevice: async (input) =>
+      (await resolveTarget(directory, { ...input, hint: input.hint && typeof input.hint === 'object' ? (input.hint.crowdstrike ?? input.hint.defender) : input.hint })).resolved,
     async isolateHost(input) {
+      const deviceId = await confirmedTarget(input);
       if (record.containments.get(input.assetId) !== 'contained') record.isolateCalls.push(input.assetId);
       record.containments.set(input.assetId, 'contained');
-      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: 'contained' };
+      return { system: 'inprocess', deviceId, state: 'contained' };
     },
     async releaseHost(input) {
+      const deviceId = await confirmedTarget(input);
       record.containments.set(input.assetId, 'normal');
-      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: 'normal' };
+      return { system: 'inprocess', deviceId, state: 'normal' };
     },
     async getContainment(input) {
-      return { system: 'inprocess', deviceId: input.deviceId ?? input.assetId, state: record.containments.get(input.assetId) ?? 'normal' };
+      const deviceId = await confirmedTarget(input);
+      return { system: 'inprocess', deviceId, state: record.containments.get(input.assetId) ?? 'normal' };
     },
   };
 

@@ -139,7 +139,13 @@ export type ContainmentState = 'normal' | 'containment_pending' | 'contained' | 
 export interface EndpointActionInput extends CallContext {
   /** drw's asset id; the adapter resolves it to its device/machine id (or uses deviceId). */
   assetId: string;
+  /**
+   * The device to act on (resolveDevice's answer). The adapter still reads its hostname from
+   * the EDR first and refuses (TargetMismatch, nothing done) when it is not the asset's.
+   */
   deviceId?: string;
+  /** The asset's hostname when its id is not one (from the CMDB, never from a detection). */
+  hostname?: string;
   comment: string;
 }
 export interface EndpointActionResult {
@@ -148,10 +154,41 @@ export interface EndpointActionResult {
   actionId?: string;
   state: ContainmentState;
 }
+export type EndpointTarget = Pick<EndpointActionInput, 'assetId' | 'deviceId' | 'hostname'>;
+
+/** A device id to check: a plain id, or the CMDB's endpointIds (each EDR takes its own entry). */
+export type EndpointHint = string | NonNullable<AssetFacts['endpointIds']>;
+
+export interface ResolveDeviceInput {
+  assetId: string;
+  /** The asset's hostname when its id is not one (from the CMDB). */
+  hostname?: string;
+  /** A device id believed to be the asset's (the CMDB's first): used only if the EDR confirms its hostname. */
+  hint?: EndpointHint;
+}
+export interface ResolvedDevice {
+  deviceId: string;
+  /** The hostname the EDR reports for the device. */
+  hostname: string;
+  /** 'cmdb': the hinted id, confirmed by the EDR; 'edr': found by hostname in the EDR. */
+  via: 'cmdb' | 'edr';
+  /** The EDR that answered ("crowdstrike", "defender", "inprocess"). */
+  vendor: string;
+}
+
+/**
+ * Failure types shared by every EDR adapter, all non-retryable: the device is another host
+ * (TargetMismatch), several devices carry the asset's hostname (TargetAmbiguous, details list
+ * them), or none does (TargetNotFound).
+ */
+export type EndpointTargetFailure = 'TargetMismatch' | 'TargetAmbiguous' | 'TargetNotFound';
+
 export interface Endpoint {
+  /** The one device the EDR knows for an asset, checked against its hostname (nothing changes). */
+  resolveDevice(input: ResolveDeviceInput): Promise<ResolvedDevice>;
   isolateHost(input: EndpointActionInput): Promise<EndpointActionResult>;
   releaseHost(input: EndpointActionInput): Promise<EndpointActionResult>;
-  getContainment(input: { assetId: string; deviceId?: string }): Promise<EndpointActionResult>;
+  getContainment(input: EndpointTarget): Promise<EndpointActionResult>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,8 +304,8 @@ export interface PolicyEngine {
 // Verification
 
 export type VerifyCheck =
-  | { kind: 'host_contained'; assetId: string; deviceId?: string }
-  | { kind: 'host_released'; assetId: string; deviceId?: string }
+  | { kind: 'host_contained'; assetId: string; deviceId?: string; hostname?: string }
+  | { kind: 'host_released'; assetId: string; deviceId?: string; hostname?: string }
   | { kind: 'pr_merged'; repository: string; number: number }
   | { kind: 'ticket_state'; ticketId: string; closed: boolean }
   | { kind: 'finding_resolved'; remediationId: string }

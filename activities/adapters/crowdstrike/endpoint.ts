@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
+import { confirmTarget, type DeviceDirectory, type EdrDevice, resolveTarget } from '../edr-target';
 import type { CrowdStrikeConfig } from './config';
-import { envelopeErrors, FalconApi, VENDOR } from './falcon-api';
+import { envelopeErrors, FalconApi, statusOf, VENDOR } from './falcon-api';
 
 const FALCON_STATES: ReadonlySet<string> = new Set(['normal', 'containment_pending', 'contained', 'lift_containment_pending']);
 // FQL has quoting rules of its own; refusing anything beyond hostname characters keeps an
@@ -14,7 +15,12 @@ interface FalconDevice {
   device_id: string;
   hostname?: string;
   status?: string;
+  last_seen?: string;
 }
+
+// A hostname search lists every record with that name (stale ones of re-imaged hosts included);
+// more than a page of them is ambiguous anyway.
+const SEARCH_LIMIT = 100;
 
 type Target = { action: 'contain' | 'lift_containment'; done: ContainmentState; pending: ContainmentState };
 const CONTAIN: Target = { action: 'contain', done: 'contained', pending: 'containment_pending' };
@@ -30,30 +36,53 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
   const pollIntervalMs = config.pollIntervalMs ?? 5_000;
   const settleWaitMs = config.settleWaitMs ?? 60_000;
 
-  async function resolveDeviceId(input: { assetId: string; deviceId?: string }): Promise<string> {
-    if (input.deviceId) {
-      if (!DEVICE_ID.test(input.deviceId)) throw nonRetryable(`device id for asset "${input.assetId}" is malformed`, 'BadInput');
-      return input.deviceId;
-    }
-    if (!HOSTNAME.test(input.assetId)) {
-      throw nonRetryable(`asset "${input.assetId}" is not a hostname Falcon can search; give its device id`, 'BadInput');
-    }
-    // Re-imaged hosts leave stale records with the same name: the latest one seen is the live one.
+  const directory: DeviceDirectory<FalconDevice> = {
+    vendor: VENDOR,
+    validId: (id) => DEVICE_ID.test(id),
+    validHostname: (name) => HOSTNAME.test(name),
+    async byId(id) {
+      try {
+        const env = await api.request<FalconDevice>({ method: 'GET', url: '/devices/entities/devices/v2', params: { ids: id } });
+        return asDevices(env.resources).find((d) => d.deviceId === id);
+      } catch (err) {
+        // Falcon answers 404 when none of the ids exists.
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async byHostname(name) {
+      let ids = await queryHostname(name);
+      // Windows hosts report their short name to Falcon; an inventory often knows the FQDN.
+      if (!ids.length && name.includes('.')) ids = await queryHostname(name.split('.')[0]);
+      if (!ids.length) return [];
+      const env = await api.request<FalconDevice>({
+        method: 'POST',
+        url: '/devices/entities/devices/v2',
+        data: { ids },
+        headers: { 'Content-Type': 'application/json' },
+      });
+      return asDevices(env.resources);
+    },
+  };
+
+  async function queryHostname(name: string): Promise<string[]> {
     const env = await api.request<string>({
       method: 'GET',
       url: '/devices/queries/devices/v1',
-      params: { filter: `hostname:'${input.assetId}'`, sort: 'last_seen.desc', limit: 1 },
+      params: { filter: `hostname:'${name}'`, sort: 'last_seen.desc', limit: SEARCH_LIMIT },
     });
-    const id = env.resources?.[0];
-    if (!id) throw nonRetryable(`no Falcon device with hostname "${input.assetId}"`, 'DeviceNotFound');
-    return id;
+    return (env.resources ?? []).filter((id): id is string => typeof id === 'string');
   }
 
-  async function readState(deviceId: string): Promise<ContainmentState> {
+  async function readDevice(deviceId: string): Promise<FalconDevice> {
     const env = await api.request<FalconDevice>({ method: 'GET', url: '/devices/entities/devices/v2', params: { ids: deviceId } });
     const device = env.resources?.find((d) => d.device_id === deviceId) ?? env.resources?.[0];
     if (!device) throw nonRetryable(`Falcon device ${deviceId} not found${suffix(envelopeErrors(env))}`, 'DeviceNotFound');
-    return device.status && FALCON_STATES.has(device.status) ? (device.status as ContainmentState) : 'unknown';
+    return device;
+  }
+
+  async function readState(deviceId: string): Promise<ContainmentState> {
+    return stateOf(await readDevice(deviceId));
   }
 
   async function requestAction(deviceId: string, action: Target['action']): Promise<void> {
@@ -79,8 +108,9 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
   }
 
   async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
-    const deviceId = await resolveDeviceId(input);
-    let state = await readState(deviceId);
+    const device = (await confirmTarget(directory, input)).record;
+    const deviceId = device.device_id;
+    let state = stateOf(device);
     if (state === OPPOSITE_PENDING[target.action]) {
       // Falcon refuses a change while the opposite one is under way; it finishes on its own.
       throw ApplicationFailure.create({
@@ -99,13 +129,24 @@ export function createCrowdStrikeEndpoint(config: CrowdStrikeConfig, api = new F
   }
 
   return {
+    resolveDevice: async (input) => (await resolveTarget(directory, input)).resolved,
     isolateHost: (input) => drive(input, CONTAIN),
     releaseHost: (input) => drive(input, LIFT),
     async getContainment(input) {
-      const deviceId = await resolveDeviceId(input);
-      return { system: VENDOR, deviceId, state: await readState(deviceId) };
+      const device = (await confirmTarget(directory, input)).record;
+      return { system: VENDOR, deviceId: device.device_id, state: stateOf(device) };
     },
   };
+}
+
+function stateOf(device: FalconDevice): ContainmentState {
+  return device.status && FALCON_STATES.has(device.status) ? (device.status as ContainmentState) : 'unknown';
+}
+
+function asDevices(resources: FalconDevice[] | null | undefined): EdrDevice<FalconDevice>[] {
+  return (resources ?? [])
+    .filter((d) => typeof d?.device_id === 'string')
+    .map((d) => ({ deviceId: d.device_id, hostname: d.hostname ?? '', lastSeen: d.last_seen, record: d }));
 }
 
 function nonRetryable(message: string, type: string): ApplicationFailure {

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContainmentState, Endpoint, EndpointActionInput, EndpointActionResult } from '../../interfaces';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
+import { confirmTarget, type DeviceDirectory, type EdrDevice, resolveTarget } from '../edr-target';
 import type { DefenderConfig } from './config';
 import { DefenderApi, statusOf, VENDOR } from './defender-api';
 import { containmentFrom, isActive, type IsolationActionType, type MachineAction, TERMINAL } from './machine-actions';
@@ -46,23 +47,29 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
   const pollIntervalMs = config.pollIntervalMs ?? 10_000;
   const actionWaitMs = config.actionWaitMs ?? 120_000;
 
-  async function resolveMachineId(input: { assetId: string; deviceId?: string }): Promise<string> {
-    if (input.deviceId) {
-      if (!MACHINE_ID.test(input.deviceId)) throw nonRetryable(`machine id for asset "${input.assetId}" is malformed`, 'BadInput');
-      return input.deviceId;
-    }
-    if (!DNS_NAME.test(input.assetId)) {
-      throw nonRetryable(`asset "${input.assetId}" is not a DNS name Defender can search; give its machine id`, 'BadInput');
-    }
-    const name = input.assetId.toLowerCase();
-    let machines = await findMachines(`computerDnsName eq '${name}'`);
-    // Defender records the FQDN; an inventory often knows only the short name.
-    if (!machines.length && !name.includes('.')) machines = await findMachines(`startswith(computerDnsName,'${name}.')`);
-    // Re-onboarded machines leave stale records with the same name: the latest seen is the live one.
-    const latest = machines.sort((a, b) => (Date.parse(b.lastSeen ?? '') || 0) - (Date.parse(a.lastSeen ?? '') || 0))[0];
-    if (!latest) throw nonRetryable(`no Defender machine named "${input.assetId}"`, 'MachineNotFound');
-    return latest.id;
-  }
+  const directory: DeviceDirectory<Machine> = {
+    vendor: VENDOR,
+    validId: (id) => MACHINE_ID.test(id),
+    validHostname: (name) => DNS_NAME.test(name),
+    async byId(id) {
+      try {
+        return asDevices([await api.request<Machine>({ method: 'GET', url: `/api/machines/${encodeURIComponent(id)}` })])[0];
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async byHostname(dnsName) {
+      // Defender stores names in lower case; its OData `eq` compares them as stored.
+      const name = dnsName.toLowerCase();
+      let machines = await findMachines(`computerDnsName eq '${name}'`);
+      // Defender records the FQDN; an inventory often knows only the short name (and the reverse
+      // for machines outside a domain).
+      if (!machines.length && !name.includes('.')) machines = await findMachines(`startswith(computerDnsName,'${name}.')`);
+      if (!machines.length && name.includes('.')) machines = await findMachines(`computerDnsName eq '${name.split('.')[0]}'`);
+      return asDevices(machines);
+    },
+  };
 
   async function findMachines(filter: string): Promise<Machine[]> {
     try {
@@ -131,7 +138,7 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
   }
 
   async function drive(input: EndpointActionInput, target: Target): Promise<EndpointActionResult> {
-    const machineId = await resolveMachineId(input);
+    const machineId = (await confirmTarget(directory, input)).deviceId;
     const current = containmentFrom(await isolationActions(machineId));
     if (current.state === target.done) return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: target.done };
     const reusable = current.action && current.action.type === target.type && isActive(current.action);
@@ -141,20 +148,23 @@ export function createDefenderEndpoint(config: DefenderConfig, api = new Defende
   }
 
   return {
+    resolveDevice: async (input) => (await resolveTarget(directory, input)).resolved,
     isolateHost: (input) => drive(input, ISOLATE),
     releaseHost: (input) => drive(input, UNISOLATE),
     async getContainment(input) {
-      const machineId = await resolveMachineId(input);
+      const machineId = (await confirmTarget(directory, input)).deviceId;
       const current = containmentFrom(await isolationActions(machineId));
       return { system: VENDOR, deviceId: machineId, actionId: current.action?.id, state: current.state };
     },
   };
 }
 
-function isAlreadyInProgress(err: unknown): boolean {
-  return err instanceof ApplicationFailure && statusOf(err) === 400 && /ActiveRequestAlreadyExists|action is already in progress/i.test(err.message);
+function asDevices(machines: Machine[]): EdrDevice<Machine>[] {
+  return machines
+    .filter((m) => typeof m?.id === 'string')
+    .map((m) => ({ deviceId: m.id, hostname: m.computerDnsName ?? '', lastSeen: m.lastSeen, record: m }));
 }
 
-function nonRetryable(message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({ message: `${VENDOR}: ${message}`, type: `${VENDOR}.${type}`, nonRetryable: true });
+function isAlreadyInProgress(err: unknown): boolean {
+  return err instanceof ApplicationFailure && statusOf(err) === 400 && /ActiveRequestAlreadyExists|action is already in progress/i.test(err.message);
 }

@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Endpoint, Verify, VerifyCheck, VerifyResult } from '../../interfaces';
+import type { Endpoint, EndpointTarget, Verify, VerifyCheck, VerifyResult } from '../../interfaces';
 
 export interface HttpCheckDeps {
   /** The endpoint adapter host_contained / host_released ask; without it those checks fail. */
@@ -79,11 +79,11 @@ async function probe(check: Extract<VerifyCheck, { kind: 'http' }>, timeoutMs: n
 
 async function containment(
   endpoint: Endpoint | undefined,
-  check: { assetId: string; deviceId?: string },
+  check: EndpointTarget,
   want: 'contained' | 'normal',
 ): Promise<VerifyResult> {
   if (!endpoint) return { ok: false, detail: 'no endpoint adapter configured to read containment' };
-  const r = await endpoint.getContainment({ assetId: check.assetId, deviceId: check.deviceId });
+  const r = await endpoint.getContainment({ assetId: check.assetId, deviceId: check.deviceId, hostname: check.hostname });
   const ok = r.state === want;
   return { ok, detail: `${r.system} device ${r.deviceId} of asset ${check.assetId} is ${r.state}${ok ? '' : `, expected ${want}`}` };
 }

@@ -18,6 +18,8 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     idempotencyKey: 'rem-1:isolate',
     remediationId: 'rem-1',
     assetId: 'web-01',
+    // Resolved at planning time (resolveDevice): two Falcon records carry this hostname.
+    deviceId: WEB01,
     comment: 'contain: ransomware detection',
     ...over,
   });
@@ -45,15 +47,15 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     expectNoSecrets(errors, ['sim-falcon-secret-']);
   });
 
-  it('contains the live device for a hostname, waits for it, and lifts containment', async () => {
+  it('contains the device resolved for the asset, waits for it, and lifts containment', async () => {
     const endpoint = createCrowdStrikeEndpoint(config);
     const isolated = await endpoint.isolateHost(input());
     expect(isolated).toEqual({ system: 'crowdstrike', deviceId: WEB01, state: 'contained' });
     expect(sim.actionRequests('contain').map((r) => r.body)).toEqual([{ ids: [WEB01] }]);
     expect(sim.devices.get(WEB01_STALE)!.status).toBe('normal');
 
-    expect((await endpoint.getContainment({ assetId: 'web-01' })).state).toBe('contained');
-    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-1:release', deviceId: WEB01 }));
+    expect((await endpoint.getContainment({ assetId: 'web-01', deviceId: WEB01 })).state).toBe('contained');
+    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-1:release' }));
     expect(released.state).toBe('normal');
     expect(sim.actionRequests('lift_containment')).toHaveLength(1);
   });
@@ -137,12 +139,29 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
 
   it('fails non-retryably for unknown hosts and unsearchable asset ids', async () => {
     const endpoint = createCrowdStrikeEndpoint(config);
-    const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99' })));
+    const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99', deviceId: undefined })));
     expect(notFound.nonRetryable).toBe(true);
-    expect(notFound.type).toBe('crowdstrike.DeviceNotFound');
-    const injection = await capture(endpoint.isolateHost(input({ assetId: "x' OR hostname:'*" })));
+    expect(notFound.type).toBe('TargetNotFound');
+    const injection = await capture(endpoint.isolateHost(input({ assetId: "x' OR hostname:'*", deviceId: undefined })));
     expect(injection.nonRetryable).toBe(true);
     expect(sim.served((r) => r.path.startsWith('/devices/queries')).length).toBe(1);
+  });
+
+  it('resolves an asset known by its FQDN through the short name Falcon records', async () => {
+    const resolved = await createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'db-01.corp.example.com' });
+    expect(resolved).toEqual({ deviceId: DB01, hostname: 'db-01', via: 'edr', vendor: 'crowdstrike' });
+    expect(sim.served((r) => r.path === '/devices/queries/devices/v1').map((r) => r.query.filter)).toEqual(["hostname:'db-01.corp.example.com'", "hostname:'db-01'"]);
+  });
+
+  it("falls back to the hostname when the CMDB's device id is gone from Falcon", async () => {
+    const resolved = await createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'db-01', hint: 'deadbeefdeadbeefdeadbeefdeadbeef' });
+    expect(resolved).toMatchObject({ deviceId: DB01, via: 'edr' });
+  });
+
+  it('says TargetNotFound when Falcon has no device for the asset', async () => {
+    const f = await capture(createCrowdStrikeEndpoint(config).resolveDevice({ assetId: 'nope-99', hostname: 'nope-99.corp.example.com' }));
+    expect(f).toMatchObject({ type: 'TargetNotFound', nonRetryable: true });
+    expect(f.message).toBe('crowdstrike: no device named "nope-99.corp.example.com"');
   });
 
   it('waits as long as Falcon\'s 429 says in X-Ratelimit-Retryafter (epoch seconds)', async () => {

@@ -17,6 +17,8 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     idempotencyKey: 'rem-7:isolate',
     remediationId: 'rem-7',
     assetId: 'ws-7.corp.example.com',
+    // Resolved at planning time (resolveDevice): two Defender records carry this name.
+    deviceId: WS7,
     comment: 'isolate: credential theft',
     ...over,
   });
@@ -50,7 +52,7 @@ describe('Microsoft Defender for Endpoint adapter', () => {
   afterEach(() => sim.close());
   afterAll(() => expectNoSecrets(errors, ['sim~defender~']));
 
-  it('isolates the live machine, polls the action to Succeeded, and releases it', async () => {
+  it('isolates the machine resolved for the asset, polls the action to Succeeded, and releases it', async () => {
     const endpoint = createDefenderEndpoint(config);
     const isolated = await endpoint.isolateHost(input());
     expect(isolated).toMatchObject({ system: 'defender', deviceId: WS7, state: 'contained' });
@@ -63,10 +65,10 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(sim.served((r) => r.path === `/api/machineactions/${action.id}`).length).toBeGreaterThanOrEqual(1);
     expect(sim.isIsolated(WS7)).toBe(true);
 
-    const state = await endpoint.getContainment({ assetId: 'ws-7.corp.example.com' });
+    const state = await endpoint.getContainment({ assetId: 'ws-7.corp.example.com', deviceId: WS7 });
     expect(state).toMatchObject({ state: 'contained', actionId: isolated.actionId });
 
-    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-7:release', deviceId: WS7 }));
+    const released = await endpoint.releaseHost(input({ idempotencyKey: 'rem-7:release' }));
     expect(released.state).toBe('normal');
     expect(sim.actionRequests('unisolate').map((r) => r.body)).toEqual([{ Comment: 'isolate: credential theft [drw rem-7:release]' }]);
     expect(sim.isIsolated(WS7)).toBe(false);
@@ -84,18 +86,30 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(sim.served((r) => r.path === '/api/machines').map((r) => r.query.$filter)).toEqual(["computerDnsName eq 'srv-2'", "startswith(computerDnsName,'srv-2.')"]);
   });
 
+  it('resolves an asset known by its FQDN when Defender records the short name', async () => {
+    sim.seedMachine({ id: 'c0ffeec9d7e413ddd7902c2932e418702b84d0cc', computerDnsName: 'kiosk-4' });
+    const resolved = await createDefenderEndpoint(config).resolveDevice({ assetId: 'kiosk-4.shop.example.com' });
+    expect(resolved).toEqual({ deviceId: 'c0ffeec9d7e413ddd7902c2932e418702b84d0cc', hostname: 'kiosk-4', via: 'edr', vendor: 'defender' });
+  });
+
+  it("falls back to the hostname when the CMDB's machine id is gone from Defender", async () => {
+    const resolved = await createDefenderEndpoint(config).resolveDevice({ assetId: 'srv-2', hint: 'deadbeefdeadbeefdeadbeefdeadbeefdeadbeef' });
+    expect(resolved).toMatchObject({ deviceId: SRV2, hostname: 'srv-2.corp.example.com', via: 'edr' });
+    expect(sim.served((r) => r.path === '/api/machines/deadbeefdeadbeefdeadbeefdeadbeefdeadbeef')).toHaveLength(1);
+  });
+
   it('says "no machine" when every lookup answers the documented 404', async () => {
     sim.emptyMachineListIs404 = true;
-    const f = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost-9' })));
+    const f = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost-9', deviceId: undefined })));
     expect(f.nonRetryable).toBe(true);
-    expect(f.type).toBe('defender.MachineNotFound');
+    expect(f.type).toBe('TargetNotFound');
   });
 
   it('returns containment_pending when the action is still running at the wait limit', async () => {
     sim.readsPerStep = 1_000;
     const result = await createDefenderEndpoint({ ...config, actionWaitMs: 30 }).isolateHost(input());
     expect(result.state).toBe('containment_pending');
-    expect((await createDefenderEndpoint(config).getContainment({ assetId: 'x', deviceId: WS7 })).state).toBe('containment_pending');
+    expect((await createDefenderEndpoint(config).getContainment({ assetId: 'ws-7', deviceId: WS7 })).state).toBe('containment_pending');
   });
 
   it('creates one isolate action for two calls with the same idempotency key', async () => {
@@ -192,41 +206,47 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(sim.tokenRequests()[0].body).toMatchObject({ grant_type: 'client_credentials', scope: 'https://api.securitycenter.microsoft.com/.default' });
 
     sim.revokeTokens();
-    expect((await endpoint.getContainment({ assetId: 'x', deviceId: WS7 })).state).toBe('contained');
+    expect((await endpoint.getContainment({ assetId: 'ws-7', deviceId: WS7 })).state).toBe('contained');
     expect(sim.tokenRequests()).toHaveLength(2);
   });
 
   it('fails non-retryably on a bad client secret without echoing it', async () => {
-    const f = await capture(createDefenderEndpoint({ ...config, clientSecret: 'sim~defender~wrong' }).getContainment({ assetId: 'x', deviceId: WS7 }));
+    const f = await capture(createDefenderEndpoint({ ...config, clientSecret: 'sim~defender~wrong' }).getContainment({ assetId: 'ws-7', deviceId: WS7 }));
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain('invalid_client');
   });
 
   it('fails non-retryably with Defender\'s message on 4xx', async () => {
-    const f = await capture(createDefenderEndpoint(config).isolateHost(input({ deviceId: 'deadbeef' })));
+    sim.setFaults({
+      match: /\/isolate$/,
+      queue: [{ kind: 'status', status: 403, body: { error: { code: 'Forbidden', message: 'Missing application roles: Machine.Isolate', target: 't-1' } } }],
+    });
+    const f = await capture(createDefenderEndpoint(config).isolateHost(input()));
     expect(f.nonRetryable).toBe(true);
-    expect(f.message).toContain('ResourceNotFound: Machine deadbeef was not found');
-    const missing = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost.corp.example.com' })));
-    expect(missing.type).toBe('defender.MachineNotFound');
+    expect(f.message).toContain('Missing application roles: Machine.Isolate');
+    const unknown = await capture(createDefenderEndpoint(config).isolateHost(input({ deviceId: 'deadbeef' })));
+    expect(unknown).toMatchObject({ type: 'TargetNotFound', message: 'defender: no device deadbeef' });
+    const missing = await capture(createDefenderEndpoint(config).isolateHost(input({ assetId: 'ghost.corp.example.com', deviceId: undefined })));
+    expect(missing.type).toBe('TargetNotFound');
   });
 
   it('maps 429 Retry-After to a retryable failure with that delay, and 5xx to retryable', async () => {
     // getContainment reads Isolate and Unisolate actions in parallel: fault both reads.
     sim.setFaults({ match: /^GET \/api/, queue: [{ kind: 'rateLimit', retryAfterSeconds: 3 }, { kind: 'rateLimit', retryAfterSeconds: 3 }] });
     const endpoint = createDefenderEndpoint(config);
-    const limited = await capture(endpoint.getContainment({ assetId: 'x', deviceId: WS7 }));
+    const limited = await capture(endpoint.getContainment({ assetId: 'ws-7', deviceId: WS7 }));
     expect(limited.nonRetryable).toBe(false);
     expect(limited.nextRetryDelay).toBe(3_000);
     sim.setFaults({ match: /^GET \/api/, queue: [{ kind: 'status', status: 500 }, { kind: 'status', status: 500 }] });
-    const broken = await capture(endpoint.getContainment({ assetId: 'x', deviceId: SRV2 }));
+    const broken = await capture(endpoint.getContainment({ assetId: 'srv-2', deviceId: SRV2 }));
     expect(broken.nonRetryable).toBe(false);
   });
 
   it('keeps bearer tokens out of failures', async () => {
     const endpoint = createDefenderEndpoint(config);
-    await endpoint.getContainment({ assetId: 'x', deviceId: WS7 });
+    await endpoint.getContainment({ assetId: 'ws-7', deviceId: WS7 });
     sim.setFaults({ match: /^GET \/api/, queue: [{ kind: 'status', status: 502 }] });
-    const f = await capture(endpoint.getContainment({ assetId: 'x', deviceId: WS7 }));
+    const f = await capture(endpoint.getContainment({ assetId: 'ws-7', deviceId: WS7 }));
     const tokens = sim.requests.map((r) => String(r.headers.authorization ?? '').replace('Bearer ', '')).filter(Boolean);
     expectNoSecrets([f], [...tokens, sim.clientSecret]);
   });
