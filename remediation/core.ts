@@ -8,13 +8,13 @@
 import { MAX_DETAILS_BYTES } from '../domain/details';
 import { detectionSchemaWith } from '../domain/detection';
 
-import type { AssetFacts, TicketRef, VerifyCheck } from '../activities/interfaces';
+import type { AssetFacts, ResolvedDevice, TicketRef, VerifyCheck } from '../activities/interfaces';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
 import { scoreRisk } from '../planner/risk';
 import { withRepeat } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
-import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type RemediationStatus } from '../planner/types';
+import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
 import { verifyAssertion } from '../governance/assertion';
 import { isReservedIdentity, normalizeIdentity } from '../governance/identity';
 import {
@@ -47,7 +47,8 @@ export type CoreEvent =
   | { kind: 'policy_reloaded'; policy: PolicySet; request: NonNullable<RemediationState['policyReloadRequested']> }
   /** The announced version could not be loaded (unknown to every worker, or invalid): the remediation keeps its policy. */
   | { kind: 'policy_reload_failed'; request: NonNullable<RemediationState['policyReloadRequested']>; error: string }
-  | { kind: 'asset_looked_up'; cmdb?: AssetFacts; error?: string }
+  /** The CMDB's answer, and the EDR device the endpoint steps will act on (resolved and checked before anyone approves them). */
+  | { kind: 'asset_looked_up'; cmdb?: AssetFacts; error?: string; device?: ResolvedDevice; deviceError?: string }
   /** Time passed: SLA breach and approval expiry (only the SLA while a verification holds the loop). */
   | { kind: 'tick'; only?: 'sla' }
   /** An escalation or an expiry known to have happened (what-if replays and policy tests, which have no clock). */
@@ -164,7 +165,19 @@ class Transition {
         const risk = scoreRisk({ severity: s.detection.severity, riskScore: s.detection.riskScore, asset });
         s.facts = { ...s.facts, asset, riskScore: risk.score };
         const ciId = s.cmdb?.ciId ?? s.cmdb?.name;
-        this.decide({ kind: 'enriched', asset, cmdbFound: Boolean(s.cmdb?.found), ...(ciId ? { ciId } : {}), riskScore: risk.score, riskWhy: risk.why });
+        const device: StepTarget | undefined = e.device ? { kind: 'device', id: e.device.deviceId, name: e.device.hostname, via: e.device.via, vendor: e.device.vendor } : undefined;
+        if (device) s.targets = Object.fromEntries(DEVICE_ACTIONS.map((a) => [a, device]));
+        if (e.deviceError) s.targetProblem = e.deviceError;
+        this.decide({
+          kind: 'enriched',
+          asset,
+          cmdbFound: Boolean(s.cmdb?.found),
+          ...(ciId ? { ciId } : {}),
+          riskScore: risk.score,
+          riskWhy: risk.why,
+          ...(device ? { device } : {}),
+          ...(e.deviceError ? { deviceError: e.deviceError } : {}),
+        });
         this.setSla();
         this.replan('initial plan');
         return;
@@ -569,6 +582,24 @@ export function validateDecision(s: RemediationState, payload: unknown, kind: 'a
   return r.ok ? undefined : r.refusal;
 }
 
+/** Endpoint actions act on a device: it is resolved before the first plan and is part of their digest. */
+export const DEVICE_ACTIONS = ['endpoint.isolate', 'endpoint.release'] as const;
+
+/**
+ * Whether the playbook the facts (with this CMDB answer) choose acts on an endpoint, so the driver
+ * resolves the device before planning; and what to ask the EDR (the CMDB's ids as hints, its name).
+ */
+export function deviceLookup(s: RemediationState, cmdb: AssetFacts | undefined): { assetId: string; hostname?: string; hint?: { crowdstrike?: string; defender?: string } | string } | undefined {
+  if (!s.policy) return undefined;
+  const asset = enrichAsset(s.detection.asset, cmdb);
+  const pb = choosePlaybook(s.policy, { ...s.facts, asset }).playbook;
+  const acts = [...pb.steps, ...pb.escalation].some((d) => (DEVICE_ACTIONS as readonly string[]).includes(d.action) || (d.compensation && (DEVICE_ACTIONS as readonly string[]).includes(d.compensation.action)));
+  if (!acts) return undefined;
+  const fromDetection = deviceIdFor({ detection: s.detection, cmdb: undefined });
+  const hint = cmdb?.endpointIds && Object.keys(cmdb.endpointIds).length ? cmdb.endpointIds : fromDetection;
+  return { assetId: asset.id, ...(cmdb?.name ? { hostname: cmdb.name } : {}), ...(hint ? { hint } : {}) };
+}
+
 /** The next step that may run now (verification waits for every remediation step before it). */
 export function nextRunnable(s: Pick<RemediationState, 'plan'>): PlanStep | undefined {
   for (const [i, st] of s.plan.steps.entries()) {
@@ -671,7 +702,7 @@ export function ticketResolution(status: FinalStatus, resolution: string): 'reme
 // verification
 
 /** The verify step's check names turned into concrete checks from what earlier steps did. */
-export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' | 'detection' | 'cmdb'>, step: PlanStep): { checks: VerifyCheck[]; internal: string[]; vacuous: string[] } {
+export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' | 'detection' | 'cmdb' | 'targets'>, step: PlanStep): { checks: VerifyCheck[]; internal: string[]; vacuous: string[] } {
   const names: unknown[] = Array.isArray(step.params.checks) ? step.params.checks : [];
   const checks: VerifyCheck[] = [];
   const internal: string[] = [];
@@ -688,10 +719,10 @@ export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' 
       }
       case 'host_contained':
         if (done('endpoint.isolate').length === 0) vacuous.push('host_contained: the host was not contained');
-        else checks.push({ kind: 'host_contained', assetId: s.facts.asset.id, deviceId: deviceIdFor(s) });
+        else checks.push({ kind: 'host_contained', assetId: s.facts.asset.id, deviceId: verifiedDevice(s) });
         break;
       case 'host_released':
-        checks.push({ kind: 'host_released', assetId: s.facts.asset.id, deviceId: deviceIdFor(s) });
+        checks.push({ kind: 'host_released', assetId: s.facts.asset.id, deviceId: verifiedDevice(s) });
         break;
       case 'ticket_closed':
         if (s.ticket) checks.push({ kind: 'ticket_state', ticketId: s.ticket.ticketId, closed: true });
@@ -737,6 +768,11 @@ export function userIdFor(s: Pick<RemediationState, 'facts'>, params: Record<str
 }
 
 /** The EDR device a step acts on: the detection's own id, else the CMDB's. */
+/** The device the endpoint steps act on: the one resolved at planning (runs begun before: as they began). */
+function verifiedDevice(s: Pick<RemediationState, 'detection' | 'cmdb' | 'targets'>): string | undefined {
+  return s.targets?.['endpoint.isolate']?.id ?? deviceIdFor(s);
+}
+
 export function deviceIdFor(s: Pick<RemediationState, 'detection' | 'cmdb'>): string | undefined {
   const d = s.detection.details ?? {};
   const fromDetection = d.crowdstrikeDeviceId ?? d.defenderMachineId ?? d.deviceId;

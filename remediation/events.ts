@@ -5,7 +5,7 @@
  */
 import type { Asset, Severity } from '../domain/detection';
 import { formatDuration } from '../planner/durations';
-import type { EscalationTrigger, ExpiryAction, PlanDiffEntry, RemediationStatus } from '../planner/types';
+import type { EscalationTrigger, ExpiryAction, PlanDiffEntry, RemediationStatus, StepTarget } from '../planner/types';
 
 export type OperatorVerb = 'pause' | 'resume' | 'cancel' | 'false_positive';
 export type MessageName =
@@ -22,7 +22,7 @@ export type MessageName =
 
 export type DecisionEvent =
   | { kind: 'received'; source: string; title: string; dedupeKey: string; rawRef?: unknown; by: string }
-  | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string }
+  | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string; device?: StepTarget; deviceError?: string }
   | { kind: 'enrichment_failed'; error: string }
   | { kind: 'plan'; planVersion: number; policyVersion: string; playbook: string; selection: string; diff: PlanDiffEntry[]; trigger: string; by?: string }
   | { kind: 'sla'; severity: Severity; windowMs: number; deadline: string }
@@ -75,7 +75,9 @@ export function describe(e: DecisionEvent): string {
     case 'received':
       return `detection received from ${e.source}: ${e.title}`;
     case 'enriched':
-      return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})`;
+      return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${
+        e.device ? `; device ${e.device.id} (${e.device.name ?? '?'}, ${e.device.vendor ?? 'EDR'}, via ${e.device.via})` : e.deviceError ? `; no verified device: ${e.deviceError}` : ''
+      }`;
     case 'enrichment_failed':
       return `CMDB lookup failed, planning on the detection's facts: ${e.error}`;
     case 'plan':

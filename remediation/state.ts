@@ -50,6 +50,8 @@ export interface RemediationState {
   trust: ApprovalTrust;
   /** Targets resolved before planning, by step action. */
   targets?: Record<string, StepTarget>;
+  /** Why no target could be verified (the steps that need one are blocked, never pointed elsewhere). */
+  targetProblem?: string;
   escalations: EscalationTrigger[];
   verificationFailures: number;
   cancelled?: Mark;

@@ -7,14 +7,14 @@ import type { AssetFacts, TicketPriority, TicketRef } from '../activities/interf
 import type { PlanStep } from '../planner/types';
 import { deviceIdFor, userIdFor } from '../remediation/core';
 import { ACTION_ROUTES } from '../remediation/routing';
-import type { RemediationState } from '../remediation/state';
+import { CORE_STATE_VERSION, type RemediationState } from '../remediation/state';
 import { activitiesFor } from './activities';
 import type { RemediationOptions } from './input';
 
 /** What a step needs to know about its remediation. */
-export type StepContext = Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'ticket' | 'cmdb' | 'slaDeadlineMs'>;
+export type StepContext = Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'ticket' | 'cmdb' | 'slaDeadlineMs'> & Partial<Pick<RemediationState, 'core' | 'targetProblem'>>;
 
-export type RunnableStep = Pick<PlanStep, 'id' | 'action' | 'params' | 'timeoutMs' | 'retry' | 'title'>;
+export type RunnableStep = Pick<PlanStep, 'id' | 'action' | 'params' | 'timeoutMs' | 'retry' | 'title'> & Partial<Pick<PlanStep, 'target'>>;
 
 export interface StepOutcome {
   /** Small and secret-free: it goes into the plan and the decision log. */
@@ -71,7 +71,9 @@ export async function runStep(s: StepContext, opts: RemediationOptions, step: Ru
     }
     case 'endpoint.isolate':
     case 'endpoint.release': {
-      const input = { ...key, assetId: asset.id, deviceId: deviceIdFor(s), comment: str(p.comment, `drw ${s.id}`) };
+      // The device resolved and checked at planning; runs begun before that (the pre-core workflow) act as they began.
+      if (!step.target && s.core === CORE_STATE_VERSION) throw new StepBlocked(`no verified device for ${asset.id}: ${s.targetProblem ?? 'none was resolved when the plan was made'}`);
+      const input = { ...key, assetId: asset.id, deviceId: step.target?.id ?? deviceIdFor(s), ...(s.cmdb?.name ? { hostname: s.cmdb.name } : {}), comment: str(p.comment, `drw ${s.id}`) };
       const r = step.action === 'endpoint.isolate' ? await acts.isolateHost(input) : await acts.releaseHost(input);
       return { result: { system: r.system, deviceId: r.deviceId, state: r.state, ...(r.actionId ? { actionId: r.actionId } : {}) } };
     }

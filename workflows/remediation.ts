@@ -21,10 +21,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { AssetFacts, ResolvedDevice } from '../activities/interfaces';
 import type { PlanStep } from '../planner/types';
 import {
   checksFor,
   compensations,
+  deviceLookup,
   internalFailures,
   nextWork,
   pendingEscalationStep,
@@ -39,7 +41,7 @@ import {
   type FinalStatus,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { LOAD_POLICY, LOOKUP_ASSET, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -203,14 +205,27 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     // A lookup is several CMDB requests (CI, its class, the services that depend on it, tags): as many attempts as drw's own calls.
     try {
       const cmdb = await call(LOOKUP_ASSET, `enrich ${s.detection.asset.id} from the CMDB`).lookupAsset({ assetId: s.detection.asset.id });
-      feed({ kind: 'asset_looked_up', cmdb });
+      feed({ kind: 'asset_looked_up', cmdb, ...(await resolveDevice(cmdb)) });
     } catch (e) {
+      if (isCancellation(e)) throw e;
       // Enrichment improves the plan; its absence must not stop remediation.
-      feed({ kind: 'asset_looked_up', error: (e as Error).message });
+      feed({ kind: 'asset_looked_up', error: (e as Error).message, ...(await resolveDevice(undefined)) });
     }
   }
   planned = true;
   publishWanted = true;
+
+  /** The device endpoint steps will act on, confirmed by the EDR to be the asset's; never a detection's unchecked id. */
+  async function resolveDevice(cmdb: AssetFacts | undefined): Promise<{ device?: ResolvedDevice; deviceError?: string }> {
+    const ask = deviceLookup(s, cmdb);
+    if (!ask) return {};
+    try {
+      return { device: await call(RESOLVE_DEVICE, `find the EDR device of ${ask.assetId}`).resolveDevice(ask) };
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      return { deviceError: failureMessage(e) };
+    }
+  }
 
   // ---- main loop
 
@@ -354,7 +369,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   /** Undoes completed steps, newest first; a failed compensation is recorded and the rest still run. */
   async function compensate(): Promise<void> {
     for (const st of compensations(s)) {
-      const comp = { id: st.id, action: st.compensation!.action, params: st.compensation!.params, timeoutMs: st.timeoutMs, retry: st.retry, title: `compensate ${st.id} (${st.compensation!.action})` };
+      const comp = { id: st.id, action: st.compensation!.action, params: st.compensation!.params, timeoutMs: st.timeoutMs, retry: st.retry, title: `compensate ${st.id} (${st.compensation!.action})`, ...(st.target ? { target: st.target } : {}) };
       try {
         const out = await runStep(s, opts, comp, ':compensate');
         feed({ kind: 'compensated', stepId: st.id, action: comp.action, result: out.result });

@@ -180,3 +180,25 @@ describe('only signed approvals count where the input says so', () => {
     expect(validateDecision(r.s, noDigest, 'approve', r.now)).toMatchObject({ type: 'InvalidInput', message: expect.stringMatching(/digest is required/) });
   });
 });
+
+describe('targets resolved before approval', () => {
+  const device = (deviceId: string, hostname = 'laptop-42') => ({ deviceId, hostname, via: 'edr' as const, vendor: 'crowdstrike' });
+
+  test('the device the EDR confirmed is part of the containment step and of its digest; the approver sees it', () => {
+    const r = new Remediation(malware(60));
+    r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up', device: device('dev-laptop-42') });
+    expect(r.step(CONTAIN).target).toEqual({ kind: 'device', id: 'dev-laptop-42', name: 'laptop-42', via: 'edr', vendor: 'crowdstrike' });
+    expect(r.last('enriched')?.device).toMatchObject({ id: 'dev-laptop-42' });
+    const other = new Remediation(malware(60));
+    other.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up', device: device('dev-dc-01', 'dc-01') });
+    expect(other.step(CONTAIN).digest).not.toBe(r.step(CONTAIN).digest);
+  });
+
+  test('no verified device: the step has no target and the reason is in the log', () => {
+    const r = new Remediation(malware(60, { details: { crowdstrikeDeviceId: 'dev-dc-01' } }));
+    r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up', deviceError: 'TargetMismatch: device dev-dc-01 is dc-01, not laptop-42' });
+    expect(r.step(CONTAIN).target).toBeUndefined();
+    expect(r.s.targetProblem).toMatch(/TargetMismatch/);
+    expect(r.last('enriched')?.deviceError).toMatch(/not laptop-42/);
+  });
+});
