@@ -131,15 +131,22 @@ export async function listPage(client: Client, query: string, pageSize = DEFAULT
   const { executionInfoFromRaw } = await import('@temporalio/client/lib/helpers');
   const items: RemediationListItem[] = [];
   for (const raw of res.executions ?? []) {
+    // The list needs search attributes only; a memo may be encrypted with keys this process lacks (DRW_CODEC_KEYS).
+    raw.memo = null;
     items.push(toListItem(await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace)));
   }
   const next = res.nextPageToken && res.nextPageToken.length ? Buffer.from(res.nextPageToken).toString('base64url') : undefined;
   return { remediations: items, ...(next ? { nextPageToken: next } : {}) };
 }
 
-/** Every remediation matching the query (the SDK's own paging), for reports over many. */
+/** Every remediation matching the query, page by page (as listPage: memos are not decoded), for reports over many. */
 export async function* listAll(client: Client, query: string): AsyncGenerator<RemediationListItem> {
-  for await (const i of client.workflow.list({ query })) yield toListItem(i);
+  let token: string | undefined;
+  do {
+    const page = await listPage(client, query, MAX_PAGE_SIZE, token);
+    yield* page.remediations;
+    token = page.nextPageToken;
+  } while (token);
 }
 
 const BOOL: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };

@@ -120,6 +120,15 @@ function showText(v: any): string {
       .map((l) => `  ${l}`)
       .join('\n'),
   );
+  // What an approval binds to: the step's digest, and what it acts on.
+  const reviewable = (v.plan?.steps ?? []).filter((s: any) => s.approval || s.target);
+  if (reviewable.length) {
+    lines.push('', 'Targets and digests (an approval is for this content):');
+    for (const s of reviewable) {
+      const t = s.target ? `${s.target.kind} ${s.target.id}${s.target.name ? ` (${s.target.name})` : ''} via ${s.target.via}` : 'no resolved target';
+      lines.push(`  ${s.id}  ${t}  digest ${s.digest ?? '-'}`);
+    }
+  }
   const decisions = (v.decisions ?? []) as any[];
   if (decisions.length) {
     lines.push('', `Decisions (last ${Math.min(10, decisions.length)} of ${decisions.length}):`);
@@ -157,22 +166,31 @@ async function resolveStep(ctx: Ctx, id: string, step: string): Promise<string> 
   throw new CliError(EXIT.refused, `${id} has no step "${step}"; steps: ${ids.join(', ') || '(none)'}`);
 }
 
+async function currentDigest(ctx: Ctx, id: string, step: string): Promise<string | undefined> {
+  const res = await ctx.api('GET', `/v1/remediations/${encodeURIComponent(id)}`);
+  ctx.check(res, id);
+  return (res.body?.plan?.steps ?? []).find((s: any) => s.id === step)?.digest;
+}
+
 function decideCmd(kind: 'approve' | 'deny'): CommandSpec {
   return {
     name: kind,
     summary: kind === 'approve' ? 'Approve a plan step awaiting approval' : 'Deny a plan step awaiting approval (it is skipped)',
-    usage: [`drw ${kind} <id> <step> --reason <text> [--as <user>] [--groups <a,b>]`],
+    usage: [`drw ${kind} <id> <step> --reason <text> [--digest <sha256>] [--as <user>] [--groups <a,b>]`],
     description: [
       'Calls the workflow update through the drw API; the answer is the re-planned plan.',
       'The approver is --as, else DRW_USER, else your OS user name; --groups are the groups you act as.',
       'With DRW_TOKEN set (an API with person authentication), identity and groups come from the token: omit --as/--groups.',
       'A short step id (contain) is resolved to the plan step (edr-malware.contain).',
+      '--digest is the step digest you reviewed (drw show); without it the current one is read and printed. A step',
+      'that changed since (another digest) is refused: exit 4, and the step as it is now is shown.',
       'Exit 4 when the approval is refused (not authorized, self-approval, not awaiting approval).',
     ].join('\n'),
     options: {
       reason: { type: 'string', arg: 'text', help: 'why (required; recorded in the history)' },
       as: { type: 'string', arg: 'user', help: 'approver identity' },
       groups: { type: 'string', multiple: true, arg: 'a,b', help: 'groups of the approver' },
+      digest: { type: 'string', arg: 'sha256', help: 'the step digest you reviewed (drw show)' },
     },
     positionals: [2, 2],
     examples: [`drw ${kind} drw-crowdstrike-web-1-… contain --reason "confirmed by SOC" --as alice --groups secops`],
@@ -185,7 +203,10 @@ function decideCmd(kind: 'approve' | 'deny'): CommandSpec {
       const approver = token && !str(values.as) ? undefined : ctx.identity(str(values.as));
       const groups = token && values.groups === undefined ? undefined : list(values.groups);
       const step = await resolveStep(ctx, id, positionals[1]);
-      const res = await ctx.api('POST', `/v1/remediations/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/${kind}`, { ...(approver ? { approver } : {}), ...(groups ? { groups } : {}), reason });
+      const digest = str(values.digest)?.trim().toLowerCase() ?? (await currentDigest(ctx, id, step));
+      if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest)) throw new UsageError('--digest is the 64 hexadecimal characters drw show prints for the step');
+      if (!str(values.digest) && digest && !ctx.json) ctx.err(`${kind === 'approve' ? 'approving' : 'denying'} ${step} at digest ${digest} (its content now; pass --digest to bind to what you reviewed)`);
+      const res = await ctx.api('POST', `/v1/remediations/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/${kind}`, { ...(approver ? { approver } : {}), ...(groups ? { groups } : {}), reason, ...(digest ? { digest } : {}) });
       ctx.check(res, `${kind} ${step}`);
       const plan = res.body?.plan;
       if (ctx.json) {

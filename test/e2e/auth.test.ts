@@ -90,8 +90,11 @@ test('approve with the JWT of a secops member; no, expired, forged or foreign to
   expect(unauthenticated.body.error).toBe('missing credentials for "drw": send Authorization: Bearer <token>');
 
   const id = await submit('auth-host-1', 60);
-  await waitFor(id, (s) => s.status === 'awaiting_approval', 'awaiting approval');
-  const approve = (o: { token?: string; body?: unknown }) => call('POST', `${h.api}/v1/remediations/${id}/steps/${CONTAIN}/approve`, { body: { reason: 'confirmed on the console' }, ...o });
+  const waiting = await waitFor(id, (s) => s.status === 'awaiting_approval', 'awaiting approval');
+  // With person authentication an approval names the step digest the approver reviewed.
+  const digest = step(waiting, CONTAIN).digest;
+  const approve = (o: { token?: string; body?: Record<string, unknown> }) =>
+    call('POST', `${h.api}/v1/remediations/${id}/steps/${CONTAIN}/approve`, { ...o, body: { reason: 'confirmed on the console', ...(o.body ?? {}), digest } });
 
   const none = await approve({});
   expect(none).toMatchObject({ status: 401, body: { error: 'missing credentials: send Authorization: Bearer <JWT>' }, challenge: 'Bearer realm="drw"' });
@@ -123,6 +126,9 @@ test('approve with the JWT of a secops member; no, expired, forged or foreign to
   expect(notSecops.status).toBe(403);
   expect(notSecops.body.error).toMatch(/carol may not approve step "edr-malware.contain": it needs a member of \[secops\]/);
   expect(h.systems.record.isolateCalls).not.toContain('auth-host-1');
+
+  const unreviewed = await call('POST', `${h.api}/v1/remediations/${id}/steps/${CONTAIN}/approve`, { token: alice(), body: { reason: 'no digest' } });
+  expect([unreviewed.status, unreviewed.body.error]).toEqual([400, expect.stringMatching(/^digest is required/)]);
 
   const ok = await approve({ token: alice() });
   expect(ok.status).toBe(200);
@@ -177,10 +183,11 @@ test('a person may submit a detection by hand with a JWT: recorded as the reques
   expect(s.decisions[0]).toMatchObject({ kind: 'received', by: 'bob' });
   expect(step(s, CONTAIN).requestedBy).toBe('bob');
   // ...and, as the requester, may not approve their own change.
-  const self = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/approve`, { token: bob(), body: { reason: 'mine' } });
+  const digest = step(s, CONTAIN).digest;
+  const self = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/approve`, { token: bob(), body: { reason: 'mine', digest } });
   expect(self.status).toBe(403);
   expect(self.body.error).toMatch(/bob requested step "edr-malware.contain" and may not approve their own change/);
-  const denied = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/deny`, { token: alice(), body: { reason: 'a lab machine' } });
+  const denied = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/deny`, { token: alice(), body: { reason: 'a lab machine', digest } });
   expect(denied.status).toBe(200);
   expect(step(denied.body, CONTAIN)).toMatchObject({ status: 'skipped', approval: { deniedBy: 'alice' } });
 });

@@ -68,6 +68,7 @@ async function drw(argv: string[], env: Record<string, string> = {}, stdin = '')
 }
 
 const ID = 'drw-crowdstrike-h1-trojan-0123456789abcdef';
+const DIGEST = 'a'.repeat(64);
 const detection = { source: 'crowdstrike', rule: 'Trojan.X', title: 'Malware on h1', severity: 'high', category: 'malware', riskScore: 60, asset: { id: 'h1', type: 'host', environment: 'production' } };
 
 function tmp(name: string, content: string): string {
@@ -215,7 +216,7 @@ describe('commands over the HTTP API', () => {
 
   test('approve: short step ids resolve; identity and groups in the body; refusals exit 4', async () => {
     reply = (s) => {
-      if (s.method === 'GET') return { status: 200, body: { id: ID, plan: { steps: [{ id: 'edr-malware.ticket' }, { id: 'edr-malware.contain' }] } } };
+      if (s.method === 'GET') return { status: 200, body: { id: ID, plan: { steps: [{ id: 'edr-malware.ticket' }, { id: 'edr-malware.contain', digest: DIGEST }] } } };
       const b = JSON.parse(s.body);
       if (!b.groups?.includes('secops')) return { status: 403, body: { error: 'mallory may not approve step "edr-malware.contain": it needs a member of [secops]', details: { type: 'Unauthorized' } } };
       return { status: 200, body: { id: ID, plan: { version: 2, steps: [{ id: 'edr-malware.contain', status: 'pending', note: 'approved by alice' }] } } };
@@ -223,16 +224,25 @@ describe('commands over the HTTP API', () => {
     const ok = await drw(['approve', ID, 'contain', '--reason', 'confirmed', '--as', 'alice', '--groups', 'secops,soc']);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe(`approved edr-malware.contain of ${ID} as alice: step now pending (approved by alice); plan v2\n`);
+    // Without --digest the step's current digest is read, sent and said.
+    expect(ok.stderr).toContain(`approving edr-malware.contain at digest ${DIGEST}`);
     const post = seen.find((s) => s.method === 'POST')!;
     expect(post.url).toBe(`/v1/remediations/${ID}/steps/edr-malware.contain/approve`);
-    expect(JSON.parse(post.body)).toEqual({ approver: 'alice', groups: ['secops', 'soc'], reason: 'confirmed' });
+    expect(JSON.parse(post.body)).toEqual({ approver: 'alice', groups: ['secops', 'soc'], reason: 'confirmed', digest: DIGEST });
+
+    // The digest reviewed (drw show) is sent as given; a malformed one is a usage error.
+    seen.length = 0;
+    await drw(['approve', ID, 'edr-malware.contain', '--reason', 'reviewed', '--as', 'alice', '--groups', 'secops', '--digest', 'B'.repeat(64)]);
+    expect(seen.map((s) => s.method)).toEqual(['POST']);
+    expect(JSON.parse(seen[0].body)).toMatchObject({ digest: 'b'.repeat(64) });
+    expect((await drw(['approve', ID, 'edr-malware.contain', '--reason', 'x', '--digest', 'abc'])).code).toBe(2);
 
     seen.length = 0;
     const refused = await drw(['deny', ID, 'edr-malware.contain', '--reason', 'no', '--as', 'mallory']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/needs a member of \[secops\]/);
-    expect(seen.map((s) => s.method)).toEqual(['POST']);
-    expect(JSON.parse(seen[0].body)).toEqual({ approver: 'mallory', groups: [], reason: 'no' });
+    expect(seen.map((s) => s.method)).toEqual(['GET', 'POST']);
+    expect(JSON.parse(seen[1].body)).toEqual({ approver: 'mallory', groups: [], reason: 'no', digest: DIGEST });
 
     const unknown = await drw(['approve', ID, 'isolate', '--reason', 'x']);
     expect(unknown.code).toBe(4);
@@ -241,8 +251,8 @@ describe('commands over the HTTP API', () => {
 
   test('approve with DRW_TOKEN: who and groups come from the token unless given', async () => {
     reply = () => ({ status: 200, body: { id: ID, plan: { version: 2, steps: [] } } });
-    await drw(['approve', ID, 'edr-malware.contain', '--reason', 'ok'], { DRW_TOKEN: 'eyJ.x.y' });
-    expect(JSON.parse(seen[0].body)).toEqual({ reason: 'ok' });
+    await drw(['approve', ID, 'edr-malware.contain', '--reason', 'ok', '--digest', DIGEST], { DRW_TOKEN: 'eyJ.x.y' });
+    expect(JSON.parse(seen[0].body)).toEqual({ reason: 'ok', digest: DIGEST });
     expect(seen[0].headers.authorization).toBe('Bearer eyJ.x.y');
   });
 

@@ -1,0 +1,44 @@
+/**
+ * Issue 11's attacks on approvals and targets, against the real server through drw's API: each
+ * written as the attack, each now refused.
+ */
+import { DEFAULT_POLICY, http, malwareDetection, startHarness, type Harness } from '../helpers/harness';
+import { statusIs, waitFor } from '../helpers/scenario';
+
+let h: Harness;
+const tag = Date.now().toString(36);
+
+beforeAll(async () => {
+  // The fake EDR knows the domain controller's device; every other host is its own device.
+  h = await startHarness({ policyDir: DEFAULT_POLICY, inprocess: { devices: [{ deviceId: 'dev-dc-01', hostname: `dc-01-${tag}` }] } });
+});
+afterAll(() => h?.close());
+
+test("a detection naming a domain controller's device for web-1: nothing is isolated, the step is blocked and says why", async () => {
+  const asset = `web-1-${tag}`;
+  // Risk 95: the playbook contains without approval; the attacker also names another machine's device.
+  const r = await http('POST', `${h.api}/v1/detections`, { ...malwareDetection(asset, 95), details: { crowdstrikeDeviceId: 'dev-dc-01' } });
+  expect(r.status).toBe(202);
+  const id = r.body.remediations[0].id;
+  const done = await waitFor(h, id, statusIs('escalated'), 'escalated: no verified device');
+  const contain = done.plan.steps.find((s: any) => s.id === 'edr-malware.contain');
+  expect(contain).toMatchObject({ status: 'blocked', note: expect.stringMatching(/no verified device/) });
+  expect(contain.target).toBeUndefined();
+  expect(done.decisions.find((d: any) => d.kind === 'enriched').summary).toMatch(/no verified device: .*dc-01/);
+  expect(h.systems.record.isolateCalls).not.toContain(asset);
+  expect(h.systems.record.isolateCalls).not.toContain(`dc-01-${tag}`);
+});
+
+test('the device the EDR confirmed is shown on the step the approver reviews, and is in its digest', async () => {
+  const asset = `web-2-${tag}`;
+  const r = await http('POST', `${h.api}/v1/detections`, malwareDetection(asset, 60));
+  const id = r.body.remediations[0].id;
+  const waiting = await waitFor(h, id, statusIs('awaiting_approval'), 'awaiting approval');
+  const contain = waiting.plan.steps.find((s: any) => s.id === 'edr-malware.contain');
+  expect(contain.target).toMatchObject({ kind: 'device', id: asset, name: asset, via: 'edr' });
+  expect(contain.digest).toMatch(/^[0-9a-f]{64}$/);
+  const ok = await http('POST', `${h.api}/v1/remediations/${id}/steps/edr-malware.contain/approve`, { approver: 'alice', groups: ['secops'], reason: 'confirmed', digest: contain.digest });
+  expect(ok.status).toBe(200);
+  await waitFor(h, id, statusIs('remediated'), 'remediated');
+  expect(h.systems.record.isolateCalls.filter((a) => a === asset)).toHaveLength(1);
+});
