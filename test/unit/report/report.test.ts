@@ -103,6 +103,7 @@ describe('report from a recorded history (EDR, one run)', () => {
     expect(r.actions.map((a) => [a.activity, a.stepId ?? null, a.outcome])).toEqual([
       ['loadPolicy', null, 'completed'],
       ['lookupAsset', null, 'completed'],
+      ['resolveDevice', null, 'completed'],
       ['openTicket', 'edr-malware.ticket', 'completed'],
       ['notify', 'edr-malware.notify', 'completed'],
       ['updateTicket', null, 'completed'],
