@@ -55,6 +55,18 @@ export class ApiError extends Error {
 
 export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
 
+/** The memo field naming the channel that opened a remediation (set at start, never changed). */
+export const OWNER_MEMO = 'drwOwner';
+
+/**
+ * The authenticated channel a submission came through, which owns what it opens: each ingest
+ * format (its own credential) or drw's native API. A detection cannot claim another channel by
+ * naming its deduplication key or source.
+ */
+export function channelOf(requestedBy: string): string {
+  return requestedBy.startsWith('ingest:') ? requestedBy : 'api';
+}
+
 export class RemediationService {
   /**
    * Signals to one remediation leave this process one at a time, in the order they came. A
@@ -86,6 +98,8 @@ export class RemediationService {
     const id = remediationId(dedupeKey);
     if (detection.status === 'resolved') {
       try {
+        const refusal = await this.notOwner(id, requestedBy);
+        if (refusal) return { id, outcome: 'ignored', reason: refusal };
         await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt }));
         return { id, outcome: 'signalled' };
       } catch (e) {
@@ -128,11 +142,14 @@ export class RemediationService {
           { key: SA.pendingApproval, value: false },
         ],
         staticSummary: `${detection.severity} · ${detection.rule} on ${detection.asset.id}`.slice(0, 200),
+        memo: { [OWNER_MEMO]: channelOf(input.requestedBy) },
       });
       return { id, outcome: 'started' };
     } catch (e) {
       if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
     }
+    const refusal = await this.notOwner(id, input.requestedBy);
+    if (refusal) return { id, outcome: 'ignored', reason: refusal };
     // Same key already being remediated: a repeat, never a second remediation.
     await this.handle(id).signal(findingAddedSignal, detection);
     return { id, outcome: 'signalled' };
@@ -189,6 +206,15 @@ export class RemediationService {
       }
       throw nf;
     }
+  }
+
+  /** Why `requestedBy` may not add repeats to or resolve remediation `id` (undefined: it may). */
+  private async notOwner(id: string, requestedBy: string): Promise<string | undefined> {
+    const owner = (await this.handle(id).describe()).memo?.[OWNER_MEMO];
+    // Remediations opened before owners were recorded keep the old rule (anyone who may submit).
+    if (typeof owner !== 'string') return undefined;
+    const mine = channelOf(requestedBy);
+    return owner === mine ? undefined : `remediation ${id} was opened by ${owner}; only ${owner} may add repeats to it or resolve it (this came from ${mine})`;
   }
 
   private async currentStep(id: string, stepId: string): Promise<PlanStep | undefined> {

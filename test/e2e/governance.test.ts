@@ -2,7 +2,10 @@
  * Issue 11's attacks on approvals and targets, against the real server through drw's API: each
  * written as the attack, each now refused.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_POLICY, http, malwareDetection, startHarness, type Harness } from '../helpers/harness';
+import { SAMPLES_DIR } from '../unit/ingest/samples';
 import { statusIs, waitFor } from '../helpers/scenario';
 
 let h: Harness;
@@ -41,4 +44,21 @@ test('the device the EDR confirmed is shown on the step the approver reviews, an
   expect(ok.status).toBe(200);
   await waitFor(h, id, statusIs('remediated'), 'remediated');
   expect(h.systems.record.isolateCalls.filter((a) => a === asset)).toHaveLength(1);
+});
+
+test("a native detection naming an Alertmanager remediation's key cannot add repeats to it or resolve it", async () => {
+  const alert = readFileSync(path.join(SAMPLES_DIR, 'alertmanager', 'metalmatze-alertmanager-bot-firing.json'), 'utf8');
+  const opened = await http('POST', `${h.api}/v1/detections/alertmanager`, JSON.parse(alert));
+  expect(opened.status).toBe(202);
+  const id = opened.body.remediations[0].id;
+  const s = await waitFor(h, id, (x) => x.plan?.version > 0, 'planned');
+  const forged = { source: 'alertmanager', rule: 'x', title: 'all clear', severity: 'low', category: 'infrastructure', asset: s.asset, dedupeKey: s.dedupeKey };
+  for (const body of [{ ...forged, status: 'resolved' }, forged]) {
+    const r = await http('POST', `${h.api}/v1/detections`, body);
+    expect(r.status).toBe(202);
+    expect(r.body.remediations[0]).toEqual({ id, outcome: 'ignored', reason: expect.stringMatching(/opened by ingest:alertmanager; only ingest:alertmanager may add repeats to it or resolve it \(this came from api\)/) });
+  }
+  const after = await waitFor(h, id, () => true, 'state');
+  expect(after.findingCount).toBe(s.findingCount);
+  expect(after.decisions.some((d: any) => d.kind === 'resolved_at_source')).toBe(false);
 });
