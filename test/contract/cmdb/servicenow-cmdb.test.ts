@@ -12,7 +12,8 @@ function configFor(sim: ServiceNowSimulator, extra: Record<string, string> = {})
     SERVICENOW_INSTANCE_URL: sim.url,
     SERVICENOW_USERNAME: USER,
     SERVICENOW_PASSWORD: PASSWORD,
-    SERVICENOW_TIMEOUT_MS: '300',
+    // Generous: a loaded CI machine answers slowly; no test here is about timeouts.
+    SERVICENOW_TIMEOUT_MS: '5000',
     ...extra,
   })!;
 }
