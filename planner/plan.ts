@@ -135,7 +135,7 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
   const denial = state.strictApprovals && !approvalNeeded ? lastDenial(state.approvals, d.id) : undefined;
   if (denial) approvalSeen.deniedBefore = `${denial.approver} at ${denial.at}`;
   const approvalReq = denial
-    ? { ...denial.required!, users: denial.required!.users, groups: denial.required!.groups }
+    ? { ...denial.required! }
     : def.approval && approvalNeeded
     ? {
         users: def.approval.users,
