@@ -22,6 +22,7 @@ import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
 import { CORE_PATCH } from '../../workflows/memo';
+import { signAssertion, signingKeyFromFile } from '../../governance/signer';
 import { approveSignal } from '../../signals';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
 import { connect, eventually, report, ROOT, startVendors, tmpDir, WorkerProcess, type Vendors } from '../faults/helpers';
@@ -39,6 +40,8 @@ const CONTAIN = 'edr-malware.contain';
 const SLOW_PR_MS = 20_000;
 
 let dir: string;
+/** The API's approval signing key (a file of this run, so the test can sign a raw signal as the API would). */
+const keyFile = () => path.join(dir, 'approval-signing-key.pem');
 let vendors: Vendors;
 let client: Client;
 let connection: Connection;
@@ -130,7 +133,7 @@ beforeAll(async () => {
     DRW_LOG_LEVEL: 'info',
   };
   const port = await freePort();
-  apiProcess = new WorkerProcess({ ...env, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn' }, path.join(dir, 'api.log'), {
+  apiProcess = new WorkerProcess({ ...env, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn', DRW_APPROVAL_SIGNING_KEY_FILE: keyFile() }, path.join(dir, 'api.log'), {
     script: path.join(ROOT, 'dist', 'cli', 'start.js'),
     args: ['--api-only'],
     readyLine: 'drw is running',
@@ -248,12 +251,16 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
 test('a remediation begun on this build and handed to a workflow worker of the old build fails its workflow tasks there, and finishes once this build polls again', async () => {
   expect([oldWorkers[0].running(), newWorkers[0].running()]).toEqual([false, true]);
   const id = await submit(api, malware(A.handedBack, 60));
-  await waitFor(api, id, statusIs('awaiting_approval'), 'awaiting approval on this build', 120_000);
+  const waiting = await waitFor(api, id, statusIs('awaiting_approval'), 'awaiting approval on this build', 120_000);
   // Only an old workflow worker polls when the approval arrives (a signal: an update would wait for an answer).
   await newWorkers[0].stop();
   const stray = workerOf(oldRoot, 'old-workflows-again');
   await stray.start();
-  await client.workflow.getHandle(id).signal(approveSignal, { stepId: CONTAIN, approver: 'alice', groups: ['secops'], reason: 'confirmed' });
+  // Signed as the API signs it (the remediation trusts the API's key only).
+  const digest = waiting.plan.steps.find((x: any) => x.id === CONTAIN).digest;
+  const claims = { v: 1 as const, wf: id, step: CONTAIN, digest, decision: 'approve' as const, approver: 'alice', groups: ['secops'], reason: 'confirmed', iat: Date.now() };
+  const assertion = signAssertion(signingKeyFromFile(keyFile()).key, claims);
+  await client.workflow.getHandle(id).signal(approveSignal, { stepId: CONTAIN, approver: 'alice', groups: ['secops'], reason: 'confirmed', digest, assertion });
   const failed = await eventually('a failed workflow task on the old build', 120_000, async () => {
     const h = await historyOf(id);
     return h.failedTasks > 0 ? h : undefined;
