@@ -19,6 +19,8 @@ import { startFacts } from '../planner/facts';
 import { dedupeKeyFor } from '../planner/dedupe';
 import type { PolicySet } from '../planner/policy-schema';
 import type { Plan, PlanStep } from '../planner/types';
+import { mayUndo, safeguardsUndoneBy } from '../remediation/core';
+import { isCoreState } from '../remediation/state';
 import type { ApprovalSettings } from '../governance/approval-settings';
 import { signAssertion } from '../governance/signer';
 import {
@@ -33,6 +35,7 @@ import {
   resumeSignal,
   riskScoreChangedSignal,
   stateQuery,
+  coreStateQuery,
   approvalDecisionSchema,
   type ApprovalDecisionInput,
   type OperatorAction,
@@ -54,6 +57,12 @@ export class ApiError extends Error {
 }
 
 export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
+
+/** A verified person acting through the API. */
+export interface Actor {
+  user: string;
+  groups: string[];
+}
 
 /** The memo field naming the channel that opened a remediation (set at start, never changed). */
 export const OWNER_MEMO = 'drwOwner';
@@ -163,8 +172,32 @@ export class RemediationService {
     }
   }
 
-  async changeRisk(id: string, m: RiskScoreChanged): Promise<void> {
+  /** `actor`: the authenticated person, whose groups decide whether they may undo a safeguard (none on the loopback default). */
+  async changeRisk(id: string, m: RiskScoreChanged, actor?: Actor): Promise<void> {
+    if (actor) await this.refuseUndoingSafeguards(id, 'riskScoreChanged', m, actor);
     await this.signal(id, () => this.handle(id).signal(riskScoreChangedSignal, m));
+  }
+
+  /**
+   * An operator action that would remove a pending approval or undo an executed step is refused
+   * (403) to anyone who could not have approved that step: the action is applied to a copy of the
+   * remediation's state with the same core the workflow runs.
+   */
+  private async refuseUndoingSafeguards(id: string, name: 'riskScoreChanged' | 'cancel' | 'falsePositive', payload: unknown, actor: Actor): Promise<void> {
+    let state: unknown;
+    try {
+      state = await this.handle(id).query(coreStateQuery);
+    } catch (e) {
+      const nf = notFound(e, id);
+      if (nf instanceof ApiError && nf.status === 404) throw nf;
+      // A run begun before the core answers no such query: it keeps the old rule (anyone who may operate).
+      return;
+    }
+    if (!isCoreState(state)) return;
+    const undone = safeguardsUndoneBy(state, name, payload, { now: Date.now(), timeScale: this.cfg.timeScale }).filter((g) => !mayUndo(actor, g.mayUndo));
+    if (!undone.length) return;
+    const what = undone.map((g) => `${g.effect === 'undone' ? `undo ${g.step.id}${g.step.target ? ` (${g.step.target.kind} ${g.step.target.id})` : ''}` : `skip the approval of ${g.step.id}`}, which only ${[...g.mayUndo.users, ...g.mayUndo.groups.map((x) => `@${x}`)].join(' or ')} may approve`);
+    throw new ApiError(403, `${actor.user} may not ${name === 'riskScoreChanged' ? 'change the risk score' : name === 'cancel' ? 'cancel' : 'mark a false positive'} here: it would ${what.join('; ')}`, { type: 'SafeguardUndone' });
   }
 
   /**
@@ -225,7 +258,8 @@ export class RemediationService {
     }
   }
 
-  async operator(id: string, action: 'pause' | 'resume' | 'cancel' | 'falsePositive', m: OperatorAction): Promise<void> {
+  async operator(id: string, action: 'pause' | 'resume' | 'cancel' | 'falsePositive', m: OperatorAction, actor?: Actor): Promise<void> {
+    if (actor && (action === 'cancel' || action === 'falsePositive')) await this.refuseUndoingSafeguards(id, action, m, actor);
     const def = { pause: pauseSignal, resume: resumeSignal, cancel: cancelSignal, falsePositive: falsePositiveSignal }[action];
     await this.signal(id, () => this.handle(id).signal(def, m));
   }

@@ -180,6 +180,7 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     digest,
     ...(target ? { target } : {}),
     ...(approvalReq ? { approval: { ...approvalReq, approvedBy: [] } } : {}),
+    ...(def.approval ? { approvalRule: { users: def.approval.users, groups: def.approval.groups } } : {}),
     disruptive: def.disruptive,
     ...(override ? { windowOverride: override } : {}),
     ...(compensation ? { compensation } : {}),

@@ -112,6 +112,8 @@ export interface PlanStep {
   /** What the step acts on, resolved before anyone approves it (the EDR device, the repository). */
   target?: StepTarget;
   approval?: ApprovalRequirement & { approvedBy: string[]; deniedBy?: string };
+  /** Who the policy lets approve this step, even when its rule did not ask (who may undo it). */
+  approvalRule?: { users: string[]; groups: string[] };
   disruptive: boolean;
   /** Emergency override of the change window, when it applied. */
   windowOverride?: string;

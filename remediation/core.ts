@@ -582,6 +582,48 @@ export function validateDecision(s: RemediationState, payload: unknown, kind: 'a
   return r.ok ? undefined : r.refusal;
 }
 
+/** A step whose safeguard an operator action would take away, and who may take it away. */
+export interface Safeguard {
+  step: PlanStep;
+  /** What the action does to it. */
+  effect: 'approval_removed' | 'undone';
+  mayUndo: { users: string[]; groups: string[] };
+}
+
+/**
+ * What an operator message would undo, computed by applying it to a copy of the state (the core
+ * is pure): a pending approval the re-plan no longer asks for (a risk change across a policy
+ * threshold), or an executed step with a compensation (cancel, false positive) — a contained host
+ * released. The API refuses the action to anyone who could not have approved those steps.
+ */
+export function safeguardsUndoneBy(s: RemediationState, name: 'riskScoreChanged' | 'cancel' | 'falsePositive', payload: unknown, ctx: CoreContext): Safeguard[] {
+  const after = apply(s, { kind: 'message', name, payload, via: 'signal' }, ctx).state;
+  const out: Safeguard[] = [];
+  // A step the policy lets nobody in particular approve is no safeguard.
+  const rule = (st: PlanStep) => (st.approval ? { users: st.approval.users, groups: st.approval.groups } : st.approvalRule);
+  for (const before of s.plan.steps) {
+    if (before.status !== 'awaiting_approval') continue;
+    const now = after.plan.steps.find((x) => x.id === before.id);
+    const r = rule(before);
+    if (r && now && now.status === 'pending' && !now.approval) out.push({ step: before, effect: 'approval_removed', mayUndo: r });
+  }
+  const windingDown = (!s.cancelled && after.cancelled) || (!s.falsePositive && after.falsePositive);
+  if (windingDown) {
+    for (const st of compensations(s)) {
+      const r = rule(st);
+      if (r) out.push({ step: st, effect: 'undone', mayUndo: r });
+    }
+  }
+  return out;
+}
+
+/** Whether a person (user and groups) may approve, and so undo, what `mayUndo` guards. */
+export function mayUndo(actor: { user: string; groups: string[] }, g: Safeguard['mayUndo']): boolean {
+  const user = normalizeIdentity(actor.user);
+  const groups = actor.groups.map(normalizeIdentity);
+  return g.users.some((u) => normalizeIdentity(u) === user) || g.groups.some((x) => groups.includes(normalizeIdentity(x)));
+}
+
 /** Endpoint actions act on a device: it is resolved before the first plan and is part of their digest. */
 export const DEVICE_ACTIONS = ['endpoint.isolate', 'endpoint.release'] as const;
 

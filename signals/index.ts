@@ -59,5 +59,7 @@ export type RemediationResult = Omit<RemediationView, 'decisions'> & { decisions
 
 // Queries
 export const stateQuery = defineQuery<RemediationView>('state');
+/** The core's whole state (remediations begun on the core): the API applies operator actions to a copy to see what they would undo. */
+export const coreStateQuery = defineQuery<unknown>('drwCoreState');
 export const planQuery = defineQuery<Plan>('plan');
 export const decisionsQuery = defineQuery<DescribedDecision[]>('decisions');

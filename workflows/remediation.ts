@@ -45,6 +45,7 @@ import { LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE,
 import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
+  coreStateQuery,
   approveUpdate,
   cancelSignal,
   decisionsQuery,
@@ -181,6 +182,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   setHandler(cancelSignal, signal('cancel'));
   setHandler(falsePositiveSignal, signal('falsePositive'));
   setHandler(stateQuery, () => view(s));
+  setHandler(coreStateQuery, () => s);
   setHandler(planQuery, () => s.plan);
   setHandler(decisionsQuery, () => s.decisions.map(described));
 

@@ -63,7 +63,7 @@ export function remediationRoutes(d: RemediationRouteDeps): DrwRoute[] {
       schema: { params: remediationParams, body: d.users ? tokenOperatorBody : operatorBody, response: { 202: accepted(action), 404: z.object({ error: z.string() }).describe('No such remediation') } },
       handler: async ({ params, body, caller }) => {
         const who = person(caller);
-        await s.operator(params.id, action, who ? operatorFromToken(who, body as z.infer<typeof tokenOperatorBody>) : (body as z.infer<typeof operatorBody>));
+        await s.operator(params.id, action, who ? operatorFromToken(who, body as z.infer<typeof tokenOperatorBody>) : (body as z.infer<typeof operatorBody>), who);
         return { status: 202, body: { id: params.id, accepted: action } };
       },
     });
@@ -94,7 +94,7 @@ export function remediationRoutes(d: RemediationRouteDeps): DrwRoute[] {
       schema: { params: remediationParams, body: riskBody, response: { 202: accepted('riskScoreChanged'), 404: z.object({ error: z.string() }).describe('No such remediation') } },
       handler: async ({ params, body, caller }) => {
         const who = person(caller);
-        await s.changeRisk(params.id, who ? riskFromToken(who, body) : { ...body, by: body.by ?? d.defaultIdentity });
+        await s.changeRisk(params.id, who ? riskFromToken(who, body) : { ...body, by: body.by ?? d.defaultIdentity }, who);
         return { status: 202, body: { id: params.id, accepted: 'riskScoreChanged' } };
       },
     }),

@@ -23,6 +23,8 @@ const bob = () => tokenFor(ec, claims({ sub: 'bob', groups: ['secops'] }));
 const mallory = () => tokenFor(rsa, claims({ sub: 'mallory', groups: ['devs'] }));
 /** May decide (cloud-owners, policies/access.yaml), but this step needs secops. */
 const carol = () => tokenFor(rsa, claims({ sub: 'carol', groups: ['cloud-owners'] }));
+/** May operate (sre), may not approve containment. */
+const olga = () => tokenFor(rsa, claims({ sub: 'olga', groups: ['sre'] }));
 
 let jwks: http.Server;
 let jwksHits = 0;
@@ -190,6 +192,24 @@ test('a person may submit a detection by hand with a JWT: recorded as the reques
   const denied = await call('POST', `${h.api}/v1/remediations/${s.id}/steps/${CONTAIN}/deny`, { token: alice(), body: { reason: 'a lab machine', digest } });
   expect(denied.status).toBe(200);
   expect(step(denied.body, CONTAIN)).toMatchObject({ status: 'skipped', approval: { deniedBy: 'alice' } });
+});
+
+test('an SRE who may operate raises the risk to 95 so containment would skip its secops approval: 403; a secops member may', async () => {
+  const id = await submit('auth-host-4', 60);
+  await waitFor(id, (x) => x.status === 'awaiting_approval', 'awaiting approval');
+  const base = `${h.api}/v1/remediations/${id}`;
+  const refused = await call('POST', `${base}/risk`, { token: olga(), body: { riskScore: 95, reason: 'looks bad' } });
+  expect(refused.status).toBe(403);
+  expect(refused.body.error).toMatch(/^olga may not change the risk score here: it would skip the approval of edr-malware.contain, which only @secops may approve/);
+  // Pausing undoes nothing: an SRE may.
+  expect((await call('POST', `${base}/pause`, { token: olga(), body: { reason: 'hold' } })).status).toBe(202);
+  expect((await call('POST', `${base}/resume`, { token: olga(), body: { reason: 'go' } })).status).toBe(202);
+  expect(h.systems.record.isolateCalls).not.toContain('auth-host-4');
+  const s = await waitFor(id, (x) => x.status === 'awaiting_approval', 'still awaiting approval');
+  expect(s.riskScore).toBe(60);
+  // Someone who could approve the containment may raise the risk: the policy then contains at once.
+  expect((await call('POST', `${base}/risk`, { token: bob(), body: { riskScore: 95, reason: 'lateral movement' } })).status).toBe(202);
+  await eventually(async () => (h.systems.record.isolateCalls.includes('auth-host-4') ? true : undefined), 'auth-host-4 contained');
 });
 
 describe('listening address', () => {

@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { PolicySet } from '../../../planner/policy-schema';
 import { stepDigest } from '../../../planner/digest';
-import { validateDecision } from '../../../remediation/core';
+import { mayUndo, safeguardsUndoneBy, validateDecision } from '../../../remediation/core';
 import { signAssertion, signingKeyFromPem, type SigningKey } from '../../../governance/signer';
 import { verifyAssertion, base64urlDecode, base64urlEncode } from '../../../governance/assertion';
 import { normalizeIdentity } from '../../../governance/identity';
@@ -200,5 +200,35 @@ describe('targets resolved before approval', () => {
     expect(r.step(CONTAIN).target).toBeUndefined();
     expect(r.s.targetProblem).toMatch(/TargetMismatch/);
     expect(r.last('enriched')?.deviceError).toMatch(/not laptop-42/);
+  });
+});
+
+describe('undoing a safeguard needs the safeguard\'s people', () => {
+  const ctx = () => ({ now: T0, timeScale: 1 });
+  const olga = { user: 'olga', groups: ['sre'] };
+  const bob = { user: 'bob', groups: ['secops'] };
+
+  test('a risk change to 95 would drop the pending secops approval of the containment: only secops may make it', () => {
+    const r = Remediation.started(malware(60), policy);
+    const undone = safeguardsUndoneBy(r.s, 'riskScoreChanged', { riskScore: 95, reason: 'worse', by: 'olga' }, ctx());
+    expect(undone).toEqual([expect.objectContaining({ step: expect.objectContaining({ id: CONTAIN }), effect: 'approval_removed', mayUndo: { users: [], groups: ['secops'] } })]);
+    expect(mayUndo(olga, undone[0].mayUndo)).toBe(false);
+    expect(mayUndo(bob, undone[0].mayUndo)).toBe(true);
+    // A change that keeps the approval undoes nothing.
+    expect(safeguardsUndoneBy(r.s, 'riskScoreChanged', { riskScore: 70, reason: 'a bit worse', by: 'olga' }, ctx())).toEqual([]);
+  });
+
+  test('cancelling after an automatic containment would release the host: secops, who may approve containment, may; an SRE may not', () => {
+    const r = Remediation.started(malware(95), policy);
+    r.ran('edr-malware.ticket').ran('edr-malware.notify').ran(CONTAIN, { state: 'contained' });
+    expect(r.step(CONTAIN)).toMatchObject({ status: 'done', approvalRule: { groups: ['secops'] } });
+    expect(r.step(CONTAIN).approval).toBeUndefined();
+    for (const name of ['cancel', 'falsePositive'] as const) {
+      const undone = safeguardsUndoneBy(r.s, name, { by: 'olga', reason: 'noise' }, ctx());
+      expect(undone).toEqual([expect.objectContaining({ step: expect.objectContaining({ id: CONTAIN }), effect: 'undone' })]);
+      expect([mayUndo(olga, undone[0].mayUndo), mayUndo(bob, undone[0].mayUndo)]).toEqual([false, true]);
+    }
+    // Pausing undoes nothing; the state given is not changed.
+    expect(r.s.cancelled).toBeUndefined();
   });
 });
