@@ -3,7 +3,7 @@ import { SEVERITIES } from '../../domain/detection';
 import type { RemediationListItem } from '../../api/routes/list';
 import { REMEDIATION_ID_PATTERN } from '../../domain/ids';
 import { REMEDIATION_STATUSES } from '../../planner/types';
-import { CliError, EXIT, list, str, textTable, UsageError, type CommandSpec, type Ctx } from './common';
+import { CliError, EXIT, list, str, textTable, UsageError, type CommandSpec, type Ctx, type ParsedArgs } from './common';
 
 function remediationId(v: string): string {
   if (!REMEDIATION_ID_PATTERN.test(v)) throw new CliError(EXIT.notFound, `no remediation ${v} (ids look like drw-<key>-<hash>)`);
@@ -22,15 +22,37 @@ function listRows(items: RemediationListItem[]): string {
   );
 }
 
+/** The same filters for `drw list` and the aggregate report: the visibility query, or a usage error naming the option. */
+export async function listQueryOf(values: ParsedArgs['values']): Promise<string> {
+  const { buildListQuery, ListQueryError } = await listModule();
+  try {
+    return buildListQuery({
+      ...(values.status ? { status: list(values.status) } : {}),
+      ...(values.severity ? { severity: list(values.severity) } : {}),
+      ...(str(values.asset) !== undefined ? { asset: str(values.asset) } : {}),
+      ...(values['pending-approval'] ? { pendingApproval: true } : {}),
+      ...(str(values.since) ? { since: sinceTime(str(values.since)!) } : {}),
+    });
+  } catch (e) {
+    if (e instanceof ListQueryError) throw new UsageError(`--${e.field === 'pendingApproval' ? 'pending-approval' : e.field}: ${e.message.replace(/^\w+: /, '')}`);
+    throw e;
+  }
+}
+
+/** The filter options `drw list` and the aggregate report share. */
+export const LIST_FILTER_OPTIONS = {
+  status: { type: 'string', multiple: true, arg: 'status', help: 'remediation status (any of; comma-separated)' },
+  severity: { type: 'string', multiple: true, arg: 'severity', help: 'severity (any of; comma-separated)' },
+  asset: { type: 'string', arg: 'id', help: 'asset id (exact)' },
+} as const;
+
 export const listCmd: CommandSpec = {
   name: 'list',
   summary: 'List remediations (Temporal visibility on DrwStatus, DrwSeverity, DrwAsset, DrwPendingApproval)',
   usage: ['drw list [--status <s>[,<s>]] [--severity <s>[,<s>]] [--asset <id>] [--pending-approval] [--page-size <n>] [--page-token <t> | --all]'],
   description: `Statuses: ${LIST_HELP.statuses.join(', ')}. Severities: ${SEVERITIES.join(', ')}.\nReads Temporal directly (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and API key settings as for drw itself).`,
   options: {
-    status: { type: 'string', multiple: true, arg: 'status', help: 'remediation status (any of; comma-separated)' },
-    severity: { type: 'string', multiple: true, arg: 'severity', help: 'severity (any of; comma-separated)' },
-    asset: { type: 'string', arg: 'id', help: 'asset id (exact)' },
+    ...LIST_FILTER_OPTIONS,
     'pending-approval': { type: 'boolean', help: 'only remediations waiting for an approval' },
     since: { type: 'string', arg: 'time', help: 'started at or after (ISO 8601, or a duration back from now: 24h, 7d)' },
     'page-size': { type: 'string', arg: 'n', help: `results per page (default ${LIST_HELP.defaultPageSize}, max ${LIST_HELP.maxPageSize})` },
@@ -40,23 +62,11 @@ export const listCmd: CommandSpec = {
   positionals: [0, 0],
   examples: ['drw list --status awaiting_approval', 'drw list --severity critical,high --pending-approval --json'],
   async run(ctx, { values }) {
-    const { buildListQuery, DEFAULT_PAGE_SIZE, ListQueryError, listPage, MAX_PAGE_SIZE } = await listModule();
+    const { DEFAULT_PAGE_SIZE, ListQueryError, listPage, MAX_PAGE_SIZE } = await listModule();
     const pageSize = values['page-size'] === undefined ? DEFAULT_PAGE_SIZE : Number(values['page-size']);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new UsageError(`--page-size: an integer from 1 to ${MAX_PAGE_SIZE}`);
     if (values.all && values['page-token']) throw new UsageError('--all and --page-token do not go together');
-    let query: string;
-    try {
-      query = buildListQuery({
-        ...(values.status ? { status: list(values.status) } : {}),
-        ...(values.severity ? { severity: list(values.severity) } : {}),
-        ...(str(values.asset) !== undefined ? { asset: str(values.asset) } : {}),
-        ...(values['pending-approval'] ? { pendingApproval: true } : {}),
-        ...(str(values.since) ? { since: sinceTime(str(values.since)!) } : {}),
-      });
-    } catch (e) {
-      if (e instanceof ListQueryError) throw new UsageError(`--${e.field === 'pendingApproval' ? 'pending-approval' : e.field}: ${e.message.replace(/^\w+: /, '')}`);
-      throw e;
-    }
+    const query = await listQueryOf(values);
     const client = await ctx.temporal();
     const items: RemediationListItem[] = [];
     let token = str(values['page-token']);

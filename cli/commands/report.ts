@@ -8,7 +8,7 @@ import { fetchChainOrArchived, NotFoundError, reportFromServer } from '../../rep
 import { chainText, HistoryFormatError, runsFromText } from '../../report/history';
 import { isReportFormat, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render';
 import { CliError, EXIT, str, UsageError, type CommandSpec, type Ctx, type ParsedArgs } from './common';
-import { sinceTime } from './remediations';
+import { LIST_FILTER_OPTIONS, listQueryOf, sinceTime } from './remediations';
 
 function formatOf(ctx: Ctx, values: ParsedArgs['values']): ReportFormat {
   const f = str(values.format) ?? (ctx.json ? 'json' : 'md');
@@ -49,9 +49,9 @@ function emit(ctx: Ctx, text: string, out: string | undefined, what: string): vo
 async function aggregateRun(ctx: Ctx, values: ParsedArgs['values']): Promise<number> {
   const format = formatOf(ctx, values);
   const since = str(values.since) ? sinceTime(str(values.since)!) : undefined;
+  const query = await listQueryOf(values);
   const client = await ctx.temporal();
-  const { buildListQuery, listAll } = await import('../../api/routes/list');
-  const query = buildListQuery(since ? { since } : {});
+  const { listAll } = await import('../../api/routes/list');
   ctx.progress(`listing remediations (${query})...`);
   const ids: string[] = [];
   for await (const item of listAll(client, query)) ids.push(item.id);
@@ -107,6 +107,7 @@ export const report: CommandSpec = {
     from: { type: 'string', arg: 'file', help: 'build from an exported history file (no server)' },
     all: { type: 'boolean', help: 'aggregate report over every remediation (same as `drw report aggregate`)' },
     since: { type: 'string', arg: 'time', help: 'with --all: remediations started since (ISO time, or 24h, 7d)' },
+    ...LIST_FILTER_OPTIONS,
   },
   positionals: [0, 1],
   examples: ['drw report drw-crowdstrike-web-1-… --format md --out report.md', 'drw report --all --since 7d --format csv'],
@@ -116,7 +117,7 @@ export const report: CommandSpec = {
       if (positionals.length || values.from || values.run) throw new UsageError('--all reports over every remediation: no <id>, --from or --run with it');
       return aggregateRun(ctx, values);
     }
-    if (values.since) throw new UsageError('--since goes with --all');
+    if (values.since || values.status || values.severity || values.asset) throw new UsageError('--since, --status, --severity and --asset go with --all');
     const format = formatOf(ctx, values);
     let r: RemediationReport;
     if (str(values.from)) {
@@ -142,9 +143,9 @@ export const report: CommandSpec = {
 export const reportAggregate: CommandSpec = {
   name: 'report aggregate',
   summary: 'Report over many remediations: mean time to remediate, open by severity, SLA breaches, approval wait times',
-  usage: ['drw report aggregate [--since <time>] [--format md|json|csv] [--out <file>]'],
-  description: 'Reads every remediation (started since --since) from Temporal visibility and builds each report from its history.',
-  options: { ...reportOptions, since: { type: 'string', arg: 'time', help: 'started since (ISO time, or 24h, 7d)' } },
+  usage: ['drw report aggregate [--since <time>] [--status <s>] [--severity <s>] [--asset <id>] [--format md|json|csv] [--out <file>]'],
+  description: 'Reads every remediation (started since --since, with the filters of drw list) from Temporal visibility and builds each report from its history.',
+  options: { ...reportOptions, since: { type: 'string', arg: 'time', help: 'started since (ISO time, or 24h, 7d)' }, ...LIST_FILTER_OPTIONS },
   positionals: [0, 0],
   async run(ctx, { values }) {
     return aggregateRun(ctx, values);

@@ -159,14 +159,15 @@ test('policy whatif: no difference with the policy that ran; a difference with a
 });
 
 test('the aggregate report covers this remediation', async () => {
-  const r = await drw('report', 'aggregate', '--since', startedAt, '--format', 'json');
+  // Narrowed to this file's asset: the namespace holds every test file's remediations.
+  const r = await drw('report', 'aggregate', '--since', startedAt, '--asset', asset, '--format', 'json');
   expect(r.code).toBe(0);
   const a = JSON.parse(r.stdout);
   const mine = a.remediations.find((x: any) => x.id === id);
   expect(mine).toMatchObject({ status: 'remediated', sla: 'met', approvals: 1 });
   expect(a.timeToRemediate.count).toBeGreaterThanOrEqual(1);
   expect(r.stderr).toMatch(/reading the history of/);
-  const md = await drw('report', '--all', '--since', startedAt);
+  const md = await drw('report', '--all', '--since', startedAt, '--asset', asset);
   expect([md.code, md.stdout.includes('# Remediations: aggregate report') ? 'report' : md.stderr.slice(-1000)]).toEqual([0, 'report']);
 });
 

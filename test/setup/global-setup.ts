@@ -26,9 +26,11 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.TEMPORAL_ADDRESS) return;
   const cli = execFileSync(path.join(root, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   process.env.DRW_TEMPORAL_CLI = cli;
-  // The dev server prints its banner on stdout; a green run prints nothing (exec keeps the pid the SDK stops).
+  // The dev server prints its banner on stdout and shutdown noise on stderr; a green run prints nothing
+  // (its log stays in the run's temporary directory; exec keeps the pid the SDK stops).
   const quietCli = path.join(dir, 'temporal-quiet');
-  writeFileSync(quietCli, `#!/bin/sh\nexec '${cli.replace(/'/g, `'\\''`)}' "$@" >/dev/null\n`, { mode: 0o755 });
+  const q = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+  writeFileSync(quietCli, `#!/bin/sh\nexec ${q(cli)} "$@" >/dev/null 2>>${q(path.join(dir, 'temporal-dev-server.log'))}\n`, { mode: 0o755 });
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: quietCli },
