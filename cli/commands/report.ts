@@ -7,7 +7,7 @@ import { buildReport, type RemediationReport } from '../../report/build';
 import { fetchChainOrArchived, NotFoundError, reportFromServer } from '../../report/fetch';
 import { chainText, HistoryFormatError, runsFromText } from '../../report/history';
 import { isReportFormat, REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/render';
-import { CliError, EXIT, str, UsageError, type CommandSpec, type Ctx, type ParsedArgs } from './common';
+import { CliError, EXIT, list, str, UsageError, type CommandSpec, type Ctx, type ParsedArgs } from './common';
 import { LIST_FILTER_OPTIONS, listQueryOf, sinceTime } from './remediations';
 
 function formatOf(ctx: Ctx, values: ParsedArgs['values']): ReportFormat {
@@ -76,9 +76,15 @@ async function aggregateRun(ctx: Ctx, values: ParsedArgs['values']): Promise<num
       const m = r.stored?.record.metadata;
       if (m && !listed.has(m.remediationId) && (!since || (m.closedAt ?? '') >= since)) archivedIds.add(m.remediationId);
     }
+    // The same filters as the visibility query, on what the archived history says.
+    const wanted = (r: RemediationReport) =>
+      (!values.asset || r.detection?.asset.id === str(values.asset)) &&
+      (!values.status || list(values.status).includes(r.outcome.status ?? '')) &&
+      (!values.severity || list(values.severity).includes(r.outcome.severity ?? r.detection?.severity ?? ''));
     for (const id of archivedIds) {
       const runs = await readArchivedHistory(archive, id);
-      if (runs?.length) reports.push(buildReport(runs, { workflowId: id }));
+      const r = runs?.length ? buildReport(runs, { workflowId: id }) : undefined;
+      if (r && wanted(r)) reports.push(r);
     }
   }
   const a = aggregate(reports, { since });

@@ -1,7 +1,7 @@
 /**
  * The audit archive as drw runs it (DRW_ARCHIVE set): a remediation that closes is sealed by
  * the workflow it starts on close, and once its history is deleted from Temporal the report
- * route answers from the archive with the same report.
+ * route answers from the archive with the same report, and the aggregate report still counts it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -21,7 +21,8 @@ afterAll(async () => {
 });
 
 test('a remediation closes: sealed on close; after temporal workflow delete, GET /report answers from the archive, unchanged', async () => {
-  const r = await http('POST', `${h.api}/v1/detections`, malwareDetection(`wired-${Date.now().toString(36)}`, 95));
+  const asset = `wired-${Date.now().toString(36)}`;
+  const r = await http('POST', `${h.api}/v1/detections`, malwareDetection(asset, 95));
   const id = r.body.remediations[0].id as string;
   await eventually(async () => ((await http('GET', `${h.api}/v1/remediations/${id}`)).body.status === 'remediated' ? true : undefined), 'remediated');
   const archive = h.app.archive!;
@@ -41,6 +42,13 @@ test('a remediation closes: sealed on close; after temporal workflow delete, GET
   const exported = await cli(['history', 'export', id]);
   expect({ code: exported.code, err: exported.err }).toMatchObject({ code: 0 });
   expect(exported.err).toContain(before.history.runs[0].sha256);
+
+  // The aggregate report still counts it, from the archive (filtered like the visibility query).
+  const agg = await cli(['report', 'aggregate', '--asset', asset, '--format', 'json']);
+  expect(agg.code).toBe(0);
+  expect(JSON.parse(agg.out).remediations).toEqual([expect.objectContaining({ id, status: 'remediated' })]);
+  const other = await cli(['report', 'aggregate', '--asset', `${asset}-other`, '--format', 'json']);
+  expect(JSON.parse(other.out).remediations).toEqual([]);
 });
 
 async function cli(args: string[]) {
