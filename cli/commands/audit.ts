@@ -4,6 +4,7 @@ import { EncryptionCodec } from '../../audit/codec';
 import { startCodecServer } from '../../audit/codec-server';
 import { verifyArchive } from '../../audit/verify';
 import { CliError, EXIT, str, UsageError, type CommandSpec, type Ctx } from './common';
+import type { DrwConfig } from '../../common/config';
 import { sinceTime } from './remediations';
 
 function archiveOf(ctx: Ctx): Archive {
@@ -71,6 +72,22 @@ export const auditExport: CommandSpec = {
   },
 };
 
+/**
+ * With person authentication configured (DRW_JWT_*), the Temporal UI's "pass access token" works:
+ * the user's JWT is verified like the API does and must grant `read` (policies/access.yaml).
+ */
+export async function personAuthorizer(cfg: DrwConfig): Promise<((authorization: string | undefined) => Promise<boolean>) | undefined> {
+  const { createAuth } = await import('../../api/auth');
+  const { loadAccessPolicy } = await import('../../api/auth/access');
+  const auth = createAuth(cfg.auth, { access: loadAccessPolicy(cfg.api.accessPolicy) });
+  if (!auth.users) return undefined;
+  return async (authorization) => {
+    if (!authorization) return false;
+    await auth.authorize({ headers: { authorization } }, 'read', async () => Buffer.alloc(0));
+    return true;
+  };
+}
+
 export const codecServer: CommandSpec = {
   name: 'codec-server',
   summary: 'Serve the payload codec (Temporal remote codec protocol) for the Temporal Web UI and `temporal workflow show`',
@@ -78,7 +95,8 @@ export const codecServer: CommandSpec = {
   description: [
     'POST /encode and /decode with {"payloads":[...]}, CORS for DRW_CODEC_CORS_ORIGINS (default: the Temporal UI\'s origin).',
     'In the UI: Settings → Codec Server → http://127.0.0.1:8888. With the CLI: temporal workflow show -w <id> --codec-endpoint http://127.0.0.1:8888.',
-    'Needs DRW_CODEC_KEYS; beyond loopback also DRW_CODEC_SERVER_TOKEN (sent as Authorization: Bearer).',
+    'Needs DRW_CODEC_KEYS; beyond loopback also DRW_CODEC_SERVER_TOKEN (sent as Authorization: Bearer) or person',
+    'authentication (DRW_JWT_*): the UI\'s "pass access token" sends the user\'s JWT, which must grant read.',
   ].join('\n'),
   options: {
     host: { type: 'string', arg: 'ip', help: 'listen address (DRW_CODEC_SERVER_HOST, 127.0.0.1)' },
@@ -93,7 +111,15 @@ export const codecServer: CommandSpec = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: a port number (got "${str(values.port)}")`);
     let srv;
     try {
-      srv = await startCodecServer({ ...cfg.audit.codecServer, host: str(values.host) ?? cfg.audit.codecServer.host, port, codec, namespace: cfg.temporal.namespace });
+      const authorize = await personAuthorizer(cfg);
+      srv = await startCodecServer({
+        ...cfg.audit.codecServer,
+        host: str(values.host) ?? cfg.audit.codecServer.host,
+        port,
+        codec,
+        namespace: cfg.temporal.namespace,
+        ...(authorize ? { authorize } : {}),
+      });
     } catch (e) {
       throw new CliError(EXIT.failure, (e as Error).message);
     }
