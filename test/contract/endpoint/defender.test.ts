@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createDefenderEndpoint, loadDefenderConfig, type DefenderConfig } from '../../../activities/adapters/defender';
 import type { EndpointActionInput } from '../../../activities/interfaces';
 import { type DefenderSimulator, startDefenderSimulator } from '../../../simulators/defender';
+import { defenderConfigFor } from './defender-config';
 import { expectNoSecrets, failureOf, retryLikeTemporal } from './temporal-like';
 
 const WS7 = '1e5bc9d7e413ddd7902c2932e418702b84d0cc07';
@@ -37,17 +38,7 @@ describe('Microsoft Defender for Endpoint adapter', () => {
         { id: SRV2, computerDnsName: 'srv-2.corp.example.com' },
       ],
     });
-    config = {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      apiUrl: sim.baseUrl,
-      loginUrl: sim.baseUrl,
-      scope: 'https://api.securitycenter.microsoft.com/.default',
-      timeoutMs: 750,
-      pollIntervalMs: 5,
-      actionWaitMs: 2_000,
-    };
+    config = defenderConfigFor(sim);
   });
   afterEach(() => sim.close());
   afterAll(() => expectNoSecrets(errors, ['sim~defender~']));

@@ -10,6 +10,7 @@ import { createInProcessSystems } from '../../../activities/inprocess';
 import type { Endpoint, EndpointActionInput } from '../../../activities/interfaces';
 import { startCrowdStrikeSimulator } from '../../../simulators/crowdstrike';
 import { startDefenderSimulator } from '../../../simulators/defender';
+import { defenderConfigFor } from './defender-config';
 import { failureOf } from './temporal-like';
 
 interface Devices {
@@ -78,17 +79,7 @@ const EDRS: Array<{ name: string; vendor: string; ids: Devices; start: () => Pro
           { id: i.app[1], computerDnsName: 'app-3.lab.example.com' },
         ],
       });
-      const endpoint = createDefenderEndpoint({
-        tenantId: sim.tenantId,
-        clientId: sim.clientId,
-        clientSecret: sim.clientSecret,
-        apiUrl: sim.baseUrl,
-        loginUrl: sim.baseUrl,
-        scope: 'https://api.securitycenter.microsoft.com/.default',
-        timeoutMs: 750,
-        pollIntervalMs: 5,
-        actionWaitMs: 200,
-      });
+      const endpoint = createDefenderEndpoint(defenderConfigFor(sim, { actionWaitMs: 200 }));
       return { endpoint, actionRequests: () => sim.actionRequests().length, close: () => sim.close() };
     },
   },
