@@ -110,8 +110,15 @@ export function isCoreState(v: unknown): v is RemediationState {
   return typeof v === 'object' && v !== null && (v as { core?: unknown }).core === CORE_STATE_VERSION;
 }
 
-/** The status people and search attributes see. */
-export function deriveStatus(s: RemediationState): RemediationStatus {
+/**
+ * The status people and search attributes see. `settledUnverified`: what a plan whose steps all
+ * settled without a verification is (it waits for its ticket's owner or the source); runs begun
+ * before the core said "escalated" or "remediating", and replaying them must upsert the same.
+ */
+export function deriveStatus(
+  s: Pick<RemediationState, 'final' | 'plan' | 'paused' | 'waitingWindowUntilMs' | 'escalations' | 'slaBreached'>,
+  settledUnverified: RemediationStatus = 'awaiting_owner',
+): RemediationStatus {
   if (s.final) return s.final.status;
   if (s.plan.version === 0) return 'planning';
   if (s.paused) return 'paused';
@@ -128,8 +135,7 @@ export function deriveStatus(s: RemediationState): RemediationStatus {
   if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
   if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
   if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
-  // Settled without a verification: it waits for the owner of its ticket (or the source).
-  return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : 'awaiting_owner';
+  return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : settledUnverified;
 }
 
 export function plannerState(

@@ -5,18 +5,10 @@
 import type { Detection } from '../../domain/detection';
 import type { AssetFacts, TicketRef } from '../../activities/interfaces';
 import type { PolicySet } from '../../planner/policy-schema';
-import {
-  TERMINAL,
-  type ApprovalRecord,
-  type EscalationTrigger,
-  type Facts,
-  type Plan,
-  type PlanDiffEntry,
-  type RemediationStatus,
-} from '../../planner/types';
+import type { ApprovalRecord, EscalationTrigger, Facts, Plan, PlanDiffEntry, RemediationStatus } from '../../planner/types';
 import type { RemediationView } from '../../signals';
 import type { DescribedDecision } from '../../remediation/events';
-import { viewOf } from '../../remediation/state';
+import { deriveStatus as coreStatus, viewOf } from '../../remediation/state';
 
 /** A pre-core decision: a category and a sentence, with a few structured fields. */
 export interface DecisionEntry {
@@ -94,24 +86,7 @@ export interface RemediationState {
  * "remediating", and replaying them must upsert the same values, hence the flag.
  */
 export function deriveStatus(s: RemediationState, waitingIsEscalated = true): RemediationStatus {
-  if (s.final) return s.final.status;
-  if (s.plan.version === 0) return 'planning';
-  if (s.paused) return 'paused';
-  const steps = s.plan.steps;
-  const running = steps.find((x) => x.status === 'running');
-  if (running?.action === 'verify') return 'verifying';
-  if (running) return 'remediating';
-  if (s.waitingWindowUntilMs !== undefined) return 'waiting_window';
-  // A pending verify step waiting behind an approval is not work in progress.
-  const runnable = steps.some(
-    (x, i) => x.status === 'pending' && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && y.status === 'awaiting_approval')),
-  );
-  if (runnable) return 'remediating';
-  if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
-  if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
-  if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
-  const verified = steps.some((x) => x.action === 'verify' && x.status === 'done');
-  return waitingIsEscalated && !verified ? 'escalated' : 'remediating';
+  return coreStatus(s, waitingIsEscalated ? 'escalated' : 'remediating');
 }
 
 export function addDecision(s: RemediationState, at: Date, entry: Omit<DecisionEntry, 'seq' | 'at'>): DecisionEntry {
