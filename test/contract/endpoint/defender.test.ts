@@ -133,24 +133,15 @@ describe('Microsoft Defender for Endpoint adapter', () => {
     expect(sim.actions).toHaveLength(1);
   });
 
-  it('treats ActiveRequestAlreadyExists as "reuse the pending isolate"', async () => {
+  it.each([
+    ['ActiveRequestAlreadyExists', 'code'],
+    ['the documented 400 "Action is already in progress"', 'message'],
+  ] as const)('treats %s as "reuse the pending isolate"', async (_refusal, kind) => {
+    sim.duplicateActionRefusal = kind;
     // Another worker's isolate is pending; this one's read of the actions is stale.
     sim.readsPerStep = 3;
     const other = await createDefenderEndpoint({ ...config, actionWaitMs: 0 }).isolateHost(input());
     expect(other.state).toBe('containment_pending');
-    sim.setFaults({ match: /^GET \/api\/machineactions$/, queue: [{ kind: 'status', status: 200, body: { value: [] } }, { kind: 'status', status: 200, body: { value: [] } }] });
-
-    const result = await createDefenderEndpoint(config).isolateHost(input());
-    const refused = sim.requests.filter((r) => r.path.endsWith('/isolate'));
-    expect(refused).toHaveLength(2);
-    expect(result).toMatchObject({ actionId: other.actionId, state: 'contained' });
-    expect(sim.actions).toHaveLength(1);
-  });
-
-  it('treats the documented 400 "Action is already in progress" as "reuse the pending isolate"', async () => {
-    sim.duplicateActionRefusal = 'message';
-    sim.readsPerStep = 3;
-    const other = await createDefenderEndpoint({ ...config, actionWaitMs: 0 }).isolateHost(input());
     sim.setFaults({ match: /^GET \/api\/machineactions$/, queue: [{ kind: 'status', status: 200, body: { value: [] } }, { kind: 'status', status: 200, body: { value: [] } }] });
 
     const result = await createDefenderEndpoint(config).isolateHost(input());

@@ -12,19 +12,15 @@ const edrPolicy = recordedPolicy(edr);
 
 describe('recovering the decision inputs from a history', () => {
   const rec = recoverInputs(extract(edr));
+  const labels = (inputs: typeof rec.inputs) => inputs.map((i) => (i.kind === 'step' ? `step:${i.stepId.split('.')[1]}:${i.outcome}` : i.kind));
+  /** The recorded EDR remediation's inputs before alice's approval. */
+  const UNTIL_THE_APPROVAL = ['policy', 'enrich', 'step:ticket:started', 'step:ticket:done', 'step:notify:started', 'step:notify:done', 'repeat', 'risk'];
 
   test('the detection, the recorded policy, the enrichment note, then every input in order', () => {
     expect(rec.init).toMatchObject({ requestedBy: 'api:crowdstrike', detection: expect.objectContaining({ riskScore: 60 }) });
     expect(rec.recordedPolicies).toEqual([edrPolicy.version]);
-    expect(rec.inputs.map((i) => (i.kind === 'step' ? `step:${i.stepId.split('.')[1]}:${i.outcome}` : i.kind))).toEqual([
-      'policy',
-      'enrich',
-      'step:ticket:started',
-      'step:ticket:done',
-      'step:notify:started',
-      'step:notify:done',
-      'repeat',
-      'risk',
+    expect(labels(rec.inputs)).toEqual([
+      ...UNTIL_THE_APPROVAL,
       'decision',
       'step:contain:started',
       'step:contain:done',
@@ -42,16 +38,7 @@ describe('recovering the decision inputs from a history', () => {
     const cut = all.events.findIndex((e: any) => e.workflowExecutionUpdateAcceptedEventAttributes);
     const r = recoverInputs(extract([runFromJson({ events: all.events.slice(0, cut) })]));
     expect(r.warnings).toEqual([]);
-    expect(r.inputs.map((i) => (i.kind === 'step' ? `step:${i.stepId.split('.')[1]}:${i.outcome}` : i.kind))).toEqual([
-      'policy',
-      'enrich',
-      'step:ticket:started',
-      'step:ticket:done',
-      'step:notify:started',
-      'step:notify:done',
-      'repeat',
-      'risk',
-    ]);
+    expect(labels(r.inputs)).toEqual(UNTIL_THE_APPROVAL);
   });
 
   test('a history recorded before the remediation core (no typed log): step outcomes come from the activities', () => {
