@@ -593,10 +593,10 @@ export interface Safeguard {
 /**
  * What an operator message would undo, computed by applying it to a copy of the state (the core
  * is pure): a pending approval the re-plan no longer asks for (a risk change across a policy
- * threshold), or an executed step with a compensation (cancel, false positive) — a contained host
- * released. The API refuses the action to anyone who could not have approved those steps.
+ * threshold), or an executed step with a compensation (cancel, false positive), or one a step kept
+ * after a resolve lifts (resolve) — a contained host released. The API refuses the action to anyone who could not have approved those steps.
  */
-export function safeguardsUndoneBy(s: RemediationState, name: 'riskScoreChanged' | 'cancel' | 'falsePositive', payload: unknown, ctx: CoreContext): Safeguard[] {
+export function safeguardsUndoneBy(s: RemediationState, name: 'riskScoreChanged' | 'cancel' | 'falsePositive' | 'findingResolved', payload: unknown, ctx: CoreContext): Safeguard[] {
   const after = apply(s, { kind: 'message', name, payload, via: 'signal' }, ctx).state;
   const out: Safeguard[] = [];
   // A step the policy lets nobody in particular approve is no safeguard.
@@ -612,6 +612,14 @@ export function safeguardsUndoneBy(s: RemediationState, name: 'riskScoreChanged'
     for (const st of compensations(s)) {
       const r = rule(st);
       if (r) out.push({ step: st, effect: 'undone', mayUndo: r });
+    }
+  }
+  if (!s.resolvedAtSource && after.resolvedAtSource) {
+    // A resolve keeps the steps that lift what drw did (KEEP_WHEN_RESOLVED): the contained host is released.
+    const lifting = new Set(after.plan.steps.filter((x) => x.status === 'pending' || x.status === 'awaiting_approval').map((x) => x.action));
+    for (const st of compensations(s)) {
+      const r = rule(st);
+      if (r && lifting.has(st.compensation!.action)) out.push({ step: st, effect: 'undone', mayUndo: r });
     }
   }
   return out;

@@ -231,4 +231,21 @@ describe('undoing a safeguard needs the safeguard\'s people', () => {
     // Pausing undoes nothing; the state given is not changed.
     expect(r.s.cancelled).toBeUndefined();
   });
+
+  test('resolving a critical vulnerability while its host is contained would run the release step: only secops may', () => {
+    const vuln: Parameters<typeof Remediation.started>[0] = {
+      source: 'trivy', rule: 'CVE-2030-0001', title: 'RCE in openssl', severity: 'critical', category: 'vulnerability', riskScore: 98,
+      asset: { id: 'web-7', type: 'host', environment: 'production', internetFacing: true },
+    };
+    const r = Remediation.started(vuln, policy);
+    const contain = 'critical-vuln-internet-prod.contain';
+    r.ran('critical-vuln-internet-prod.ticket').ran('critical-vuln-internet-prod.notify');
+    expect(r.step(contain).status).toBe('awaiting_approval');
+    // Before the containment ran, a resolve lifts nothing.
+    expect(safeguardsUndoneBy(r.s, 'findingResolved', { by: 'olga', reason: 'fixed' }, ctx())).toEqual([]);
+    r.message('approve', approve(contain, 'bob')).ran(contain, { state: 'contained' });
+    const undone = safeguardsUndoneBy(r.s, 'findingResolved', { by: 'olga', reason: 'fixed' }, ctx());
+    expect(undone).toEqual([expect.objectContaining({ step: expect.objectContaining({ id: contain }), effect: 'undone' })]);
+    expect([mayUndo(olga, undone[0].mayUndo), mayUndo(bob, undone[0].mayUndo)]).toEqual([false, true]);
+  });
 });
