@@ -61,6 +61,13 @@ export const remediationSchema = named(
     severity: z.enum(SEVERITIES).optional(),
     riskScore: z.number().optional(),
     asset: z.record(z.string(), z.unknown()).optional(),
+    facts: z
+      .partialRecord(
+        z.enum(['environment', 'criticality', 'internetFacing', 'riskScore']),
+        z.looseObject({ value: z.unknown(), from: z.enum(['detection', 'cmdb', 'operator', 'drw']), why: z.string(), detection: z.unknown().optional(), cmdb: z.unknown().optional(), by: z.string().optional() }),
+      )
+      .optional()
+      .describe('Each fact that decides an approval, with where its value came from (the stricter of the detection and the CMDB applies)'),
     plan: planSchema,
     approvals: z.array(z.record(z.string(), z.unknown())).optional(),
     decisions: z.array(decisionEntry).optional(),

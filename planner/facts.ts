@@ -14,13 +14,21 @@ export function startFacts(d: Detection, asset: Asset = d.asset): { facts: Facts
   return { facts: { ...factsOf(d), riskScore: risk.score, asset }, riskWhy: risk.why };
 }
 
-/** The facts after a repeat of the finding: a repeat can only make things worse, so the worst severity and the highest given score are kept. */
-export function withRepeat(f: Facts, d: Detection): Facts {
+/**
+ * The facts after a repeat of the finding: a repeat can only make things worse, so the worst
+ * severity and the highest given score are kept; a given score counts only when `riskCounts`
+ * (the channel is a trusted risk source, or the run began before that rule).
+ */
+export function withRepeat(f: Facts, d: Detection, riskCounts = true): Facts {
+  const raised = riskCounts && typeof d.riskScore === 'number' && d.riskScore > f.riskScore;
   return {
     ...f,
     findingCount: f.findingCount + 1,
     severity: SEVERITY_RANK[d.severity] > SEVERITY_RANK[f.severity] ? d.severity : f.severity,
-    riskScore: typeof d.riskScore === 'number' ? Math.max(d.riskScore, f.riskScore) : f.riskScore,
+    riskScore: raised ? d.riskScore! : f.riskScore,
+    ...(raised && f.provenance
+      ? { provenance: { ...f.provenance, riskScore: { value: d.riskScore!, from: 'detection' as const, why: 'raised by a repeat of the finding (a trusted risk source)', detection: d.riskScore! } } }
+      : {}),
     // Repeats can carry new keys forever; the merged details stay within the history-friendly bound.
     details: mergeDetails(f.details, d.details, MAX_DETAILS_BYTES).details,
   };

@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
-import { playbookSchema, type Playbook, type PolicySet } from './policy-schema';
+import type { z } from 'zod';
+import { NATIVE_SOURCE } from '../domain/channel';
+import { FORMAT_NAMES } from '../ingest';
+import { DEFAULT_FACT_RULES, factRulesSchema, playbookSchema, type FactRules, type Playbook, type PolicySet } from './policy-schema';
+
+/** The file of a policy folder that holds the fact rules rather than a playbook. */
+export const FACT_RULES_FILE = 'facts.yaml';
 
 export class PolicyError extends Error {
   constructor(readonly problems: PolicyProblem[]) {
@@ -28,26 +34,43 @@ export function formatProblem(p: PolicyProblem): string {
 }
 
 export function parsePlaybookText(text: string, file: string): { playbook?: Playbook; problems: PolicyProblem[] } {
+  const y = parseYaml(text, file);
+  if (!y.doc) return { problems: y.problems };
+  const result = playbookSchema.safeParse(y.doc.toJS());
+  if (result.success) return { playbook: result.data, problems: [] };
+  return { problems: zodProblems(result.error.issues, y.doc, y.lc, file) };
+}
+
+/** The policy folder's facts.yaml: which channels' risk scores count, what an unknown asset is. */
+export function parseFactRulesText(text: string, file: string, knownSources: readonly string[]): { rules?: FactRules; problems: PolicyProblem[] } {
+  const y = parseYaml(text, file);
+  if (!y.doc) return { problems: y.problems };
+  const result = factRulesSchema.safeParse(y.doc.toJS() ?? {});
+  if (!result.success) return { problems: zodProblems(result.error.issues, y.doc, y.lc, file) };
+  // A misspelt source would silently trust nobody (or the wrong channel).
+  const problems = result.data.trustedRiskSources.flatMap((src, i) =>
+    knownSources.includes(src) ? [] : [{ file, path: `trustedRiskSources.${i}`, line: lineOf(y.doc!, y.lc, ['trustedRiskSources', i]), message: `unknown source "${src}"; sources are ${knownSources.join(', ')}` }],
+  );
+  return problems.length ? { problems } : { rules: result.data, problems: [] };
+}
+
+function parseYaml(text: string, file: string): { doc?: Document; lc: LineCounter; problems: PolicyProblem[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    // With prettyErrors off, yaml leaves linePos unset; the offset is always there.
-    return {
-      problems: doc.errors.map((e) => ({ file, path: '', line: lc.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })),
-    };
-  }
-  const result = playbookSchema.safeParse(doc.toJS());
-  if (result.success) return { playbook: result.data, problems: [] };
-  return {
-    problems: result.error.issues.flatMap((i) => {
-      const at = i.path as (string | number)[];
-      // One problem per unknown key, pointing at the key itself rather than at the map holding it.
-      if (i.code === 'unrecognized_keys') {
-        return i.keys.map((k) => ({ file, path: [...at, k].join('.'), line: lineOf(doc, lc, [...at, k]), message: `unknown key "${k}"` }));
-      }
-      return [{ file, path: at.join('.'), line: lineOf(doc, lc, at), message: i.message }];
-    }),
-  };
+  if (!doc.errors.length) return { doc, lc, problems: [] };
+  // With prettyErrors off, yaml leaves linePos unset; the offset is always there.
+  return { lc, problems: doc.errors.map((e) => ({ file, path: '', line: lc.linePos(e.pos[0]).line, message: `YAML: ${e.message.split('\n')[0]}` })) };
+}
+
+function zodProblems(issues: z.core.$ZodIssue[], doc: Document, lc: LineCounter, file: string): PolicyProblem[] {
+  return issues.flatMap((i) => {
+    const at = i.path as (string | number)[];
+    // One problem per unknown key, pointing at the key itself rather than at the map holding it.
+    if (i.code === 'unrecognized_keys') {
+      return i.keys.map((k) => ({ file, path: [...at, k].join('.'), line: lineOf(doc, lc, [...at, k]), message: `unknown key "${k}"` }));
+    }
+    return [{ file, path: at.join('.'), line: lineOf(doc, lc, at), message: i.message }];
+  });
 }
 
 /** The line of the key that names `at` (a block map's own range starts on its first key's line, not its parent key's). */
@@ -80,10 +103,17 @@ export function loadPolicyDir(dir: string): PolicySet {
   const playbooks: Playbook[] = [];
   const where: Record<string, string> = {};
   const problems: PolicyProblem[] = [];
+  let facts: FactRules | undefined;
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const rel = path.basename(file);
     hash.update(rel).update('\0').update(text).update('\0');
+    if (rel === FACT_RULES_FILE) {
+      const r = parseFactRulesText(text, rel, [NATIVE_SOURCE, ...FORMAT_NAMES]);
+      problems.push(...r.problems);
+      facts = r.rules;
+      continue;
+    }
     const { playbook, problems: p } = parsePlaybookText(text, rel);
     problems.push(...p);
     if (!playbook) continue;
@@ -95,7 +125,7 @@ export function loadPolicyDir(dir: string): PolicySet {
     where[playbook.id] = rel;
     playbooks.push(playbook);
   }
-  if (files.length === 0) problems.push({ file: dir, path: '', message: 'no .yaml playbooks in this folder' });
+  if (files.every((f) => path.basename(f) === FACT_RULES_FILE)) problems.push({ file: dir, path: '', message: 'no .yaml playbooks in this folder' });
   if (problems.length) throw new PolicyError(problems);
-  return { version: hash.digest('hex').slice(0, 16), playbooks, files: where };
+  return { version: hash.digest('hex').slice(0, 16), playbooks, facts: facts ?? DEFAULT_FACT_RULES, files: where };
 }

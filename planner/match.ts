@@ -102,12 +102,12 @@ export type FixedFacts = Pick<Facts, 'source' | 'rule' | 'category'>;
  * category criteria accept its fixed facts. Every other playbook fails those criteria whatever
  * the signals do, so re-planning on the subset chooses exactly as on the whole policy, and the
  * workflow's history holds a few KiB of policy instead of all of it. The version stays the
- * whole policy's.
+ * whole policy's, and the fact rules (facts.yaml) go with it.
  */
 export function playbooksFor(policy: PolicySet, f: FixedFacts): PolicySet {
   const probe: Facts = { ...f, severity: 'info', riskScore: 0, asset: { id: '', type: '' }, findingCount: 1, details: {} };
   const fixed = (pb: Playbook): Playbook => ({ ...pb, match: { sources: pb.match.sources, rules: pb.match.rules, categories: pb.match.categories } });
   const playbooks = policy.playbooks.filter((pb) => mismatch(fixed(pb), probe, {}) === undefined);
   const files = Object.fromEntries(playbooks.filter((pb) => policy.files[pb.id]).map((pb) => [pb.id, policy.files[pb.id]]));
-  return { version: policy.version, playbooks, files };
+  return { version: policy.version, playbooks, ...(policy.facts ? { facts: policy.facts } : {}), files };
 }

@@ -154,6 +154,26 @@ export const playbookSchema = z
     });
   });
 
+/**
+ * `facts.yaml` in a policy folder: which facts the planner believes, and from whom. Absent: the
+ * defaults (no detection's own risk score counts; an asset the CMDB does not know is production).
+ */
+export const factRulesSchema = z
+  .object({
+    /** Channels whose detections' own risk scores count: `drw` (the native API) or ingest format names. */
+    trustedRiskSources: z.array(z.string().min(1)).default([]),
+    unknownAsset: z
+      .object({
+        /** The environment an asset the CMDB does not know counts as (at least); null: as the detection says. */
+        environment: z.string().min(1).max(64).nullable().default('production'),
+      })
+      .strict()
+      .default({ environment: 'production' }),
+  })
+  .strict();
+export type FactRules = z.output<typeof factRulesSchema>;
+export const DEFAULT_FACT_RULES: FactRules = { trustedRiskSources: [], unknownAsset: { environment: 'production' } };
+
 export type PlaybookInput = z.input<typeof playbookSchema>;
 export type Playbook = z.output<typeof playbookSchema>;
 export type StepDef = z.output<typeof stepSchema>;
@@ -162,6 +182,8 @@ export interface PolicySet {
   /** sha256 of the files' contents (sorted by name), first 16 hex digits. */
   version: string;
   playbooks: Playbook[];
+  /** facts.yaml (absent in policies loaded before fact provenance: the defaults apply). */
+  facts?: FactRules;
   /** Where each playbook came from, for error messages and `drw policy validate`. */
   files: Record<string, string>;
 }

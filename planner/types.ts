@@ -3,6 +3,7 @@
  * answers, in the decision log (and so in history), and in `drw plan --dry-run` output.
  */
 import type { Asset, Detection, Severity } from '../domain/detection';
+import type { Provenance } from './provenance';
 
 export const ACTIONS = [
   'ticket.open',
@@ -204,6 +205,8 @@ export interface Facts {
   asset: Asset;
   findingCount: number;
   details: Record<string, unknown>;
+  /** Where each approval-deciding fact came from (runs begun before fact provenance have none). */
+  provenance?: Provenance;
 }
 
 export interface PlanResult {

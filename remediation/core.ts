@@ -11,7 +11,7 @@ import { detectionSchemaWith } from '../domain/detection';
 import type { AssetFacts, ResolvedDevice, TicketRef, VerifyCheck } from '../activities/interfaces';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
-import { scoreRisk } from '../planner/risk';
+import { riskTrusted } from '../planner/provenance';
 import { withRepeat } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
 import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
@@ -26,7 +26,7 @@ import {
   type ApprovalDecision,
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb } from './events';
-import { DECISION_LOG_LIMIT, OPEN_TRUST, enrichAsset, plannerState, type RemediationState } from './state';
+import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
 const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
@@ -161,9 +161,9 @@ class Transition {
       case 'asset_looked_up': {
         if (e.error) this.decide({ kind: 'enrichment_failed', error: e.error });
         s.cmdb = e.cmdb;
-        const asset = enrichAsset(s.detection.asset, s.cmdb);
-        const risk = scoreRisk({ severity: s.detection.severity, riskScore: s.detection.riskScore, asset });
-        s.facts = { ...s.facts, asset, riskScore: risk.score };
+        const { facts, riskWhy } = factsAfterLookup(s, e.error ? undefined : s.cmdb);
+        s.facts = facts;
+        const asset = facts.asset;
         const ciId = s.cmdb?.ciId ?? s.cmdb?.name;
         const device: StepTarget | undefined = e.device ? { kind: 'device', id: e.device.deviceId, name: e.device.hostname, via: e.device.via, vendor: e.device.vendor } : undefined;
         if (device) s.targets = Object.fromEntries(DEVICE_ACTIONS.map((a) => [a, device]));
@@ -173,8 +173,9 @@ class Transition {
           asset,
           cmdbFound: Boolean(s.cmdb?.found),
           ...(ciId ? { ciId } : {}),
-          riskScore: risk.score,
-          riskWhy: risk.why,
+          riskScore: facts.riskScore,
+          riskWhy,
+          ...(facts.provenance ? { facts: facts.provenance } : {}),
           ...(device ? { device } : {}),
           ...(e.deviceError ? { deviceError: e.deviceError } : {}),
         });
@@ -265,6 +266,9 @@ class Transition {
         if (!m) return;
         const from = s.facts.riskScore;
         s.facts = { ...s.facts, riskScore: m.riskScore };
+        if (s.facts.provenance) {
+          s.facts.provenance = { ...s.facts.provenance, riskScore: { value: m.riskScore, from: 'operator', why: m.reason ?? 'changed by an operator', ...(m.by ? { by: m.by } : {}) } };
+        }
         this.decide({ kind: 'risk_changed', from, to: m.riskScore, reason: m.reason, ...(m.by ? { by: m.by } : {}) });
         this.replan(`risk score ${from} → ${m.riskScore}`, m.by);
         return;
@@ -277,7 +281,8 @@ class Transition {
           return;
         }
         const d = parsed.data;
-        s.facts = withRepeat(s.facts, d);
+        // Only a trusted channel's score counts; a repeat comes from the opening channel (or one configured to correlate).
+        s.facts = withRepeat(s.facts, d, !s.factProvenance || riskTrusted(s.policy?.facts, s.requestedBy));
         s.unreportedRepeats++;
         if (s.facts.findingCount <= 3 || s.facts.findingCount % 100 === 0) {
           this.decide({ kind: 'repeat', findingCount: s.facts.findingCount, source: d.source, rule: d.rule, ...(d.observedAt ? { observedAt: d.observedAt } : {}) });
@@ -413,7 +418,12 @@ class Transition {
     if (step) {
       step.status = 'done';
       step.result = e.result;
-      if (step.action === 'cmdb.lookup') s.facts = { ...s.facts, asset: enrichAsset(s.detection.asset, s.cmdb) };
+      if (step.action === 'cmdb.lookup') {
+        // The asset facts again, from the fresh answer; the risk score stays what it became (an operator's, a repeat's).
+        const { facts } = factsAfterLookup(s, s.cmdb);
+        const risk = s.facts.provenance?.riskScore;
+        s.facts = { ...s.facts, asset: facts.asset, ...(facts.provenance ? { provenance: { ...facts.provenance, ...(risk ? { riskScore: risk } : {}) } } : {}) };
+      }
     }
     this.decide({ kind: 'step_done', stepId: e.stepId, result: e.result });
     s.running = s.running.filter((x) => x !== e.stepId);
@@ -641,8 +651,9 @@ export const DEVICE_ACTIONS = ['endpoint.isolate', 'endpoint.release'] as const;
  */
 export function deviceLookup(s: RemediationState, cmdb: AssetFacts | undefined): { assetId: string; hostname?: string; hint?: { crowdstrike?: string; defender?: string } | string } | undefined {
   if (!s.policy) return undefined;
-  const asset = enrichAsset(s.detection.asset, cmdb);
-  const pb = choosePlaybook(s.policy, { ...s.facts, asset }).playbook;
+  const { facts } = factsAfterLookup(s, cmdb);
+  const asset = facts.asset;
+  const pb = choosePlaybook(s.policy, facts).playbook;
   const acts = [...pb.steps, ...pb.escalation].some((d) => (DEVICE_ACTIONS as readonly string[]).includes(d.action) || (d.compensation && (DEVICE_ACTIONS as readonly string[]).includes(d.compensation.action)));
   if (!acts) return undefined;
   const fromDetection = deviceIdFor({ detection: s.detection, cmdb: undefined });

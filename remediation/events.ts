@@ -5,6 +5,7 @@
  */
 import type { Asset, Severity } from '../domain/detection';
 import { formatDuration } from '../planner/durations';
+import { FACT_NAMES, type Provenance } from '../planner/provenance';
 import type { EscalationTrigger, ExpiryAction, PlanDiffEntry, RemediationStatus, StepTarget } from '../planner/types';
 
 export type OperatorVerb = 'pause' | 'resume' | 'cancel' | 'false_positive';
@@ -22,7 +23,7 @@ export type MessageName =
 
 export type DecisionEvent =
   | { kind: 'received'; source: string; title: string; dedupeKey: string; rawRef?: unknown; by: string }
-  | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string; device?: StepTarget; deviceError?: string }
+  | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string; facts?: Provenance; device?: StepTarget; deviceError?: string }
   | { kind: 'enrichment_failed'; error: string }
   | { kind: 'plan'; planVersion: number; policyVersion: string; playbook: string; selection: string; diff: PlanDiffEntry[]; trigger: string; by?: string }
   | { kind: 'sla'; severity: Severity; windowMs: number; deadline: string }
@@ -75,11 +76,11 @@ export function describe(e: DecisionEvent): string {
     case 'received':
       return `detection received from ${e.source}: ${e.title}`;
     case 'enriched':
-      return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${
+      return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${e.facts ? `; ${factsSummary(e.facts)}` : ''}${
         e.device ? `; device ${e.device.id} (${e.device.name ?? '?'}, ${e.device.vendor ?? 'EDR'}, via ${e.device.via})` : e.deviceError ? `; no verified device: ${e.deviceError}` : ''
       }`;
     case 'enrichment_failed':
-      return `CMDB lookup failed, planning on the detection's facts: ${e.error}`;
+      return `CMDB lookup failed, planning as for an asset the CMDB does not know: ${e.error}`;
     case 'plan':
       return `plan v${e.planVersion}: ${e.trigger}`;
     case 'sla':
@@ -154,4 +155,11 @@ export function decisionsSince<D extends { seq: number }>(log: readonly D[], seq
   let i = log.length;
   while (i > 0 && log[i - 1].seq > seq) i--;
   return log.slice(i);
+}
+
+/** `environment production (cmdb), criticality high (detection), …`: each approval-deciding fact and its origin. */
+function factsSummary(p: Provenance): string {
+  return FACT_NAMES.filter((n) => n !== 'riskScore' && p[n])
+    .map((n) => `${n} ${String(p[n]!.value)} (${p[n]!.from})`)
+    .join(', ');
 }

@@ -6,6 +6,8 @@ import type { Detection } from '../domain/detection';
 import type { AssetFacts, TicketRef } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
 import { factsOf } from '../planner/facts';
+import { establishFacts } from '../planner/provenance';
+import { scoreRisk } from '../planner/risk';
 import type { ApprovalKey } from '../governance/assertion';
 import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus, type StepTarget } from '../planner/types';
 import type { RemediationView } from '../signals';
@@ -43,6 +45,11 @@ export interface RemediationState {
   receivedAt: string;
   detection: Detection;
   facts: Facts;
+  /**
+   * Facts carry provenance: the stricter of the detection's and the CMDB's values, an unknown asset
+   * as production, a risk score only from a trusted channel. Unset for runs begun before that rule.
+   */
+  factProvenance?: true;
   cmdb?: AssetFacts;
   policy?: PolicySet;
   plan: Plan;
@@ -79,9 +86,10 @@ export interface RemediationState {
   runs: number;
 }
 
-export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust }): RemediationState {
+export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust; factProvenance?: boolean }): RemediationState {
   return {
     core: CORE_STATE_VERSION,
+    ...(o.factProvenance ? { factProvenance: true as const } : {}),
     trust: o.trust ?? OPEN_TRUST,
     id: o.id,
     dedupeKey: o.dedupeKey,
@@ -178,6 +186,7 @@ export function viewOf(s: ViewSource, status: RemediationStatus, decisions: Reme
     severity: s.facts.severity,
     riskScore: s.facts.riskScore,
     asset: s.facts.asset,
+    ...(s.facts.provenance ? { facts: s.facts.provenance } : {}),
     source: s.facts.source,
     rule: s.facts.rule,
     title: s.detection.title,
@@ -195,7 +204,18 @@ export function viewOf(s: ViewSource, status: RemediationStatus, decisions: Reme
   };
 }
 
-/** Merges CMDB facts into the asset: what the detection said wins, the CMDB fills the gaps. */
+/** The facts once the CMDB answered (`cmdb` undefined: the lookup failed), and why the risk is what it is. */
+export function factsAfterLookup(s: Pick<RemediationState, 'detection' | 'facts' | 'requestedBy' | 'policy' | 'factProvenance'>, cmdb: AssetFacts | undefined): { facts: Facts; riskWhy: string } {
+  if (!s.factProvenance) {
+    const asset = enrichAsset(s.detection.asset, cmdb);
+    const risk = scoreRisk({ severity: s.detection.severity, riskScore: s.detection.riskScore, asset });
+    return { facts: { ...s.facts, asset, riskScore: risk.score }, riskWhy: risk.why };
+  }
+  const f = establishFacts({ detection: s.detection, cmdb, requestedBy: s.requestedBy, rules: s.policy?.facts });
+  return { facts: { ...s.facts, asset: f.asset, riskScore: f.riskScore, provenance: f.provenance }, riskWhy: f.riskWhy };
+}
+
+/** Merges CMDB facts into the asset (runs begun before fact provenance): what the detection said wins, the CMDB fills the gaps. */
 export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefined): Detection['asset'] {
   if (!cmdb?.found) return asset;
   return {

@@ -11,7 +11,7 @@ import type { RemediationInput } from '../workflows/input';
 import { described, type Decision, type DescribedDecision } from '../remediation/events';
 import { isCoreState } from '../remediation/state';
 import { typedLegacyDecision, type DecisionEntry as LegacyDecision } from '../workflows/legacy/state';
-import { CORE_PATCH, DECISIONS_MEMO } from '../workflows/memo';
+import { CORE_PATCH, DECISIONS_MEMO, FACT_PROVENANCE_PATCH } from '../workflows/memo';
 import {
   attributesOf,
   decodePayload,
@@ -150,6 +150,8 @@ export interface Extracted {
   decisionsDropped: number;
   policies: { pos: Position; at: string; policy: PolicySet }[];
   cmdb: { pos: Position; at: string; facts: AssetFacts }[];
+  /** The remediation established facts with provenance (the fact-provenance marker, or a carried state saying so). */
+  factProvenance: boolean;
   warnings: string[];
 }
 
@@ -220,6 +222,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
   let workflowType: string | undefined;
   let workflowId = opts.workflowId ?? runs.find((r) => r.workflowId)?.workflowId;
   let close: RunClose = { kind: 'running' };
+  let factProvenance = false;
 
   runs.forEach((run, ri) => {
     const byScheduled = new Map<number, ActivityRecord>();
@@ -245,6 +248,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           if (ri === 0) input = value;
           const carried = value?.carried as CarriedState | undefined;
           typed = isCoreState(carried);
+          if (ri === 0 && typed && (carried as { factProvenance?: unknown }).factProvenance === true) factProvenance = true;
           if (carried && Array.isArray(carried.decisions)) decisionSets.push({ source: 'carried', entries: typedLog(carried.decisions), dropped: carried.decisionsDropped ?? 0 });
           break;
         }
@@ -254,7 +258,11 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           break;
         }
         case 'markerRecorded':
-          if ((firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id === CORE_PATCH) typed = true;
+          {
+            const patch = (firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id;
+            if (patch === CORE_PATCH) typed = true;
+            if (patch === FACT_PROVENANCE_PATCH && ri === 0) factProvenance = true;
+          }
           break;
         case 'workflowPropertiesModified': {
           const field = a.upsertedMemo?.fields?.[DECISIONS_MEMO];
@@ -479,6 +487,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
     decisionsDropped: dropped,
     policies,
     cmdb,
+    factProvenance,
     warnings,
   };
 }

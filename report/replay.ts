@@ -58,6 +58,8 @@ export interface ReplayInit {
   timeScale?: number;
   /** Fixed policy (a candidate); without it the replay uses the `policy` inputs (what was recorded). */
   fixedPolicy?: PolicySet;
+  /** The run established facts with provenance (its history has the fact-provenance marker). */
+  factProvenance?: boolean;
   /** A state carried over from an earlier run, when the replay starts mid-chain. */
   carried?: {
     facts: Facts;
@@ -87,7 +89,7 @@ export class Replayer {
 
   constructor(private readonly init: ReplayInit) {
     this.timeScale = init.timeScale ?? 1;
-    this.s = initialState({ id: init.remediationId, dedupeKey: '', requestedBy: init.requestedBy, receivedAt: init.receivedAt ?? '', detection: init.detection });
+    this.s = initialState({ id: init.remediationId, dedupeKey: '', requestedBy: init.requestedBy, receivedAt: init.receivedAt ?? '', detection: init.detection, factProvenance: init.factProvenance });
     const c = init.carried;
     if (c) {
       const mark = (v: boolean) => (v ? REPLAYED : undefined);

@@ -166,6 +166,7 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
       remediationId: x.workflowId,
       detection,
       requestedBy: c?.requestedBy ?? input?.requestedBy ?? 'unknown',
+      ...(x.factProvenance ? { factProvenance: true } : {}),
       ...(input?.receivedAt ? { receivedAt: input.receivedAt } : {}),
       ...(input?.options?.timeScale !== undefined ? { timeScale: input.options.timeScale } : {}),
       ...(c

@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Detection } from '../domain/detection';
 import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged } from './messages';
 import type { ApprovalRecord, Plan, RemediationStatus } from '../planner/types';
+import type { Provenance } from '../planner/provenance';
 import type { DescribedDecision } from '../remediation/events';
 
 export * from './messages';
@@ -34,6 +35,8 @@ export interface RemediationView {
   severity: Detection['severity'];
   riskScore: number;
   asset: Detection['asset'];
+  /** Each approval-deciding fact with where it came from (detection, CMDB, operator, drw). */
+  facts?: Provenance;
   source: string;
   rule: string;
   title: string;

@@ -67,7 +67,7 @@ import { CORE_CALL, activitiesFor, failureMessage } from './activities';
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { CORE_PATCH, DECISIONS_MEMO } from './memo';
+import { CORE_PATCH, DECISIONS_MEMO, FACT_PROVENANCE_PATCH } from './memo';
 import { startSealOnClose } from './seal-sweep';
 
 
@@ -86,7 +86,15 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   const carried = isCoreState(input.carried) ? input.carried : undefined;
   let s: RemediationState = carried
     ? { ...carried, runs: carried.runs + 1 }
-    : initialState({ id: workflowInfo().workflowId, dedupeKey: input.dedupeKey, requestedBy: input.requestedBy, receivedAt: input.receivedAt, detection: input.detection, trust: input.options.approvals });
+    : initialState({
+        id: workflowInfo().workflowId,
+        dedupeKey: input.dedupeKey,
+        requestedBy: input.requestedBy,
+        receivedAt: input.receivedAt,
+        detection: input.detection,
+        trust: input.options.approvals,
+        factProvenance: patched(FACT_PROVENANCE_PATCH),
+      });
   /** Set by messages: the main loop looks again at what to do. */
   let dirty = false;
   /** Set by every change: search attributes, details and new decisions go out once, at the end of the activation. */

@@ -19,6 +19,13 @@ import { classifyPayload } from './detect';
 import { CliError, EXIT, str, textTable, UsageError, type CommandSpec, type Ctx } from './common';
 import { startFacts } from '../../planner/facts';
 import { dedupeKeyFor } from '../../planner/dedupe';
+import { assetSchema } from '../../domain/detection';
+import { NATIVE_SOURCE } from '../../domain/channel';
+import { FORMAT_NAMES } from '../../ingest';
+import { FACT_NAMES, establishFacts, type CmdbAnswer, type Provenance } from '../../planner/provenance';
+
+/** `--cmdb`: what the CMDB says about the asset, as JSON (the fields facts come from). */
+const cmdbOption = assetSchema.omit({ id: true, type: true }).partial().strict();
 
 /** The policy folder: --policy, else DRW_POLICY_DIR, else policies/default of this install. */
 export function policyDir(ctx: Ctx, given: string | undefined): string {
@@ -50,6 +57,12 @@ export interface DryRun {
   dedupeKey: string;
   policy: { dir: string; version: string };
   facts: Facts;
+  /** Each approval-deciding fact with where it came from. */
+  provenance: Provenance;
+  /** The channel the detection is planned as coming through (its risk score counts only if trusted). */
+  via: string;
+  /** What the CMDB said (given with --cmdb), or that it was not consulted. */
+  cmdb: CmdbAnswer | 'not consulted';
   risk: { score: number; why: string };
   playbook: { id: string; name: string; selection: string; matchedOn: Record<string, unknown> };
   notChosen: { id: string; priority: number; why: string }[];
@@ -60,9 +73,14 @@ export interface DryRun {
   approvalWhen: Record<string, string>;
 }
 
-export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string): DryRun {
-  const { facts, riskWhy } = startFacts(d);
-  const key = dedupeKeyFor(policy, d, facts);
+export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string, o: { via?: string; cmdb?: CmdbAnswer } = {}): DryRun {
+  const via = o.via ?? NATIVE_SOURCE;
+  // The facts as the workflow establishes them: the channel decides whether the detection's risk score counts.
+  const channel = via === NATIVE_SOURCE ? requestedBy : `ingest:${via}`;
+  const established = establishFacts({ detection: d, cmdb: o.cmdb, requestedBy: channel, rules: policy.facts, unknownWhy: o.cmdb ? undefined : 'the CMDB is not consulted in a dry run (--cmdb gives its record)' });
+  const facts = { ...startFacts(d).facts, asset: established.asset, riskScore: established.riskScore, provenance: established.provenance };
+  const riskWhy = established.riskWhy;
+  const key = dedupeKeyFor(policy, d, startFacts(d).facts);
   const id = remediationId(key);
   const match = choosePlaybook(policy, facts);
   const state = { remediationId: id, detection: d, facts, approvals: [], escalations: [], requestedBy, cancelled: false, falsePositive: false, resolvedAtSource: false, verificationFailures: 0 };
@@ -88,6 +106,9 @@ export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy
     dedupeKey: key,
     policy: { dir, version: policy.version },
     facts,
+    provenance: established.provenance,
+    via,
+    cmdb: o.cmdb ?? 'not consulted',
     risk: { score: facts.riskScore, why: riskWhy },
     playbook: { id: match.playbook.id, name: match.playbook.name, selection: r.selection, matchedOn: match.matchedOn },
     notChosen,
@@ -115,7 +136,12 @@ export function dryRunText(r: DryRun): string {
     `Detection: ${d.title}`,
     `  ${d.source} / ${d.rule}, severity ${d.severity}${d.category ? `, category ${d.category}` : ''}, asset ${d.asset.id} (${d.asset.type}${d.asset.environment ? `, ${d.asset.environment}` : ''}${d.asset.internetFacing ? ', internet-facing' : ''})`,
     `  deduplication key ${r.dedupeKey} → remediation ${r.remediationId}`,
-    `Risk: ${r.risk.score} (${r.risk.why}; CMDB enrichment is not applied in a dry run)`,
+    `  via ${r.via}; CMDB ${r.cmdb === 'not consulted' ? 'not consulted (the asset counts as unknown to it)' : r.cmdb.found ? 'record given' : 'does not know the asset'}`,
+    'Facts:',
+    ...FACT_NAMES.filter((n) => r.provenance[n]).map((n) => {
+      const f = r.provenance[n]!;
+      return `  ${n.padEnd(15)} ${String(f.value ?? '-').padEnd(12)} from ${f.from}: ${f.why}`;
+    }),
     `Policy: ${r.policy.dir} (version ${r.policy.version})`,
     `Playbook: ${r.playbook.id} — ${r.playbook.name}`,
     `  ${r.playbook.selection}`,
@@ -145,13 +171,16 @@ export function dryRunText(r: DryRun): string {
 export const plan: CommandSpec = {
   name: 'plan',
   summary: 'Show which playbook and steps a detection would get, and why, without starting anything',
-  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>]'],
-  description: 'Runs the planner on the facts the workflow would build (risk from planner/risk). No server is needed. The policy is --policy, else DRW_POLICY_DIR, else policies/default.',
+  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>] [--via <source>] [--cmdb <json>]'],
+  description:
+    "Runs the planner on the facts the workflow would build, each shown with where it came from (detection, cmdb, drw). No server is needed. The policy is --policy, else DRW_POLICY_DIR, else policies/default. The CMDB is not consulted: --cmdb gives its record (JSON: environment, criticality, internetFacing, owner, tags; '{}' for none found), else the asset counts as unknown to it.",
   options: {
     'dry-run': { type: 'boolean', help: 'required: plan only, start nothing' },
     policy: { type: 'string', arg: 'dir', help: 'policy folder (default policies/default)' },
     format: { type: 'string', arg: 'name', help: 'payload format when it is not drw JSON (detected otherwise)' },
     as: { type: 'string', arg: 'requester', help: 'who would submit it (affects self-approval); default cli' },
+    via: { type: 'string', arg: 'source', help: `the channel it comes through: drw (the native API) or an ingest format; default the payload's format, else drw` },
+    cmdb: { type: 'string', arg: 'json', help: "the CMDB's record of the asset, e.g. '{\"environment\":\"staging\"}'" },
   },
   positionals: [1, 1],
   examples: ['drw plan --dry-run finding.json', 'drw plan --dry-run alert.json --policy policies/strict --json'],
@@ -161,6 +190,9 @@ export const plan: CommandSpec = {
     const policy = loadPolicyOrFail(ctx, dir);
     const { text, name } = await ctx.readInput(positionals[0]);
     const kind = classifyPayload(text, str(values.format), {});
+    const via = str(values.via) ?? kind.format;
+    if (via !== NATIVE_SOURCE && !(FORMAT_NAMES as string[]).includes(via)) throw new UsageError(`--via ${via}: not a source; sources are ${[NATIVE_SOURCE, ...FORMAT_NAMES].join(', ')}`);
+    const cmdb = parseCmdbOption(str(values.cmdb));
     let detections: Detection[];
     if ('detections' in kind) detections = kind.detections;
     else {
@@ -170,9 +202,23 @@ export const plan: CommandSpec = {
       detections = r.findings;
     }
     const requestedBy = str(values.as) ?? 'cli';
-    const results = detections.map((d) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy));
+    const results = detections.map((d) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, ...(cmdb ? { cmdb } : {}) }));
     if (ctx.json) ctx.outJson(results.length === 1 ? results[0] : results);
     else ctx.out(results.map(dryRunText).join('\n\n---\n\n'));
     return EXIT.ok;
   },
 };
+
+function parseCmdbOption(text: string | undefined): CmdbAnswer | undefined {
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--cmdb: not JSON (${(e as Error).message})`);
+  }
+  const r = cmdbOption.safeParse(json);
+  if (!r.success) throw new UsageError(`--cmdb: ${r.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ')}`);
+  // An empty record is the CMDB not knowing the asset.
+  return Object.keys(r.data).length ? { found: true, ...r.data } : { found: false };
+}

@@ -11,7 +11,6 @@ import type { EscalationTrigger, PlanStep } from '../../planner/types';
 import { runsFromText, HistoryFormatError } from '../../report/history';
 import { Replayer, type ReplayEvent, type ReplayInput } from '../../report/replay';
 import { formatWhatIf, whatIf, type WhatIfResult } from '../../report/whatif';
-import { enrichAsset } from '../../remediation/state';
 import { CliError, EXIT, str, UsageError, type CommandSpec } from './common';
 import { loadPolicyOrFail, policyDir, relative } from './plan';
 import { dedupeKeyFor } from '../../planner/dedupe';
@@ -91,8 +90,9 @@ export const policyTestSchema = z
   .object({
     name: z.string().min(1),
     detection: detectionSchema,
-    /** What the CMDB would say about the asset (merged as the workflow does: the detection wins). */
+    /** What the CMDB would say about the asset (none: the CMDB does not know it); the stricter value applies, as in the workflow. */
     cmdb: assetSchema.omit({ id: true, type: true }).partial().optional(),
+    /** Who submitted it: `ingest:<format>` for an ingest channel (whose risk score counts if trusted), else the native API. */
     requestedBy: z.string().min(1).default('api:policy-test'),
     expect: expectSchema,
     then: z.array(eventSchema).default([]),
@@ -156,14 +156,14 @@ function checkExpect(r: Replayer, e: z.output<typeof expectSchema>, where: strin
 /** Runs one playbook test: the detection's initial plan, then each event and its expectation. */
 export function runPolicyTest(policy: PolicySet, t: PolicyTest): string[] {
   const d = t.detection;
-  const cmdb = t.cmdb ? { found: true, ...t.cmdb } : undefined;
-  const asset = enrichAsset(d.asset, cmdb);
-  const { facts } = startFacts(d, asset);
-  const r = new Replayer({ remediationId: remediationId(dedupeKeyFor(policy, d, facts)), detection: d, requestedBy: t.requestedBy, fixedPolicy: policy });
+  // Without a `cmdb:` the asset is one the CMDB does not know, as a new remediation would find it.
+  const cmdb = t.cmdb ? { found: true, ...t.cmdb } : { found: false };
+  const { facts } = startFacts(d);
+  const r = new Replayer({ remediationId: remediationId(dedupeKeyFor(policy, d, facts)), detection: d, requestedBy: t.requestedBy, fixedPolicy: policy, factProvenance: true });
   const at = '1970-01-01T00:00:00.000Z';
   const feed = (input: ReplayEvent) => r.apply({ at, label: input.kind, ...input } as ReplayInput);
   feed({ kind: 'policy', policy });
-  feed({ kind: 'enrich', asset });
+  feed({ kind: 'enrich', cmdb });
   const failures = checkExpect(r, t.expect, 'initial plan');
   t.then.forEach((ev, i) => {
     const where = `then[${i}]`;
@@ -238,7 +238,8 @@ export const policyTest: CommandSpec = {
     'Test files (YAML or JSON, one test or {tests: [...]}) look like:',
     '  name: EDR malware below 90 waits for secops',
     '  detection: { source: crowdstrike, rule: X, title: X, severity: high, category: malware, riskScore: 60, asset: { id: h1, type: host } }',
-    '  cmdb: { environment: production }            # optional enrichment',
+    '  cmdb: { environment: production }            # what the CMDB knows (none: an unknown asset, production by default)',
+    '  requestedBy: ingest:falcon                   # optional: the channel (ingest:<format>); its risk score counts if facts.yaml trusts it',
     '  expect: { playbook: edr-malware, steps: [ { id: ticket, status: pending }, { id: contain, status: awaiting_approval, approval: { groups: [secops] } } ] }',
     '  then:                                         # optional events, each with an optional expect',
     '    - { risk: 95, expect: { steps: [...] } }',

@@ -1,4 +1,5 @@
 /** `drw list`, `drw show`, `drw approve|deny`, `drw risk`. */
+import { provenanceLines } from '../../planner/provenance';
 import { SEVERITIES } from '../../domain/detection';
 import type { RemediationListItem } from '../../api/routes/list';
 import { REMEDIATION_ID_PATTERN } from '../../domain/ids';
@@ -112,6 +113,7 @@ function showText(v: any): string {
     `  asset ${v.asset?.id} (${v.asset?.type}${v.asset?.environment ? `, ${v.asset.environment}` : ''}) · source ${v.source} · rule ${v.rule}`,
     `  playbook ${v.plan?.playbook || '-'} · plan v${v.plan?.version} · policy ${v.plan?.policyVersion || '-'}`,
   ];
+  if (v.facts) lines.push('  facts:', ...provenanceLines(v.facts).map((l) => `    ${l}`));
   if (v.slaDeadline) lines.push(`  SLA ${v.slaBreached ? 'BREACHED' : 'until'} ${v.slaDeadline}`);
   if (v.ticket) lines.push(`  ticket ${v.ticket.system} ${v.ticket.ticketId}${v.ticket.url ? ` ${v.ticket.url}` : ''}`);
   lines.push('', 'Plan:');

@@ -3,6 +3,7 @@
  * app assembly (workers + HTTP API on a free port) and in-process systems the test can read.
  */
 import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type DrwConfig } from '../../common/config';
@@ -14,7 +15,21 @@ import type { ActivityDeps } from '../../activities';
 import { pollUntil } from '../../common/poll';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const DEFAULT_POLICY = path.join(ROOT, 'policies', 'default');
+/** The policy as users get it: facts.yaml counts no native risk score and treats unknown assets as production. */
+export const SHIPPED_POLICY = path.join(ROOT, 'policies', 'default');
+/**
+ * The shipped playbooks with scenario facts: the native API's risk scores count and an asset is
+ * what the detection says, so a scenario needs no CMDB record per asset. The scenarios are about
+ * the workflow; which facts count is tested on its own against SHIPPED_POLICY (test/e2e/facts.test.ts).
+ */
+export const DEFAULT_POLICY = scenarioPolicy();
+
+function scenarioPolicy(): string {
+  const dir = mkdtempSync(path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'drw-scenario-policy-'));
+  cpSync(SHIPPED_POLICY, dir, { recursive: true });
+  writeFileSync(path.join(dir, 'facts.yaml'), 'trustedRiskSources: [drw, falcon, msgraph, asff, ocsf, trivy, github]\nunknownAsset: { environment: null }\n');
+  return dir;
+}
 export const TEST_POLICY = path.join(ROOT, 'test', 'fixtures', 'policies');
 
 /** An EDR malware detection on a production host (the edr-malware playbook; risk ≥ 90 needs no approval). */

@@ -297,10 +297,17 @@ describe('commands without a server', () => {
     const r = await drw(['plan', '--dry-run', f]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Playbook: edr-malware');
-    expect(r.stdout).toMatch(/edr-malware\.contain +endpoint\.isolate +awaiting_approval +when always; needs @secops while riskScore < 90, expires after 1h \(escalate\) \[riskScore=60\]/);
+    expect(r.stdout).toMatch(/edr-malware\.contain +endpoint\.isolate +awaiting_approval +when always; needs @secops while riskScore < 90, expires after 1h \(escalate\) \[riskScore=65\]/);
+    // The detection's own 60 does not count from the native API; each fact says where it came from.
+    expect(r.stdout).toMatch(/riskScore +65 +from drw: severity high → 60, production \+5 .*the detection's 60 does not count: drw is not a trusted risk source/);
+    expect(r.stdout).toMatch(/environment +production +from detection: /);
     expect(r.stdout).toContain('Dry run: nothing was started.');
     const j = JSON.parse((await drw(['plan', '--dry-run', f, '--json'])).stdout);
-    expect(j).toMatchObject({ playbook: { id: 'edr-malware' }, risk: { score: 60 }, remediationId: expect.stringMatching(/^drw-crowdstrike-h1-/) });
+    expect(j).toMatchObject({ playbook: { id: 'edr-malware' }, risk: { score: 65 }, via: 'drw', cmdb: 'not consulted', provenance: { riskScore: { value: 65, from: 'drw', detection: 60 } }, remediationId: expect.stringMatching(/^drw-crowdstrike-h1-/) });
+    // Through Falcon's channel, with the CMDB's record: Falcon's score counts, the CMDB's stricter environment applies.
+    const falcon = JSON.parse((await drw(['plan', '--dry-run', f, '--json', '--via', 'falcon', '--cmdb', '{"environment":"production","criticality":"critical"}'])).stdout);
+    expect(falcon.provenance).toMatchObject({ riskScore: { value: 60, from: 'detection' }, criticality: { value: 'critical', from: 'cmdb' } });
+    expect((await drw(['plan', '--dry-run', f, '--via', 'splunk'])).stderr).toMatch(/--via splunk: not a source; sources are drw, alertmanager/);
     expect(j.plan.steps.map((s: any) => [s.id, s.status])).toEqual([
       ['edr-malware.ticket', 'pending'],
       ['edr-malware.contain', 'awaiting_approval'],

@@ -34,7 +34,7 @@ describe('start', () => {
     const r = new Remediation(malware(60)).on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up', error: 'CMDB down' });
     expect(r.kinds()).toEqual(['received', 'enrichment_failed', 'enriched', 'sla', 'plan']);
     expect(r.last('enriched')).toMatchObject({ cmdbFound: false });
-    expect(sentence(r.last('enrichment_failed')!)).toBe("CMDB lookup failed, planning on the detection's facts: CMDB down");
+    expect(sentence(r.last('enrichment_failed')!)).toBe("CMDB lookup failed, planning as for an asset the CMDB does not know: CMDB down");
   });
 
   test('apply never writes into the state it is given', () => {

@@ -42,7 +42,7 @@ const bucket = (name: string, repository = 'acme/infra') => ({
 /** A remediation whose input trusts `apiKey` only, as one started by drw's API. */
 function signedOnly(detection: ReturnType<typeof malware> | ReturnType<typeof bucket>, p = policy): Remediation {
   const r = new Remediation(detection);
-  r.s = { ...initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: r.s.requestedBy, receivedAt: new Date(T0).toISOString(), detection, trust: { keys: [apiKey.public], unsigned: false, requireDigest: true } }) };
+  r.s = { ...initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: r.s.requestedBy, receivedAt: new Date(T0).toISOString(), detection, trust: { keys: [apiKey.public], unsigned: false, requireDigest: true }, factProvenance: true }) };
   return r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy: p }).on({ kind: 'asset_looked_up' });
 }
 
@@ -116,7 +116,7 @@ describe('identities', () => {
 
   test('the requester under another spelling still may not approve their own change', () => {
     const r = Remediation.started(malware(60), policy);
-    expect(validateDecision(r.s, approve(CONTAIN, 'INGEST:API-KEY:FALCON\u200b'), 'approve', r.now)).toMatchObject({ type: 'SelfApproval' });
+    expect(validateDecision(r.s, approve(CONTAIN, 'INGEST:FALCON\u200b'), 'approve', r.now)).toMatchObject({ type: 'SelfApproval' });
   });
 });
 

@@ -18,7 +18,8 @@ export const DEFAULT_POLICY = (): PolicySet => loadPolicyDir(path.join(ROOT, 'po
 export const TEST_POLICY = (): PolicySet => loadPolicyDir(path.join(ROOT, 'test', 'fixtures', 'policies'));
 
 export const T0 = Date.parse('2030-01-01T00:00:00.000Z');
-export const SUBMITTER = 'ingest:api-key:falcon';
+/** Falcon's ingest channel: a trusted risk source in the default policy (policies/default/facts.yaml). */
+export const SUBMITTER = 'ingest:falcon';
 
 export class Remediation {
   s: RemediationState;
@@ -26,7 +27,7 @@ export class Remediation {
   effects: Effect[] = [];
 
   constructor(detection: Detection) {
-    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection });
+    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection, factProvenance: true });
   }
 
   /** Starts as the workflow does: received, policy, CMDB answer (or none), first plan. */
