@@ -14,6 +14,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Detection } from '../domain/detection';
 import { remediationId } from '../domain/ids';
 import type { DrwConfig } from '../common/config';
+import type { Correlation } from './auth/access';
+import { channelOf, notOwnerReason, OWNER_MEMO } from './ownership';
 import { KeyedQueue } from '../common/keyed-queue';
 import { startFacts } from '../planner/facts';
 import { dedupeKeyFor } from '../planner/dedupe';
@@ -64,17 +66,7 @@ export interface Actor {
   groups: string[];
 }
 
-/** The memo field naming the channel that opened a remediation (set at start, never changed). */
-export const OWNER_MEMO = 'drwOwner';
-
-/**
- * The authenticated channel a submission came through, which owns what it opens: each ingest
- * format (its own credential) or drw's native API. A detection cannot claim another channel by
- * naming its deduplication key or source.
- */
-export function channelOf(requestedBy: string): string {
-  return requestedBy.startsWith('ingest:') ? requestedBy : 'api';
-}
+export { OWNER_MEMO, channelOf } from './ownership';
 
 export class RemediationService {
   /**
@@ -91,6 +83,8 @@ export class RemediationService {
     private readonly policy: () => PolicySet,
     /** How approvals are proven (governance/approval-settings.ts); absent: unsigned, as before (tests of the message layer). */
     private readonly approvals?: ApprovalSettings,
+    /** policies/access.yaml's `correlate`: which sources may join the remediations another opened. */
+    private readonly correlate: Correlation = {},
   ) {}
 
   /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
@@ -246,8 +240,7 @@ export class RemediationService {
     const owner = (await this.handle(id).describe()).memo?.[OWNER_MEMO];
     // Remediations opened before owners were recorded keep the old rule (anyone who may submit).
     if (typeof owner !== 'string') return undefined;
-    const mine = channelOf(requestedBy);
-    return owner === mine ? undefined : `remediation ${id} was opened by ${owner}; only ${owner} may add repeats to it or resolve it (this came from ${mine})`;
+    return notOwnerReason(id, owner, channelOf(requestedBy), this.correlate);
   }
 
   private async currentStep(id: string, stepId: string): Promise<PlanStep | undefined> {
