@@ -68,6 +68,9 @@ export interface Actor {
 
 export { OWNER_MEMO, channelOf } from './ownership';
 
+/** The operator messages that can undo a safeguard, as a refusal says them. */
+const UNDOING = { riskScoreChanged: 'change the risk score', cancel: 'cancel', falsePositive: 'mark a false positive', findingResolved: 'resolve' } as const;
+
 export class RemediationService {
   /**
    * Signals to one remediation leave this process one at a time, in the order they came. A
@@ -96,14 +99,20 @@ export class RemediationService {
     return this.client.workflow.getHandle<typeof remediation>(id);
   }
 
-  async submit(detection: Detection, requestedBy: string): Promise<SubmitOutcome> {
+  /**
+   * `actor`: the authenticated person submitting, whose groups decide whether their resolve may
+   * undo a safeguard (a machine's credential, which owns what its source opened, resolves as the source).
+   */
+  async submit(detection: Detection, requestedBy: string, actor?: Actor): Promise<SubmitOutcome> {
     const dedupeKey = this.dedupeKeyFor(detection);
     const id = remediationId(dedupeKey);
     if (detection.status === 'resolved') {
       try {
         const refusal = await this.notOwner(id, requestedBy);
         if (refusal) return { id, outcome: 'ignored', reason: refusal };
-        await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt }));
+        const resolved = { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt };
+        if (actor) await this.refuseUndoingSafeguards(id, 'findingResolved', resolved, actor);
+        await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, resolved));
         return { id, outcome: 'signalled' };
       } catch (e) {
         if (e instanceof WorkflowNotFoundError) return { id, outcome: 'ignored', reason: 'resolved, and no open remediation for this key' };
@@ -173,11 +182,11 @@ export class RemediationService {
   }
 
   /**
-   * An operator action that would remove a pending approval or undo an executed step is refused
-   * (403) to anyone who could not have approved that step: the action is applied to a copy of the
-   * remediation's state with the same core the workflow runs.
+   * An operator action (or a person's resolve) that would remove a pending approval or undo an
+   * executed step is refused (403) to anyone who could not have approved that step: the action is
+   * applied to a copy of the remediation's state with the same core the workflow runs.
    */
-  private async refuseUndoingSafeguards(id: string, name: 'riskScoreChanged' | 'cancel' | 'falsePositive', payload: unknown, actor: Actor): Promise<void> {
+  private async refuseUndoingSafeguards(id: string, name: keyof typeof UNDOING, payload: unknown, actor: Actor): Promise<void> {
     let state: unknown;
     try {
       state = await this.handle(id).query(coreStateQuery);
@@ -191,7 +200,7 @@ export class RemediationService {
     const undone = safeguardsUndoneBy(state, name, payload, { now: Date.now(), timeScale: this.cfg.timeScale }).filter((g) => !mayUndo(actor, g.mayUndo));
     if (!undone.length) return;
     const what = undone.map((g) => `${g.effect === 'undone' ? `undo ${g.step.id}${g.step.target ? ` (${g.step.target.kind} ${g.step.target.id})` : ''}` : `skip the approval of ${g.step.id}`}, which only ${[...g.mayUndo.users, ...g.mayUndo.groups.map((x) => `@${x}`)].join(' or ')} may approve`);
-    throw new ApiError(403, `${actor.user} may not ${name === 'riskScoreChanged' ? 'change the risk score' : name === 'cancel' ? 'cancel' : 'mark a false positive'} here: it would ${what.join('; ')}`, { type: 'SafeguardUndone' });
+    throw new ApiError(403, `${actor.user} may not ${UNDOING[name]} here: it would ${what.join('; ')}`, { type: 'SafeguardUndone' });
   }
 
   /**

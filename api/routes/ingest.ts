@@ -78,9 +78,11 @@ export function ingestRoutes(d: IngestRouteDeps): DrwRoute[] {
         }
 
         const requestedBy = `ingest:${format}`;
+        // A person posting a tool's payload resolves as a person (safeguards apply); a credential, as the source.
+        const actor = caller.kind === 'person' ? { user: caller.user, groups: caller.groups } : undefined;
         const remediations: SubmitOutcome[] = [];
         // In order: a batch may hold a firing and the resolution of the same finding.
-        for (const finding of result.findings) remediations.push(await d.service.submit(finding, requestedBy));
+        for (const finding of result.findings) remediations.push(await d.service.submit(finding, requestedBy, actor));
         d.logger.info(
           { format, via: caller.kind === 'source' ? caller.method : caller.kind === 'person' ? `person ${caller.user}` : 'unauthenticated', findings: result.findings.length, skipped: result.skipped.length, outcomes: remediations.map((r) => r.outcome) },
           'detections ingested',
