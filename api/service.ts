@@ -110,7 +110,7 @@ export class RemediationService {
       try {
         const refusal = await this.notOwner(id, requestedBy);
         if (refusal) return { id, outcome: 'ignored', reason: refusal };
-        const resolved = { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt };
+        const resolved = resolvedMessage(detection, requestedBy);
         if (actor) await this.refuseUndoingSafeguards(id, 'findingResolved', resolved, actor);
         await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, resolved));
         return { id, outcome: 'signalled' };
@@ -135,6 +135,21 @@ export class RemediationService {
     };
     // Start and repeat in one lane: a repeat queued behind its start signals the new run.
     return this.lanes.run(id, () => this.startOrSignal(id, input));
+  }
+
+  /**
+   * The 403 `submit` would answer `actor`'s resolve of `detection` with, before anything is sent:
+   * a batch checks every resolve first, so a refused one submits none of it.
+   */
+  async refuseResolving(detection: Detection, requestedBy: string, actor: Actor): Promise<void> {
+    const id = remediationId(this.dedupeKeyFor(detection));
+    try {
+      // Not its owner's, or no such remediation: submit ignores it, nothing to refuse.
+      if (await this.notOwner(id, requestedBy)) return;
+      await this.refuseUndoingSafeguards(id, 'findingResolved', resolvedMessage(detection, requestedBy), actor);
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
   }
 
   private async startOrSignal(id: string, input: RemediationInput): Promise<SubmitOutcome> {
@@ -281,6 +296,10 @@ export class RemediationService {
       throw notFound(e, id);
     }
   }
+}
+
+function resolvedMessage(d: Detection, requestedBy: string) {
+  return { reason: `resolved at the source (${d.source})`, by: requestedBy, at: d.observedAt };
 }
 
 function notFound(e: unknown, id: string): unknown {
