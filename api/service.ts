@@ -14,6 +14,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Detection } from '../domain/detection';
 import { remediationId } from '../domain/ids';
 import type { DrwConfig } from '../common/config';
+import type { Correlation } from './auth/access';
+import { channelOf, notOwnerReason, OWNER_MEMO } from './ownership';
 import { KeyedQueue } from '../common/keyed-queue';
 import { startFacts } from '../planner/facts';
 import { dedupeKeyFor } from '../planner/dedupe';
@@ -64,17 +66,10 @@ export interface Actor {
   groups: string[];
 }
 
-/** The memo field naming the channel that opened a remediation (set at start, never changed). */
-export const OWNER_MEMO = 'drwOwner';
+export { OWNER_MEMO, channelOf } from './ownership';
 
-/**
- * The authenticated channel a submission came through, which owns what it opens: each ingest
- * format (its own credential) or drw's native API. A detection cannot claim another channel by
- * naming its deduplication key or source.
- */
-export function channelOf(requestedBy: string): string {
-  return requestedBy.startsWith('ingest:') ? requestedBy : 'api';
-}
+/** The operator messages that can undo a safeguard, as a refusal says them. */
+const UNDOING = { riskScoreChanged: 'change the risk score', cancel: 'cancel', falsePositive: 'mark a false positive', findingResolved: 'resolve' } as const;
 
 export class RemediationService {
   /**
@@ -91,6 +86,8 @@ export class RemediationService {
     private readonly policy: () => PolicySet,
     /** How approvals are proven (governance/approval-settings.ts); absent: unsigned, as before (tests of the message layer). */
     private readonly approvals?: ApprovalSettings,
+    /** policies/access.yaml's `correlate`: which sources may join the remediations another opened. */
+    private readonly correlate: Correlation = {},
   ) {}
 
   /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
@@ -102,14 +99,20 @@ export class RemediationService {
     return this.client.workflow.getHandle<typeof remediation>(id);
   }
 
-  async submit(detection: Detection, requestedBy: string): Promise<SubmitOutcome> {
+  /**
+   * `actor`: the authenticated person submitting, whose groups decide whether their resolve may
+   * undo a safeguard (a machine's credential, which owns what its source opened, resolves as the source).
+   */
+  async submit(detection: Detection, requestedBy: string, actor?: Actor): Promise<SubmitOutcome> {
     const dedupeKey = this.dedupeKeyFor(detection);
     const id = remediationId(dedupeKey);
     if (detection.status === 'resolved') {
       try {
         const refusal = await this.notOwner(id, requestedBy);
         if (refusal) return { id, outcome: 'ignored', reason: refusal };
-        await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, { reason: `resolved at the source (${detection.source})`, by: requestedBy, at: detection.observedAt }));
+        const resolved = resolvedMessage(detection, requestedBy);
+        if (actor) await this.refuseUndoingSafeguards(id, 'findingResolved', resolved, actor);
+        await this.lanes.run(id, () => this.handle(id).signal(findingResolvedSignal, resolved));
         return { id, outcome: 'signalled' };
       } catch (e) {
         if (e instanceof WorkflowNotFoundError) return { id, outcome: 'ignored', reason: 'resolved, and no open remediation for this key' };
@@ -132,6 +135,21 @@ export class RemediationService {
     };
     // Start and repeat in one lane: a repeat queued behind its start signals the new run.
     return this.lanes.run(id, () => this.startOrSignal(id, input));
+  }
+
+  /**
+   * The 403 `submit` would answer `actor`'s resolve of `detection` with, before anything is sent:
+   * a batch checks every resolve first, so a refused one submits none of it.
+   */
+  async refuseResolving(detection: Detection, requestedBy: string, actor: Actor): Promise<void> {
+    const id = remediationId(this.dedupeKeyFor(detection));
+    try {
+      // Not its owner's, or no such remediation: submit ignores it, nothing to refuse.
+      if (await this.notOwner(id, requestedBy)) return;
+      await this.refuseUndoingSafeguards(id, 'findingResolved', resolvedMessage(detection, requestedBy), actor);
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
   }
 
   private async startOrSignal(id: string, input: RemediationInput): Promise<SubmitOutcome> {
@@ -179,11 +197,11 @@ export class RemediationService {
   }
 
   /**
-   * An operator action that would remove a pending approval or undo an executed step is refused
-   * (403) to anyone who could not have approved that step: the action is applied to a copy of the
-   * remediation's state with the same core the workflow runs.
+   * An operator action (or a person's resolve) that would remove a pending approval or undo an
+   * executed step is refused (403) to anyone who could not have approved that step: the action is
+   * applied to a copy of the remediation's state with the same core the workflow runs.
    */
-  private async refuseUndoingSafeguards(id: string, name: 'riskScoreChanged' | 'cancel' | 'falsePositive', payload: unknown, actor: Actor): Promise<void> {
+  private async refuseUndoingSafeguards(id: string, name: keyof typeof UNDOING, payload: unknown, actor: Actor): Promise<void> {
     let state: unknown;
     try {
       state = await this.handle(id).query(coreStateQuery);
@@ -197,7 +215,7 @@ export class RemediationService {
     const undone = safeguardsUndoneBy(state, name, payload, { now: Date.now(), timeScale: this.cfg.timeScale }).filter((g) => !mayUndo(actor, g.mayUndo));
     if (!undone.length) return;
     const what = undone.map((g) => `${g.effect === 'undone' ? `undo ${g.step.id}${g.step.target ? ` (${g.step.target.kind} ${g.step.target.id})` : ''}` : `skip the approval of ${g.step.id}`}, which only ${[...g.mayUndo.users, ...g.mayUndo.groups.map((x) => `@${x}`)].join(' or ')} may approve`);
-    throw new ApiError(403, `${actor.user} may not ${name === 'riskScoreChanged' ? 'change the risk score' : name === 'cancel' ? 'cancel' : 'mark a false positive'} here: it would ${what.join('; ')}`, { type: 'SafeguardUndone' });
+    throw new ApiError(403, `${actor.user} may not ${UNDOING[name]} here: it would ${what.join('; ')}`, { type: 'SafeguardUndone' });
   }
 
   /**
@@ -246,8 +264,7 @@ export class RemediationService {
     const owner = (await this.handle(id).describe()).memo?.[OWNER_MEMO];
     // Remediations opened before owners were recorded keep the old rule (anyone who may submit).
     if (typeof owner !== 'string') return undefined;
-    const mine = channelOf(requestedBy);
-    return owner === mine ? undefined : `remediation ${id} was opened by ${owner}; only ${owner} may add repeats to it or resolve it (this came from ${mine})`;
+    return notOwnerReason(id, owner, channelOf(requestedBy), this.correlate);
   }
 
   private async currentStep(id: string, stepId: string): Promise<PlanStep | undefined> {
@@ -279,6 +296,10 @@ export class RemediationService {
       throw notFound(e, id);
     }
   }
+}
+
+function resolvedMessage(d: Detection, requestedBy: string) {
+  return { reason: `resolved at the source (${d.source})`, by: requestedBy, at: d.observedAt };
 }
 
 function notFound(e: unknown, id: string): unknown {

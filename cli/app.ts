@@ -7,7 +7,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
 import { assertSafeExposure, createAuth } from '../api/auth';
-import { loadAccessPolicy } from '../api/auth/access';
+import { loadAccessPolicy, type AccessPolicy } from '../api/auth/access';
 import { apiRoutes } from '../api/routes';
 import { createApi, listen } from '../api/server';
 import { RemediationService } from '../api/service';
@@ -51,9 +51,11 @@ export async function startApp(o: AppOptions): Promise<App> {
   // Refuse bad credentials, and a non-loopback address without authentication, before connecting anything.
   const apiLogger = o.logger.child({ component: 'api' });
   let auth: ReturnType<typeof createAuth> | undefined;
+  let access: AccessPolicy | undefined;
   if (o.api !== false) {
     assertSafeExposure(o.cfg.api.host, o.cfg.auth);
-    auth = createAuth(o.cfg.auth, { logger: apiLogger, access: loadAccessPolicy(o.cfg.api.accessPolicy) });
+    access = loadAccessPolicy(o.cfg.api.accessPolicy);
+    auth = createAuth(o.cfg.auth, { logger: apiLogger, access });
   }
   const workerConnection = o.workers !== false ? await connectWorker(o.cfg) : undefined;
   const { client, connection } = await connectClient(o.cfg);
@@ -77,7 +79,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       'approvals are signed by this API; remediations it starts accept no other',
     );
   }
-  const service = new RemediationService(client, o.cfg, () => policy.get(), approvals);
+  const service = new RemediationService(client, o.cfg, () => policy.get(), approvals, access?.correlate);
   const done = Promise.all([workers.run(), audit?.run()]).then(() => undefined);
   let server: FastifyInstance | undefined;
   let apiUrl: string | undefined;

@@ -1,8 +1,9 @@
 /**
  * Authorization per action: `policies/access.yaml` maps the groups (and, rarely, the user) of a
  * verified person to permissions. Every route declares the one permission it needs (api/route.ts);
- * ingest credentials grant `submit:<their source>` only. Validated with zod at start, like the
- * playbooks: a bad file stops drw with the file, line and field named.
+ * ingest credentials grant `submit:<their source>` only. It also says which sources may join the
+ * remediations another source opened (`correlate`, api/ownership.ts). Validated with zod at start,
+ * like the playbooks: a bad file stops drw with the file, line and field named.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
@@ -24,11 +25,23 @@ const permissionSchema = z.string().refine((p) => (ACTION_PERMISSIONS as readonl
 });
 const grants = z.record(z.string().trim().min(1).max(200), z.array(permissionSchema).max(50));
 
+const isSource = (s: unknown) => (SUBMIT_SOURCES as readonly string[]).includes(s as string);
+const unknownSource = (s: unknown) => `unknown source "${String(s).slice(0, 100)}" (known: ${SUBMIT_SOURCES.join(', ')})`;
+/** Owning source → the sources that may add repeats to and resolve what it opened (besides itself). */
+const correlation = z
+  .record(z.string(), z.array(z.string().refine(isSource, { error: (i) => unknownSource(i.input) })).max(SUBMIT_SOURCES.length))
+  .superRefine((m, ctx) => {
+    // The key's own issue, at the key: a record's key schema would only say "Invalid key in record".
+    for (const k of Object.keys(m)) if (!isSource(k)) ctx.addIssue({ code: 'custom', path: [k], message: unknownSource(k) });
+  });
+export type Correlation = z.infer<typeof correlation>;
+
 export const accessPolicySchema = z
   .object({
     version: z.literal(1),
     groups: grants.default({}),
     users: grants.nullish().transform((u) => u ?? {}),
+    correlate: correlation.nullish().transform((c) => c ?? {}),
   })
   .strict();
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;

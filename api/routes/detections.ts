@@ -24,7 +24,9 @@ export function detectionRoutes(service: RemediationService, defaultIdentity: st
           throw new ApiError(400, 'invalid request body', [{ path: 'details', message: `details are ${size} bytes of JSON, more than the limit of ${limits.maxDetailsBytes} (DRW_MAX_DETAILS_BYTES)`, code: 'too_big' }]);
         }
         const by = caller.kind === 'person' ? caller.user : (defaultIdentity ?? `api:${body.source}`);
-        return { status: 202, body: { remediations: [await service.submit(body, by)] } };
+        // A person's resolve may not undo a safeguard they could not have approved (a contained host released).
+        const actor = caller.kind === 'person' ? { user: caller.user, groups: caller.groups } : undefined;
+        return { status: 202, body: { remediations: [await service.submit(body, by, actor)] } };
       },
     }),
   ];

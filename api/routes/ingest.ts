@@ -6,8 +6,9 @@
  *
  * Order: format (404) → source credential and its permission (401/403; a signature is checked
  * over the raw bytes) → content type (415) → body (413 over the limit, 400 not JSON, 422 not
- * this format) → submit. The whole payload is normalized before anything is submitted, so an
- * invalid body starts nothing.
+ * this format) → a person's resolves (403 when one would undo a safeguard they could not have
+ * approved) → submit. The whole payload is normalized and checked before anything is submitted, so
+ * an invalid or refused body starts nothing.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
@@ -78,9 +79,13 @@ export function ingestRoutes(d: IngestRouteDeps): DrwRoute[] {
         }
 
         const requestedBy = `ingest:${format}`;
+        // A person posting a tool's payload resolves as a person (safeguards apply); a credential, as the source.
+        // A resolve they may not make refuses the whole payload (403) before any of it is submitted.
+        const actor = caller.kind === 'person' ? { user: caller.user, groups: caller.groups } : undefined;
+        if (actor) for (const finding of result.findings) if (finding.status === 'resolved') await d.service.refuseResolving(finding, requestedBy, actor);
         const remediations: SubmitOutcome[] = [];
         // In order: a batch may hold a firing and the resolution of the same finding.
-        for (const finding of result.findings) remediations.push(await d.service.submit(finding, requestedBy));
+        for (const finding of result.findings) remediations.push(await d.service.submit(finding, requestedBy, actor));
         d.logger.info(
           { format, via: caller.kind === 'source' ? caller.method : caller.kind === 'person' ? `person ${caller.user}` : 'unauthenticated', findings: result.findings.length, skipped: result.skipped.length, outcomes: remediations.map((r) => r.outcome) },
           'detections ingested',

@@ -59,6 +59,8 @@ export interface HarnessOptions {
   override?: Partial<Omit<ActivityDeps, 'policy'>>;
   env?: Record<string, string>;
   taskQueue?: string;
+  /** false: the API alone (a second API in front of another harness's workers, given its taskQueue). */
+  workers?: boolean;
 }
 
 const logger = testLogger();
@@ -86,6 +88,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     cfg,
     logger,
     systems: { ...systems, ...o.override },
+    workers: o.workers,
     workflowBundle: process.env.DRW_TEST_WORKFLOW_BUNDLE ? { codePath: process.env.DRW_TEST_WORKFLOW_BUNDLE } : undefined,
   });
   return { app, cfg, api: app.apiUrl!, systems, close: () => app.close() };
