@@ -6,7 +6,7 @@
  * the dry run and the reports call it with the same inputs and get the same answer.
  */
 import { CRITICALITIES, type Asset, type Detection } from '../domain/detection';
-import { submitSourceOf } from '../domain/channel';
+import { sourceOf } from '../domain/channel';
 import { DEFAULT_FACT_RULES, type FactRules } from './policy-schema';
 import { scoreRisk } from './risk';
 
@@ -56,7 +56,7 @@ const flagRank = (b: boolean) => (b ? 1 : 0);
 
 /** Whether a remediation opened through `requestedBy`'s channel may bring its own risk score. */
 export function riskTrusted(rules: FactRules | undefined, requestedBy: string): boolean {
-  return (rules ?? DEFAULT_FACT_RULES).trustedRiskSources.includes(submitSourceOf(requestedBy));
+  return (rules ?? DEFAULT_FACT_RULES).trustedRiskSources.includes(sourceOf(requestedBy));
 }
 
 interface Candidate<T extends Value> {
@@ -127,7 +127,7 @@ export function establishFacts(o: { detection: Detection; cmdb?: CmdbAnswer; req
   if (owner !== undefined) asset.owner = owner;
   if (tags !== undefined) asset.tags = tags;
 
-  const source = submitSourceOf(o.requestedBy);
+  const source = sourceOf(o.requestedBy);
   const trusted = riskTrusted(rules, o.requestedBy);
   if (d.riskScore !== undefined && trusted) {
     const risk = scoreRisk({ severity: d.severity, riskScore: d.riskScore, asset });

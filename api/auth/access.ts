@@ -10,9 +10,9 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../common/config';
 import { FORMAT_NAMES } from '../../ingest';
+import { NATIVE_SOURCE } from '../../domain/channel';
 
-/** The native POST /v1/detections, as a source name. */
-export const NATIVE_SOURCE = 'drw';
+export { NATIVE_SOURCE };
 export const SUBMIT_SOURCES = [NATIVE_SOURCE, ...FORMAT_NAMES] as const;
 
 export const ACTION_PERMISSIONS = ['read', 'operate', 'decide'] as const;

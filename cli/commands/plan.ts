@@ -20,7 +20,7 @@ import { CliError, EXIT, str, textTable, UsageError, type CommandSpec, type Ctx 
 import { startFacts } from '../../planner/facts';
 import { dedupeKeyFor } from '../../planner/dedupe';
 import { assetSchema } from '../../domain/detection';
-import { NATIVE_SOURCE } from '../../domain/channel';
+import { NATIVE_SOURCE, channelOfSource } from '../../domain/channel';
 import { FORMAT_NAMES } from '../../ingest';
 import { FACT_NAMES, establishFacts, type CmdbAnswer, type Provenance } from '../../planner/provenance';
 
@@ -76,8 +76,7 @@ export interface DryRun {
 export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string, o: { via?: string; cmdb?: CmdbAnswer } = {}): DryRun {
   const via = o.via ?? NATIVE_SOURCE;
   // The facts as the workflow establishes them: the channel decides whether the detection's risk score counts.
-  const channel = via === NATIVE_SOURCE ? requestedBy : `ingest:${via}`;
-  const established = establishFacts({ detection: d, cmdb: o.cmdb, requestedBy: channel, rules: policy.facts, unknownWhy: o.cmdb ? undefined : 'the CMDB is not consulted in a dry run (--cmdb gives its record)' });
+  const established = establishFacts({ detection: d, cmdb: o.cmdb, requestedBy: channelOfSource(via), rules: policy.facts, unknownWhy: o.cmdb ? undefined : 'the CMDB is not consulted in a dry run (--cmdb gives its record)' });
   const facts = { ...startFacts(d).facts, asset: established.asset, riskScore: established.riskScore, provenance: established.provenance };
   const riskWhy = established.riskWhy;
   const key = dedupeKeyFor(policy, d, startFacts(d).facts);
