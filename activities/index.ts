@@ -42,6 +42,8 @@ export function createActivities(deps: ActivityDeps) {
     openTicket: deps.ticketing.openTicket.bind(deps.ticketing),
     updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
     closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
+    /** Before approval: the change a pull request step would make (nothing is pushed). */
+    previewChange: deps.iac.previewChange.bind(deps.iac),
     openPullRequest: deps.iac.openPullRequest.bind(deps.iac),
     resolveDevice: deps.endpoint.resolveDevice.bind(deps.endpoint),
     isolateHost: deps.endpoint.isolateHost.bind(deps.endpoint),

@@ -3,6 +3,9 @@
  * without any vendor. One instance per worker process; a restarted worker starts empty,
  * which the idempotent interfaces tolerate (a retry re-creates what was lost).
  */
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { canonicalJson } from '../planner/hash';
 import type {
   AssetFacts,
   Cmdb,
@@ -10,6 +13,7 @@ import type {
   Endpoint,
   EndpointTarget,
   Iac,
+  IacChangeFailure,
   Identity,
   Notify,
   PullRequestRef,
@@ -103,10 +107,35 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     },
   };
 
+  // No repository here: "the change" is the template and its parameters, and nothing claims a file.
+  const inProcessChange = (template: string, params: Record<string, string> = {}) => ({
+    digest: createHash('sha256').update(canonicalJson({ template, params })).digest('hex'),
+    named: `template ${template}${Object.keys(params).length ? ` with ${Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join(', ')}` : ''}`,
+  });
   const iac: Iac = {
+    async previewChange({ repository, template, params }) {
+      const change = inProcessChange(template, params);
+      return {
+        repository,
+        base: 'inprocess',
+        baseCommit: 'inprocess',
+        files: [],
+        diff: '',
+        summary: `in-process IaC (no repository): ${change.named} for ${repository}; no file is read or changed, the pull request is simulated`,
+        digest: change.digest,
+      };
+    },
     async openPullRequest(input) {
       const existing = record.pullRequests.get(input.idempotencyKey);
       if (existing) return { ...existing, existing: true };
+      const change = inProcessChange(input.template, input.params);
+      if (input.expectChange !== undefined && input.expectChange !== change.digest) {
+        throw ApplicationFailure.create({
+          message: `the change to ${input.repository} is no longer the one approved (in-process IaC, ${change.named}); nothing was opened`,
+          type: 'ChangeMismatch' satisfies IacChangeFailure,
+          nonRetryable: true,
+        });
+      }
       const ref = {
         repository: input.repository,
         number: ++prSeq,

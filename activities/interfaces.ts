@@ -112,6 +112,11 @@ export interface PullRequestInput extends CallContext {
   title: string;
   /** Markdown: the finding, why, and a link to the remediation. */
   body: string;
+  /**
+   * The digest (ChangePreview.digest) of the change the approver approved. When the change about
+   * to be committed on the base differs, nothing is pushed (ChangeMismatch, non-retryable).
+   */
+  expectChange?: string;
 }
 export interface PullRequestRef {
   repository: string;
@@ -126,7 +131,39 @@ export interface PullRequestState {
   number: number;
   state: 'open' | 'closed' | 'merged';
 }
+/**
+ * A preview creates nothing, so an idempotency key means nothing to it; the call context is
+ * optional so a caller may pass the step's own.
+ */
+export interface PreviewChangeInput extends Partial<CallContext> {
+  template: IacTemplate;
+  repository: string;
+  params: Record<string, string>;
+}
+/** The change a pull request step would make, computed on the current base and not pushed. */
+export interface ChangePreview {
+  repository: string;
+  /** Base branch and the commit the change was computed on. */
+  base: string;
+  baseCommit: string;
+  /** Paths the change touches (sorted). */
+  files: string[];
+  /** Unified diff of the change, at most 16 KiB (truncated: true when cut). */
+  diff: string;
+  truncated?: boolean;
+  /** The template's one-line summary. */
+  summary?: string;
+  /** SHA-256 hex of the change itself (each changed path and its new content, sorted by path): what an approval binds to. */
+  digest: string;
+  /** The template finds nothing to change. */
+  noChange?: boolean;
+}
+/** Non-retryable failure type of openPullRequest when the change is no longer the one expectChange names. */
+export type IacChangeFailure = 'ChangeMismatch';
+
 export interface Iac {
+  /** What openPullRequest would change now, without committing or pushing anything. */
+  previewChange(input: PreviewChangeInput): Promise<ChangePreview>;
   openPullRequest(input: PullRequestInput): Promise<PullRequestRef>;
   getPullRequestState(input: { repository: string; number: number }): Promise<PullRequestState>;
 }

@@ -114,8 +114,18 @@ export class GitWorkspace {
     return (await this.git(['log', '-1', '--format=%B'])).stdout;
   }
 
-  /** Writes the files, commits them with drw's identity; undefined when git sees no difference. */
-  async commit(changes: { path: string; content: string }[], message: string): Promise<string | undefined> {
+  /** Checks out `startPoint` without a branch (nothing will be committed), discarding any local state. */
+  async detach(startPoint: string): Promise<void> {
+    await this.git(['checkout', '--quiet', '--force', '--detach', startPoint]);
+    await this.git(['clean', '-ffdxq']);
+  }
+
+  /** The checked-out commit. */
+  async headCommit(): Promise<string> {
+    return (await this.git(['rev-parse', 'HEAD'])).stdout.trim();
+  }
+
+  private async write(changes: { path: string; content: string }[]): Promise<void> {
     const root = path.resolve(this.dir);
     for (const c of changes) {
       const full = path.resolve(root, c.path);
@@ -126,12 +136,34 @@ export class GitWorkspace {
       await fs.writeFile(full, c.content, 'utf8');
     }
     await this.git(['add', '--', ...changes.map((c) => c.path)]);
+  }
+
+  /**
+   * The unified diff the changes make to the checked-out commit, as git would commit them (new
+   * files included), leaving the work tree and index as they were: nothing is committed.
+   */
+  async diff(changes: { path: string; content: string }[]): Promise<string> {
+    if (changes.length === 0) return '';
+    try {
+      await this.write(changes);
+      // Fixed options, so a worker's global git config (color, prefixes, external tools) cannot change the text.
+      const opts = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--src-prefix=a/', '--dst-prefix=b/'];
+      return (await this.git(['diff', '--cached', ...opts, '--'])).stdout;
+    } finally {
+      await this.git(['reset', '--quiet', '--hard', 'HEAD']);
+      await this.git(['clean', '-ffdxq']);
+    }
+  }
+
+  /** Writes the files, commits them with drw's identity; undefined when git sees no difference. */
+  async commit(changes: { path: string; content: string }[], message: string): Promise<string | undefined> {
+    await this.write(changes);
     const diff = await this.git(['diff', '--cached', '--quiet'], { okExitCodes: [1] });
     if (diff.exitCode === 0) return undefined;
     const { name, email } = this.opts.author;
     const identity = { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email };
     await this.git(['commit', '--quiet', '--no-verify', '-m', message], { env: identity });
-    return (await this.git(['rev-parse', 'HEAD'])).stdout.trim();
+    return this.headCommit();
   }
 
   /**

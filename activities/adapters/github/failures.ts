@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { IacChangeFailure } from '../../interfaces';
 import { GitError, redact } from '../git';
 import { WorkdirBusyError } from '../git/lock';
 import { TemplateError } from '../iac-templates';
@@ -36,4 +37,19 @@ export function toIacFailure(err: unknown, secrets: string[]): Error {
 
 export function invalidInput(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message: `iac: ${message}`, type: 'iac.InvalidInput', nonRetryable: true });
+}
+
+/**
+ * The change about to be committed is not the one the approver saw (its digest differs): the base
+ * moved since the preview. Non-retryable, since a retry computes the same change; the step needs a
+ * new preview and a new approval.
+ */
+export function changeMismatch(repository: string, files: string[], approved: string, current: string): ApplicationFailure {
+  const shown = files.length > 10 ? [...files.slice(0, 10), `and ${files.length - 10} more`] : files;
+  return ApplicationFailure.create({
+    message: `the change to ${repository} is no longer the one approved (${shown.join(', ')}): the base moved; nothing was pushed`,
+    type: 'ChangeMismatch' satisfies IacChangeFailure,
+    nonRetryable: true,
+    details: [{ repository, files, approved, current }],
+  });
 }

@@ -1,9 +1,9 @@
-import type { Iac, PullRequestInput, PullRequestRef, PullRequestState } from '../../interfaces';
+import type { ChangePreview, Iac, PreviewChangeInput, PullRequestInput, PullRequestRef, PullRequestState } from '../../interfaces';
 import { branchName, GitWorkspace } from '../git';
-import { directoryFiles, templateFor } from '../iac-templates';
+import { boundedDiff, CHANGE_DIGEST_RE, changeDigest, directoryFiles, oneLineSummary, templateFor } from '../iac-templates';
 import { createGitHubClient } from './client';
 import { GitHubIacConfig, loadGitHubIacConfig, REPOSITORY_RE } from './config';
-import { invalidInput, toIacFailure } from './failures';
+import { changeMismatch, invalidInput, toIacFailure } from './failures';
 import { commitMessage, prBody, prTitle, summaryFromCommit } from './messages';
 import { GitHubPull, GitHubPulls } from './pulls';
 
@@ -16,6 +16,10 @@ import { GitHubPull, GitHubPulls } from './pulls';
  * nothing left to do, so no second commit; (3) otherwise commit on the base branch and push
  * with a lease that requires the branch not to exist. A lost "created" answer or a crash
  * between push and pull request is repaired by the next attempt through (1) or (2).
+ *
+ * previewChange runs the same template on the same base without committing, and gives the
+ * change's digest; openPullRequest with that digest as `expectChange` refuses, in (3), a change
+ * that is no longer the one previewed.
  */
 
 interface PushOutcome {
@@ -35,10 +39,13 @@ export function createGitHubIac(config: GitHubIacConfig): Iac {
     ...(existing ? { existing: true } : {}),
   });
 
+  const workspace = (repository: string) =>
+    new GitWorkspace({ root: config.workdir, repository, url: config.repos[repository].url, token: config.token, author: config.author, timeoutMs: config.gitTimeoutMs });
+
   async function pushChange(input: PullRequestInput, branch: string): Promise<PushOutcome> {
     const target = config.repos[input.repository];
     const template = templateFor(input.template)!;
-    const ws = new GitWorkspace({ root: config.workdir, repository: input.repository, url: target.url, token: config.token, author: config.author, timeoutMs: config.gitTimeoutMs });
+    const ws = workspace(input.repository);
     return ws.withLock(async () => {
       await ws.sync(target.base);
       const remoteSha = await ws.remoteBranch(branch);
@@ -54,6 +61,11 @@ export function createGitHubIac(config: GitHubIacConfig): Iac {
         if (remoteSha) return { noChange: false, summary: summaryFromCommit(await ws.headMessage()) };
         return { noChange: true, summary: result.summary };
       }
+      // On the base only: on drw's branch an earlier attempt already pushed the approved change.
+      if (!remoteSha && input.expectChange !== undefined) {
+        const current = changeDigest(result.changes);
+        if (current !== input.expectChange) throw changeMismatch(input.repository, result.changes.map((c) => c.path).sort(), input.expectChange, current);
+      }
       const sha = await ws.commit(result.changes, commitMessage(input, result.summary));
       if (!sha) return { noChange: !remoteSha, summary: result.summary };
       await ws.push(branch, remoteSha ?? '');
@@ -61,16 +73,57 @@ export function createGitHubIac(config: GitHubIacConfig): Iac {
     });
   }
 
-  function validate(input: PullRequestInput): void {
+  async function preview(input: PreviewChangeInput): Promise<ChangePreview> {
+    const { repository } = input;
+    const { base } = config.repos[repository];
+    const template = templateFor(input.template)!;
+    const ws = workspace(repository);
+    return ws.withLock(async () => {
+      await ws.sync(base);
+      // Detached: the next openPullRequest starts from its own forced checkout whatever is left here.
+      await ws.detach(`refs/remotes/origin/${base}`);
+      const baseCommit = await ws.headCommit();
+      const result = template(directoryFiles(ws.dir), input.params ?? {});
+      const files = result.changes.map((c) => c.path).sort();
+      const summary = oneLineSummary(result.summary);
+      return {
+        repository,
+        base,
+        baseCommit,
+        files,
+        ...boundedDiff(await ws.diff(result.changes)),
+        ...(summary ? { summary } : {}),
+        digest: changeDigest(result.changes),
+        ...(files.length === 0 ? { noChange: true } : {}),
+      };
+    });
+  }
+
+  /** What a preview and a pull request both need: a known template and a repository drw may write to. */
+  function validateTarget(input: PreviewChangeInput): void {
     if (!input || typeof input !== 'object') throw invalidInput('missing input');
     if (!templateFor(input.template)) throw invalidInput(`unknown template "${String(input.template)}"`);
     if (!REPOSITORY_RE.test(input.repository ?? '')) throw invalidInput(`repository must be "owner/name", got "${String(input.repository)}"`);
     if (!config.repos[input.repository]) throw invalidInput(`repository ${input.repository} is not configured in DRW_IAC_REPOS`);
+  }
+
+  function validate(input: PullRequestInput): void {
+    validateTarget(input);
     if (!input.idempotencyKey) throw invalidInput('idempotencyKey is required');
     if (!input.title?.trim()) throw invalidInput('title is required');
+    if (input.expectChange !== undefined && !CHANGE_DIGEST_RE.test(String(input.expectChange))) throw invalidInput('expectChange must be a change digest (64 lowercase hex characters)');
   }
 
   return {
+    async previewChange(input) {
+      try {
+        validateTarget(input);
+        return await preview(input);
+      } catch (err) {
+        throw toIacFailure(err, secrets);
+      }
+    },
+
     async openPullRequest(input) {
       try {
         validate(input);

@@ -1,7 +1,7 @@
 import { alignChangedBlocks } from './hcl/align';
 import { HclBlock, HclFile, parseHcl, resources } from './hcl/parser';
 import { HclSyntaxError } from './hcl/tokenizer';
-import { applyEdits, attachedCommentsStart, removalRange, TextEdit } from './text-edits';
+import { applyEdits, attachedCommentsStart, mergeRemovals, removalRange, TextEdit } from './text-edits';
 import { TemplateError, TemplateFiles } from './types';
 
 export interface TfFile {
@@ -58,7 +58,7 @@ export function refersTo(expr: string | undefined, type: string, name: string, a
 
 /** Applies edits to a .tf file and re-aligns the blocks they touched like `terraform fmt`. */
 export function editTerraform(src: string, edits: TextEdit[]): string {
-  return alignChangedBlocks(src, applyEdits(src, edits));
+  return alignChangedBlocks(src, applyEdits(src, mergeRemovals(src, edits)));
 }
 
 /** The removal of a whole block, with the comment lines that document it. */

@@ -82,3 +82,28 @@ export function attachedCommentsStart(src: string, start: number): number {
   }
   return result;
 }
+
+/**
+ * Removals that overlap (two neighbours each taking the blank line between them, as removalRange
+ * does for each alone) become one removal of both items, whose blank lines are decided once.
+ * Other edits are left as they are; an overlap with one of them stays an error for applyEdits.
+ */
+export function mergeRemovals(src: string, edits: TextEdit[]): TextEdit[] {
+  const out: TextEdit[] = [];
+  for (const e of [...edits].sort((a, b) => a.start - b.start || a.end - b.end)) {
+    let cur = e;
+    for (let prev = out.at(-1); prev && prev.text === '' && cur.text === '' && cur.start < prev.end; prev = out.at(-1)) {
+      out.pop();
+      const start = Math.min(prev.start, cur.start);
+      const end = Math.max(prev.end, cur.end);
+      // The items themselves: the union without the blank space each removal took around them.
+      const itemStart = start + (/^\s*/.exec(src.slice(start, end))?.[0].length ?? 0);
+      const itemEnd = start + src.slice(start, end).trimEnd().length;
+      const whole = removalRange(src, itemStart, itemEnd);
+      const byLines = whole.start !== itemStart || whole.end !== itemEnd;
+      cur = byLines ? { ...whole, text: '' } : { start, end, text: '' };
+    }
+    out.push(cur);
+  }
+  return out;
+}

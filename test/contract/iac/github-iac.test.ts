@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
-import type { Iac, PullRequestInput } from '../../../activities/interfaces';
-import { createGitHubIac, loadGitHubIacConfig } from '../../../activities/adapters/github';
+import type { Iac } from '../../../activities/interfaces';
 import { branchName } from '../../../activities/adapters/git';
 import { directoryFiles, TEMPLATES } from '../../../activities/adapters/iac-templates';
 import { GitHubSimulator, startGitHubSimulator } from '../../../simulators/github';
+import { failureOf as failure, githubIac, prInput as input, REPO } from './helpers/github-iac';
 import { createRemote, FIXTURE_REPO, git, TestRemote } from './helpers/repo';
 
 /**
@@ -14,51 +13,11 @@ import { createRemote, FIXTURE_REPO, git, TestRemote } from './helpers/repo';
  * makes, and how failures are classified.
  */
 
-const REPO = 'acme/infra';
 let remote: TestRemote;
 let sim: GitHubSimulator;
 let iac: Iac;
 
-function envFor(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    GITHUB_API_URL: sim.url,
-    GITHUB_TOKEN: sim.token,
-    DRW_IAC_REPOS: JSON.stringify({ [REPO]: remote.bare }),
-    DRW_IAC_WORKDIR: remote.workdir,
-    DRW_GIT_AUTHOR_NAME: 'drw bot',
-    DRW_GIT_AUTHOR_EMAIL: 'drw@example.com',
-    GITHUB_TIMEOUT_MS: '2000',
-    ...overrides,
-  };
-}
-
-function adapter(overrides: Record<string, string> = {}): Iac {
-  return createGitHubIac(loadGitHubIacConfig(envFor(overrides))!);
-}
-
-function input(over: Partial<PullRequestInput> = {}): PullRequestInput {
-  return {
-    idempotencyKey: 'remediation-42:step-open-pr',
-    remediationId: 'remediation-42',
-    template: 's3_block_public_access',
-    repository: REPO,
-    params: { bucket: 'acme-prod-logs' },
-    title: 'Block public access to S3 bucket acme-prod-logs',
-    body: 'Finding: **acme-prod-logs** is publicly readable.\n\nRemediation: https://drw.example/remediations/remediation-42',
-    ...over,
-  };
-}
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
-}
-
+const adapter = (overrides: Record<string, string> = {}): Iac => githubIac(remote, sim, overrides);
 const posts = () => sim.server.served((r) => r.method === 'POST').length;
 
 /** What the template produces on the fixture, to compare with what lands on the branch. */

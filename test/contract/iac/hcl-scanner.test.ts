@@ -3,7 +3,7 @@ import path from 'node:path';
 import { attribute, blocks, parseHcl, resources } from '../../../activities/adapters/iac-templates/hcl/parser';
 import { HclSyntaxError, tokenize } from '../../../activities/adapters/iac-templates/hcl/tokenizer';
 import { boolValue, compactText, numberValue, stringValue, tupleValue } from '../../../activities/adapters/iac-templates/hcl/values';
-import { applyEdits, removalRange } from '../../../activities/adapters/iac-templates/text-edits';
+import { applyEdits, mergeRemovals, removalRange } from '../../../activities/adapters/iac-templates/text-edits';
 import { alignChangedBlocks } from '../../../activities/adapters/iac-templates/hcl/align';
 import { terraformFmt } from './helpers/terraform-fmt';
 
@@ -130,6 +130,14 @@ describe('text edits', () => {
     const src2 = 'a {\n  x = 1\n\n  y = 2\n}\n';
     const x = src2.indexOf('x = 1');
     expect(applyEdits(src2, [{ ...removalRange(src2, x, x + 5), text: '' }])).toBe('a {\n  y = 2\n}\n');
+  });
+
+  it('removes two neighbours before a closing brace as one, without a blank line left inside it', () => {
+    const src = 'a {\n  x = 1\n\n  y = 2\n\n  z = 3\n}\n';
+    const cut = (item: string) => ({ ...removalRange(src, src.indexOf(item), src.indexOf(item) + 5), text: '' });
+    const edits = [cut('y = 2'), cut('z = 3')];
+    expect(() => applyEdits(src, edits)).toThrow(/overlapping/);
+    expect(applyEdits(src, mergeRemovals(src, edits))).toBe('a {\n  x = 1\n}\n');
   });
 
   it('refuses overlapping edits', () => {

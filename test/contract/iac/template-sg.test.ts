@@ -234,6 +234,30 @@ describe('template sg_remove_open_ingress', () => {
     expect(r.summary).not.toMatch(/web_rdp_extra|web_http` is still referenced/);
   });
 
+  it('removes neighbouring open rules at the end of a file and of a group, as terraform fmt lays them out', () => {
+    const rule = (name: string, port: number, cidr: string) =>
+      [
+        `resource "aws_security_group_rule" "${name}" {`,
+        '  type              = "ingress"',
+        `  from_port         = ${port}`,
+        `  to_port           = ${port}`,
+        '  protocol          = "tcp"',
+        `  cidr_blocks       = ["${cidr}"]`,
+        '  security_group_id = aws_security_group.web.id',
+        '}',
+      ].join('\n');
+    const ingress = (port: number) => ['  ingress {', `    from_port   = ${port}`, `    to_port     = ${port}`, '    protocol    = "tcp"', '    cidr_blocks = ["0.0.0.0/0"]', '  }'].join('\n');
+    const group = (...body: string[]) => ['resource "aws_security_group" "web" {', '  name = "web"', ...body, '}'].join('\n');
+    const src = {
+      'main.tf': `${group('', ingress(22), '', ingress(3389))}\n`,
+      'rules.tf': `${[rule('internal', 9100, '10.0.0.0/8'), rule('open_a', 80, '0.0.0.0/0'), rule('open_b', 443, '0.0.0.0/0'), rule('open_c', 8443, '0.0.0.0/0')].join('\n\n')}\n`,
+    };
+    const r = sgRemoveOpenIngress(memoryFiles(src), { securityGroup: 'web' });
+    expect(content(r, 'main.tf')).toBe(`${group()}\n`);
+    expect(content(r, 'rules.tf')).toBe(`${rule('internal', 9100, '10.0.0.0/8')}\n`);
+    for (const c of r.changes) expect(terraformFmt(c.content)).toBe(c.content);
+  });
+
   it('fails as not_found for an unknown group', () => {
     expect(() => sgRemoveOpenIngress(files, { securityGroup: 'nope' })).toThrow(TemplateError);
     expect(() => sgRemoveOpenIngress(files, { securityGroup: 'nope' })).toThrow(/groups found: web, lb/);
