@@ -30,3 +30,8 @@ export function stepDigest(step: Parameters<typeof digestContent>[0]): string {
 }
 
 export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+
+/** SHA-256 (hex) of a step's rendered parameters: which parameters a previewed change was made for. */
+export function paramsDigest(params: Record<string, unknown>): string {
+  return bytesToHex(sha256(utf8ToBytes(canonicalJson(params))));
+}

@@ -5,7 +5,7 @@
  */
 import { SEVERITY_RANK } from '../domain/detection';
 import { evaluate } from './conditions';
-import { stepDigest } from './digest';
+import { paramsDigest, stepDigest } from './digest';
 import { canonicalJson, fingerprint } from './hash';
 import { selectPlaybook, type MatchResult } from './match';
 import type { Playbook, PolicySet, StepDef } from './policy-schema';
@@ -148,7 +148,9 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     : undefined;
   const compensation = def.compensation ? { action: def.compensation.action, params: renderParams(def.compensation.params, ctx) } : undefined;
   const fp = fingerprint({ action: def.action, params, approval: approvalReq ?? null, compensation: compensation ?? null });
-  const target = state.targets?.[def.action];
+  // A target resolved for this step (a previewed change) counts only for the parameters it was made for.
+  const own = state.targets?.[d.id];
+  const target = own ? (own.forParams === undefined || own.forParams === paramsDigest(params) ? own : undefined) : state.targets?.[def.action];
   const timeoutMs = def.timeout;
   const retry = {
     maximumAttempts: def.retry.maximumAttempts,

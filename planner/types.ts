@@ -138,6 +138,23 @@ export interface StepTarget {
   /** Where drw learned it: the CMDB, the EDR (by hostname), the detection, the policy. */
   via: string;
   vendor?: string;
+  /** A repository step's change, previewed before anyone approves it (its digest is what the pull request must push). */
+  change?: PreviewedChange;
+  /** The step parameters the change was previewed for: other parameters need a new preview. */
+  forParams?: string;
+}
+
+export interface PreviewedChange {
+  base: string;
+  baseCommit: string;
+  files: string[];
+  /** Unified diff, at most 16 KiB (truncated: cut there; the digest covers the whole change). */
+  diff: string;
+  truncated?: boolean;
+  summary?: string;
+  /** SHA-256 of the change itself (each changed path and its new content). */
+  digest: string;
+  noChange?: boolean;
 }
 
 export interface Plan {

@@ -8,13 +8,14 @@
 import { MAX_DETAILS_BYTES } from '../domain/details';
 import { detectionSchemaWith } from '../domain/detection';
 
-import type { AssetFacts, ResolvedDevice, TicketRef, VerifyCheck } from '../activities/interfaces';
+import type { AssetFacts, ChangePreview, ResolvedDevice, TicketRef, VerifyCheck } from '../activities/interfaces';
+import { paramsDigest } from '../planner/digest';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
 import { riskTrusted } from '../planner/provenance';
 import { withRepeat } from '../planner/facts';
 import { nextWindowOpen } from '../planner/windows';
-import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
+import { SETTLED, type ApprovalRecord, type EscalationTrigger, type PlanStep, type PreviewedChange, type RemediationStatus, type StepTarget } from '../planner/types';
 import { verifyAssertion } from '../governance/assertion';
 import { isReservedIdentity, normalizeIdentity } from '../governance/identity';
 import {
@@ -59,6 +60,8 @@ export type CoreEvent =
   | { kind: 'step_started'; stepId: string }
   | { kind: 'step_done'; stepId: string; result: Record<string, unknown>; ticket?: TicketRef; cmdb?: AssetFacts }
   | { kind: 'step_failed'; stepId: string; error: string; cancelled?: boolean; verification?: boolean; blocked?: boolean }
+  | { kind: 'change_previewed'; stepId: string; forParams: string; preview: ChangePreview }
+  | { kind: 'change_preview_failed'; stepId: string; error: string }
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
   | { kind: 'compensation_failed'; stepId: string; error: string }
   | { kind: 'repeats_reported' }
@@ -81,7 +84,7 @@ export interface Applied {
 
 /** Why an approve/deny is refused; `type` is the failure type clients map to HTTP status. */
 export interface Refusal {
-  type: 'InvalidInput' | 'UnknownStep' | 'NotAwaitingApproval' | 'Unauthorized' | 'SelfApproval' | 'DuplicateApproval' | 'DigestMismatch';
+  type: 'InvalidInput' | 'UnknownStep' | 'NotAwaitingApproval' | 'Unauthorized' | 'SelfApproval' | 'DuplicateApproval' | 'DigestMismatch' | 'ChangeNotPreviewed';
   message: string;
 }
 
@@ -93,6 +96,8 @@ export type Work =
   | { kind: 'paused' }
   | { kind: 'report_repeats' }
   | { kind: 'hold'; step: PlanStep; untilMs: number }
+  /** `request.blocked`: nothing to ask (no repository known); the driver reports the preview failed. */
+  | { kind: 'preview_change'; step: PlanStep; request: PullRequestRequest | { blocked: string }; forParams: string }
   | { kind: 'run'; step: PlanStep }
   | { kind: 'finish'; status: FinalStatus; resolution: string }
   | { kind: 'wait'; wake?: { at: number; what: string } };
@@ -210,6 +215,17 @@ class Transition {
         this.publish();
         return;
       }
+      case 'change_previewed': {
+        const p = e.preview;
+        const change: PreviewedChange = { base: p.base, baseCommit: p.baseCommit, files: p.files, diff: p.diff, digest: p.digest, ...(p.truncated ? { truncated: true } : {}), ...(p.summary ? { summary: p.summary } : {}), ...(p.noChange ? { noChange: true } : {}) };
+        const target: StepTarget = { kind: 'repository', id: p.repository, name: p.files.join(', ') || '(no file changes)', via: `preview of ${p.base} at ${p.baseCommit.slice(0, 12)}`, change, forParams: e.forParams };
+        s.targets = { ...s.targets, [e.stepId]: target };
+        this.decide({ kind: 'change_previewed', stepId: e.stepId, repository: p.repository, files: p.files, baseCommit: p.baseCommit, digest: p.digest, ...(p.noChange ? { noChange: true } : {}) });
+        this.replan(`change for ${e.stepId} previewed`);
+        return;
+      }
+      case 'change_preview_failed':
+        return this.stepFailed({ kind: 'step_failed', stepId: e.stepId, error: `the change could not be previewed for review: ${e.error}`, blocked: true });
       case 'step_done':
         return this.stepDone(e);
       case 'step_failed':
@@ -556,6 +572,9 @@ export function admitDecision(s: RemediationState, payload: unknown, kind: 'appr
   if (!step) return no('UnknownStep', `unknown step "${d.stepId}"; steps: ${s.plan.steps.map((x) => x.id).join(', ')}`);
   if (s.final) return no('NotAwaitingApproval', `remediation is ${s.final.status}; nothing awaits approval`);
   if (step.status !== 'awaiting_approval' || !step.approval) return no('NotAwaitingApproval', `step "${step.id}" is ${step.status}, not awaiting approval`);
+  if (s.previewChanges && step.action === 'iac.pull_request' && !step.target) {
+    return no('ChangeNotPreviewed', `the change of step "${step.id}" is still being prepared for review; decide once its repository, files and diff are shown`);
+  }
   const trust = s.trust ?? OPEN_TRUST;
   if (d.digest !== undefined && step.digest && d.digest !== step.digest) {
     return no('DigestMismatch', `step "${step.id}" changed since it was shown (digest ${d.digest.slice(0, 12)}…); it is now ${step.digest}: review it and decide again`);
@@ -662,9 +681,11 @@ export function deviceLookup(s: RemediationState, cmdb: AssetFacts | undefined):
 }
 
 /** The next step that may run now (verification waits for every remediation step before it). */
-export function nextRunnable(s: Pick<RemediationState, 'plan'>): PlanStep | undefined {
+export function nextRunnable(s: Pick<RemediationState, 'plan'> & Partial<Pick<RemediationState, 'previewChanges'>>): PlanStep | undefined {
   for (const [i, st] of s.plan.steps.entries()) {
     if (st.status !== 'pending') continue;
+    // A pull request runs only with the change its approvers (or nobody, when none is needed) saw previewed.
+    if (s.previewChanges && st.action === 'iac.pull_request' && !st.target) continue;
     if (st.action === 'verify' && s.plan.steps.slice(0, i).some((x) => x.reason.section === 'steps' && ['pending', 'awaiting_approval', 'running'].includes(x.status))) continue;
     return st;
   }
@@ -732,6 +753,8 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (s.falsePositive) return { kind: 'wind_down', status: 'resolved', resolution: 'false_positive' };
   if (s.paused) return { kind: 'paused' };
   if (s.unreportedRepeats > 0 && s.ticket && ctx.now - s.lastRepeatReportMs >= scaled(ctx, REPEAT_REPORT_EVERY_MS)) return { kind: 'report_repeats' };
+  const preview = changeToPreview(s);
+  if (preview) return preview;
   const step = nextRunnable(s);
   if (step) {
     const until = windowOpensAt(s, step, ctx.now);
@@ -742,6 +765,30 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
     if (outcome) return { kind: 'finish', ...outcome };
   }
   return { kind: 'wait', wake: nextWake(s, ctx) };
+}
+
+/** What an IaC step asks of the IaC system: the same for the preview and the pull request, so their digests agree. */
+export interface PullRequestRequest {
+  template: string;
+  repository: string;
+  params: Record<string, string>;
+}
+
+export function pullRequestRequest(s: Pick<RemediationState, 'cmdb'>, step: Pick<PlanStep, 'params' | 'target'>): PullRequestRequest | { blocked: string } {
+  const p = step.params;
+  const params = Object.fromEntries(Object.entries(p).filter(([k, v]) => k !== 'template' && k !== 'repository' && v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]));
+  const given = typeof p.repository === 'string' && p.repository !== '' ? p.repository : undefined;
+  const repository = step.target?.kind === 'repository' ? step.target.id : (given ?? s.cmdb?.repository);
+  if (!repository) return { blocked: 'no repository known for this asset (details.repository or the CMDB)' };
+  return { template: String(p.template ?? ''), repository, params };
+}
+
+/** The first IaC step whose change has not been previewed for its current parameters (runs with change previews). */
+function changeToPreview(s: RemediationState): Work | undefined {
+  if (!s.previewChanges) return undefined;
+  const step = s.plan.steps.find((x) => x.action === 'iac.pull_request' && (x.status === 'pending' || x.status === 'awaiting_approval') && !x.target);
+  if (!step) return undefined;
+  return { kind: 'preview_change', step, request: pullRequestRequest(s, step), forParams: paramsDigest(step.params) };
 }
 
 /** Completed steps to undo, newest first (saga order). */

@@ -44,6 +44,7 @@ export type DecisionEvent =
   | { kind: 'step_blocked'; stepId: string; reason: string }
   | { kind: 'step_cancelled'; stepId: string; note: string }
   | { kind: 'verification_failed'; stepId: string; error: string }
+  | { kind: 'change_previewed'; stepId: string; repository: string; files: string[]; baseCommit: string; digest: string; noChange?: true }
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
   | { kind: 'compensation_failed'; stepId: string; error: string }
   | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close'; error: string }
@@ -58,7 +59,7 @@ export type DecisionKind = DecisionEvent['kind'];
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
   'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
-  'verification_failed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
+  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
 const everyKindListed: [Missing] extends [never] ? true : Missing = true;
@@ -79,6 +80,8 @@ export function describe(e: DecisionEvent): string {
       return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${e.facts ? `; ${factsSummary(e.facts)}` : ''}${
         e.device ? `; device ${e.device.id} (${e.device.name ?? '?'}, ${e.device.vendor ?? 'EDR'}, via ${e.device.via})` : e.deviceError ? `; no verified device: ${e.deviceError}` : ''
       }`;
+    case 'change_previewed':
+      return `change for ${e.stepId} previewed: ${e.repository} at ${e.baseCommit.slice(0, 12)}, ${e.noChange ? 'nothing to change' : e.files.join(', ') || 'no file changes'} (change ${e.digest.slice(0, 12)}…)`;
     case 'enrichment_failed':
       return `CMDB lookup failed, planning as for an asset the CMDB does not know: ${e.error}`;
     case 'plan':

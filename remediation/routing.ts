@@ -43,6 +43,8 @@ export const LOAD_POLICY: Route = { kind: 'policy', activity: 'loadPolicy' };
 export const LOOKUP_ASSET: Route = { kind: 'cmdb', activity: 'lookupAsset' };
 /** Before planning: the EDR device an endpoint step will act on, checked against the asset. */
 export const RESOLVE_DEVICE: Route = { kind: 'endpoint', activity: 'resolveDevice' };
+/** The change an IaC step will push, previewed before anyone approves it. */
+export const PREVIEW_CHANGE: Route = { kind: 'iac', activity: 'previewChange' };
 export const TICKET_UPDATE: Route = { kind: 'ticketing', activity: 'updateTicket' };
 export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' };
 export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
@@ -53,7 +55,7 @@ export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
  */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
-    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, TICKET_UPDATE, TICKET_CLOSE, VERIFY_CHECK];
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, VERIFY_CHECK];
     return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

@@ -50,6 +50,8 @@ export interface RemediationState {
    * as production, a risk score only from a trusted channel. Unset for runs begun before that rule.
    */
   factProvenance?: true;
+  /** IaC steps have their change previewed before approval and push only that change. Unset for runs begun before. */
+  previewChanges?: true;
   cmdb?: AssetFacts;
   policy?: PolicySet;
   plan: Plan;
@@ -86,10 +88,11 @@ export interface RemediationState {
   runs: number;
 }
 
-export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust; factProvenance?: boolean }): RemediationState {
+export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust; planningChecks?: boolean }): RemediationState {
   return {
     core: CORE_STATE_VERSION,
-    ...(o.factProvenance ? { factProvenance: true as const } : {}),
+    // One patch brought both: facts with provenance and changes previewed before approval.
+    ...(o.planningChecks ? { factProvenance: true as const, previewChanges: true as const } : {}),
     trust: o.trust ?? OPEN_TRUST,
     id: o.id,
     dedupeKey: o.dedupeKey,

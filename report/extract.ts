@@ -11,7 +11,7 @@ import type { RemediationInput } from '../workflows/input';
 import { described, type Decision, type DescribedDecision } from '../remediation/events';
 import { isCoreState } from '../remediation/state';
 import { typedLegacyDecision, type DecisionEntry as LegacyDecision } from '../workflows/legacy/state';
-import { CORE_PATCH, DECISIONS_MEMO, FACT_PROVENANCE_PATCH } from '../workflows/memo';
+import { CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from '../workflows/memo';
 import {
   attributesOf,
   decodePayload,
@@ -150,8 +150,8 @@ export interface Extracted {
   decisionsDropped: number;
   policies: { pos: Position; at: string; policy: PolicySet }[];
   cmdb: { pos: Position; at: string; facts: AssetFacts }[];
-  /** The remediation established facts with provenance (the fact-provenance marker, or a carried state saying so). */
-  factProvenance: boolean;
+  /** The remediation began with the planning checks (the planning-checks marker, or a carried state with them). */
+  planningChecks: boolean;
   warnings: string[];
 }
 
@@ -222,7 +222,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
   let workflowType: string | undefined;
   let workflowId = opts.workflowId ?? runs.find((r) => r.workflowId)?.workflowId;
   let close: RunClose = { kind: 'running' };
-  let factProvenance = false;
+  let planningChecks = false;
 
   runs.forEach((run, ri) => {
     const byScheduled = new Map<number, ActivityRecord>();
@@ -248,7 +248,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           if (ri === 0) input = value;
           const carried = value?.carried as CarriedState | undefined;
           typed = isCoreState(carried);
-          if (ri === 0 && typed && (carried as { factProvenance?: unknown }).factProvenance === true) factProvenance = true;
+          if (ri === 0 && typed && (carried as { factProvenance?: unknown }).factProvenance === true) planningChecks = true;
           if (carried && Array.isArray(carried.decisions)) decisionSets.push({ source: 'carried', entries: typedLog(carried.decisions), dropped: carried.decisionsDropped ?? 0 });
           break;
         }
@@ -261,7 +261,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           {
             const patch = (firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id;
             if (patch === CORE_PATCH) typed = true;
-            if (patch === FACT_PROVENANCE_PATCH && ri === 0) factProvenance = true;
+            if (patch === PLANNING_CHECKS_PATCH && ri === 0) planningChecks = true;
           }
           break;
         case 'workflowPropertiesModified': {
@@ -487,7 +487,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
     decisionsDropped: dropped,
     policies,
     cmdb,
-    factProvenance,
+    planningChecks,
     warnings,
   };
 }

@@ -5,6 +5,7 @@
  * Used by `drw policy whatif` (recorded inputs, candidate policy) and `drw policy test`
  * (inputs written in a test file). No clock of its own (each input carries its time), no I/O.
  */
+import { paramsDigest } from '../planner/digest';
 import type { Asset, Detection } from '../domain/detection';
 import type { AssetFacts } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
@@ -17,6 +18,8 @@ export type ReplayEvent =
   | { kind: 'policy'; policy: PolicySet }
   /** The CMDB record the workflow got (or none); `asset` stands for an asset known without one (policy tests). */
   | { kind: 'enrich'; cmdb?: AssetFacts; asset?: Asset }
+  /** An IaC step's change previewed (from the decision log: the diff itself is not replayed). */
+  | { kind: 'previewed'; stepId: string; repository: string; files: string[]; baseCommit: string; digest: string; noChange?: boolean }
   | { kind: 'risk'; riskScore: number; reason?: string; by?: string }
   | { kind: 'repeat'; detection: unknown }
   | { kind: 'resolved'; by?: string }
@@ -58,8 +61,8 @@ export interface ReplayInit {
   timeScale?: number;
   /** Fixed policy (a candidate); without it the replay uses the `policy` inputs (what was recorded). */
   fixedPolicy?: PolicySet;
-  /** The run established facts with provenance (its history has the fact-provenance marker). */
-  factProvenance?: boolean;
+  /** The run began with the planning checks (its history has the planning-checks marker): fact provenance, change previews. */
+  planningChecks?: boolean;
   /** A state carried over from an earlier run, when the replay starts mid-chain. */
   carried?: {
     facts: Facts;
@@ -89,7 +92,7 @@ export class Replayer {
 
   constructor(private readonly init: ReplayInit) {
     this.timeScale = init.timeScale ?? 1;
-    this.s = initialState({ id: init.remediationId, dedupeKey: '', requestedBy: init.requestedBy, receivedAt: init.receivedAt ?? '', detection: init.detection, factProvenance: init.factProvenance });
+    this.s = initialState({ id: init.remediationId, dedupeKey: '', requestedBy: init.requestedBy, receivedAt: init.receivedAt ?? '', detection: init.detection, planningChecks: init.planningChecks });
     const c = init.carried;
     if (c) {
       const mark = (v: boolean) => (v ? REPLAYED : undefined);
@@ -146,6 +149,13 @@ export class Replayer {
           this.feed(at, { kind: 'policy_loaded', policy: input.policy });
         }
         break;
+      case 'previewed': {
+        const st = this.step(input.stepId);
+        if (!st) break;
+        const preview = { repository: input.repository, base: '', baseCommit: input.baseCommit, files: input.files, diff: '', digest: input.digest, ...(input.noChange ? { noChange: true } : {}) };
+        this.feed(at, { kind: 'change_previewed', stepId: st.id, forParams: paramsDigest(st.params), preview });
+        break;
+      }
       case 'enrich':
         // An asset known without a CMDB record (policy tests) is the detection's own asset.
         if (input.asset) this.s = { ...this.s, detection: { ...this.s.detection, asset: input.asset } };

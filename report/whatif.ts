@@ -113,6 +113,9 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
         case 'verification_failed':
           push(d.pos, at, { kind: 'verificationFailed', stepId: d.stepId, note: d.error, at, label });
           break;
+        case 'change_previewed':
+          push(d.pos, at, { kind: 'previewed', stepId: d.stepId, repository: d.repository, files: d.files, baseCommit: d.baseCommit, digest: d.digest, ...(d.noChange ? { noChange: true } : {}), at, label });
+          break;
         case 'step_started':
           push(d.pos, at, { kind: 'step', stepId: d.stepId, outcome: 'started', at, label });
           break;
@@ -166,7 +169,7 @@ export function recoverInputs(x: Extracted): RecoveredInputs {
       remediationId: x.workflowId,
       detection,
       requestedBy: c?.requestedBy ?? input?.requestedBy ?? 'unknown',
-      ...(x.factProvenance ? { factProvenance: true } : {}),
+      ...(x.planningChecks ? { planningChecks: true } : {}),
       ...(input?.receivedAt ? { receivedAt: input.receivedAt } : {}),
       ...(input?.options?.timeScale !== undefined ? { timeScale: input.options.timeScale } : {}),
       ...(c

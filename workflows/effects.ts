@@ -5,7 +5,7 @@
  */
 import type { AssetFacts, TicketPriority, TicketRef } from '../activities/interfaces';
 import type { PlanStep } from '../planner/types';
-import { deviceIdFor, userIdFor } from '../remediation/core';
+import { deviceIdFor, pullRequestRequest, userIdFor } from '../remediation/core';
 import { ACTION_ROUTES } from '../remediation/routing';
 import { CORE_STATE_VERSION, type RemediationState } from '../remediation/state';
 import { activitiesFor } from './activities';
@@ -78,14 +78,15 @@ export async function runStep(s: StepContext, opts: RemediationOptions, step: Ru
       return { result: { system: r.system, deviceId: r.deviceId, state: r.state, ...(r.actionId ? { actionId: r.actionId } : {}) } };
     }
     case 'iac.pull_request': {
-      const params = Object.fromEntries(Object.entries(p).filter(([k, v]) => k !== 'template' && k !== 'repository' && v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]));
-      const repository = str(p.repository, s.cmdb?.repository ?? '');
-      if (!repository) throw new StepBlocked('no repository known for this asset (details.repository or the CMDB)');
+      const request = pullRequestRequest(s, step);
+      if ('blocked' in request) throw new StepBlocked(request.blocked);
       const r = await acts.openPullRequest({
         ...key,
-        template: p.template as never,
-        repository,
-        params,
+        template: request.template as never,
+        repository: request.repository,
+        params: request.params,
+        // The change its approvers saw: the adapter pushes nothing else.
+        ...(step.target?.change ? { expectChange: step.target.change.digest } : {}),
         title: `drw: ${s.detection.title}`.slice(0, 200),
         body: prBody(s, step, linkFor(s, opts)),
       });

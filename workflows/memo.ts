@@ -2,5 +2,5 @@
 export const DECISIONS_MEMO = 'drwDecisions';
 /** The patch that moved remediations onto the remediation core (workflows/remediation.ts). */
 export const CORE_PATCH = 'remediation-core';
-/** Runs begun with this marker establish facts with provenance (remediation/state.ts factProvenance). */
-export const FACT_PROVENANCE_PATCH = 'fact-provenance';
+/** Runs begun with this marker establish facts with provenance and preview IaC changes before approval (remediation/state.ts). */
+export const PLANNING_CHECKS_PATCH = 'planning-checks';

@@ -39,9 +39,10 @@ import {
   type CoreContext,
   type CoreEvent,
   type FinalStatus,
+  type Work,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { LOAD_POLICY, LOOKUP_ASSET, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -67,7 +68,7 @@ import { CORE_CALL, activitiesFor, failureMessage } from './activities';
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { CORE_PATCH, DECISIONS_MEMO, FACT_PROVENANCE_PATCH } from './memo';
+import { CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
 import { startSealOnClose } from './seal-sweep';
 
 
@@ -93,7 +94,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         receivedAt: input.receivedAt,
         detection: input.detection,
         trust: input.options.approvals,
-        factProvenance: patched(FACT_PROVENANCE_PATCH),
+        planningChecks: patched(PLANNING_CHECKS_PATCH),
       });
   /** Set by messages: the main loop looks again at what to do. */
   let dirty = false;
@@ -149,7 +150,10 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       published = next;
     }
     if (!closing) writeDecisions();
-    const waiting = s.plan.steps.filter((x) => x.status === 'awaiting_approval').map((x) => x.id);
+    // What each waiting step acts on, so the Temporal UI shows what an approval would let happen.
+    const waiting = s.plan.steps
+      .filter((x) => x.status === 'awaiting_approval')
+      .map((x) => (x.target ? `${x.id} → ${x.target.kind} ${x.target.id}${x.target.name && x.target.name !== x.target.id ? ` (${x.target.name})` : ''}` : x.id));
     setCurrentDetails(
       [
         `**${status}** · ${s.facts.severity} · risk ${s.facts.riskScore} · ${s.facts.asset.id}`,
@@ -312,6 +316,9 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
           if (Date.now() >= until) feed({ kind: 'window_open' });
           break;
         }
+        case 'preview_change':
+          await previewChange(work);
+          break;
         case 'run':
           await execute(work.step);
           break;
@@ -329,6 +336,20 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   }
 
   // ---- effects: each runs activities and feeds its outcome back to the core
+
+  /** The change an IaC step would push, before anyone approves it. */
+  async function previewChange(work: Extract<Work, { kind: 'preview_change' }>): Promise<void> {
+    const { step, request, forParams } = work;
+    if ('blocked' in request) return feed({ kind: 'change_preview_failed', stepId: step.id, error: request.blocked });
+    try {
+      const iac = call(PREVIEW_CHANGE, `preview the change of ${step.id} in ${request.repository}`);
+      const preview = await iac.previewChange({ ...request, template: request.template as never, remediationId: s.id, idempotencyKey: `${s.id}:${step.id}:preview` });
+      feed({ kind: 'change_previewed', stepId: step.id, forParams, preview });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      feed({ kind: 'change_preview_failed', stepId: step.id, error: failureMessage(e) });
+    }
+  }
 
   async function execute(step: PlanStep): Promise<void> {
     feed({ kind: 'step_started', stepId: step.id });

@@ -1,4 +1,5 @@
 /** `drw policy validate | test | whatif`. */
+import { paramsDigest } from '../../planner/digest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -159,9 +160,17 @@ export function runPolicyTest(policy: PolicySet, t: PolicyTest): string[] {
   // Without a `cmdb:` the asset is one the CMDB does not know, as a new remediation would find it.
   const cmdb = t.cmdb ? { found: true, ...t.cmdb } : { found: false };
   const { facts } = startFacts(d);
-  const r = new Replayer({ remediationId: remediationId(dedupeKeyFor(policy, d, facts)), detection: d, requestedBy: t.requestedBy, fixedPolicy: policy, factProvenance: true });
+  const r = new Replayer({ remediationId: remediationId(dedupeKeyFor(policy, d, facts)), detection: d, requestedBy: t.requestedBy, fixedPolicy: policy, planningChecks: true });
   const at = '1970-01-01T00:00:00.000Z';
-  const feed = (input: ReplayEvent) => r.apply({ at, label: input.kind, ...input } as ReplayInput);
+  const apply = (input: ReplayEvent) => r.apply({ at, label: input.kind, ...input } as ReplayInput);
+  const feed = (input: ReplayEvent) => {
+    apply(input);
+    // A stand-in for the IaC preview the workflow makes before anyone may approve a pull request.
+    for (const st of r.plan.steps) {
+      if (st.action !== 'iac.pull_request' || st.target || (st.status !== 'pending' && st.status !== 'awaiting_approval')) continue;
+      apply({ kind: 'previewed', stepId: st.id, repository: String(st.params.repository ?? ''), files: [], baseCommit: 'policy-test', digest: paramsDigest(st.params) });
+    }
+  };
   feed({ kind: 'policy', policy });
   feed({ kind: 'enrich', cmdb });
   const failures = checkExpect(r, t.expect, 'initial plan');

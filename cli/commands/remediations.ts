@@ -139,6 +139,12 @@ function showText(v: any): string {
     for (const s of reviewable) {
       const t = s.target ? `${s.target.kind} ${s.target.id}${s.target.name ? ` (${s.target.name})` : ''} via ${s.target.via}` : 'no resolved target';
       lines.push(`  ${s.id}  ${t}  digest ${s.digest ?? '-'}`);
+      const c = s.target?.change;
+      // The change itself, for the step an approver is asked about: what the pull request will push.
+      if (c && s.status === 'awaiting_approval') {
+        lines.push(`    change ${c.digest} on ${c.base} at ${String(c.baseCommit).slice(0, 12)}${c.summary ? `: ${c.summary}` : ''}`);
+        if (c.diff) lines.push(...String(c.diff).trimEnd().split('\n').map((l: string) => `    ${l}`), ...(c.truncated ? ['    … (diff cut at 16 KiB; the digest covers the whole change)'] : []));
+      }
     }
   }
   const decisions = (v.decisions ?? []) as any[];

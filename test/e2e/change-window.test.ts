@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, http, startHarness, type Harness } from '../helpers/harness';
+import { SCENARIO_FACTS, eventually, http, startHarness, type Harness } from '../helpers/harness';
 
 /** A policy whose only window opens a few seconds from now (UTC), so the hold is observable. */
 function windowPolicy(opensInMs: number, dir = mkdtempSync(path.join(os.tmpdir(), 'drw-window-'))): string {
@@ -27,6 +27,7 @@ steps:
     verify: { interval: 200ms, deadline: 10s }
 `,
   );
+  writeFileSync(path.join(dir, 'facts.yaml'), SCENARIO_FACTS);
   return dir;
 }
 

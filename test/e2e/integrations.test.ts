@@ -129,6 +129,8 @@ test(`${N} critical vulnerabilities under vendor faults: all remediated, one iss
       ['release', 'done'],
     ]);
     expect(s.ticket.system).toBe('jira');
+    // The pull request pushed the change previewed before planning went on: repository, file and diff on the step.
+    expect(step(s, `${PLAYBOOK}.patch`).target).toMatchObject({ kind: 'repository', id: 'acme/infra', name: 'app/package.json', change: { files: ['app/package.json'], diff: expect.stringContaining('4.17.21'), digest: expect.stringMatching(/^[0-9a-f]{64}$/) } });
   }
 
   // The faults really happened: every kind on every simulator, and answers to creates were lost.

@@ -289,7 +289,7 @@ test('a security group open to the world with no repository known: the fix is bl
     detection({ source: 'securityhub', rule: 'EC2.19', severity: 'critical', category: 'misconfiguration', riskScore: 90, asset: { id: acct, type: 'cloud-account', environment: 'dev' }, details: { securityGroupId: 'sg-0def' } }),
   );
   const s = await waitFor(h, id, (x) => x.status === 'escalated' && x.plan.steps.filter((y: any) => y.reason.section === 'escalation').every((y: any) => y.status === 'done'), 'escalated with its reason');
-  expect(step(s, 'cloud-misconfiguration.fix-security-group')).toMatchObject({ status: 'blocked', note: 'no repository known for this asset (details.repository or the CMDB)' });
+  expect(step(s, 'cloud-misconfiguration.fix-security-group')).toMatchObject({ status: 'blocked', note: 'the change could not be previewed for review: no repository known for this asset (details.repository or the CMDB)' });
   expect(s.decisions.find((d: any) => d.kind === 'step_blocked')).toMatchObject({ stepId: 'cloud-misconfiguration.fix-security-group' });
   expect(s.decisions.find((d: any) => d.kind === 'escalation')).toMatchObject({ trigger: 'step_blocked' });
   expect(s.resolution).toBeUndefined();

@@ -42,7 +42,7 @@ beforeAll(async () => {
         [OCSF_ASSET]: { name: OCSF_ASSET, environment: 'production', internetFacing: true, criticality: 'high', repository: 'acme/web' },
       },
     },
-    override: { iac: { openPullRequest: (i) => repos.openPullRequest(i), getPullRequestState: async ({ number }) => ({ number, state: merged.has(number) ? 'merged' : 'open' }) } },
+    override: { iac: { previewChange: (i) => repos.previewChange(i), openPullRequest: (i) => repos.openPullRequest(i), getPullRequestState: async ({ number }) => ({ number, state: merged.has(number) ? 'merged' : 'open' }) } },
     env: {
       DRW_JWT_PUBLIC_KEYS: idp.pem,
       DRW_JWT_ISSUER: ISSUER,

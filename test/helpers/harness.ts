@@ -17,6 +17,8 @@ import { pollUntil } from '../../common/poll';
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The policy as users get it: facts.yaml counts no native risk score and treats unknown assets as production. */
 export const SHIPPED_POLICY = path.join(ROOT, 'policies', 'default');
+/** The scenario facts.yaml (see DEFAULT_POLICY), for scenario policies written by a test. */
+export const SCENARIO_FACTS = 'trustedRiskSources: [drw, falcon, msgraph, asff, ocsf, trivy, github]\nunknownAsset: { environment: null }\n';
 /**
  * The shipped playbooks with scenario facts: the native API's risk scores count and an asset is
  * what the detection says, so a scenario needs no CMDB record per asset. The scenarios are about
@@ -27,7 +29,7 @@ export const DEFAULT_POLICY = scenarioPolicy();
 function scenarioPolicy(): string {
   const dir = mkdtempSync(path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'drw-scenario-policy-'));
   cpSync(SHIPPED_POLICY, dir, { recursive: true });
-  writeFileSync(path.join(dir, 'facts.yaml'), 'trustedRiskSources: [drw, falcon, msgraph, asff, ocsf, trivy, github]\nunknownAsset: { environment: null }\n');
+  writeFileSync(path.join(dir, 'facts.yaml'), SCENARIO_FACTS);
   return dir;
 }
 export const TEST_POLICY = path.join(ROOT, 'test', 'fixtures', 'policies');

@@ -208,6 +208,15 @@ describe('commands over the HTTP API', () => {
     expect(r.stdout).toMatch(/edr-malware\.contain +endpoint\.isolate +awaiting_approval +always +needs @secops/);
     const j = await drw(['show', ID, '--json']);
     expect(JSON.parse(j.stdout).id).toBe(ID);
+    // A pull request awaiting approval: its repository, file and the change itself; each fact with its origin.
+    const change = { base: 'main', baseCommit: 'a'.repeat(40), files: ['s3.tf'], diff: '--- a/s3.tf\n+++ b/s3.tf\n+  block_public_acls = true\n', digest: 'd'.repeat(64), summary: 'block public access' };
+    const fix = { id: 'cloud.fix', action: 'iac.pull_request', status: 'awaiting_approval', reason: { rule: 'always' }, digest: 'e'.repeat(64), approval: { users: [], groups: ['cloud-owners'], quorum: 1, approvedBy: [] }, target: { kind: 'repository', id: 'acme/infra', name: 's3.tf', via: 'preview of main at aaaaaaaaaaaa', change } };
+    reply = () => ({ status: 200, body: { id: ID, title: 'public bucket', status: 'awaiting_approval', severity: 'high', riskScore: 65, findingCount: 1, asset: { id: 'b', type: 'bucket' }, facts: { environment: { value: 'production', from: 'cmdb', why: 'the CMDB says production, stricter than staging from the detection' } }, plan: { version: 1, playbook: 'cloud', policyVersion: 'p', steps: [fix] }, decisions: [] } });
+    const pr = await drw(['show', ID]);
+    expect(pr.stdout).toContain('    environment production (cmdb: the CMDB says production, stricter than staging from the detection)');
+    expect(pr.stdout).toContain(`  cloud.fix  repository acme/infra (s3.tf) via preview of main at aaaaaaaaaaaa  digest ${'e'.repeat(64)}`);
+    expect(pr.stdout).toContain(`    change ${'d'.repeat(64)} on main at aaaaaaaaaaaa: block public access\n    --- a/s3.tf\n    +++ b/s3.tf\n    +  block_public_acls = true`);
+    reply = (s) => (s.url.endsWith(ID) ? { status: 200, body: {} } : { status: 404, body: { error: 'no remediation' } });
     const missing = await drw(['show', 'drw-nothing-0000000000000000']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/no remediation/);

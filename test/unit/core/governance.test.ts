@@ -42,7 +42,7 @@ const bucket = (name: string, repository = 'acme/infra') => ({
 /** A remediation whose input trusts `apiKey` only, as one started by drw's API. */
 function signedOnly(detection: ReturnType<typeof malware> | ReturnType<typeof bucket>, p = policy): Remediation {
   const r = new Remediation(detection);
-  r.s = { ...initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: r.s.requestedBy, receivedAt: new Date(T0).toISOString(), detection, trust: { keys: [apiKey.public], unsigned: false, requireDigest: true }, factProvenance: true }) };
+  r.s = { ...initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: r.s.requestedBy, receivedAt: new Date(T0).toISOString(), detection, trust: { keys: [apiKey.public], unsigned: false, requireDigest: true }, planningChecks: true }) };
   return r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy: p }).on({ kind: 'asset_looked_up' });
 }
 
@@ -178,6 +178,50 @@ describe('only signed approvals count where the input says so', () => {
     const r = signedOnly(malware(60));
     const { digest: _seen, ...noDigest } = signed(r, CONTAIN, 'alice', ['secops']);
     expect(validateDecision(r.s, noDigest, 'approve', r.now)).toMatchObject({ type: 'InvalidInput', message: expect.stringMatching(/digest is required/) });
+  });
+});
+
+describe('IaC changes previewed before approval', () => {
+  const unpreviewed = (d: Parameters<typeof Remediation.started>[0]) => {
+    const r = new Remediation(d);
+    r.autoPreview = false;
+    return r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up' });
+  };
+  const preview = (digest: string) => ({ repository: 'acme/infra', base: 'main', baseCommit: 'a'.repeat(40), files: ['s3.tf'], diff: '--- a/s3.tf\n+++ b/s3.tf\n+  block_public_acls = true\n', digest, summary: 'block public access on public-logs' });
+
+  test('the pull request waits for its preview: nobody may approve it before the repository, file and change are shown, and then they are in its digest', () => {
+    const r = unpreviewed(bucket('public-logs'));
+    const w = r.work();
+    expect(w).toMatchObject({ kind: 'preview_change', step: { id: FIX }, request: { repository: 'acme/infra', template: 's3_block_public_access', params: { bucket: 'public-logs' } } });
+    expect(validateDecision(r.s, approve(FIX, 'bob', ['cloud-owners']), 'approve', r.now)).toMatchObject({ type: 'ChangeNotPreviewed' });
+    const before = r.step(FIX).digest;
+    r.on({ kind: 'change_previewed', stepId: FIX, forParams: (w as any).forParams, preview: preview('d'.repeat(64)) });
+    expect(r.step(FIX).target).toMatchObject({ kind: 'repository', id: 'acme/infra', name: 's3.tf', change: { files: ['s3.tf'], digest: 'd'.repeat(64), diff: expect.stringContaining('block_public_acls') } });
+    expect(r.step(FIX).digest).not.toBe(before);
+    expect(stepDigest(r.step(FIX))).toBe(r.step(FIX).digest);
+    expect(r.last('change_previewed')).toMatchObject({ stepId: FIX, repository: 'acme/infra', files: ['s3.tf'] });
+    expect(r.work().kind).not.toBe('preview_change');
+    expect(validateDecision(r.s, approve(FIX, 'bob', ['cloud-owners']), 'approve', r.now)).toBeUndefined();
+  });
+
+  test('another change for the same step (a repeat naming another bucket) needs a new preview and a new approval', () => {
+    const r = unpreviewed(bucket('public-logs'));
+    r.on({ kind: 'change_previewed', stepId: FIX, forParams: (r.work() as any).forParams, preview: preview('d'.repeat(64)) });
+    r.message('approve', { ...approve(FIX, 'bob', ['cloud-owners']), digest: r.step(FIX).digest });
+    expect(r.step(FIX).status).toBe('pending');
+    r.message('findingAdded', bucket('prod-customer-data'));
+    expect(r.step(FIX).target).toBeUndefined();
+    expect(r.step(FIX).status).toBe('awaiting_approval');
+    expect(r.work()).toMatchObject({ kind: 'preview_change', request: { params: { bucket: 'prod-customer-data' } } });
+  });
+
+  test('a preview that fails, or no repository to ask, blocks the step with the reason: nothing is pushed', () => {
+    const r = unpreviewed(bucket('public-logs'));
+    r.on({ kind: 'change_preview_failed', stepId: FIX, error: 'repository acme/infra is not configured in DRW_IAC_REPOS' });
+    expect(r.step(FIX)).toMatchObject({ status: 'blocked', note: expect.stringMatching(/could not be previewed for review: repository acme\/infra is not configured/) });
+    expect(r.s.escalations).toContain('step_blocked');
+    const none = unpreviewed({ ...bucket('public-logs'), details: { bucket: 'public-logs' } });
+    expect(none.work()).toMatchObject({ kind: 'preview_change', request: { blocked: expect.stringMatching(/no repository known/) } });
   });
 });
 

@@ -2,6 +2,7 @@
  * Drives the remediation core (remediation/core.ts) event by event, without a server: a
  * remediation's state, a clock the test moves, and the effects each event asked for.
  */
+import { paramsDigest } from '../../../planner/digest';
 import * as path from 'node:path';
 import type { AssetFacts } from '../../../activities/interfaces';
 import type { Detection } from '../../../domain/detection';
@@ -27,7 +28,7 @@ export class Remediation {
   effects: Effect[] = [];
 
   constructor(detection: Detection) {
-    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection, factProvenance: true });
+    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection, planningChecks: true });
   }
 
   /** Starts as the workflow does: received, policy, CMDB answer (or none), first plan. */
@@ -37,10 +38,18 @@ export class Remediation {
     return r;
   }
 
+  /** Previews IaC changes as the driver does before anything else (off: a test drives the preview itself). */
+  autoPreview = true;
+
   on(event: CoreEvent): this {
     const out = apply(this.s, event, { now: this.now, timeScale: 1 });
     this.s = out.state;
     this.effects = out.effects;
+    for (let w = this.work(); this.autoPreview && w.kind === 'preview_change' && !('blocked' in w.request); w = this.work()) {
+      // A stand-in IaC system: the change follows from the parameters.
+      const preview = { repository: w.request.repository, base: 'main', baseCommit: 'c0ffee'.repeat(6) + 'cafe', files: ['main.tf'], diff: '', digest: paramsDigest(w.step.params) };
+      this.s = apply(this.s, { kind: 'change_previewed', stepId: w.step.id, forParams: w.forParams, preview }, { now: this.now, timeScale: 1 }).state;
+    }
     return this;
   }
 
