@@ -144,6 +144,10 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ApiError) {
+      // A refused action is part of the audit: who tried what, and why it was refused (identity, never a token).
+      if (err.status === 403 && req.drwCaller?.kind === 'person') {
+        o.logger.warn({ user: req.drwCaller.user, groups: req.drwCaller.groups, method: req.method, path: req.url.split('?')[0], type: (err.details as { type?: string } | undefined)?.type, refusal: err.message }, 'action refused');
+      }
       for (const [k, v] of Object.entries((err as { headers?: Record<string, string> }).headers ?? {})) reply.header(k, v);
       return send(reply, err.status, err.message, err.details !== undefined ? { details: err.details } : {});
     }

@@ -16,6 +16,7 @@ import { remediationId } from '../domain/ids';
 import type { DrwConfig } from '../common/config';
 import type { Correlation } from './auth/access';
 import { channelOf, notOwnerReason, OWNER_MEMO } from './ownership';
+import { publishPolicy, type PublishOutcome, type PublishRequest } from './policy-rollout';
 import { KeyedQueue } from '../common/keyed-queue';
 import { startFacts } from '../planner/facts';
 import { dedupeKeyFor } from '../planner/dedupe';
@@ -283,6 +284,11 @@ export class RemediationService {
 
   async resolved(id: string, by: string, reason: string): Promise<void> {
     await this.signal(id, () => this.handle(id).signal(findingResolvedSignal, { by, reason }));
+  }
+
+  /** Tells this drw's open remediations (all, or a selection) to re-plan on the policy version it reads. */
+  publishPolicy(req: PublishRequest): Promise<PublishOutcome> {
+    return publishPolicy({ client: this.client, taskQueue: this.cfg.taskQueue, policy: this.policy, signal: (id, version, by, reason) => this.policyUpdated(id, version, by, reason) }, req);
   }
 
   async policyUpdated(id: string, version: string | undefined, by: string, reason: string): Promise<void> {

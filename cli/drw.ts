@@ -10,12 +10,12 @@
 import { CliError, commandHelp, Ctx, EXIT, EXIT_HELP, formatDetails, parseCommandArgs, processIo, UsageError, type CommandSpec, type Io } from './commands/common';
 import { detect } from './commands/detect';
 import { plan } from './commands/plan';
-import { policyTest, policyValidate, policyWhatif } from './commands/policy';
+import { policyPublish, policyTest, policyValidate, policyWhatif } from './commands/policy';
 import { approve, deny, listCmd, risk, show } from './commands/remediations';
 import { historyExport, report, reportAggregate } from './commands/report';
 import { auditExport, auditVerify, codecServer } from './commands/audit';
 
-export const COMMANDS: CommandSpec[] = [detect, listCmd, show, approve, deny, risk, plan, policyValidate, policyTest, policyWhatif, report, reportAggregate, historyExport, auditVerify, auditExport, codecServer];
+export const COMMANDS: CommandSpec[] = [detect, listCmd, show, approve, deny, risk, plan, policyValidate, policyTest, policyWhatif, policyPublish, report, reportAggregate, historyExport, auditVerify, auditExport, codecServer];
 
 /** Groups whose first word alone is not a command. */
 const GROUPS: Record<string, string> = { policy: 'validate, test, whatif', history: 'export', audit: 'verify, export' };

@@ -57,7 +57,7 @@ export interface AuthDeps {
 
 const LOOKS_LIKE_JWT = /^Bearer[ \t]+[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*[ \t]*$/i;
 
-const WHAT: Record<string, string> = { read: 'read remediations', operate: 'operate remediations (pause, resume, cancel, false-positive, risk)', decide: 'approve or deny steps' };
+const WHAT: Record<string, string> = { read: 'read remediations', operate: 'operate remediations (pause, resume, cancel, false-positive, risk, policy publish)', decide: 'approve or deny steps' };
 
 export function createAuth(cfg: AuthConfig, deps: AuthDeps = {}): ApiAuth {
   const problems: string[] = [];

@@ -8,6 +8,7 @@ import type { RemediationService } from '../service';
 import { detectionRoutes } from './detections';
 import { ingestRoutes } from './ingest';
 import { listRoutes } from './list';
+import { policyRoutes } from './policy';
 import { remediationRoutes } from './remediations';
 import { reportRoutes } from './reports';
 
@@ -31,5 +32,6 @@ export function apiRoutes(d: RouteDeps): DrwRoute[] {
     ...remediationRoutes({ service: d.service, users: d.users, defaultIdentity: d.defaultIdentity }),
     ...listRoutes(d.client),
     ...reportRoutes(d.client, d.archive),
+    ...policyRoutes(d.service, d.defaultIdentity),
   ];
 }

@@ -51,6 +51,43 @@ export const policyValidate: CommandSpec = {
   },
 };
 
+// ---- publish ----
+
+export const policyPublish: CommandSpec = {
+  name: 'policy publish',
+  summary: "Roll out a policy version: validate the folder, then tell drw's open remediations (all, by playbook, or a canary share) to re-plan on it",
+  usage: ['drw policy publish --reason <text> [--policy <dir>] [--playbook <id>[,<id>]] [--percent <1-100>] [--as <user>]'],
+  description:
+    "Validates the folder (as drw policy validate) and sends its version to POST /v1/policy/publish, which needs the operate permission. The API's (and the workers') policy folder must already hold that version: deploy first, then publish. A canary (--percent 10, then 50, then 100) keeps the remediations it chose as it grows. A worker that cannot load the version keeps a remediation on its current policy and records why.",
+  options: {
+    policy: { type: 'string', arg: 'dir', help: 'the policy folder to validate (default DRW_POLICY_DIR, else policies/default)' },
+    playbook: { type: 'string', arg: 'ids', help: 'only remediations on these playbooks (comma-separated)' },
+    percent: { type: 'string', arg: 'n', help: 'canary: this share of the selection, 1-100 (default 100)' },
+    reason: { type: 'string', arg: 'text', help: 'why (required; recorded in each remediation)' },
+    as: { type: 'string', arg: 'user', help: 'who publishes (default DRW_USER or your OS user; with DRW_TOKEN, the token)' },
+  },
+  positionals: [0, 0],
+  async run(ctx, { values }) {
+    const reason = str(values.reason)?.trim();
+    if (!reason) throw new UsageError('--reason is required');
+    const percentText = str(values.percent);
+    const percent = percentText === undefined ? undefined : Number(percentText);
+    if (percent !== undefined && (!Number.isInteger(percent) || percent < 1 || percent > 100)) throw new UsageError(`--percent: a whole number from 1 to 100 (got "${percentText}")`);
+    const playbooks = str(values.playbook)?.split(',').map((x) => x.trim()).filter(Boolean);
+    const policy = loadPolicyOrFail(ctx, policyDir(ctx, str(values.policy)));
+    const by = ctx.io.env.DRW_TOKEN?.trim() && !str(values.as) ? undefined : ctx.identity(str(values.as));
+    const res = await ctx.api('POST', '/v1/policy/publish', { version: policy.version, reason, ...(playbooks?.length ? { playbooks } : {}), ...(percent !== undefined ? { percent } : {}), ...(by ? { by } : {}) });
+    ctx.check(res, `policy ${policy.version}`);
+    const out = res.body as { version: string; signalled: string[]; heldBack: number };
+    if (ctx.json) ctx.outJson(out);
+    else {
+      ctx.out(`policy ${out.version} published to ${out.signalled.length} open remediation${out.signalled.length === 1 ? '' : 's'}${out.heldBack ? ` (${out.heldBack} held back by the canary)` : ''}`);
+      for (const id of out.signalled) ctx.out(`  ${id}`);
+    }
+    return EXIT.ok;
+  },
+};
+
 // ---- test ----
 
 const stepExpect = z

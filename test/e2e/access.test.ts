@@ -121,6 +121,7 @@ test('every route × an identity holding its permission (answered) and one holdi
     'POST /v1/remediations/{id}/false-positive': 'operate',
     'POST /v1/remediations/{id}/steps/{stepId}/approve': 'decide',
     'POST /v1/remediations/{id}/steps/{stepId}/deny': 'decide',
+    'POST /v1/policy/publish': 'operate',
   };
   expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(Object.keys(expected).sort());
   const bodies: Record<string, unknown> = {
@@ -146,7 +147,7 @@ test('a user in no group raises the risk to 95 so containment skips its approval
   await awaitingApproval(id);
   const nobody = await token('nobody', []);
   const r = await call('POST', `${h.api}/v1/remediations/${id}/risk`, { token: nobody, body: { riskScore: 95, reason: 'trust me' } });
-  expect(r).toEqual({ status: 403, body: { error: 'nobody may not operate remediations (pause, resume, cancel, false-positive, risk): that needs the "operate" permission, which policies/access.yaml grants to none of their groups []' } });
+  expect(r).toEqual({ status: 403, body: { error: 'nobody may not operate remediations (pause, resume, cancel, false-positive, risk, policy publish): that needs the "operate" permission, which policies/access.yaml grants to none of their groups []' } });
   const s = await awaitingApproval(id);
   expect(s.riskScore).toBe(50);
   expect(h.systems.record.isolateCalls).not.toContain(asset);

@@ -2,6 +2,7 @@
  * The drw CLI in-process: argument parsing, --help on every command, exit codes, and the
  * HTTP calls it makes (against a small stub of the API that records requests).
  */
+import { loadPolicyDir } from '../../../planner/load';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -221,6 +222,24 @@ describe('commands over the HTTP API', () => {
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/no remediation/);
     expect((await drw(['show', 'not-an-id'])).code).toBe(3);
+  });
+
+  test('policy publish: validates the folder, sends its version with the selection; a refusal exits 4; a bad folder sends nothing', async () => {
+    const version = loadPolicyDir(DEFAULT_POLICY).version;
+    reply = () => ({ status: 202, body: { version, signalled: [ID], heldBack: 2 } });
+    const ok = await drw(['policy', 'publish', '--policy', DEFAULT_POLICY, '--playbook', 'edr-malware, vulnerability', '--percent', '10', '--reason', 'canary', '--as', 'alice']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`policy ${version} published to 1 open remediation (2 held back by the canary)\n  ${ID}\n`);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/policy/publish' });
+    expect(JSON.parse(seen[0].body)).toEqual({ version, playbooks: ['edr-malware', 'vulnerability'], percent: 10, reason: 'canary', by: 'alice' });
+    reply = () => ({ status: 409, body: { error: `this drw reads policy 0000000000000000 from its policy folder, not ${version}` } });
+    const refused = await drw(['policy', 'publish', '--policy', DEFAULT_POLICY, '--reason', 'x']);
+    expect([refused.code, refused.stderr]).toEqual([4, expect.stringMatching(/reads policy 0000000000000000/)]);
+    seen.length = 0;
+    expect((await drw(['policy', 'publish', '--policy', DEFAULT_POLICY, '--reason', 'x', '--percent', '0'])).code).toBe(2);
+    expect((await drw(['policy', 'publish', '--policy', '/nonexistent', '--reason', 'x'])).code).toBe(1);
+    expect(seen).toEqual([]);
   });
 
   test('approve: short step ids resolve; identity and groups in the body; refusals exit 4', async () => {
