@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../planner/policy-schema';
 import { SA } from '../signals/search-attributes';
 import { listAll, quote } from './routes/list';
-import { ApiError } from './service';
+import { ApiError } from './errors';
 
 export interface PublishRequest {
   /** The version the caller validated (drw policy publish sends its folder's): it must be the one this API reads. */

@@ -48,16 +48,9 @@ import {
 import { SA } from '../signals/search-attributes';
 import type { remediation } from '../workflows';
 import type { RemediationInput } from '../workflows/input';
+import { ApiError } from './errors';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+export { ApiError };
 
 export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
 
@@ -154,6 +147,20 @@ export class RemediationService {
   }
 
   private async startOrSignal(id: string, input: RemediationInput): Promise<SubmitOutcome> {
+    // A closed run with this id refuses the first start: the finding recurs, and the new remediation is told which one it follows.
+    if (await this.start(id, input, 'REJECT_DUPLICATE')) return { id, outcome: 'started' };
+    const d = await this.handle(id).describe();
+    if (d.status.name !== 'RUNNING') {
+      const previous = { runId: d.runId, status: d.status.name.toLowerCase(), ...(d.closeTime ? { closedAt: d.closeTime.toISOString() } : {}) };
+      if (await this.start(id, { ...input, previous }, 'ALLOW_DUPLICATE')) return { id, outcome: 'started' };
+      // Another submission started it in between: this one is its repeat.
+      return this.repeat(id, input, (await this.handle(id).describe()).memo);
+    }
+    return this.repeat(id, input, d.memo);
+  }
+
+  /** Starts the remediation; false when a run with the id is open (or, with REJECT_DUPLICATE, was ever). */
+  private async start(id: string, input: RemediationInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE'): Promise<boolean> {
     const { detection, dedupeKey } = input;
     try {
       await this.client.workflow.start<typeof remediation>('remediation', {
@@ -161,6 +168,7 @@ export class RemediationService {
         workflowId: id,
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: reuse,
         typedSearchAttributes: [
           { key: SA.status, value: 'planning' },
           { key: SA.severity, value: detection.severity },
@@ -172,14 +180,18 @@ export class RemediationService {
         staticSummary: `${detection.severity} · ${detection.rule} on ${detection.asset.id}`.slice(0, 200),
         memo: { [OWNER_MEMO]: channelOf(input.requestedBy) },
       });
-      return { id, outcome: 'started' };
+      return true;
     } catch (e) {
-      if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+      if (e instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw e;
     }
-    const refusal = await this.notOwner(id, input.requestedBy);
+  }
+
+  /** Same key already being remediated: a repeat, never a second remediation (from its owner, or a source correlated with it). */
+  private async repeat(id: string, input: RemediationInput, memo: Record<string, unknown> | undefined): Promise<SubmitOutcome> {
+    const refusal = this.notOwnerOf(id, memo, input.requestedBy);
     if (refusal) return { id, outcome: 'ignored', reason: refusal };
-    // Same key already being remediated: a repeat, never a second remediation.
-    await this.handle(id).signal(findingAddedSignal, detection);
+    await this.handle(id).signal(findingAddedSignal, input.detection);
     return { id, outcome: 'signalled' };
   }
 
@@ -262,7 +274,11 @@ export class RemediationService {
 
   /** Why `requestedBy` may not add repeats to or resolve remediation `id` (undefined: it may). */
   private async notOwner(id: string, requestedBy: string): Promise<string | undefined> {
-    const owner = (await this.handle(id).describe()).memo?.[OWNER_MEMO];
+    return this.notOwnerOf(id, (await this.handle(id).describe()).memo, requestedBy);
+  }
+
+  private notOwnerOf(id: string, memo: Record<string, unknown> | undefined, requestedBy: string): string | undefined {
+    const owner = memo?.[OWNER_MEMO];
     // Remediations opened before owners were recorded keep the old rule (anyone who may submit).
     if (typeof owner !== 'string') return undefined;
     return notOwnerReason(id, owner, channelOf(requestedBy), this.correlate);

@@ -26,7 +26,7 @@ import {
   riskScoreChangedSchema,
   type ApprovalDecision,
 } from '../signals/messages';
-import type { DecisionEvent, MessageName, OperatorVerb } from './events';
+import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } from './events';
 import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
@@ -41,7 +41,7 @@ export interface CoreContext {
 
 /** Everything that can happen to a remediation. */
 export type CoreEvent =
-  | { kind: 'started' }
+  | { kind: 'started'; previous?: PreviousRemediation }
   | { kind: 'message'; name: MessageName; payload: unknown; via?: 'update' | 'signal' }
   | { kind: 'policy_loaded'; policy: PolicySet }
   | { kind: 'policy_reload_started' }
@@ -142,7 +142,7 @@ class Transition {
     const s = this.s;
     switch (e.kind) {
       case 'started':
-        this.decide({ kind: 'received', source: s.detection.source, title: s.detection.title, dedupeKey: s.dedupeKey, ...(s.detection.rawRef ? { rawRef: s.detection.rawRef } : {}), by: s.requestedBy });
+        this.decide({ kind: 'received', source: s.detection.source, title: s.detection.title, dedupeKey: s.dedupeKey, ...(s.detection.rawRef ? { rawRef: s.detection.rawRef } : {}), ...(e.previous ? { previous: e.previous } : {}), by: s.requestedBy });
         return;
       case 'message':
         return this.message(e.name, e.payload, e.via ?? 'signal');

@@ -22,7 +22,7 @@ export type MessageName =
   | 'falsePositive';
 
 export type DecisionEvent =
-  | { kind: 'received'; source: string; title: string; dedupeKey: string; rawRef?: unknown; by: string }
+  | { kind: 'received'; source: string; title: string; dedupeKey: string; rawRef?: unknown; previous?: PreviousRemediation; by: string }
   | { kind: 'enriched'; asset: Asset; cmdbFound: boolean; ciId?: string; riskScore: number; riskWhy: string; facts?: Provenance; device?: StepTarget; deviceError?: string }
   | { kind: 'enrichment_failed'; error: string }
   | { kind: 'plan'; planVersion: number; policyVersion: string; playbook: string; selection: string; diff: PlanDiffEntry[]; trigger: string; by?: string }
@@ -53,6 +53,14 @@ export type DecisionEvent =
   /** An entry of a pre-core decision log (prose only), kept as its text. */
   | { kind: 'legacy'; was: string; text: string; by?: string };
 
+/** The closed remediation with the same id a new one recurs after. */
+export interface PreviousRemediation {
+  runId: string;
+  /** Its Temporal execution status, lower case (completed, failed, terminated, ...). */
+  status: string;
+  closedAt?: string;
+}
+
 export type DecisionKind = DecisionEvent['kind'];
 
 /** Every kind, for schemas and documentation (the compiler checks it against the union). */
@@ -75,7 +83,7 @@ export type DescribedDecision = Decision & { summary: string };
 export function describe(e: DecisionEvent): string {
   switch (e.kind) {
     case 'received':
-      return `detection received from ${e.source}: ${e.title}`;
+      return `detection received from ${e.source}: ${e.title}${e.previous ? ` (it recurs after the remediation of run ${e.previous.runId}, ${e.previous.status}${e.previous.closedAt ? ` at ${e.previous.closedAt}` : ''}: this one has its own ticket and changes)` : ''}`;
     case 'enriched':
       return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${e.facts ? `; ${factsSummary(e.facts)}` : ''}${
         e.device ? `; device ${e.device.id} (${e.device.name ?? '?'}, ${e.device.vendor ?? 'EDR'}, via ${e.device.via})` : e.deviceError ? `; no verified device: ${e.deviceError}` : ''

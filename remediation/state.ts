@@ -40,6 +40,12 @@ export interface Mark {
 export interface RemediationState {
   core: typeof CORE_STATE_VERSION;
   id: string;
+  /**
+   * This remediation among those its id has had (`<id>~<first run id>`): vendor records, idempotency
+   * keys and searches use it, so a recurrence after a closed remediation gets its own side effects.
+   * Unset for runs begun before (they used the id).
+   */
+  instance?: string;
   dedupeKey: string;
   requestedBy: string;
   receivedAt: string;
@@ -88,11 +94,21 @@ export interface RemediationState {
   runs: number;
 }
 
-export function initialState(o: { id: string; dedupeKey: string; requestedBy: string; receivedAt: string; detection: Detection; trust?: ApprovalTrust; planningChecks?: boolean }): RemediationState {
+export function initialState(o: {
+  id: string;
+  dedupeKey: string;
+  requestedBy: string;
+  receivedAt: string;
+  detection: Detection;
+  trust?: ApprovalTrust;
+  planningChecks?: boolean;
+  /** The first run's id: with the planning checks, what tells this remediation from an earlier one with its id. */
+  firstRunId?: string;
+}): RemediationState {
   return {
     core: CORE_STATE_VERSION,
-    // One patch brought both: facts with provenance and changes previewed before approval.
-    ...(o.planningChecks ? { factProvenance: true as const, previewChanges: true as const } : {}),
+    // One patch brought these: facts with provenance, changes previewed before approval, a remediation instance.
+    ...(o.planningChecks ? { factProvenance: true as const, previewChanges: true as const, ...(o.firstRunId ? { instance: `${o.id}~${o.firstRunId.slice(0, 12)}` } : {}) } : {}),
     trust: o.trust ?? OPEN_TRUST,
     id: o.id,
     dedupeKey: o.dedupeKey,
@@ -180,11 +196,13 @@ export function view(s: RemediationState): RemediationView {
 export type ViewSource = Pick<
   RemediationState,
   'id' | 'facts' | 'detection' | 'dedupeKey' | 'slaDeadlineMs' | 'slaBreached' | 'paused' | 'final' | 'ticket' | 'plan' | 'approvals' | 'decisionsDropped'
->;
+> &
+  Partial<Pick<RemediationState, 'instance'>>;
 
 export function viewOf(s: ViewSource, status: RemediationStatus, decisions: RemediationView['decisions']): RemediationView {
   return {
     id: s.id,
+    ...(s.instance ? { instance: s.instance } : {}),
     status,
     severity: s.facts.severity,
     riskScore: s.facts.riskScore,
@@ -229,4 +247,9 @@ export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefi
     owner: asset.owner ?? cmdb.owner,
     tags: asset.tags ?? cmdb.tags,
   };
+}
+
+/** What vendor records and idempotency keys name this remediation by (its instance; its id for older runs). */
+export function remediationRef(s: Pick<RemediationState, 'id' | 'instance'>): string {
+  return s.instance ?? s.id;
 }

@@ -31,6 +31,8 @@ export const denyUpdate = defineUpdate<Plan, [ApprovalDecision]>('deny');
 
 export interface RemediationView {
   id: string;
+  /** What vendor records (ticket labels, correlation ids, commit trailers) name this remediation by: `<id>~<first run>`. */
+  instance?: string;
   status: RemediationStatus;
   severity: Detection['severity'];
   riskScore: number;

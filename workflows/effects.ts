@@ -7,12 +7,12 @@ import type { AssetFacts, TicketPriority, TicketRef } from '../activities/interf
 import type { PlanStep } from '../planner/types';
 import { deviceIdFor, pullRequestRequest, userIdFor } from '../remediation/core';
 import { ACTION_ROUTES } from '../remediation/routing';
-import { CORE_STATE_VERSION, type RemediationState } from '../remediation/state';
+import { CORE_STATE_VERSION, remediationRef, type RemediationState } from '../remediation/state';
 import { activitiesFor } from './activities';
 import type { RemediationOptions } from './input';
 
 /** What a step needs to know about its remediation. */
-export type StepContext = Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'ticket' | 'cmdb' | 'slaDeadlineMs'> & Partial<Pick<RemediationState, 'core' | 'targetProblem'>>;
+export type StepContext = Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'ticket' | 'cmdb' | 'slaDeadlineMs'> & Partial<Pick<RemediationState, 'core' | 'targetProblem' | 'instance'>>;
 
 export type RunnableStep = Pick<PlanStep, 'id' | 'action' | 'params' | 'timeoutMs' | 'retry' | 'title'> & Partial<Pick<PlanStep, 'target'>>;
 
@@ -26,8 +26,9 @@ export interface StepOutcome {
 /** A step that cannot run for want of an input (not a vendor failure): the core marks it blocked. */
 export class StepBlocked extends Error {}
 
-function callKey(s: Pick<RemediationState, 'id'>, stepId: string, suffix = ''): { idempotencyKey: string; remediationId: string } {
-  return { idempotencyKey: `${s.id}:${stepId}${suffix}`, remediationId: s.id };
+function callKey(s: Pick<RemediationState, 'id' | 'instance'>, stepId: string, suffix = ''): { idempotencyKey: string; remediationId: string } {
+  const ref = remediationRef(s);
+  return { idempotencyKey: `${ref}:${stepId}${suffix}`, remediationId: ref };
 }
 
 /** Runs a step (or, with suffix ":compensate", its compensation). */

@@ -1,6 +1,7 @@
 import type { Detection } from '../domain/detection';
 import type { ActivityKind } from '../remediation/routing';
 import type { ApprovalTrust } from '../remediation/state';
+import type { PreviousRemediation } from '../remediation/events';
 
 export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
@@ -28,4 +29,7 @@ export interface RemediationInput {
   options: RemediationOptions;
   /** Set by continue-as-new: the whole state of the previous run. */
   carried?: unknown;
+  /** The closed remediation with the same id this one recurs after (the API found it when starting). */
+  previous?: PreviousRemediation;
 }
+

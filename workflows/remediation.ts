@@ -43,7 +43,7 @@ import {
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
 import { LOAD_POLICY, LOOKUP_ASSET, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
-import { deriveStatus, initialState, isCoreState, view, type RemediationState } from '../remediation/state';
+import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
   coreStateQuery,
@@ -95,6 +95,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         detection: input.detection,
         trust: input.options.approvals,
         planningChecks: patched(PLANNING_CHECKS_PATCH),
+        firstRunId: workflowInfo().firstExecutionRunId,
       });
   /** Set by messages: the main loop looks again at what to do. */
   let dirty = false;
@@ -214,7 +215,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
   const fixedFacts = () => ({ source: s.facts.source, rule: s.facts.rule, category: s.facts.category });
 
   if (!carried) {
-    feed({ kind: 'started' });
+    feed({ kind: 'started', ...(input.previous ? { previous: input.previous } : {}) });
     feed({ kind: 'policy_loaded', policy: await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts() }) });
     // A lookup is several CMDB requests (CI, its class, the services that depend on it, tags): as many attempts as drw's own calls.
     try {
@@ -343,7 +344,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     if ('blocked' in request) return feed({ kind: 'change_preview_failed', stepId: step.id, error: request.blocked });
     try {
       const iac = call(PREVIEW_CHANGE, `preview the change of ${step.id} in ${request.repository}`);
-      const preview = await iac.previewChange({ ...request, template: request.template as never, remediationId: s.id, idempotencyKey: `${s.id}:${step.id}:preview` });
+      const preview = await iac.previewChange({ ...request, template: request.template as never, remediationId: remediationRef(s), idempotencyKey: `${remediationRef(s)}:${step.id}:preview` });
       feed({ kind: 'change_previewed', stepId: step.id, forParams, preview });
     } catch (e) {
       if (isCancellation(e)) throw e;
@@ -416,8 +417,8 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     feed({ kind: 'repeats_reported' });
     try {
       await call(TICKET_UPDATE, `tell the ticket about ${n} repeat(s)`).updateTicket({
-        idempotencyKey: `${s.id}:repeats:${s.facts.findingCount}`,
-        remediationId: s.id,
+        idempotencyKey: `${remediationRef(s)}:repeats:${s.facts.findingCount}`,
+        remediationId: remediationRef(s),
         ticketId,
         comment: `drw: ${n} more detection(s) of this finding (${s.facts.findingCount} in all); severity ${s.facts.severity}, risk ${s.facts.riskScore}. No second remediation was started.`,
       });
@@ -430,8 +431,8 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
     if (ticketNeedsClosing(s)) {
       try {
         await call(TICKET_CLOSE, `close the ticket (${status})`).closeTicket({
-          idempotencyKey: `${s.id}:close`,
-          remediationId: s.id,
+          idempotencyKey: `${remediationRef(s)}:close`,
+          remediationId: remediationRef(s),
           ticketId: s.ticket!.ticketId,
           resolution: ticketResolution(status, resolution),
           comment: `drw: remediation ${status} (${resolution}). Plan v${s.plan.version}; ${s.decisions.length + s.decisionsDropped} decisions in the log.`,

@@ -2,7 +2,7 @@
  * Refusals from authentication. A 401 always carries a `WWW-Authenticate` challenge
  * (RFC 9110 §11.6.1, RFC 6750 §3); the server adds `headers` to the response.
  */
-import { ApiError } from '../service';
+import { ApiError } from '../errors';
 
 /** Text safe inside a quoted-string of a challenge: no quotes, backslashes or control characters. */
 function quoted(s: string): string {

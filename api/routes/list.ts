@@ -11,7 +11,7 @@ import { SA } from '../../signals/search-attributes';
 import { z } from 'zod';
 import { route, type DrwRoute } from '../route';
 import { listItemSchema } from '../schemas';
-import { ApiError } from '../service';
+import { ApiError } from '../errors';
 
 export const LIST_STATUS_VALUES = [...REMEDIATION_STATUSES, 'open', 'closed'] as const;
 export const DEFAULT_PAGE_SIZE = 50;

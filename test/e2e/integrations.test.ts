@@ -145,7 +145,7 @@ test(`${N} critical vulnerabilities under vendor faults: all remediated, one iss
   const issues = [...jira.issues.values()];
   expect(issues.map((i) => `${i.key} ${i.labels[0]}`)).toHaveLength(N);
   for (const s of done) {
-    const mine = issues.filter((i) => i.labels.includes(remediationLabel(s.id)));
+    const mine = issues.filter((i) => i.labels.includes(remediationLabel(s.instance ?? s.id)));
     expect([s.id, mine.map((i) => i.key)]).toEqual([s.id, [s.ticket.ticketId]]);
     expect([mine[0].key, mine[0].status.name]).toEqual([mine[0].key, 'Done']);
   }

@@ -77,7 +77,8 @@ async function burst(label: string, env: Record<string, string>): Promise<{ jira
     const states = await Promise.all(ids.map((id) => waitFor(hh, id, (s) => s.ticket !== undefined, `${id}: ticket opened`, 40_000)));
     for (const s of states) expect(step(s, 'vulnerability.ticket').status).toBe('done');
     const creates = jira.server.served((r) => r.method === 'POST' && r.path === '/rest/api/3/issue').map((r) => r.at);
-    return { jira, ids, creates };
+    // Tickets are labelled by the remediation's instance (its id and first run).
+    return { jira, ids: states.map((s) => s.instance ?? s.id), creates };
   } finally {
     await h?.close();
     await jira.close();

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import { createInProcessSystems } from '../../activities/inprocess';
 import { startHarness, type Harness } from '../helpers/harness';
 import { HistoryKeeper, eventTypes } from '../helpers/histories';
-import { approve, asset, counting, detection, notificationsFor, statusIs, step, stepStatuses, submit, ticketsFor, waitFor } from '../helpers/scenario';
+import { approve, asset, counting, refOf, detection, notificationsFor, statusIs, step, stepStatuses, submit, ticketsFor, waitFor } from '../helpers/scenario';
 
 const keeper = new HistoryKeeper();
 const world = createInProcessSystems({ autoMergeAfterMs: 0 });
@@ -69,18 +69,18 @@ test('a worker stopped mid-step and a new one on the same task queue: the remedi
   expect(world.record.isolateCalls.filter((a) => a === slowHost)).toHaveLength(1);
   expect(world.record.containments.get(slowHost)).toBe('contained');
   // What completed before the stop was not done again after it.
-  expect(before.count('ticketing.openTicket', (i) => i.remediationId === slowId)).toBe(1);
-  expect(after.count('ticketing.openTicket', (i) => i.remediationId === slowId)).toBe(0);
+  expect(before.count('ticketing.openTicket', (i) => refOf(slowId, i.remediationId))).toBe(1);
+  expect(after.count('ticketing.openTicket', (i) => refOf(slowId, i.remediationId))).toBe(0);
   expect(before.count('cmdb.lookupAsset', (i) => i.assetId === slowHost) + after.count('cmdb.lookupAsset', (i) => i.assetId === slowHost)).toBe(1);
   expect(ticketsFor(world, slowHost)).toEqual([expect.objectContaining({ status: 'closed:remediated' })]);
   expect(notificationsFor(world, slowId)).toHaveLength(1);
-  expect(after.count('notify.notify', (i) => i.remediationId === slowId)).toBe(1);
+  expect(after.count('notify.notify', (i) => refOf(slowId, i.remediationId))).toBe(1);
   expect(done.decisions.filter((d: any) => d.summary === 'edr-malware.contain started (endpoint.isolate)')).toHaveLength(1);
 
   // The one that waited for an approval through the restart goes on when approved on the new process.
   expect((await approve(second, waitingId, 'edr-malware.contain', { approver: 'alice', groups: ['secops'] })).status).toBe(200);
   await waitFor(second, waitingId, statusIs('remediated'), 'second remediated');
-  expect(before.count('ticketing.openTicket', (i) => i.remediationId === waitingId) + after.count('ticketing.openTicket', (i) => i.remediationId === waitingId)).toBe(1);
+  expect(before.count('ticketing.openTicket', (i) => refOf(waitingId, i.remediationId)) + after.count('ticketing.openTicket', (i) => refOf(waitingId, i.remediationId))).toBe(1);
   expect(world.record.isolateCalls.filter((a) => a === waitingHost)).toHaveLength(1);
   expect(ticketsFor(world, waitingHost)).toHaveLength(1);
 

@@ -107,12 +107,17 @@ export function ticketsFor(systems: InProcessSystems, assetId: string) {
   return [...systems.record.tickets.values()].filter((t) => t.title.includes(assetId));
 }
 
+/** Whether an idempotency key is one of remediation `id`'s (any of its instances: `<id>~<first run>:…`, or `<id>:…` before). */
+export const keyOf = (id: string, key: string) => key.startsWith(`${id}:`) || key.startsWith(`${id}~`);
+/** Whether a call context's remediationId (the remediation's instance) is remediation `id`'s. */
+export const refOf = (id: string, ref: string) => ref === id || ref.startsWith(`${id}~`);
+
 export function pullRequestsFor(systems: InProcessSystems, id: string) {
-  return [...systems.record.pullRequests.entries()].filter(([key]) => key.startsWith(`${id}:`)).map(([key, pr]) => ({ key, ...pr }));
+  return [...systems.record.pullRequests.entries()].filter(([key]) => keyOf(id, key)).map(([key, pr]) => ({ key, ...pr }));
 }
 
 export function notificationsFor(systems: InProcessSystems, id: string) {
-  return systems.record.notifications.filter((n) => n.key.startsWith(`${id}:`));
+  return systems.record.notifications.filter((n) => keyOf(id, n.key));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

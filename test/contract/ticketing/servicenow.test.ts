@@ -19,7 +19,8 @@ function configFor(sim: ServiceNowSimulator, extra: Record<string, string | unde
     SERVICENOW_USERNAME: USER,
     SERVICENOW_PASSWORD: PASSWORD,
     SERVICENOW_ASSIGNMENT_GROUP: 'Security Operations',
-    SERVICENOW_TIMEOUT_MS: '300',
+    // Generous: a loaded CI machine must not time out the ordinary calls; the timeout tests use `quick`.
+    SERVICENOW_TIMEOUT_MS: '5000',
     ...extra,
   })!;
 }
@@ -41,6 +42,8 @@ function openInput(remediationId: string, idempotencyKey: string, over: Partial<
 describe('ServiceNow incident adapter against the simulator', () => {
   let sim: ServiceNowSimulator;
   let snow: Ticketing;
+  /** The same adapter with a 300 ms timeout, for the tests of slow answers. */
+  let quick: Ticketing;
 
   beforeAll(async () => {
     sim = await startServiceNowSimulator({ username: USER, password: PASSWORD, token: TOKEN, groups: ['Security Operations'] });
@@ -49,6 +52,7 @@ describe('ServiceNow incident adapter against the simulator', () => {
   beforeEach(() => {
     sim.server.clearFaults();
     snow = createServiceNowTicketing(configFor(sim));
+    quick = createServiceNowTicketing(configFor(sim, { SERVICENOW_TIMEOUT_MS: '300' }));
   });
 
   const incidentsOf = (remediationId: string): SimRecord[] =>
@@ -121,7 +125,7 @@ describe('ServiceNow incident adapter against the simulator', () => {
     const r = remediation();
     const since = Date.now();
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: /^POST \/api\/now\/table\/incident$/ });
-    const out = await retryLoop(() => snow.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
+    const out = await retryLoop(() => quick.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
     expect(out.attempts).toBe(2);
     expect((out.errors[0] as ApplicationFailure).nonRetryable).toBe(false);
     expect(incidentsOf(r.remediationId)).toHaveLength(1);
@@ -196,7 +200,7 @@ describe('ServiceNow incident adapter against the simulator', () => {
     const secrets = basicSecrets(USER, PASSWORD);
     for (const fault of [{ kind: 'status', status: 403 }, { kind: 'status', status: 500 }, { kind: 'hang', ms: 1000 }] as const) {
       sim.server.setFaults({ queue: [fault] });
-      expectNoSecrets(await failureOf(snow.getTicketState({ ticketId: 'INC0000001' })), secrets);
+      expectNoSecrets(await failureOf(quick.getTicketState({ ticketId: 'INC0000001' })), secrets);
     }
   });
 
