@@ -1,10 +1,14 @@
 /**
  * Chooses the implementation behind each kind of system from configuration. Per kind,
  * DRW_<KIND>=<provider> picks one explicitly; unset ("auto") takes the vendor whose
- * variables are set, else the in-process default. Switching one system to the real vendor
- * is configuration only.
+ * variables are set, else — on the embedded default, or with DRW_ALLOW_INPROCESS=1 — the
+ * in-process stand-in; otherwise none: the kind fails closed (its steps are blocked with the
+ * reason), never a fake that answers "contained". Switching one system to the real vendor is
+ * configuration only.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../common/config';
+import { NO_PROVIDER } from '../remediation/routing';
 import type { ActivityDeps } from './index';
 import type { Cmdb, Endpoint, Iac, Identity, Notify, Runbook, Ticketing } from './interfaces';
 import { createInProcessSystems, type InProcessSystems } from './inprocess';
@@ -25,10 +29,18 @@ import { createOpaPolicyEngine, loadOpaConfig } from './adapters/opa';
 
 type Provider<T> = { name: string; load: (env: NodeJS.ProcessEnv) => T | undefined };
 
-function pick<T>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[], fallback: T): { impl: T; provider: string } {
+/** What a kind with no provider does: every call fails, non-retryably, saying what to configure (the workflow blocks the step). */
+function none<T extends object>(kind: string, providers: string[]): T {
+  const why = `no ${kind} provider is configured on this worker: set DRW_${kind.toUpperCase()} (${providers.join(', ')}) and its variables (README, Integrations)`;
+  return new Proxy({} as T, {
+    get: (_t, name) => (typeof name === 'string' && name !== 'then' ? () => Promise.reject(ApplicationFailure.nonRetryable(why, NO_PROVIDER)) : undefined),
+  });
+}
+
+function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[], fallback: T | undefined): { impl: T; provider: string } {
   const variable = `DRW_${kind.toUpperCase()}`;
   const wanted = (env[variable] ?? 'auto').trim().toLowerCase();
-  if (wanted === 'inprocess') return { impl: fallback, provider: 'inprocess' };
+  if (wanted === 'inprocess') return { impl: fallback ?? inprocessOnly(kind), provider: 'inprocess' };
   const candidates = wanted === 'auto' ? providers : providers.filter((p) => p.name === wanted);
   if (wanted !== 'auto' && candidates.length === 0) {
     throw new ConfigError([`${variable}: unknown provider "${wanted}" (one of ${['inprocess', ...providers.map((p) => p.name)].join(', ')})`]);
@@ -38,40 +50,51 @@ function pick<T>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[],
     if (impl) return { impl, provider: p.name };
     if (wanted !== 'auto') throw new ConfigError([`${variable}=${wanted}: its variables are not set (see README, Integrations)`]);
   }
-  return { impl: fallback, provider: 'inprocess' };
+  return fallback ? { impl: fallback, provider: 'inprocess' } : { impl: none<T>(kind, providers.map((p) => p.name)), provider: 'none' };
+}
+
+/** DRW_<KIND>=inprocess asked for explicitly: the stand-in is built for it. */
+function inprocessOnly<T>(kind: string): T {
+  return (createInProcessSystems() as unknown as Record<string, T>)[kind];
 }
 
 export interface Systems extends Omit<ActivityDeps, 'policy'> {
   providers: Record<string, string>;
-  inprocess: InProcessSystems;
+  /** The stand-ins, when this process may use them. */
+  inprocess?: InProcessSystems;
 }
 
-export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess = createInProcessSystems()): Systems {
+/**
+ * `inprocess`: the stand-ins for kinds no vendor is configured for — the embedded default passes
+ * them; a production worker gets them only with DRW_ALLOW_INPROCESS=1 (else those kinds fail closed).
+ */
+export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: InProcessSystems | undefined = allowInProcess(env) ? createInProcessSystems() : undefined): Systems {
+  const stand = <K extends keyof InProcessSystems>(k: K): InProcessSystems[K] | undefined => inprocess?.[k];
   const ticketing = pick<Ticketing>('ticketing', env, [
     { name: 'jira', load: (e) => ((c) => (c ? createJiraTicketing(c) : undefined))(loadJiraConfig(e)) },
     { name: 'servicenow', load: (e) => ((c) => (c ? createServiceNowTicketing(c) : undefined))(loadServiceNowConfig(e)) },
-  ], inprocess.ticketing);
+  ], stand('ticketing'));
   const cmdb = pick<Cmdb>('cmdb', env, [
     { name: 'servicenow', load: (e) => ((c) => (c ? createServiceNowCmdb(c) : undefined))(loadServiceNowConfig(e)) },
     { name: 'inventory', load: (e) => ((c) => (c ? createFileInventory(c.path) : undefined))(loadInventoryConfig(e)) },
-  ], inprocess.cmdb);
-  const iac = pick<Iac>('iac', env, [{ name: 'github', load: (e) => ((c) => (c ? createGitHubIac(c) : undefined))(loadGitHubIacConfig(e)) }], inprocess.iac);
+  ], stand('cmdb'));
+  const iac = pick<Iac>('iac', env, [{ name: 'github', load: (e) => ((c) => (c ? createGitHubIac(c) : undefined))(loadGitHubIacConfig(e)) }], stand('iac'));
   const endpoint = pick<Endpoint>('endpoint', env, [
     { name: 'crowdstrike', load: (e) => ((c) => (c ? createCrowdStrikeEndpoint(c) : undefined))(loadCrowdStrikeConfig(e)) },
     { name: 'defender', load: (e) => ((c) => (c ? createDefenderEndpoint(c) : undefined))(loadDefenderConfig(e)) },
-  ], inprocess.endpoint);
+  ], stand('endpoint'));
   const notify = pick<Notify>('notify', env, [
     { name: 'slack', load: (e) => ((c) => (c ? createSlackNotify(c) : undefined))(loadSlackConfig(e)) },
     { name: 'webhook', load: (e) => ((c) => (c ? createWebhookNotify(c) : undefined))(loadWebhookConfig(e)) },
-  ], inprocess.notify);
+  ], stand('notify'));
   const runbook = pick<Runbook>('runbook', env, [
     { name: 'awx', load: (e) => ((c) => (c ? createAwxRunbook(c) : undefined))(loadAwxConfig(e)) },
     { name: 'rundeck', load: (e) => ((c) => (c ? createRundeckRunbook(c) : undefined))(loadRundeckConfig(e)) },
-  ], inprocess.runbook);
+  ], stand('runbook'));
   const identity = pick<Identity>('identity', env, [
     { name: 'okta', load: (e) => ((c) => (c ? createOktaIdentity(c) : undefined))(loadOktaConfig(e)) },
     { name: 'entra', load: (e) => ((c) => (c ? createEntraIdentity(c) : undefined))(loadEntraConfig(e)) },
-  ], inprocess.identity);
+  ], stand('identity'));
   // No in-process policy engine: a decision nobody made must not look like an answer.
   const opa = loadOpaConfig(env);
   return {
@@ -85,8 +108,15 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess = c
     policyEngine: opa ? createOpaPolicyEngine(opa) : undefined,
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
     providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none' },
-    inprocess,
+    ...(inprocess ? { inprocess } : {}),
   };
+}
+
+/** DRW_ALLOW_INPROCESS=1: a worker may use the in-process stand-ins for kinds without a vendor (demos, tests). */
+export function allowInProcess(env: NodeJS.ProcessEnv): boolean {
+  const v = (env.DRW_ALLOW_INPROCESS ?? '').trim();
+  if (v !== '' && v !== '0' && v !== '1') throw new ConfigError([`DRW_ALLOW_INPROCESS: 1 or 0 (got "${v.slice(0, 20)}")`]);
+  return v === '1';
 }
 
 /**

@@ -38,6 +38,9 @@ export const ACTION_ROUTES: Record<Action, Route> = {
   verify: { kind: 'verify', activity: 'verify' },
 };
 
+/** The failure type of every call to a kind with no provider on the worker (activities/registry.ts): the step is blocked, not failed. */
+export const NO_PROVIDER = 'NoProvider';
+
 /** What the workflow calls outside plan steps. */
 export const LOAD_POLICY: Route = { kind: 'policy', activity: 'loadPolicy' };
 export const LOOKUP_ASSET: Route = { kind: 'cmdb', activity: 'lookupAsset' };

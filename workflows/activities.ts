@@ -39,3 +39,10 @@ export function failureMessage(e: unknown): string {
   while (err?.cause && typeof err.cause === 'object') err = err.cause as typeof err;
   return String(err?.message ?? e).slice(0, 500);
 }
+
+/** The ApplicationFailure type at the bottom of an activity failure (`NoProvider`, `TargetMismatch`, ...). */
+export function failureType(e: unknown): string | undefined {
+  let err = e as { type?: unknown; cause?: unknown };
+  while (err?.cause && typeof err.cause === 'object') err = err.cause as typeof err;
+  return typeof err?.type === 'string' ? err.type : undefined;
+}

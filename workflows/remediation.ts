@@ -42,7 +42,7 @@ import {
   type Work,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { LOAD_POLICY, LOOKUP_ASSET, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -64,7 +64,7 @@ import {
   type RemediationResult,
 } from '../signals';
 import { SA } from '../signals/search-attributes';
-import { CORE_CALL, activitiesFor, failureMessage } from './activities';
+import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activities';
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
@@ -364,8 +364,9 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
       // The whole workflow is being cancelled: not this step's failure; the cleanup handles it.
       if (isCancellation(e) && CancellationScope.current().consideredCancelled) throw e;
       const verification = e instanceof VerificationFailed;
-      const blocked = e instanceof StepBlocked;
-      feed({ kind: 'step_failed', stepId: step.id, error: verification || blocked ? e.message : failureMessage(e), cancelled: isCancellation(e), verification, blocked });
+      // No provider for the step's kind on the worker: blocked with the reason (fail closed), like a missing input.
+      const blocked = e instanceof StepBlocked || failureType(e) === NO_PROVIDER;
+      feed({ kind: 'step_failed', stepId: step.id, error: e instanceof VerificationFailed || e instanceof StepBlocked ? e.message : failureMessage(e), cancelled: isCancellation(e), verification, blocked });
     } finally {
       scopes.delete(step.id);
     }

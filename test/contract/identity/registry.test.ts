@@ -18,7 +18,16 @@ describe('choosing the identity, runbook and policy-engine providers', () => {
       runbook: 'rundeck',
       policyEngine: 'opa',
     });
-    expect(buildSystems({}).providers).toMatchObject({ identity: 'inprocess', runbook: 'inprocess' });
+    // A worker with nothing configured fails closed; the stand-ins only when asked for.
+    expect(buildSystems({ DRW_ALLOW_INPROCESS: '1' }).providers).toMatchObject({ identity: 'inprocess', runbook: 'inprocess' });
+  });
+
+  it('a kind with no vendor configured fails closed: no fake answer, a non-retryable NoProvider naming what to set', async () => {
+    const systems = buildSystems({});
+    expect(systems.providers).toMatchObject({ ticketing: 'none', cmdb: 'none', iac: 'none', endpoint: 'none', notify: 'none', runbook: 'none', identity: 'none' });
+    const failure = await systems.endpoint.isolateHost({ idempotencyKey: 'rem-5:contain', remediationId: 'rem-5', assetId: 'web-1', comment: 'x' }).catch((e) => e);
+    expect(failure).toMatchObject({ type: 'NoProvider', nonRetryable: true, message: expect.stringMatching(/^no endpoint provider is configured on this worker: set DRW_ENDPOINT \(crowdstrike, defender\)/) });
+    expect(() => buildSystems({ DRW_ALLOW_INPROCESS: 'yes' })).toThrow(/DRW_ALLOW_INPROCESS: 1 or 0/);
   });
 
   it('refuses to start when the named provider is not configured or unknown', () => {
