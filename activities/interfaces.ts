@@ -6,13 +6,14 @@
  * Rules every implementation follows:
  * - inputs carry what the step needs and nothing secret (credentials come from the
  *   environment of the worker that runs the adapter);
- * - `idempotencyKey` (workflow id + step id) makes a retried or re-run call a no-op that
+ * - `idempotencyKey` (the remediation's instance + step id) makes a retried or re-run call a no-op that
  *   returns the first call's result; where the vendor has no idempotency key, the adapter
  *   searches before it creates;
  * - a vendor 4xx is a non-retryable ApplicationFailure carrying the vendor's message; 429,
  *   5xx, resets and timeouts are thrown as retryable errors (429 with its Retry-After as the
  *   next retry delay).
  */
+import type { PreviewedChange } from '../planner/types';
 import type { Severity } from '../domain/detection';
 
 export interface CallContext {
@@ -140,23 +141,9 @@ export interface PreviewChangeInput extends Partial<CallContext> {
   repository: string;
   params: Record<string, string>;
 }
-/** The change a pull request step would make, computed on the current base and not pushed. */
-export interface ChangePreview {
+/** The change a pull request step would make, computed on the current base and not pushed (planner/types.ts PreviewedChange). */
+export interface ChangePreview extends PreviewedChange {
   repository: string;
-  /** Base branch and the commit the change was computed on. */
-  base: string;
-  baseCommit: string;
-  /** Paths the change touches (sorted). */
-  files: string[];
-  /** Unified diff of the change, at most 16 KiB (truncated: true when cut). */
-  diff: string;
-  truncated?: boolean;
-  /** The template's one-line summary. */
-  summary?: string;
-  /** SHA-256 hex of the change itself (each changed path and its new content, sorted by path): what an approval binds to. */
-  digest: string;
-  /** The template finds nothing to change. */
-  noChange?: boolean;
 }
 /** Non-retryable failure type of openPullRequest when the change is no longer the one expectChange names. */
 export type IacChangeFailure = 'ChangeMismatch';

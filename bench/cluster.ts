@@ -13,6 +13,7 @@ import type { Client } from '@temporalio/client';
 import type { App } from '../cli/app';
 import { startApp } from '../cli/app';
 import { loadConfig } from '../common/config';
+import { benchPolicyDir } from './policy-dir';
 import type { Logger } from '../common/logger';
 import { connectClient } from '../common/temporal';
 import { ACTIVITY_KINDS } from '../workflows/input';
@@ -131,7 +132,8 @@ function startCluster(progress: (m: string) => void): { address: string; namespa
 
 async function measure(o: ClusterPhaseOptions, target: { server: ClusterRun['server']; address: string; namespace: string; serverPid?: number }, workflowWorkers: number): Promise<ClusterRun> {
   const label = `${target.server === 'cluster' ? 'cluster' : 'dev'}-${workflowWorkers}`;
-  const env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, DRW_TASK_QUEUE: `bench-${label}-${o.run}`, DRW_TIME_SCALE: '1', DRW_LOG_LEVEL: 'info' };
+  // In-process systems, asked for explicitly (workers fail closed otherwise); the bench's policy (bench/policy-dir.ts).
+  const env = { TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, DRW_TASK_QUEUE: `bench-${label}-${o.run}`, DRW_TIME_SCALE: '1', DRW_LOG_LEVEL: 'info', DRW_ALLOW_INPROCESS: '1', DRW_POLICY_DIR: benchPolicyDir() };
   const activities = new WorkerProcess({ ...env, DRW_WORKER_ROLES: ACTIVITY_KINDS.join(',') }, path.join(o.logDir, `${label}-activities.log`));
   const workflows = Array.from({ length: workflowWorkers }, (_, i) => new WorkerProcess({ ...env, DRW_WORKER_ROLES: 'workflows' }, path.join(o.logDir, `${label}-workflows-${i + 1}.log`)));
   const cfg = loadConfig({ ...env, DRW_API_PORT: '1', DRW_LOG_LEVEL: 'warn' });

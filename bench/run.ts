@@ -60,6 +60,7 @@ import type { Detection } from '../domain/detection';
 import { planQuery, stateQuery } from '../signals';
 import { ACTIVITY_KINDS } from '../workflows/input';
 import { REPO, startDevServer, temporalCli, type DevServer } from './devserver';
+import { benchPolicyDir } from './policy-dir';
 import { createBaselineActivities } from './baseline-activities';
 import { benchDetection, benchPlannerState, generatePlaybooks, playbookFiles } from './planner-policy';
 import { burstPlan, pool, ratio, round, summarize, type Summary } from './stats';
@@ -650,7 +651,7 @@ function rssOf(child: ChildProcess, logFile: string): { rss: number; hwm: number
 async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
   const queue = `bench-mem-${RUN}`;
   const source = `bench-mem-${RUN}`;
-  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
+  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
   const store = new PolicyStore(cfg.policyDir);
   // Activities run here, so the worker process measured holds workflows only.
   const acts = await createWorkers({
@@ -997,7 +998,7 @@ async function main(): Promise<void> {
       const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never;
       const drwBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet });
       const baselineBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: quiet });
-      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
+      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
       cfg.api.port = 0;
       const app = await startApp({ cfg, logger, systems: createInProcessSystems({ autoMergeAfterMs: 0 }), workflowBundle: drwBundle });
       const connection = await Connection.connect({ address: server.address });

@@ -144,16 +144,21 @@ export interface StepTarget {
   forParams?: string;
 }
 
+/** A pull request step's change as previewed: what its approvers approve. */
 export interface PreviewedChange {
+  /** Base branch and the commit the change was computed on. */
   base: string;
   baseCommit: string;
+  /** Paths the change touches (sorted). */
   files: string[];
   /** Unified diff, at most 16 KiB (truncated: cut there; the digest covers the whole change). */
   diff: string;
   truncated?: boolean;
+  /** The template's one-line summary. */
   summary?: string;
-  /** SHA-256 of the change itself (each changed path and its new content). */
+  /** SHA-256 hex of the change itself (each changed path and its new content, sorted by path). */
   digest: string;
+  /** The template finds nothing to change. */
   noChange?: boolean;
 }
 

@@ -260,7 +260,8 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
         case 'markerRecorded':
           {
             const patch = (firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id;
-            if (patch === CORE_PATCH) typed = true;
+            // A run with the planning checks is a core run (it records that marker instead of the core's).
+            if (patch === CORE_PATCH || patch === PLANNING_CHECKS_PATCH) typed = true;
             if (patch === PLANNING_CHECKS_PATCH && ri === 0) planningChecks = true;
           }
           break;

@@ -73,15 +73,19 @@ import { startSealOnClose } from './seal-sweep';
 
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
-  // Runs begun before the core (no marker in their history, or continued from such a run)
-  // finish on the code they began with.
-  if (input.carried !== undefined ? !isCoreState(input.carried) : !patched(CORE_PATCH)) return remediationV1(input);
-  return drive(input);
+  // A continued run carries its rules in its state; one begun before the core finishes on the code it began with.
+  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, false) : remediationV1(input);
+  // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): a run with the
+  // planning checks is a core run; an earlier one has the core's own marker, or none before the core.
+  const checks = patched(PLANNING_CHECKS_PATCH);
+  if (!checks && !patched(CORE_PATCH)) return remediationV1(input);
+  return drive(input, checks);
 }
 
 class VerificationFailed extends Error {}
 
-async function drive(input: RemediationInput): Promise<RemediationResult> {
+/** `planningChecks`: a new run began with the planning checks (a continued run keeps the rules in its state). */
+async function drive(input: RemediationInput, planningChecks: boolean): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
@@ -94,7 +98,7 @@ async function drive(input: RemediationInput): Promise<RemediationResult> {
         receivedAt: input.receivedAt,
         detection: input.detection,
         trust: input.options.approvals,
-        planningChecks: patched(PLANNING_CHECKS_PATCH),
+        planningChecks,
         firstRunId: workflowInfo().firstExecutionRunId,
       });
   /** Set by messages: the main loop looks again at what to do. */

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
-import { CORE_PATCH } from '../../workflows/memo';
+import { CORE_PATCH, PLANNING_CHECKS_PATCH } from '../../workflows/memo';
 import { signAssertion, signingKeyFromFile } from '../../governance/signer';
 import { approveSignal } from '../../signals';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
@@ -85,7 +85,8 @@ async function historyOf(id: string): Promise<{ failedTasks: number; failedPids:
     failedTasks: failures.length,
     failedPids: failures.map((f) => f.identity!.split('@')[0]),
     ...(failures[0] ? { failureCause: temporal.api.enums.v1.WorkflowTaskFailedCause[failures[0].cause!], failureMessage: failures[0].failure?.message ?? '' } : {}),
-    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH))),
+    // Begun on the core: its marker, or (since the planning checks) theirs instead.
+    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH) || text(d).includes(PLANNING_CHECKS_PATCH))),
     taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
     // The started event of an activity is written when it ends, with the attempt that ended it and who ran that attempt.
     ...(() => {

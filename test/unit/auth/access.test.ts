@@ -1,17 +1,9 @@
 /** policies/access.yaml: loaded and validated at start like the playbooks, with file, line and field in every refusal. */
 import path from 'node:path';
 import { allows, loadAccessPolicy, parseAccessPolicy, permissionsOf } from '../../../api/auth/access';
-import { ConfigError } from '../../../common/config';
+import { accessProblems } from '../../helpers/access-policy';
 
-const problems = (text: string): string[] => {
-  try {
-    parseAccessPolicy(text, 'access.yaml');
-    return [];
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-};
+const problems = accessProblems;
 
 test('the shipped policies/access.yaml loads: secops may do everything, auditors only read', () => {
   const p = loadAccessPolicy(path.resolve(__dirname, '..', '..', '..', 'policies', 'access.yaml'));

@@ -1,18 +1,10 @@
 /** policies/access.yaml's `correlate`: which sources may join the remediations another source opened (api/ownership.ts). */
 import path from 'node:path';
 import { loadAccessPolicy, parseAccessPolicy } from '../../../api/auth/access';
+import { accessProblems } from '../../helpers/access-policy';
 import { channelOf, notOwnerReason } from '../../../api/ownership';
-import { ConfigError } from '../../../common/config';
 
-const problems = (text: string): string[] => {
-  try {
-    parseAccessPolicy(text, 'access.yaml');
-    return [];
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-};
+const problems = accessProblems;
 
 test('the shipped access.yaml correlates nothing: every remediation takes repeats and its resolve from the source that opened it only', () => {
   const p = loadAccessPolicy(path.resolve(__dirname, '..', '..', '..', 'policies', 'access.yaml'));
