@@ -57,6 +57,7 @@ const decisionEntry = named(
 export const remediationSchema = named(
   z.looseObject({
     id: z.string(),
+    instance: z.string().optional().describe('What vendor records and idempotency keys name this remediation by: `<id>~<first run id>` (a recurrence after a closed remediation is another instance)'),
     status: z.enum(REMEDIATION_STATUSES),
     severity: z.enum(SEVERITIES).optional(),
     riskScore: z.number().optional(),

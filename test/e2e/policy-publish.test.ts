@@ -27,33 +27,38 @@ afterAll(async () => {
 const malware = (host: string) => detection({ source: 'crowdstrike', rule: 'Trojan.Pub', severity: 'high', category: 'malware', riskScore: 60, asset: { id: host, environment: 'production' } });
 const vulnerability = (host: string) => detection({ source: 'trivy', rule: 'CVE-2030-1', severity: 'high', category: 'vulnerability', asset: { id: host } });
 
-/** Edits a playbook file and returns the policy's new version. */
-function edit(file: string, from: string, to: string): string {
+/** Edits a playbook file and returns the policy's new version, once this drw reads it (its folder is re-read within a second). */
+async function edit(file: string, from: string, to: string): Promise<string> {
   const f = path.join(policyDir, file);
   const text = readFileSync(f, 'utf8');
   expect(text).toContain(from);
   writeFileSync(f, text.replace(from, to));
-  return loadPolicyDir(policyDir).version;
+  const version = loadPolicyDir(policyDir).version;
+  await eventually(async () => (h.app.policy.get().version === version ? true : undefined), `this drw reading policy ${version}`);
+  return version;
 }
 
-/** Waits until visibility lists the remediations on their playbook and version, as the rollout's query reads them. */
-async function listed(ids: string[], version: string): Promise<void> {
+/** Waits until visibility lists each remediation (by its asset: the namespace is shared) on its playbook and this version. */
+async function listed(assets: string[], version: string): Promise<void> {
   await eventually(async () => {
-    const r = await http('GET', `${h.api}/v1/remediations?status=open&pageSize=200`);
-    const mine = (r.body.remediations as any[]).filter((x) => ids.includes(x.id) && x.playbook && x.policyVersion === version);
-    return mine.length === ids.length ? true : undefined;
+    for (const a of assets) {
+      const r = await http('GET', `${h.api}/v1/remediations?asset=${encodeURIComponent(a)}&status=open`);
+      if (!(r.body.remediations as any[]).some((x) => x.playbook && x.policyVersion === version)) return undefined;
+    }
+    return true;
   }, 'the remediations listed with their playbook and policy version');
 }
 
 test('a new version published to one playbook: its open remediations re-plan on it and record who and why; the others stay', async () => {
   const v1 = loadPolicyDir(policyDir).version;
-  const edr = [await submit(h, malware(asset('pub-edr-1'))), await submit(h, malware(asset('pub-edr-2')))];
-  const vuln = await submit(h, vulnerability(asset('pub-vuln-1')));
+  const assets = [asset('pub-edr-1'), asset('pub-edr-2'), asset('pub-vuln-1')];
+  const edr = [await submit(h, malware(assets[0])), await submit(h, malware(assets[1]))];
+  const vuln = await submit(h, vulnerability(assets[2]));
   for (const id of edr) await waitFor(h, id, statusIs('awaiting_approval'), 'awaiting approval');
   await waitFor(h, vuln, (s) => s.plan?.version > 0, 'planned');
-  await listed([...edr, vuln], v1);
+  await listed(assets, v1);
 
-  const v2 = edit('40-edr-malware.yaml', 'when: riskScore < 90', 'when: riskScore < 50');
+  const v2 = await edit('40-edr-malware.yaml', 'when: riskScore < 90', 'when: riskScore < 50');
   // A version this drw does not read is refused: deploy first, then publish.
   const stale = await http('POST', `${h.api}/v1/policy/publish`, { version: '0123456789abcdef', reason: 'wrong version', by: 'alice' });
   expect(stale.status).toBe(409);
@@ -76,12 +81,13 @@ test('a new version published to one playbook: its open remediations re-plan on 
 });
 
 test('a canary share: the remediations whose place in the canary order is below it re-plan; the rest are held back until it grows', async () => {
+  const assets = Array.from({ length: 6 }, (_, i) => asset(`pub-canary-${i}`));
   const ids: string[] = [];
-  for (let i = 0; i < 6; i++) ids.push(await submit(h, vulnerability(asset(`pub-canary-${i}`))));
+  for (const a of assets) ids.push(await submit(h, vulnerability(a)));
   for (const id of ids) await waitFor(h, id, (s) => s.plan?.version > 0, 'planned');
   const before = loadPolicyDir(policyDir).version;
-  await listed(ids, before);
-  const v3 = edit('20-vulnerability.yaml', 'priority:', 'priority: ');
+  await listed(assets, before);
+  const v3 = await edit('20-vulnerability.yaml', 'priority:', 'priority: ');
   const mine = (xs: string[]) => xs.filter((x) => ids.includes(x)).sort();
 
   const half = await http('POST', `${h.api}/v1/policy/publish`, { version: v3, playbooks: ['vulnerability'], percent: 50, reason: 'canary', by: 'alice' });
@@ -89,7 +95,7 @@ test('a canary share: the remediations whose place in the canary order is below 
   const chosen = ids.filter((id) => canaryBucket(id) < 50).sort();
   expect(mine(half.body.signalled)).toEqual(chosen);
   for (const id of chosen) await waitFor(h, id, (s) => s.plan?.policyVersion === v3, `${id} on ${v3}`);
-  await listed(chosen, v3);
+  await listed(assets.filter((_, i) => chosen.includes(ids[i])), v3);
 
   // Growing to 100% reaches the rest, not the ones already on the version.
   const all = await http('POST', `${h.api}/v1/policy/publish`, { version: v3, playbooks: ['vulnerability'], reason: 'canary done', by: 'alice' });
