@@ -64,6 +64,8 @@ beforeAll(async () => {
     // A policy hour is 3 min: approvals do not expire during a scenario; verification polls every 0.5 s.
     DRW_TIME_SCALE: '0.05',
     DRW_LOG_LEVEL: 'info',
+    // The runbook and identity kinds have no simulator here: their in-process stand-ins, asked for (workers fail closed otherwise).
+    DRW_ALLOW_INPROCESS: '1',
   };
   const port = await freePort();
   const healthPort = await freePort();
