@@ -77,6 +77,11 @@ export interface Vendors {
   clearFaults(): void;
   faulted(): Record<string, number>;
   sideEffects(assets: string[]): SideEffects;
+  /**
+   * False outcomes: of the assets whose remediation says remediated, those the vendors show no
+   * ticket, no containment or no merged pull request for (what the fault playbook does), with what is missing.
+   */
+  falseOutcomes(remediated: string[]): { asset: string; missing: string[] }[];
   close(): Promise<void>;
 }
 
@@ -195,6 +200,21 @@ export async function startVendors(o: { dir: string; assets: string[]; autoMerge
         duplicatePullRequests: dups(prs),
         duplicateMessages: [...messages.values()].reduce((x, n) => x + Math.max(0, n - 1), 0),
       };
+    },
+    falseOutcomes(remediated) {
+      const issues = [...jira.issues.values()];
+      const contains = falcon.actionRequests('contain');
+      const merged = github.pulls().filter((p) => p.merged);
+      return remediated
+        .map((a) => ({
+          asset: a,
+          missing: [
+            ...(issues.some((i) => i.summary.endsWith(title(a))) ? [] : ['ticket']),
+            ...(contains.some((r) => ((r.body as { ids?: string[] })?.ids ?? [])[0] === devices.get(a)) ? [] : ['containment']),
+            ...(merged.some((p) => p.title.endsWith(title(a))) ? [] : ['merged pull request']),
+          ],
+        }))
+        .filter((x) => x.missing.length > 0);
     },
     async close() {
       clearInterval(merger);

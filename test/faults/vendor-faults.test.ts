@@ -86,6 +86,8 @@ test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(R
   vendors.clearFaults();
   const statuses = finals.reduce<Record<string, number>>((acc, s) => ((acc[s] = (acc[s] ?? 0) + 1), acc), {});
   const fx = vendors.sideEffects(assets);
+  // A remediation said remediated whose side effects the vendors do not show is a false outcome: there must be none.
+  const falseOutcomes = vendors.falseOutcomes(assets.filter((_, i) => finals[i] === 'remediated'));
   const faulted = vendors.faulted();
   report('vendor-faults', {
     remediations: ids.length,
@@ -96,8 +98,10 @@ test(`${REMEDIATIONS} remediations finish through vendors failing ${Math.round(R
     totalRequests: Object.fromEntries(vendors.servers.map((s) => [s.name, s.requests.length])),
     statuses,
     ...sideEffectCounts(fx),
+    falseOutcomes: falseOutcomes.length,
     seconds: Math.round((Date.now() - t0) / 1000),
   });
+  expect(falseOutcomes).toEqual([]);
   for (const a of fx.duplicatePullRequests) {
     const prs = vendors.github.pulls().filter((p) => p.title.endsWith(`Fault finding on ${a}`));
     const creates = vendors.github.server.requests.filter((r) => r.method === 'POST' && /\/pulls$/.test(r.path) && String((r.body as { title?: string })?.title ?? '').endsWith(a));

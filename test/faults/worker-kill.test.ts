@@ -111,6 +111,8 @@ test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all 
   }
   const statuses = finals.reduce<Record<string, number>>((acc, v) => ((acc[v.status] = (acc[v.status] ?? 0) + 1), acc), {});
   const fx = vendors.sideEffects(assets);
+  // A remediation said remediated whose side effects the vendors do not show is a false outcome: there must be none.
+  const falseOutcomes = vendors.falseOutcomes(assets.filter((_, i) => finals[i]?.status === 'remediated'));
   report('worker-kill', {
     remediations: ids.length,
     sigkills: worker.kills,
@@ -118,9 +120,11 @@ test(`${REMEDIATIONS} remediations survive ${KILLS} SIGKILLs of the worker: all 
     killedAtMs: killedAt.join(','),
     statuses,
     ...sideEffectCounts(fx),
+    falseOutcomes: falseOutcomes.length,
     seconds: Math.round((Date.now() - t0) / 1000),
   });
 
+  expect(falseOutcomes).toEqual([]);
   expect(worker.kills).toBe(KILLS);
   expect(statuses).toEqual({ remediated: REMEDIATIONS });
   expect(fx.duplicateTickets).toEqual([]);
