@@ -23,6 +23,9 @@ import { assetSchema } from '../../domain/detection';
 import { NATIVE_SOURCE, channelOfSource } from '../../domain/channel';
 import { FORMAT_NAMES } from '../../ingest';
 import { FACT_NAMES, establishFacts, type CmdbAnswer, type Provenance } from '../../planner/provenance';
+import { buildSystems } from '../../activities/registry';
+import { ConfigError } from '../../common/config';
+import { ACTION_ROUTES } from '../../remediation/routing';
 
 /** `--cmdb`: what the CMDB says about the asset, as JSON (the fields facts come from). */
 const cmdbOption = assetSchema.omit({ id: true, type: true }).partial().strict();
@@ -71,6 +74,8 @@ export interface DryRun {
   notInPlan: { id: string; action: string; when: string; facts: Record<string, unknown> }[];
   /** The playbook's `approval.when` per step id, for steps whose approval is conditional. */
   approvalWhen: Record<string, string>;
+  /** With --providers: what a worker with this environment would use per kind, and the steps it would block. */
+  providers?: { byKind: Record<string, string>; blocked: { step: string; kind: string }[] };
 }
 
 export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string, o: { via?: string; cmdb?: CmdbAnswer } = {}): DryRun {
@@ -163,6 +168,10 @@ export function dryRunText(r: DryRun): string {
     lines.push('', 'Not in the plan (condition false):');
     for (const s of r.notInPlan) lines.push(`  ${s.id} (${s.action}): when ${s.when}${factsText(s.facts)}`);
   }
+  if (r.providers) {
+    lines.push('', `Providers a worker with this environment would use: ${Object.entries(r.providers.byKind).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    for (const b of r.providers.blocked) lines.push(`  ${b.step}: blocked when it runs — no ${b.kind} provider (set DRW_${b.kind.toUpperCase()} and its variables)`);
+  }
   lines.push('', 'Dry run: nothing was started.');
   return lines.join('\n');
 }
@@ -170,7 +179,7 @@ export function dryRunText(r: DryRun): string {
 export const plan: CommandSpec = {
   name: 'plan',
   summary: 'Show which playbook and steps a detection would get, and why, without starting anything',
-  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>] [--via <source>] [--cmdb <json>]'],
+  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>] [--via <source>] [--cmdb <json>] [--providers]'],
   description:
     "Runs the planner on the facts the workflow would build, each shown with where it came from (detection, cmdb, drw). No server is needed. The policy is --policy, else DRW_POLICY_DIR, else policies/default. The CMDB is not consulted: --cmdb gives its record (JSON: environment, criticality, internetFacing, owner, tags; '{}' for none found), else the asset counts as unknown to it.",
   options: {
@@ -180,6 +189,7 @@ export const plan: CommandSpec = {
     as: { type: 'string', arg: 'requester', help: 'who would submit it (affects self-approval); default cli' },
     via: { type: 'string', arg: 'source', help: `the channel it comes through: drw (the native API) or an ingest format; default the payload's format, else drw` },
     cmdb: { type: 'string', arg: 'json', help: "the CMDB's record of the asset, e.g. '{\"environment\":\"staging\"}'" },
+    providers: { type: 'boolean', help: 'the providers a worker with this environment would pick (DRW_<KIND>, vendor variables, DRW_ALLOW_INPROCESS): steps of a kind with none are shown blocked' },
   },
   positionals: [1, 1],
   examples: ['drw plan --dry-run finding.json', 'drw plan --dry-run alert.json --policy policies/strict --json'],
@@ -202,6 +212,10 @@ export const plan: CommandSpec = {
     }
     const requestedBy = str(values.as) ?? 'cli';
     const results = detections.map((d) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, ...(cmdb ? { cmdb } : {}) }));
+    if (values.providers) {
+      const byKind = providersHere(ctx.io.env);
+      for (const r of results) r.providers = { byKind, blocked: r.plan.steps.filter((st) => byKind[ACTION_ROUTES[st.action].kind] === 'none').map((st) => ({ step: st.id, kind: ACTION_ROUTES[st.action].kind })) };
+    }
     if (ctx.json) ctx.outJson(results.length === 1 ? results[0] : results);
     else ctx.out(results.map(dryRunText).join('\n\n---\n\n'));
     return EXIT.ok;
@@ -220,4 +234,15 @@ function parseCmdbOption(text: string | undefined): CmdbAnswer | undefined {
   if (!r.success) throw new UsageError(`--cmdb: ${r.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ')}`);
   // An empty record is the CMDB not knowing the asset.
   return Object.keys(r.data).length ? { found: true, ...r.data } : { found: false };
+}
+
+/** What buildSystems would choose for each kind in this environment (no vendor is called). */
+function providersHere(env: NodeJS.ProcessEnv): Record<string, string> {
+  try {
+    const { policyEngine: _engine, ...kinds } = buildSystems(env).providers;
+    return kinds;
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(EXIT.failure, `--providers: this environment would stop a worker:\n  ${e.problems.join('\n  ')}`);
+    throw e;
+  }
 }

@@ -336,6 +336,13 @@ describe('commands without a server', () => {
     const falcon = JSON.parse((await drw(['plan', '--dry-run', f, '--json', '--via', 'falcon', '--cmdb', '{"environment":"production","criticality":"critical"}'])).stdout);
     expect(falcon.provenance).toMatchObject({ riskScore: { value: 60, from: 'detection' }, criticality: { value: 'critical', from: 'cmdb' } });
     expect((await drw(['plan', '--dry-run', f, '--via', 'splunk'])).stderr).toMatch(/--via splunk: not a source; sources are drw, alertmanager/);
+    // --providers: what a worker with this environment would use; nothing configured fails closed, and the steps say so.
+    const closed = await drw(['plan', '--dry-run', f, '--providers'], { DRW_ALLOW_INPROCESS: '' });
+    expect(closed.stdout).toContain('Providers a worker with this environment would use: ticketing=none, cmdb=none, iac=none, endpoint=none, notify=none, runbook=none, identity=none');
+    expect(closed.stdout).toContain('  edr-malware.contain: blocked when it runs — no endpoint provider (set DRW_ENDPOINT and its variables)');
+    const slack = JSON.parse((await drw(['plan', '--dry-run', f, '--providers', '--json'], { DRW_ALLOW_INPROCESS: '', SLACK_WEBHOOK_URLS: '{"secops":"https://hooks.slack.com/services/T0/B0/x"}' })).stdout);
+    expect(slack.providers.byKind.notify).toBe('slack');
+    expect(slack.providers.blocked.map((b: any) => b.step)).toEqual(['edr-malware.ticket', 'edr-malware.contain']);
     expect(j.plan.steps.map((s: any) => [s.id, s.status])).toEqual([
       ['edr-malware.ticket', 'pending'],
       ['edr-malware.contain', 'awaiting_approval'],
