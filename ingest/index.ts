@@ -13,6 +13,7 @@ import * as msgraph from './formats/msgraph';
 import * as ocsf from './formats/ocsf';
 import * as trivy from './formats/trivy';
 import * as wazuh from './formats/wazuh';
+import { NATIVE_SOURCE } from '../domain/channel';
 import type { Detector, NormalizeContext, NormalizeResult, Normalizer } from './types';
 
 export { IngestError } from './errors';
@@ -34,6 +35,9 @@ export const FORMATS = {
 
 export type FormatName = keyof typeof FORMATS;
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+
+/** Every source name a channel has (`submit:<source>`, `correlate`, `trustedRiskSources`): the native API's, then the formats. */
+export const SUBMIT_SOURCES = [NATIVE_SOURCE, ...FORMAT_NAMES] as const;
 
 export function isFormatName(name: string): name is FormatName {
   return Object.prototype.hasOwnProperty.call(FORMATS, name);

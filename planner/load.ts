@@ -7,8 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
-import { NATIVE_SOURCE } from '../domain/channel';
-import { FORMAT_NAMES } from '../ingest';
+import { SUBMIT_SOURCES } from '../ingest';
 import { DEFAULT_FACT_RULES, factRulesSchema, playbookSchema, type FactRules, type Playbook, type PolicySet } from './policy-schema';
 
 /** The file of a policy folder that holds the fact rules rather than a playbook. */
@@ -109,7 +108,7 @@ export function loadPolicyDir(dir: string): PolicySet {
     const rel = path.basename(file);
     hash.update(rel).update('\0').update(text).update('\0');
     if (rel === FACT_RULES_FILE) {
-      const r = parseFactRulesText(text, rel, [NATIVE_SOURCE, ...FORMAT_NAMES]);
+      const r = parseFactRulesText(text, rel, SUBMIT_SOURCES);
       problems.push(...r.problems);
       facts = r.rules;
       continue;

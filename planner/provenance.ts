@@ -7,8 +7,9 @@
  */
 import { CRITICALITIES, type Asset, type Detection } from '../domain/detection';
 import { sourceOf } from '../domain/channel';
+import type { AssetFacts } from '../activities/interfaces';
 import { DEFAULT_FACT_RULES, type FactRules } from './policy-schema';
-import { scoreRisk } from './risk';
+import { isProduction, scoreRisk } from './risk';
 
 export const FACT_NAMES = ['environment', 'criticality', 'internetFacing', 'riskScore'] as const;
 export type FactName = (typeof FACT_NAMES)[number];
@@ -28,15 +29,8 @@ export interface FactProvenance {
 }
 export type Provenance = Partial<Record<FactName, FactProvenance>>;
 
-/** What the CMDB answered about the asset (activities' AssetFacts, the fields facts come from). */
-export interface CmdbAnswer {
-  found: boolean;
-  environment?: string;
-  criticality?: Asset['criticality'];
-  internetFacing?: boolean;
-  owner?: string;
-  tags?: string[];
-}
+/** What the CMDB answered about the asset: the fields of its record that facts come from. */
+export type CmdbAnswer = Pick<AssetFacts, 'found' | 'environment' | 'criticality' | 'internetFacing' | 'owner' | 'tags'>;
 
 export interface EstablishedFacts {
   asset: Asset;
@@ -47,7 +41,7 @@ export interface EstablishedFacts {
 
 /** Production outranks staging-like environments, which outrank the rest: the stricter needs more approval. */
 export function environmentRank(env: string): number {
-  if (/^prod/i.test(env)) return 3;
+  if (isProduction(env)) return 3;
   if (/^(stag|pre-?prod|uat)/i.test(env)) return 2;
   return 1;
 }

@@ -20,11 +20,16 @@ export function scoreRisk(input: { severity: Severity; riskScore?: number; asset
     score += 10;
     parts.push('internet-facing +10');
   }
-  if (input.asset.environment && /^prod/i.test(input.asset.environment)) {
+  if (input.asset.environment && isProduction(input.asset.environment)) {
     score += 5;
     parts.push('production +5');
   }
   return { score: clamp(score), why: parts.join(', ') };
+}
+
+/** What counts as production (prod, production, prod-eu, ...): the risk bonus and the strictest environment. */
+export function isProduction(env: string): boolean {
+  return /^prod/i.test(env);
 }
 
 function clamp(n: number): number {

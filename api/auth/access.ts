@@ -9,11 +9,10 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../common/config';
-import { FORMAT_NAMES } from '../../ingest';
+import { SUBMIT_SOURCES } from '../../ingest';
 import { NATIVE_SOURCE } from '../../domain/channel';
 
-export { NATIVE_SOURCE };
-export const SUBMIT_SOURCES = [NATIVE_SOURCE, ...FORMAT_NAMES] as const;
+export { NATIVE_SOURCE, SUBMIT_SOURCES };
 
 export const ACTION_PERMISSIONS = ['read', 'operate', 'decide'] as const;
 export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];

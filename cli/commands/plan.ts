@@ -21,7 +21,7 @@ import { startFacts } from '../../planner/facts';
 import { dedupeKeyFor } from '../../planner/dedupe';
 import { assetSchema } from '../../domain/detection';
 import { NATIVE_SOURCE, channelOfSource } from '../../domain/channel';
-import { FORMAT_NAMES } from '../../ingest';
+import { SUBMIT_SOURCES } from '../../ingest';
 import { FACT_NAMES, establishFacts, type CmdbAnswer, type Provenance } from '../../planner/provenance';
 import { buildSystems } from '../../activities/registry';
 import { ConfigError } from '../../common/config';
@@ -82,9 +82,10 @@ export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy
   const via = o.via ?? NATIVE_SOURCE;
   // The facts as the workflow establishes them: the channel decides whether the detection's risk score counts.
   const established = establishFacts({ detection: d, cmdb: o.cmdb, requestedBy: channelOfSource(via), rules: policy.facts, unknownWhy: o.cmdb ? undefined : 'the CMDB is not consulted in a dry run (--cmdb gives its record)' });
-  const facts = { ...startFacts(d).facts, asset: established.asset, riskScore: established.riskScore, provenance: established.provenance };
+  const start = startFacts(d).facts;
+  const facts = { ...start, asset: established.asset, riskScore: established.riskScore, provenance: established.provenance };
   const riskWhy = established.riskWhy;
-  const key = dedupeKeyFor(policy, d, startFacts(d).facts);
+  const key = dedupeKeyFor(policy, d, start);
   const id = remediationId(key);
   const match = choosePlaybook(policy, facts);
   const state = { remediationId: id, detection: d, facts, approvals: [], escalations: [], requestedBy, cancelled: false, falsePositive: false, resolvedAtSource: false, verificationFailures: 0 };
@@ -200,7 +201,7 @@ export const plan: CommandSpec = {
     const { text, name } = await ctx.readInput(positionals[0]);
     const kind = classifyPayload(text, str(values.format), {});
     const via = str(values.via) ?? kind.format;
-    if (via !== NATIVE_SOURCE && !(FORMAT_NAMES as string[]).includes(via)) throw new UsageError(`--via ${via}: not a source; sources are ${[NATIVE_SOURCE, ...FORMAT_NAMES].join(', ')}`);
+    if (!(SUBMIT_SOURCES as readonly string[]).includes(via)) throw new UsageError(`--via ${via}: not a source; sources are ${SUBMIT_SOURCES.join(', ')}`);
     const cmdb = parseCmdbOption(str(values.cmdb));
     let detections: Detection[];
     if ('detections' in kind) detections = kind.detections;

@@ -1,6 +1,7 @@
 import type { ChangePreview, Iac, PreviewChangeInput, PullRequestInput, PullRequestRef, PullRequestState } from '../../interfaces';
 import { branchName, GitWorkspace } from '../git';
-import { boundedDiff, CHANGE_DIGEST_RE, changeDigest, directoryFiles, oneLineSummary, templateFor } from '../iac-templates';
+import { DIGEST_PATTERN } from '../../../planner/digest';
+import { boundedDiff, changeDigest, directoryFiles, oneLineSummary, templateFor } from '../iac-templates';
 import { createGitHubClient } from './client';
 import { GitHubIacConfig, loadGitHubIacConfig, REPOSITORY_RE } from './config';
 import { changeMismatch, invalidInput, toIacFailure } from './failures';
@@ -111,7 +112,7 @@ export function createGitHubIac(config: GitHubIacConfig): Iac {
     validateTarget(input);
     if (!input.idempotencyKey) throw invalidInput('idempotencyKey is required');
     if (!input.title?.trim()) throw invalidInput('title is required');
-    if (input.expectChange !== undefined && !CHANGE_DIGEST_RE.test(String(input.expectChange))) throw invalidInput('expectChange must be a change digest (64 lowercase hex characters)');
+    if (input.expectChange !== undefined && !DIGEST_PATTERN.test(String(input.expectChange))) throw invalidInput('expectChange must be a change digest (64 lowercase hex characters)');
   }
 
   return {

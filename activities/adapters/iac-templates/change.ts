@@ -16,8 +16,6 @@ export function changeDigest(changes: FileChange[]): string {
     .digest('hex');
 }
 
-export const CHANGE_DIGEST_RE = /^[0-9a-f]{64}$/;
-
 /** How much diff a preview carries: it travels in workflow history and is read by people. */
 export const MAX_DIFF_BYTES = 16 * 1024;
 

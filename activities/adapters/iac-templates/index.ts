@@ -7,7 +7,7 @@ import type { TemplateFn } from './types';
 export { TemplateError, memoryFiles } from './types';
 export type { FileChange, TemplateFiles, TemplateResult, TemplateFn, TemplateErrorCode } from './types';
 export { directoryFiles } from './files';
-export { boundedDiff, CHANGE_DIGEST_RE, changeDigest, MAX_DIFF_BYTES, oneLineSummary } from './change';
+export { boundedDiff, changeDigest, MAX_DIFF_BYTES, oneLineSummary } from './change';
 
 export const TEMPLATES: Record<IacTemplate, TemplateFn> = {
   s3_block_public_access: s3BlockPublicAccess,
