@@ -80,6 +80,8 @@ export function createActivities(deps: ActivityDeps) {
         }
         case 'finding_resolved':
           return { ok: false, detail: 'finding_resolved is decided by the workflow from the findingResolved signal' };
+        case 'source_finding':
+          return { ok: false, detail: `this worker cannot query ${c.ref.source} for the finding` };
       }
     },
   };

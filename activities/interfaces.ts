@@ -55,15 +55,26 @@ export interface CloseTicketInput extends CallContext {
   resolution: 'remediated' | 'resolved' | 'false_positive' | 'cancelled' | 'failed';
   comment: string;
 }
+export interface ReopenTicketInput extends CallContext {
+  ticketId: string;
+  /** Why drw reopens it: the evidence (the checks that failed after a person closed the ticket). */
+  comment: string;
+}
 export interface TicketState {
   ticketId: string;
   status: string;
   closed: boolean;
+  /** Who last changed the ticket, as the ticketing system names them, when it says. */
+  updatedBy?: string;
+  /** The resolution (Jira) or close code (ServiceNow) a person set, when closed. */
+  resolution?: string;
 }
 export interface Ticketing {
   openTicket(input: OpenTicketInput): Promise<TicketRef>;
   updateTicket(input: UpdateTicketInput): Promise<void>;
   closeTicket(input: CloseTicketInput): Promise<void>;
+  /** Back to an open state with a comment; reopening an open ticket only adds the comment. */
+  reopenTicket?(input: ReopenTicketInput): Promise<void>;
   getTicketState(input: { ticketId: string }): Promise<TicketState>;
 }
 
@@ -325,6 +336,25 @@ export interface PolicyEngine {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Finding sources with an API (GitHub alerts, AWS Security Hub): re-queried to verify a fix
+
+/** Where a finding lives at its source, read from the detection (ingest/source-ref.ts). */
+export type SourceFindingRef =
+  | { source: 'github'; repository: string; alertKind: 'dependabot' | 'code_scanning'; alertNumber: number }
+  | { source: 'securityhub'; findingId: string; productArn: string; region?: string };
+export interface SourceFindingState {
+  /** "github", "securityhub". */
+  system: string;
+  /** True when the source says the finding is gone (alert fixed; Compliance PASSED, Workflow RESOLVED or record ARCHIVED). */
+  gone: boolean;
+  /** The source's own words, e.g. "fixed", "dismissed", "open", "Compliance FAILED, Workflow NEW". */
+  status: string;
+}
+export interface FindingSource {
+  getFindingState(input: { ref: SourceFindingRef }): Promise<SourceFindingState>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Verification
 
 export type VerifyCheck =
@@ -333,6 +363,8 @@ export type VerifyCheck =
   | { kind: 'pr_merged'; repository: string; number: number }
   | { kind: 'ticket_state'; ticketId: string; closed: boolean }
   | { kind: 'finding_resolved'; remediationId: string }
+  /** The source re-queried: ok only when it says the finding is gone. */
+  | { kind: 'source_finding'; ref: SourceFindingRef }
   | { kind: 'http'; url: string; expectStatus?: number; expectBodyIncludes?: string }
   | { kind: 'account_disabled'; userId: string }
   | { kind: 'account_enabled'; userId: string };

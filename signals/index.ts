@@ -5,7 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Detection } from '../domain/detection';
-import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged } from './messages';
+import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged, TicketChanged } from './messages';
 import type { ApprovalRecord, Plan, RemediationStatus } from '../planner/types';
 import type { Provenance } from '../planner/provenance';
 import type { DescribedDecision } from '../remediation/events';
@@ -17,6 +17,8 @@ export const riskScoreChangedSignal = defineSignal<[RiskScoreChanged]>('riskScor
 export const findingAddedSignal = defineSignal<[Detection]>('findingAdded');
 export const findingResolvedSignal = defineSignal<[FindingResolved]>('findingResolved');
 export const policyUpdatedSignal = defineSignal<[PolicyUpdated]>('policyUpdated');
+/** The remediation's ticket changed at the ticketing system (closed or reopened by a person). */
+export const ticketChangedSignal = defineSignal<[TicketChanged]>('ticketChanged');
 /** Fire-and-forget equivalents of the approve/deny updates; rejected decisions are logged, not thrown. */
 export const approveSignal = defineSignal<[ApprovalDecision]>('approveSignal');
 export const denySignal = defineSignal<[ApprovalDecision]>('denySignal');

@@ -37,6 +37,23 @@ export const approvalDecisionSchema = z
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 export type ApprovalDecisionInput = z.input<typeof approvalDecisionSchema>;
 
+/**
+ * What a ticketing system says about the remediation's ticket: its webhook (Jira, a ServiceNow
+ * business rule) through the API, or drw's own poll. The workflow acts only on its own ticket.
+ */
+export const ticketChangedSchema = z
+  .object({
+    ticketId: z.string().trim().min(1).max(200),
+    status: z.string().trim().min(1).max(200),
+    closed: z.boolean(),
+    by: who.optional(),
+    resolution: z.string().trim().max(200).optional(),
+    at: z.string().max(64).optional(),
+    via: z.enum(['webhook', 'poll']),
+  })
+  .strict();
+export type TicketChanged = z.infer<typeof ticketChangedSchema>;
+
 export const operatorActionSchema = z.object({ by: who, reason: why }).strict();
 export type OperatorAction = z.infer<typeof operatorActionSchema>;
 
