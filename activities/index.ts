@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
-import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, ReopenTicketInput, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
   ticketing: Ticketing;
@@ -22,6 +22,11 @@ export interface ActivityDeps {
   policyEngine?: PolicyEngine;
   /** Generic checks (http); the others are answered through the systems above. */
   httpVerify?: Verify;
+  /**
+   * Kinds of system this process serves without a provider, with why (activities/registry.ts): planning
+   * blocks their steps. Only kinds this process runs: a worker split by kind cannot speak for the others.
+   */
+  unprovided?: Record<string, string>;
   /** Current policy set (reloaded by the caller when the files change). */
   policy: () => PolicySet;
 }
@@ -30,18 +35,22 @@ export function createActivities(deps: ActivityDeps) {
   const identity = (): Identity => deps.identity ?? refuse('identity', 'no identity system is configured on this worker (DRW_IDENTITY, see README, Integrations)');
   return {
     /** With `for`, only the playbooks this remediation can ever use (planner/match.ts playbooksFor). */
-    async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet> {
+    /** `unprovided` (only when some kind this process serves has no provider): what planning blocks, with why. */
+    async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet & { unprovided?: Record<string, string> }> {
       const p = deps.policy();
       if (input.expectVersion && input.expectVersion !== p.version) {
         // This worker has not picked up the announced policy yet; another attempt (or worker) will.
         throw ApplicationFailure.retryable(`policy ${input.expectVersion} announced but this worker has ${p.version}`, 'PolicyVersionMismatch');
       }
-      return input.for ? playbooksFor(p, input.for) : p;
+      const policy = input.for ? playbooksFor(p, input.for) : p;
+      return deps.unprovided && Object.keys(deps.unprovided).length ? { ...policy, unprovided: deps.unprovided } : policy;
     },
     lookupAsset: deps.cmdb.lookupAsset.bind(deps.cmdb),
     openTicket: deps.ticketing.openTicket.bind(deps.ticketing),
     updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
     closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
+    getTicketState: deps.ticketing.getTicketState.bind(deps.ticketing),
+    reopenTicket: async (input: ReopenTicketInput): Promise<void> => (deps.ticketing.reopenTicket ? deps.ticketing.reopenTicket(input) : refuse('ticketing', 'this ticketing system cannot reopen a ticket')),
     /** Before approval: the change a pull request step would make (nothing is pushed). */
     previewChange: deps.iac.previewChange.bind(deps.iac),
     openPullRequest: deps.iac.openPullRequest.bind(deps.iac),

@@ -30,14 +30,13 @@ import { createOpaPolicyEngine, loadOpaConfig } from './adapters/opa';
 type Provider<T> = { name: string; load: (env: NodeJS.ProcessEnv) => T | undefined };
 
 /** What a kind with no provider does: every call fails, non-retryably, saying what to configure (the workflow blocks the step). */
-function none<T extends object>(kind: string, providers: string[]): T {
-  const why = `no ${kind} provider is configured on this worker: set DRW_${kind.toUpperCase()} (${providers.join(', ')}) and its variables (README, Integrations)`;
+function none<T extends object>(why: string): T {
   return new Proxy({} as T, {
     get: (_t, name) => (typeof name === 'string' && name !== 'then' ? () => Promise.reject(ApplicationFailure.nonRetryable(why, NO_PROVIDER)) : undefined),
   });
 }
 
-function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[], fallback: T | undefined): { impl: T; provider: string } {
+function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[], fallback: T | undefined): { impl: T; provider: string; unprovided?: string } {
   const variable = `DRW_${kind.toUpperCase()}`;
   const wanted = (env[variable] ?? 'auto').trim().toLowerCase();
   if (wanted === 'inprocess') return { impl: fallback ?? inprocessOnly(kind), provider: 'inprocess' };
@@ -50,7 +49,9 @@ function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers:
     if (impl) return { impl, provider: p.name };
     if (wanted !== 'auto') throw new ConfigError([`${variable}=${wanted}: its variables are not set (see README, Integrations)`]);
   }
-  return fallback ? { impl: fallback, provider: 'inprocess' } : { impl: none<T>(kind, providers.map((p) => p.name)), provider: 'none' };
+  if (fallback) return { impl: fallback, provider: 'inprocess' };
+  const why = `no ${kind} provider is configured on this worker: set DRW_${kind.toUpperCase()} (${providers.map((p) => p.name).join(', ')}) and its variables (README, Integrations)`;
+  return { impl: none<T>(why), provider: 'none', unprovided: why };
 }
 
 /** DRW_<KIND>=inprocess asked for explicitly: the stand-in is built for it. */
@@ -60,6 +61,8 @@ function inprocessOnly<T>(kind: string): T {
 
 export interface Systems extends Omit<ActivityDeps, 'policy'> {
   providers: Record<string, string>;
+  /** Kinds with no provider, and why: what planning blocks (workers pass only the kinds they serve). */
+  unprovided: Record<string, string>;
   /** The stand-ins, when this process may use them. */
   inprocess?: InProcessSystems;
 }
@@ -107,9 +110,15 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: In
     identity: identity.impl,
     policyEngine: opa ? createOpaPolicyEngine(opa) : undefined,
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
+    unprovided: Object.fromEntries(Object.entries({ ticketing, cmdb, iac, endpoint, notify, runbook, identity }).flatMap(([k, v]) => (v.unprovided ? [[k, v.unprovided]] : []))),
     providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none' },
     ...(inprocess ? { inprocess } : {}),
   };
+}
+
+/** The kinds without a provider among those a worker serves (all when it serves every kind). */
+export function unprovidedServed(unprovided: Record<string, string>, roles: readonly string[] | undefined): Record<string, string> {
+  return roles ? Object.fromEntries(Object.entries(unprovided).filter(([k]) => roles.includes(k))) : unprovided;
 }
 
 /** DRW_ALLOW_INPROCESS=1: a worker may use the in-process stand-ins for kinds without a vendor (demos, tests). */

@@ -151,7 +151,8 @@ export class RemediationService {
     if (await this.start(id, input, 'REJECT_DUPLICATE')) return { id, outcome: 'started' };
     const d = await this.handle(id).describe();
     if (d.status.name !== 'RUNNING') {
-      const previous = { runId: d.runId, status: d.status.name.toLowerCase(), ...(d.closeTime ? { closedAt: d.closeTime.toISOString() } : {}) };
+      const outcome = d.typedSearchAttributes.get(SA.status);
+      const previous = { runId: d.runId, status: d.status.name.toLowerCase(), ...(d.closeTime ? { closedAt: d.closeTime.toISOString() } : {}), ...(outcome ? { outcome } : {}) };
       if (await this.start(id, { ...input, previous }, 'ALLOW_DUPLICATE')) return { id, outcome: 'started' };
       // Another submission started it in between: this one is its repeat.
       return this.repeat(id, input, (await this.handle(id).describe()).memo);

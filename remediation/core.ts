@@ -8,7 +8,7 @@
 import { MAX_DETAILS_BYTES } from '../domain/details';
 import { detectionSchemaWith } from '../domain/detection';
 
-import type { AssetFacts, ChangePreview, ResolvedDevice, TicketRef, VerifyCheck } from '../activities/interfaces';
+import type { AssetFacts, ChangePreview, ResolvedDevice, TicketRef, TicketState, VerifyCheck } from '../activities/interfaces';
 import { paramsDigest } from '../planner/digest';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
@@ -24,9 +24,12 @@ import {
   operatorActionSchema,
   policyUpdatedSchema,
   riskScoreChangedSchema,
+  ticketChangedSchema,
   type ApprovalDecision,
+  type TicketChanged,
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } from './events';
+import { ACTION_ROUTES } from './routing';
 import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
@@ -65,7 +68,14 @@ export type CoreEvent =
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
   | { kind: 'compensation_failed'; stepId: string; error: string }
   | { kind: 'repeats_reported' }
-  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close'; error: string }
+  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close' | 'reopen' | 'poll'; error: string }
+  /** drw read its ticket (closed loop): what the ticketing system showed, or why it could not say. */
+  | { kind: 'ticket_polled'; state?: TicketState; error?: string }
+  /** The verification run after a person closed the ticket: what failed ([] = confirmed). */
+  | { kind: 'owner_checked'; failures: string[]; checks: number }
+  | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
+  /** The policy worker has no provider for these kinds (fail closed at planning). */
+  | { kind: 'providers_missing'; unprovided: Record<string, string> }
   | { kind: 'continuing_as_new'; historyLength: number }
   | { kind: 'finished'; status: FinalStatus; resolution: string };
 
@@ -98,12 +108,20 @@ export type Work =
   | { kind: 'hold'; step: PlanStep; untilMs: number }
   /** `request.blocked`: nothing to ask (no repository known); the driver reports the preview failed. */
   | { kind: 'preview_change'; step: PlanStep; request: PullRequestRequest | { blocked: string }; forParams: string }
+  /** Read the ticket: a person may have closed or reopened it (closed loop). */
+  | { kind: 'poll_ticket'; ticketId: string }
+  /** A person closed the ticket: run the verification's checks once, now. */
+  | { kind: 'owner_check'; step: PlanStep }
+  /** The checks after a person's close failed: reopen the ticket with them. */
+  | { kind: 'reopen_ticket'; ticketId: string; evidence: string[] }
   | { kind: 'run'; step: PlanStep }
   | { kind: 'finish'; status: FinalStatus; resolution: string }
   | { kind: 'wait'; wake?: { at: number; what: string } };
 
 /** How often repeats are told to the ticket, at most (before the time scale). */
 const REPEAT_REPORT_EVERY_MS = 60_000;
+/** How often drw reads its open ticket when no webhook told it first (before the time scale). */
+export const TICKET_POLL_EVERY_MS = 15 * 60_000;
 
 export const scaled = (ctx: CoreContext, ms: number) => Math.max(1, Math.round(ms * ctx.timeScale));
 
@@ -142,6 +160,7 @@ class Transition {
     const s = this.s;
     switch (e.kind) {
       case 'started':
+        if (e.previous?.outcome === 'remediated') s.regressionOf = e.previous.runId;
         this.decide({ kind: 'received', source: s.detection.source, title: s.detection.title, dedupeKey: s.dedupeKey, ...(s.detection.rawRef ? { rawRef: s.detection.rawRef } : {}), ...(e.previous ? { previous: e.previous } : {}), by: s.requestedBy });
         return;
       case 'message':
@@ -185,7 +204,7 @@ class Transition {
           ...(e.deviceError ? { deviceError: e.deviceError } : {}),
         });
         this.setSla();
-        this.replan('initial plan');
+        this.replan(s.regressionOf ? `initial plan (regression: the finding came back after run ${s.regressionOf} remediated it)` : 'initial plan');
         return;
       }
       case 'tick':
@@ -248,6 +267,34 @@ class Transition {
         return;
       case 'ticket_update_failed':
         this.decide({ kind: 'ticket_update_failed', purpose: e.purpose, error: e.error });
+        if (e.purpose === 'reopen' && s.ownerClosure?.phase === 'reopen') {
+          // The owner's close stands unconfirmed: people must look (the ticket could not be given back).
+          s.ownerClosure = undefined;
+          this.escalate('verification_failed', `the ticket was closed by a person, the fix is not verified, and it could not be reopened: ${e.error}`);
+        }
+        return;
+      case 'ticket_polled':
+        s.ticketPolledMs = this.ctx.now;
+        if (e.state) this.ticketChanged({ ticketId: e.state.ticketId, status: e.state.status, closed: e.state.closed, via: 'poll', ...(e.state.updatedBy ? { by: e.state.updatedBy } : {}), ...(e.state.resolution ? { resolution: e.state.resolution } : {}) });
+        return;
+      case 'owner_checked': {
+        const oc = s.ownerClosure;
+        if (!oc || oc.phase !== 'check') return;
+        this.decide({ kind: 'owner_verification', ticketId: oc.ticketId, by: oc.by, verified: e.failures.length === 0, failures: e.failures, checks: e.checks });
+        s.ownerClosure = e.failures.length === 0 ? { ...oc, phase: 'verified' } : { ...oc, phase: 'reopen', evidence: e.failures };
+        this.publish();
+        return;
+      }
+      case 'ticket_reopened':
+        s.ownerClosure = undefined;
+        s.ticketSeen = { status: 'reopened by drw', closed: false, via: 'drw' };
+        s.ticketPolledMs = this.ctx.now;
+        this.decide({ kind: 'ticket_reopened', ticketId: e.ticketId, evidence: e.evidence });
+        this.publish();
+        return;
+      case 'providers_missing':
+        // Read before the first plan: planning blocks those kinds' steps (blockUnprovided).
+        s.unprovided = e.unprovided;
         return;
       case 'continuing_as_new':
         this.decide({ kind: 'continued_as_new', historyLength: e.historyLength, run: s.runs + 1 });
@@ -323,11 +370,48 @@ class Transition {
         s.policyReloadRequested = { ...(m.version ? { version: m.version } : {}), reason: m.reason ?? 'policy updated', ...(m.by ? { by: m.by } : {}) };
         return;
       }
+      case 'ticketChanged': {
+        if (s.final) return;
+        const m = this.parse(name, ticketChangedSchema, payload);
+        if (!m) return;
+        if (!s.closedLoop) {
+          this.decide({ kind: 'rejected', message: name, error: 'this remediation began before drw followed its tickets' });
+          this.publish();
+          return;
+        }
+        return this.ticketChanged(m);
+      }
       case 'pause':
       case 'resume':
       case 'cancel':
       case 'falsePositive':
         return this.operator(name, payload);
+    }
+  }
+
+  /** What the ticketing system shows of the ticket: a person's close is checked, a reopen re-plans. */
+  private ticketChanged(m: TicketChanged): void {
+    const s = this.s;
+    if (!s.ticket || m.ticketId !== s.ticket.ticketId) {
+      this.decide({ kind: 'rejected', message: 'ticketChanged', error: `ticket ${m.ticketId} is not this remediation's (${s.ticket?.ticketId ?? 'it has none'})` });
+      this.publish();
+      return;
+    }
+    const wasClosed = Boolean(s.ticketSeen?.closed);
+    s.ticketSeen = { status: m.status, closed: m.closed, ...(m.by ? { by: m.by } : {}), via: m.via };
+    if (m.closed === wasClosed) return;
+    // drw's own close (a ticket.close step) echoed by the webhook is no person's decision.
+    if (m.closed && s.plan.steps.some((x) => x.action === 'ticket.close' && (x.status === 'running' || x.status === 'done'))) return;
+    const by = m.by ?? `someone at ${s.ticket.system}`;
+    this.decide({ kind: 'ticket_changed', ticketId: m.ticketId, status: m.status, closed: m.closed, via: m.via, by, ...(m.resolution ? { resolution: m.resolution } : {}) });
+    if (m.closed) {
+      // A plan without a verification has nothing to confirm: the owner's close resolves it.
+      const verify = s.plan.steps.some((x) => x.action === 'verify' && x.status !== 'cancelled' && x.status !== 'skipped');
+      s.ownerClosure = { ticketId: m.ticketId, by, phase: verify ? 'check' : 'resolve' };
+      this.publish();
+    } else {
+      s.ownerClosure = undefined;
+      this.replan(`ticket ${m.ticketId} reopened by ${by}`, m.by);
     }
   }
 
@@ -428,9 +512,13 @@ class Transition {
 
   private stepDone(e: Extract<CoreEvent, { kind: 'step_done' }>): void {
     const s = this.s;
-    if (e.ticket) s.ticket = e.ticket;
+    if (e.ticket) {
+      s.ticket = e.ticket;
+      if (s.closedLoop) s.ticketPolledMs = this.ctx.now;
+    }
     if (e.cmdb) s.cmdb = e.cmdb;
     const step = this.step(e.stepId);
+    if (s.closedLoop && step?.action === 'ticket.close') s.ticketSeen = { status: 'closed by drw', closed: true, via: 'drw' };
     if (step) {
       step.status = 'done';
       step.result = e.result;
@@ -500,12 +588,28 @@ class Transition {
       this.decide({ kind: 'plan', planVersion: r.plan.version, policyVersion: r.plan.policyVersion, playbook: r.plan.playbook, selection: r.selection, diff: r.diff, trigger: why, ...(by ? { by } : {}) });
     }
     for (const st of s.plan.steps) if (st.status === 'cancelled' && s.running.includes(st.id)) this.effects.push({ kind: 'cancel_running', stepId: st.id });
+    this.blockUnprovided();
     for (const st of s.plan.steps) {
       if (st.status !== 'awaiting_approval' || !st.approval?.expiresAfterMs) continue;
       const key = `${st.id}@${st.fingerprint}`;
       if (s.approvalDeadlines[key] === undefined) s.approvalDeadlines[key] = this.ctx.now + scaled(this.ctx, st.approval.expiresAfterMs);
     }
     this.publish();
+  }
+
+  /** Steps whose kind of system the worker has no provider for are blocked before they run or ask anyone (fail closed). */
+  private blockUnprovided(): void {
+    const s = this.s;
+    const unprovided = s.unprovided;
+    if (!unprovided) return;
+    const st = s.plan.steps.find((x) => (x.status === 'pending' || x.status === 'awaiting_approval') && unprovided[ACTION_ROUTES[x.action].kind]);
+    if (!st) return;
+    const why = unprovided[ACTION_ROUTES[st.action].kind];
+    st.status = 'blocked';
+    st.note = why;
+    this.decide({ kind: 'step_blocked', stepId: st.id, reason: why });
+    // The escalation re-plans, which blocks the next such step (an escalation's own, too).
+    this.escalate('step_blocked', `${st.id}: ${why}`);
   }
 
   /** The exposure window of the current severity; a worse severity only brings it closer. */
@@ -731,8 +835,16 @@ export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; w
     if (at !== undefined) cands.push({ at, what: `approval of ${st.id} expires (${st.approval?.onExpiry})` });
   }
   if (s.unreportedRepeats > 0 && s.ticket) cands.push({ at: s.lastRepeatReportMs + scaled(ctx, REPEAT_REPORT_EVERY_MS), what: 'report repeats to the ticket' });
+  const poll = ticketPollAt(s, ctx);
+  if (poll !== undefined) cands.push({ at: poll, what: `read ticket ${s.ticket!.ticketId}` });
   cands.sort((a, b) => a.at - b.at);
   return cands[0];
+}
+
+/** When drw next reads its ticket: while the loop is closed, the ticket open, and no person's close is being handled. */
+function ticketPollAt(s: RemediationState, ctx: CoreContext): number | undefined {
+  if (!s.closedLoop || !s.ticket || s.ticketSeen?.closed || s.ownerClosure || s.ticketPolledMs === undefined) return undefined;
+  return s.ticketPolledMs + scaled(ctx, TICKET_POLL_EVERY_MS);
 }
 
 function timeHasCome(s: RemediationState, ctx: CoreContext): boolean {
@@ -752,6 +864,8 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (s.cancelled) return { kind: 'wind_down', status: 'cancelled', resolution: 'cancelled' };
   if (s.falsePositive) return { kind: 'wind_down', status: 'resolved', resolution: 'false_positive' };
   if (s.paused) return { kind: 'paused' };
+  const owner = ownerClosureWork(s);
+  if (owner) return owner;
   if (s.unreportedRepeats > 0 && s.ticket && ctx.now - s.lastRepeatReportMs >= scaled(ctx, REPEAT_REPORT_EVERY_MS)) return { kind: 'report_repeats' };
   const preview = changeToPreview(s);
   if (preview) return preview;
@@ -764,7 +878,28 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
     const outcome = settle(s);
     if (outcome) return { kind: 'finish', ...outcome };
   }
+  const poll = ticketPollAt(s, ctx);
+  if (poll !== undefined && ctx.now >= poll) return { kind: 'poll_ticket', ticketId: s.ticket!.ticketId };
   return { kind: 'wait', wake: nextWake(s, ctx) };
+}
+
+/** What a person's close of the ticket asks for now: check, reopen, or end (confirmed, or nothing to confirm). */
+function ownerClosureWork(s: RemediationState): Work | undefined {
+  const oc = s.ownerClosure;
+  if (!oc) return undefined;
+  switch (oc.phase) {
+    case 'verified':
+      return { kind: 'finish', status: 'remediated', resolution: 'verified_after_ticket_closed' };
+    case 'resolve':
+      return { kind: 'finish', status: 'resolved', resolution: 'ticket_closed_by_owner' };
+    case 'reopen':
+      return { kind: 'reopen_ticket', ticketId: oc.ticketId, evidence: oc.evidence ?? [] };
+    case 'check': {
+      const step = [...s.plan.steps].reverse().find((x) => x.action === 'verify' && x.status !== 'cancelled' && x.status !== 'skipped');
+      // The verification was withdrawn meanwhile: nothing to confirm.
+      return step ? { kind: 'owner_check', step } : { kind: 'finish', status: 'resolved', resolution: 'ticket_closed_by_owner' };
+    }
+  }
 }
 
 /** What an IaC step asks of the IaC system: the same for the preview and the pull request, so their digests agree. */
@@ -798,7 +933,7 @@ export function compensations(s: RemediationState): PlanStep[] {
 
 /** Whether the ticket still needs closing when the remediation ends. */
 export function ticketNeedsClosing(s: RemediationState): boolean {
-  return Boolean(s.ticket) && !s.plan.steps.some((x) => x.action === 'ticket.close' && x.status === 'done');
+  return Boolean(s.ticket) && !s.ticketSeen?.closed && !s.plan.steps.some((x) => x.action === 'ticket.close' && x.status === 'done');
 }
 
 /** The ticket's resolution for a final status. */

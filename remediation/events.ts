@@ -16,6 +16,7 @@ export type MessageName =
   | 'findingAdded'
   | 'findingResolved'
   | 'policyUpdated'
+  | 'ticketChanged'
   | 'pause'
   | 'resume'
   | 'cancel'
@@ -47,7 +48,13 @@ export type DecisionEvent =
   | { kind: 'change_previewed'; stepId: string; repository: string; files: string[]; baseCommit: string; digest: string; noChange?: true }
   | { kind: 'compensated'; stepId: string; action: string; result: Record<string, unknown> }
   | { kind: 'compensation_failed'; stepId: string; error: string }
-  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close'; error: string }
+  | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close' | 'reopen' | 'poll'; error: string }
+  /** A person closed or reopened the remediation's ticket (seen through a webhook or drw's poll). */
+  | { kind: 'ticket_changed'; ticketId: string; status: string; closed: boolean; via: 'webhook' | 'poll' | 'drw'; by: string; resolution?: string }
+  /** The verification run because a person closed the ticket. */
+  | { kind: 'owner_verification'; ticketId: string; by: string; verified: boolean; failures: string[]; checks: number }
+  /** drw reopened the ticket a person closed, with what is not fixed. */
+  | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
   | { kind: 'continued_as_new'; historyLength: number; run: number }
   | { kind: 'final'; status: RemediationStatus; resolution: string }
   /** An entry of a pre-core decision log (prose only), kept as its text. */
@@ -59,6 +66,8 @@ export interface PreviousRemediation {
   /** Its Temporal execution status, lower case (completed, failed, terminated, ...). */
   status: string;
   closedAt?: string;
+  /** How drw ended it (its DrwStatus): `remediated` makes this one a regression. */
+  outcome?: string;
 }
 
 export type DecisionKind = DecisionEvent['kind'];
@@ -67,7 +76,8 @@ export type DecisionKind = DecisionEvent['kind'];
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
   'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
-  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'continued_as_new', 'final', 'legacy',
+  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened',
+  'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
 const everyKindListed: [Missing] extends [never] ? true : Missing = true;
@@ -83,7 +93,7 @@ export type DescribedDecision = Decision & { summary: string };
 export function describe(e: DecisionEvent): string {
   switch (e.kind) {
     case 'received':
-      return `detection received from ${e.source}: ${e.title}${e.previous ? ` (it recurs after the remediation of run ${e.previous.runId}, ${e.previous.status}${e.previous.closedAt ? ` at ${e.previous.closedAt}` : ''}: this one has its own ticket and changes)` : ''}`;
+      return `detection received from ${e.source}: ${e.title}${e.previous ? ` (${recurrence(e.previous)}: this one has its own ticket and changes)` : ''}`;
     case 'enriched':
       return `facts: ${e.cmdbFound ? `CMDB ${e.ciId ?? 'record'} found` : 'asset not in the CMDB'}; risk ${e.riskScore} (${e.riskWhy})${e.facts ? `; ${factsSummary(e.facts)}` : ''}${
         e.device ? `; device ${e.device.id} (${e.device.name ?? '?'}, ${e.device.vendor ?? 'EDR'}, via ${e.device.via})` : e.deviceError ? `; no verified device: ${e.deviceError}` : ''
@@ -135,7 +145,15 @@ export function describe(e: DecisionEvent): string {
     case 'compensation_failed':
       return `compensation of ${e.stepId} failed: ${e.error}`;
     case 'ticket_update_failed':
-      return e.purpose === 'close' ? `could not close the ticket: ${e.error}` : `could not update the ticket with repeats: ${e.error}`;
+      return `could not ${TICKET_PURPOSES[e.purpose]}: ${e.error}`;
+    case 'ticket_changed':
+      return `ticket ${e.ticketId} ${e.closed ? 'closed' : 'reopened'} by ${e.by} (${e.status}${e.resolution ? `, ${e.resolution}` : ''}; seen by ${e.via})`;
+    case 'owner_verification':
+      return e.verified
+        ? `after ${e.by} closed ticket ${e.ticketId}: verified (${e.checks} check${e.checks === 1 ? '' : 's'} passed)`
+        : `after ${e.by} closed ticket ${e.ticketId}: not verified (${e.failures.join('; ')})`;
+    case 'ticket_reopened':
+      return `ticket ${e.ticketId} reopened: the fix is not verified (${e.evidence.join('; ')})`;
     case 'continued_as_new':
       return `continuing as new after ${e.historyLength} history events (run ${e.run})`;
     case 'final':
@@ -143,6 +161,19 @@ export function describe(e: DecisionEvent): string {
     case 'legacy':
       return e.text;
   }
+}
+
+const TICKET_PURPOSES: Record<Extract<DecisionEvent, { kind: 'ticket_update_failed' }>['purpose'], string> = {
+  repeats: 'update the ticket with repeats',
+  close: 'close the ticket',
+  reopen: 'reopen the ticket',
+  poll: 'read the ticket',
+};
+
+/** How a recurrence names the remediation it follows; one that was remediated makes this a regression. */
+function recurrence(p: PreviousRemediation): string {
+  const when = p.closedAt ? ` at ${p.closedAt}` : '';
+  return p.outcome === 'remediated' ? `regression: run ${p.runId} remediated this finding${when}, and it came back` : `it recurs after the remediation of run ${p.runId}, ${p.outcome ?? p.status}${when}`;
 }
 
 const OPERATOR_VERBS: Record<OperatorVerb, string> = {

@@ -50,6 +50,9 @@ export const RESOLVE_DEVICE: Route = { kind: 'endpoint', activity: 'resolveDevic
 export const PREVIEW_CHANGE: Route = { kind: 'iac', activity: 'previewChange' };
 export const TICKET_UPDATE: Route = { kind: 'ticketing', activity: 'updateTicket' };
 export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' };
+/** Closed loop: the ticket's state (a person may close or reopen it), and reopening it with evidence. */
+export const TICKET_READ: Route = { kind: 'ticketing', activity: 'getTicketState' };
+export const TICKET_REOPEN: Route = { kind: 'ticketing', activity: 'reopenTicket' };
 export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
 
 /**
@@ -58,7 +61,7 @@ export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
  */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
-    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, VERIFY_CHECK];
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK];
     return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

@@ -58,6 +58,26 @@ export interface RemediationState {
   factProvenance?: true;
   /** IaC steps have their change previewed before approval and push only that change. Unset for runs begun before. */
   previewChanges?: true;
+  /**
+   * The loop is closed: drw follows its ticket (poll and webhooks), `finding_resolved` re-queries a
+   * source that has an API, a repeat after a resolution is a regression, and the last ticket close
+   * cannot be cut short by a cancellation. Unset for runs begun before.
+   */
+  closedLoop?: true;
+  /** The ticket as the ticketing system last showed it (webhook or poll), or as drw left it. */
+  ticketSeen?: { status: string; closed: boolean; by?: string; via: 'webhook' | 'poll' | 'drw' };
+  /** When drw last read its ticket (closed loop). */
+  ticketPolledMs?: number;
+  /**
+   * A person closed the ticket: the verification runs once (`check`); it either confirms the fix
+   * (`verified`) or drw reopens the ticket with what failed (`reopen`); a plan without a
+   * verification is resolved by the owner (`resolve`).
+   */
+  ownerClosure?: { ticketId: string; by: string; phase: 'check' | 'verified' | 'reopen' | 'resolve'; evidence?: string[] };
+  /** The earlier remediation with this id, when it ended remediated: this one is a regression. */
+  regressionOf?: string;
+  /** Kinds of system the policy worker has no provider for, with why (fail closed at planning). */
+  unprovided?: Record<string, string>;
   cmdb?: AssetFacts;
   policy?: PolicySet;
   plan: Plan;
@@ -102,13 +122,16 @@ export function initialState(o: {
   detection: Detection;
   trust?: ApprovalTrust;
   planningChecks?: boolean;
+  /** Began with the closed loop (implies the planning checks). */
+  closedLoop?: boolean;
   /** The first run's id: with the planning checks, what tells this remediation from an earlier one with its id. */
   firstRunId?: string;
 }): RemediationState {
   return {
     core: CORE_STATE_VERSION,
     // One patch brought these: facts with provenance, changes previewed before approval, a remediation instance.
-    ...(o.planningChecks ? { factProvenance: true as const, previewChanges: true as const, ...(o.firstRunId ? { instance: `${o.id}~${o.firstRunId.slice(0, 12)}` } : {}) } : {}),
+    ...(o.planningChecks || o.closedLoop ? { factProvenance: true as const, previewChanges: true as const, ...(o.firstRunId ? { instance: `${o.id}~${o.firstRunId.slice(0, 12)}` } : {}) } : {}),
+    ...(o.closedLoop ? { closedLoop: true as const } : {}),
     trust: o.trust ?? OPEN_TRUST,
     id: o.id,
     dedupeKey: o.dedupeKey,

@@ -15,7 +15,7 @@ import { createAuditWorker } from '../audit/worker';
 import { ensureSealSchedule } from '../audit/schedule';
 import { createActivities } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
-import { buildSystems, preflightSystems } from '../activities/registry';
+import { buildSystems, preflightSystems, unprovidedServed } from '../activities/registry';
 import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
 import { createWorkers } from './index';
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const systems = buildSystems(process.env);
   if (!roles.length || roles.includes('cmdb')) await preflightSystems(systems);
   const connection = await connectWorker(cfg);
-  const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, policy: () => policy.get() }), roles: roles.length ? drwRoles : undefined });
+  const workers = await createWorkers({ cfg, connection, logger, activities: createActivities({ ...systems, unprovided: unprovidedServed(systems.unprovided, roles.length ? roles : undefined), policy: () => policy.get() }), roles: roles.length ? drwRoles : undefined });
   // The audit role seals closed runs into the archive (and keeps the sweep schedule in place).
   const archive = !roles.length || roles.includes('audit') ? openArchive(cfg.audit) : undefined;
   const { client, connection: clientConnection } = archive ? await connectClient(cfg) : { client: undefined, connection: undefined };

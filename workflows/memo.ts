@@ -4,3 +4,5 @@ export const DECISIONS_MEMO = 'drwDecisions';
 export const CORE_PATCH = 'remediation-core';
 /** Runs begun with this marker establish facts with provenance and preview IaC changes before approval (remediation/state.ts). */
 export const PLANNING_CHECKS_PATCH = 'planning-checks';
+/** Runs begun with this marker close the loop (remediation/state.ts closedLoop); it implies the planning checks. */
+export const CLOSED_LOOP_PATCH = 'closed-loop';

@@ -42,7 +42,7 @@ import {
   type Work,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -60,6 +60,7 @@ import {
   policyUpdatedSignal,
   resumeSignal,
   riskScoreChangedSignal,
+  ticketChangedSignal,
   stateQuery,
   type RemediationResult,
 } from '../signals';
@@ -68,24 +69,25 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
 import { startSealOnClose } from './seal-sweep';
 
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
   // A continued run carries its rules in its state; one begun before the core finishes on the code it began with.
-  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, false) : remediationV1(input);
-  // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): a run with the
-  // planning checks is a core run; an earlier one has the core's own marker, or none before the core.
+  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, { planningChecks: false, closedLoop: false }) : remediationV1(input);
+  // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): the newest
+  // marker implies every earlier one; a run without any began before the core.
+  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true });
   const checks = patched(PLANNING_CHECKS_PATCH);
   if (!checks && !patched(CORE_PATCH)) return remediationV1(input);
-  return drive(input, checks);
+  return drive(input, { planningChecks: checks, closedLoop: false });
 }
 
 class VerificationFailed extends Error {}
 
-/** `planningChecks`: a new run began with the planning checks (a continued run keeps the rules in its state). */
-async function drive(input: RemediationInput, planningChecks: boolean): Promise<RemediationResult> {
+/** The rules a new run begins with (a continued run keeps them in its state). */
+async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean }): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
@@ -98,7 +100,7 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
         receivedAt: input.receivedAt,
         detection: input.detection,
         trust: input.options.approvals,
-        planningChecks,
+        ...rules,
         firstRunId: workflowInfo().firstExecutionRunId,
       });
   /** Set by messages: the main loop looks again at what to do. */
@@ -194,6 +196,7 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
   setHandler(findingAddedSignal, signal('findingAdded'));
   setHandler(findingResolvedSignal, signal('findingResolved'));
   setHandler(policyUpdatedSignal, signal('policyUpdated'));
+  setHandler(ticketChangedSignal, signal('ticketChanged'));
   setHandler(pauseSignal, signal('pause'));
   setHandler(resumeSignal, signal('resume'));
   setHandler(cancelSignal, signal('cancel'));
@@ -220,7 +223,10 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
 
   if (!carried) {
     feed({ kind: 'started', ...(input.previous ? { previous: input.previous } : {}) });
-    feed({ kind: 'policy_loaded', policy: await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts() }) });
+    const { unprovided, ...policy } = await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts() });
+    feed({ kind: 'policy_loaded', policy });
+    // Kinds the worker has no provider for: their steps are blocked when planned, before anyone is asked.
+    if (s.closedLoop && unprovided && Object.keys(unprovided).length) feed({ kind: 'providers_missing', unprovided });
     // A lookup is several CMDB requests (CI, its class, the services that depend on it, tags): as many attempts as drw's own calls.
     try {
       const cmdb = await call(LOOKUP_ASSET, `enrich ${s.detection.asset.id} from the CMDB`).lookupAsset({ assetId: s.detection.asset.id });
@@ -295,7 +301,8 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
           try {
             // A worker that has not picked up the announced version yet fails the attempt; about half a minute, then give up.
             const reload = call(LOAD_POLICY, `reload the policy (${work.request.version ?? 'latest'})`, 6);
-            feed({ kind: 'policy_reloaded', request: work.request, policy: await reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }) });
+            const { unprovided: _planning, ...policy } = await reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() });
+            feed({ kind: 'policy_reloaded', request: work.request, policy });
           } catch (e) {
             if (isCancellation(e)) throw e;
             feed({ kind: 'policy_reload_failed', request: work.request, error: failureMessage(e) });
@@ -323,6 +330,15 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
         }
         case 'preview_change':
           await previewChange(work);
+          break;
+        case 'poll_ticket':
+          await pollTicket(work.ticketId);
+          break;
+        case 'owner_check':
+          await ownerCheck(work.step);
+          break;
+        case 'reopen_ticket':
+          await reopenTicket(work.ticketId, work.evidence);
           break;
         case 'run':
           await execute(work.step);
@@ -373,6 +389,52 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
       feed({ kind: 'step_failed', stepId: step.id, error: e instanceof VerificationFailed || e instanceof StepBlocked ? e.message : failureMessage(e), cancelled: isCancellation(e), verification, blocked });
     } finally {
       scopes.delete(step.id);
+    }
+  }
+
+  /** The ticket as its system shows it now: a person may have closed or reopened it. */
+  async function pollTicket(ticketId: string): Promise<void> {
+    try {
+      feed({ kind: 'ticket_polled', state: await call(TICKET_READ, `read ticket ${ticketId}`).getTicketState({ ticketId }) });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      // Reading again at the next poll is the remedy; the log keeps why this one said nothing.
+      feed({ kind: 'ticket_polled', error: failureMessage(e) });
+    }
+  }
+
+  /** A person closed the ticket: the verification's checks, once, now. */
+  async function ownerCheck(step: PlanStep): Promise<void> {
+    const found = checksFor(s, step);
+    const cannot = unverifiable(found);
+    const failures = cannot.length ? cannot.map((c) => `not verified: ${c}`) : internalFailures(s, found.internal);
+    if (!cannot.length) {
+      const checker = activitiesFor(VERIFY_CHECK.kind, opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}: after the ticket was closed` });
+      for (const check of found.checks) {
+        try {
+          const r = await checker.verify({ check });
+          if (!r.ok) failures.push(`${check.kind}: ${r.detail}`);
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          failures.push(`${check.kind}: ${failureMessage(e)}`);
+        }
+      }
+    }
+    feed({ kind: 'owner_checked', failures, checks: found.checks.length + found.internal.length });
+  }
+
+  async function reopenTicket(ticketId: string, evidence: string[]): Promise<void> {
+    try {
+      await call(TICKET_REOPEN, `reopen ticket ${ticketId}`).reopenTicket({
+        idempotencyKey: `${remediationRef(s)}:reopen:${s.seq}`,
+        remediationId: remediationRef(s),
+        ticketId,
+        comment: `drw: this ticket was closed, but the fix is not verified, so it is reopened.\n${evidence.map((x) => `- ${x}`).join('\n')}`,
+      });
+      feed({ kind: 'ticket_reopened', ticketId, evidence });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      feed({ kind: 'ticket_update_failed', purpose: 'reopen', error: failureMessage(e) });
     }
   }
 
@@ -433,19 +495,22 @@ async function drive(input: RemediationInput, planningChecks: boolean): Promise<
   }
 
   async function finish(status: FinalStatus, resolution: string): Promise<void> {
-    if (ticketNeedsClosing(s)) {
+    const comment = `drw: remediation ${status} (${resolution}). Plan v${s.plan.version}; ${s.decisions.length + s.decisionsDropped} decisions in the log.`;
+    const closeTicket = async () => {
       try {
-        await call(TICKET_CLOSE, `close the ticket (${status})`).closeTicket({
-          idempotencyKey: `${remediationRef(s)}:close`,
-          remediationId: remediationRef(s),
-          ticketId: s.ticket!.ticketId,
-          resolution: ticketResolution(status, resolution),
-          comment: `drw: remediation ${status} (${resolution}). Plan v${s.plan.version}; ${s.decisions.length + s.decisionsDropped} decisions in the log.`,
-        });
+        if (ticketNeedsClosing(s)) {
+          await call(TICKET_CLOSE, `close the ticket (${status})`).closeTicket({ idempotencyKey: `${remediationRef(s)}:close`, remediationId: remediationRef(s), ticketId: s.ticket!.ticketId, resolution: ticketResolution(status, resolution), comment });
+        } else if (s.closedLoop && s.ticket && s.ticketSeen?.closed && s.ticketSeen.via !== 'drw') {
+          // A person closed it: say what drw concluded, on the ticket they closed.
+          await call(TICKET_UPDATE, `tell the ticket the outcome (${status})`).updateTicket({ idempotencyKey: `${remediationRef(s)}:outcome`, remediationId: remediationRef(s), ticketId: s.ticket.ticketId, comment });
+        }
       } catch (e) {
+        if (isCancellation(e)) throw e;
         feed({ kind: 'ticket_update_failed', purpose: 'close', error: failureMessage(e) });
       }
-    }
+    };
+    // Closed loop: a cancellation arriving now must not cut the last ticket update short.
+    await (s.closedLoop ? CancellationScope.nonCancellable(closeTicket) : closeTicket());
     closing = true;
     feed({ kind: 'finished', status, resolution });
     publish();

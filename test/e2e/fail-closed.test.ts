@@ -25,3 +25,22 @@ test('an infrastructure alert on a worker with no runbook provider: the runbook 
   expect(s.resolution).toBeUndefined();
   expect(s.status).not.toBe('remediated');
 });
+
+test('on a worker that serves every kind, the step is blocked when planned: nothing runs or asks for it', async () => {
+  const production = buildSystems({});
+  const own = await startHarness({ policyDir: DEFAULT_POLICY, override: { runbook: production.runbook, unprovided: { runbook: production.unprovided.runbook } } });
+  try {
+    const host = asset('closed-2');
+    const id = await submit(own, detection({ source: 'alertmanager', rule: 'ServiceDown', severity: 'high', category: 'infrastructure', asset: { id: host }, details: { runbook: 'restart-service', service: 'nginx' } }));
+    const s = await waitFor(own, id, (x) => x.plan.steps.some((y: any) => y.reason.section === 'escalation' && y.status === 'done'), 'escalated with the reason');
+    expect(step(s, 'infrastructure-alert.runbook')).toMatchObject({ status: 'blocked', note: production.unprovided.runbook });
+    // Blocked by the first plan, not by a failed call.
+    expect(s.decisions.filter((d: any) => d.stepId === 'infrastructure-alert.runbook').map((d: any) => d.kind)).toEqual(['step_blocked']);
+    const firstPlan = s.decisions.findIndex((d: any) => d.kind === 'plan');
+    expect(s.decisions.findIndex((d: any) => d.kind === 'step_blocked')).toBeGreaterThan(firstPlan);
+    expect(s.decisions.findIndex((d: any) => d.kind === 'step_blocked')).toBeLessThan(s.decisions.findIndex((d: any) => d.kind === 'step_started'));
+    expect(s.status).not.toBe('remediated');
+  } finally {
+    await own.close();
+  }
+});

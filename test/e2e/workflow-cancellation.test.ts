@@ -6,8 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { createInProcessSystems } from '../../activities/inprocess';
+import type { Ticketing } from '../../activities/interfaces';
 import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
-import { approve, asset, detection, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
+import { approve, asset, detection, operator, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
 
 let h: Harness;
 beforeAll(async () => {
@@ -60,4 +62,40 @@ test('a client cancels a remediation during its verification: the containment is
   const kinds = s.decisions.map((d: any) => d.kind);
   expect(kinds.indexOf('compensated')).toBeGreaterThan(kinds.indexOf('operator'));
   expect(s.decisions[s.decisions.length - 1]).toMatchObject({ kind: 'final', status: 'cancelled' });
+});
+
+test('a cancellation arriving while the last ticket close runs does not cut it short: the ticket is closed, no task fails', async () => {
+  // Its own workers, with a ticketing system whose close takes a while (the window the cancel lands in).
+  const systems = createInProcessSystems();
+  let closing: (() => void) | undefined;
+  const closeStarted = new Promise<void>((resolve) => (closing = resolve));
+  const slow: Ticketing = {
+    ...systems.ticketing,
+    async closeTicket(input) {
+      closing?.();
+      await new Promise((r) => setTimeout(r, 1500));
+      return systems.ticketing.closeTicket(input);
+    },
+  };
+  const own = await startHarness({ policyDir: DEFAULT_POLICY, override: { ticketing: slow } });
+  try {
+    const host = asset('cancel-closing');
+    const id = await submit(own, detection({ source: 'scanner', rule: 'Odd.Thing', category: 'triage-me', severity: 'low', asset: { id: host } }));
+    await waitFor(own, id, (x) => x.status === 'awaiting_owner', 'waiting for the ticket owner');
+    expect((await operator(own, id, 'false-positive')).status).toBe(202);
+    await closeStarted;
+    await own.app.service.handle(id).cancel();
+    const handle = own.app.service.handle(id);
+    await handle.result().catch(() => undefined);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const T = temporal.api.enums.v1.EventType;
+    expect(events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+    expect(events.some((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)).toBe(true);
+    expect(ticketsFor(systems, host)).toEqual([expect.objectContaining({ status: 'closed:false_positive' })]);
+    const s = await handle.query('state') as any;
+    expect(s.decisions.filter((d: any) => d.kind === 'ticket_update_failed')).toEqual([]);
+    expect(s).toMatchObject({ status: 'resolved', resolution: 'false_positive' });
+  } finally {
+    await own.close();
+  }
 });

@@ -27,13 +27,14 @@ export class Remediation {
   now = T0;
   effects: Effect[] = [];
 
-  constructor(detection: Detection) {
-    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection, planningChecks: true });
+  /** `closedLoop`: a run begun with the closed loop (remediation/state.ts). */
+  constructor(detection: Detection, o: { closedLoop?: boolean } = {}) {
+    this.s = initialState({ id: 'rem-1', dedupeKey: 'key-1', requestedBy: SUBMITTER, receivedAt: new Date(T0).toISOString(), detection, planningChecks: true, closedLoop: o.closedLoop });
   }
 
   /** Starts as the workflow does: received, policy, CMDB answer (or none), first plan. */
-  static started(detection: Detection, policy: PolicySet, cmdb?: AssetFacts): Remediation {
-    const r = new Remediation(detection);
+  static started(detection: Detection, policy: PolicySet, cmdb?: AssetFacts, o: { closedLoop?: boolean } = {}): Remediation {
+    const r = new Remediation(detection, o);
     r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'asset_looked_up', ...(cmdb ? { cmdb } : {}) });
     return r;
   }
