@@ -4,11 +4,14 @@
  * it did, closes its ticket and ends as cancelled, without one failed workflow task.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createInProcessSystems } from '../../activities/inprocess';
 import type { Ticketing } from '../../activities/interfaces';
-import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
+import { DEFAULT_POLICY, SCENARIO_FACTS, startHarness, type Harness } from '../helpers/harness';
 import { approve, asset, detection, operator, step, submit, ticketsFor, waitFor } from '../helpers/scenario';
 
 let h: Harness;
@@ -22,15 +25,7 @@ afterAll(async () => {
 
 const malware = (host: string, riskScore: number) => detection({ source: 'crowdstrike', rule: 'Trojan.Cancel', category: 'malware', riskScore, asset: { id: host, environment: 'production' } });
 
-async function closedAsCancelled(id: string) {
-  const handle = h.app.service.handle(id);
-  await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
-  expect((await handle.describe()).status.name).toBe('CANCELLED');
-  const events = (await handle.fetchHistory()).events ?? [];
-  const T = temporal.api.enums.v1.EventType;
-  expect(events.filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
-  return handle.query('state') as Promise<any>;
-}
+const closedAsCancelled = (id: string) => closedAsCancelledIn(h, id);
 
 test('temporal workflow cancel while awaiting approval: the ticket is closed as cancelled, nothing was contained', async () => {
   const host = asset('cancel-await');
@@ -99,3 +94,81 @@ test('a cancellation arriving while the last ticket close runs does not cut it s
     await own.close();
   }
 });
+
+describe('while waiting for a change window, and while a step runs', () => {
+  // A disruptive runbook step whose window opens in an hour (an emergency, risk ≥ 80, skips it), and a runbook that takes a while.
+  let own: Harness;
+  let runbookStarted: () => void = () => undefined;
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drw-cancel-'));
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString().slice(11, 19);
+    writeFileSync(
+      path.join(dir, 'restart.yaml'),
+      `id: restart
+name: Restart a service in the change window
+match: { categories: [infrastructure] }
+changeWindow:
+  windows: [{ start: "${at(3_600_000)}", end: "${at(7_200_000)}" }]
+  emergencyOverride: { minRiskScore: 80 }
+steps:
+  - id: ticket
+    action: ticket.open
+  - id: restart
+    action: runbook.run
+    disruptive: true
+    params: { runbook: restart-service }
+`,
+    );
+    writeFileSync(path.join(dir, 'facts.yaml'), SCENARIO_FACTS);
+    const systems = createInProcessSystems();
+    own = await startHarness({
+      policyDir: dir,
+      override: {
+        ...systems,
+        runbook: {
+          async runRunbook(input) {
+            runbookStarted();
+            await new Promise((r) => setTimeout(r, 3000));
+            return systems.runbook.runRunbook(input);
+          },
+        },
+      },
+    });
+    own.systems = systems;
+  });
+  afterAll(() => own?.close());
+
+  const alert = (host: string, riskScore: number) => detection({ source: 'alertmanager', rule: 'ServiceDown', category: 'infrastructure', riskScore, asset: { id: host } });
+
+  test('temporal workflow cancel while a disruptive step waits for its window: cancelled, the ticket closed, nothing ran', async () => {
+    const host = asset('cancel-window');
+    const id = await submit(own, alert(host, 40));
+    await waitFor(own, id, (s) => s.status === 'waiting_window', 'waiting for the change window');
+    execFileSync(process.env.DRW_TEMPORAL_CLI!, ['workflow', 'cancel', '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default', '--workflow-id', id], { stdio: 'pipe' });
+    const s = await closedAsCancelledIn(own, id);
+    expect(s).toMatchObject({ status: 'cancelled', resolution: 'cancelled' });
+    expect(ticketsFor(own.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
+    expect(own.systems.record.runbooks).toEqual([]);
+  });
+
+  test('a client cancels while the runbook step runs: cancelled, the step never counts as done, the ticket closed', async () => {
+    const host = asset('cancel-running');
+    const started = new Promise<void>((resolve) => (runbookStarted = resolve));
+    const id = await submit(own, alert(host, 90));
+    await started;
+    await own.app.service.handle(id).cancel();
+    const s = await closedAsCancelledIn(own, id);
+    expect(s).toMatchObject({ status: 'cancelled', resolution: 'cancelled' });
+    expect(step(s, 'restart.restart').status).not.toBe('done');
+    expect(ticketsFor(own.systems, host)).toEqual([expect.objectContaining({ status: 'closed:cancelled' })]);
+  });
+});
+
+async function closedAsCancelledIn(harness: Harness, id: string) {
+  const handle = harness.app.service.handle(id);
+  await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const T = temporal.api.enums.v1.EventType;
+  expect(((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+  return handle.query('state') as Promise<any>;
+}
