@@ -242,3 +242,15 @@ describe('a state file that cannot be restored', () => {
     expect([...again.sim.issues.keys()]).toEqual(['SEC-1']);
   });
 });
+
+describe('a data folder that cannot be written', () => {
+  it('warns once, and the simulator keeps answering from memory', async () => {
+    // A file where the simulators' folder should be: every save fails.
+    writeFileSync(path.join(dataDir, 'simulators'), 'not a folder');
+    const { sim } = await startJira();
+    const jira = jiraAdapter(sim);
+    for (const r of [remediation(), remediation()]) await jira.openTicket(ticket(r.remediationId, r.key('open')));
+    expect([...sim.issues.keys()]).toEqual(['SEC-1', 'SEC-2']);
+    expect(warnings.filter((w) => w.includes('cannot save'))).toHaveLength(1);
+  });
+});
