@@ -478,7 +478,8 @@ export interface ServiceNowSnapshot {
   lastIncidentNumber: number;
 }
 
-const SnapshotRecord = z.object({
+// Loose: fields a newer simulator adds to records are kept as they are.
+const SnapshotRecord = z.looseObject({
   sys_id: z.string().min(1),
   table: z.string(),
   values: z.record(z.string(), z.string()),
