@@ -51,11 +51,11 @@ async function main(argv: string[]): Promise<void> {
 
   // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
-  const sims = apiOnly || process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env);
+  const sims = apiOnly || process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env, { warn: (m) => logger.warn(m) });
   const systems = apiOnly ? undefined : buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
   if (systems) {
     await preflightSystems(systems);
-    logger.info({ providers: systems.providers, simulators: sims?.urls ?? {} }, 'integrations');
+    logger.info({ providers: systems.providers, simulators: sims?.urls ?? {}, resumed: sims?.restored ?? [] }, 'integrations');
   }
   const app = await startApp({ cfg, logger, systems, workers: !apiOnly });
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type SimRequest, type SimResponse, SimulatorServer } from './base';
 
 /**
@@ -230,6 +231,26 @@ export class AwxSimulator extends SimulatorServer {
     job.finished = new Date().toISOString();
     if (job.status === 'error') job.job_explanation = 'Job terminated due to error';
   }
+
+  /** What survives a restart of the embedded default: see AwxSnapshot. */
+  snapshot(): AwxSnapshot {
+    const running = this.jobs.filter((j) => STEPS.includes(j.status));
+    return {
+      jobs: this.jobs.map((j) => ({ ...j })),
+      pending: running.map((j) => ({ id: j.id, reads: this.reads.get(j.id) ?? 0, outcome: this.outcomes.get(j.id) ?? 'successful' })),
+    };
+  }
+
+  restore(data: unknown): void {
+    const s = AwxSnapshotSchema.parse(data);
+    this.jobs.splice(0, this.jobs.length, ...s.jobs.map((j) => ({ ...j, url: `${this.apiPath}/jobs/${j.id}/` })));
+    this.reads.clear();
+    this.outcomes.clear();
+    for (const p of s.pending) {
+      this.reads.set(p.id, p.reads);
+      this.outcomes.set(p.id, p.outcome);
+    }
+  }
 }
 
 export async function startAwxSimulator(opts: AwxSimulatorOptions = {}): Promise<AwxSimulator> {
@@ -237,3 +258,38 @@ export async function startAwxSimulator(opts: AwxSimulatorOptions = {}): Promise
   await sim.start();
   return sim;
 }
+
+/**
+ * Every job with its status, times and output variables (job ids continue from the last one), and
+ * for a job still on its way its progress and the outcome it was given, so a runbook launched
+ * before a restart is found, polled and finished after it. Templates are configuration, not state.
+ */
+export interface AwxSnapshot {
+  jobs: SimAwxJob[];
+  pending: { id: number; reads: number; outcome: AwxStatus }[];
+}
+
+const AwxStatusSchema = z.enum(['new', 'pending', 'waiting', 'running', 'successful', 'failed', 'error', 'canceled']);
+const AwxSnapshotSchema = z
+  .object({
+    jobs: z.array(
+      z.object({
+        id: z.number().int().positive(),
+        type: z.literal('job'),
+        url: z.string(),
+        name: z.string(),
+        job_template: z.number().int(),
+        status: AwxStatusSchema,
+        failed: z.boolean(),
+        started: z.string().nullable(),
+        finished: z.string().nullable(),
+        extra_vars: z.string(),
+        limit: z.string(),
+        job_explanation: z.string(),
+        launch_type: z.literal('manual'),
+      }),
+    ),
+    pending: z.array(z.object({ id: z.number().int().positive(), reads: z.number().int().nonnegative(), outcome: AwxStatusSchema })),
+  })
+  // Job ids are positions (the next id is the count plus one), so they must be 1..n in order.
+  .refine((s) => s.jobs.every((j, i) => j.id === i + 1), { message: 'job ids must be 1, 2, 3, … in order', path: ['jobs'] });

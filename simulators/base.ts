@@ -63,6 +63,7 @@ export class SimulatorServer {
   private faults: FaultPlan = {};
   private rng = mulberry32(1);
   private readonly sockets = new Set<import('node:net').Socket>();
+  private readonly handledListeners: ((req: RecordedRequest) => void)[] = [];
   baseUrl = '';
 
   constructor(readonly name: string) {}
@@ -75,6 +76,11 @@ export class SimulatorServer {
     );
     this.routes.push({ method: method.toUpperCase(), pattern, keys, handler });
     return this;
+  }
+
+  /** Called after a handler answered and before the answer leaves (simulators/persistence.ts saves there). */
+  onHandled(listener: (req: RecordedRequest) => void): void {
+    this.handledListeners.push(listener);
   }
 
   setFaults(plan: FaultPlan): void {
@@ -179,7 +185,9 @@ export class SimulatorServer {
       const params: Record<string, string> = {};
       route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
       try {
-        return send(res, await route.handler({ ...rec, params }));
+        const answer = await route.handler({ ...rec, params });
+        for (const listener of this.handledListeners) listener(rec);
+        return send(res, answer);
       } catch (err) {
         return send(res, { status: 500, body: { error: `simulator ${this.name}: ${(err as Error).message}` } });
       }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { type RecordedRequest, type SimRequest, type SimResponse, SimulatorServer } from './base';
 
 /**
@@ -206,6 +207,17 @@ export class CrowdStrikeSimulator extends SimulatorServer {
     if (d.status === 'containment_pending') d.status = 'contained';
     else if (d.status === 'lift_containment_pending') d.status = 'normal';
   }
+
+  /** What survives a restart of the embedded default: see CrowdStrikeSnapshot. */
+  snapshot(): CrowdStrikeSnapshot {
+    return { devices: [...this.devices.values()].map((d) => ({ ...d })) };
+  }
+
+  restore(data: unknown): void {
+    const s = CrowdStrikeSnapshotSchema.parse(data);
+    this.devices.clear();
+    for (const d of s.devices) this.devices.set(d.device_id, { ...d });
+  }
 }
 
 function idsOf(v: string | undefined): string[] {
@@ -224,3 +236,25 @@ export async function startCrowdStrikeSimulator(opts: CrowdStrikeSimulatorOption
   await sim.start();
   return sim;
 }
+
+/**
+ * The devices with their containment state and the state reads a pending (lift) containment
+ * still waits for, so a host contained before a restart stays contained after it and a pending
+ * action completes. Tokens are not kept: a client authenticates again, as after Falcon expires them.
+ */
+export interface CrowdStrikeSnapshot {
+  devices: Device[];
+}
+
+const CrowdStrikeSnapshotSchema = z.object({
+  devices: z.array(
+    z.object({
+      device_id: z.string().min(1),
+      hostname: z.string(),
+      status: z.enum(['normal', 'containment_pending', 'contained', 'lift_containment_pending']),
+      last_seen: z.string(),
+      platform_name: z.string(),
+      pendingReads: z.number().int(),
+    }),
+  ),
+});

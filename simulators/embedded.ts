@@ -4,7 +4,9 @@
  * job templates) and Okta (accounts), so
  * that a new user of `npm start` sees real tickets, containments and pull requests happen
  * through the real adapters. Each simulator is used only for a kind the user has not
- * configured; pointing a kind at the real vendor is configuration only.
+ * configured; pointing a kind at the real vendor is configuration only. Their state is kept in
+ * the data folder (simulators/persistence.ts), next to the Temporal dev server's database, so
+ * the tickets, pull requests and containments that workflows refer to outlive a restart.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { startServiceNowSimulator, type ServiceNowSimulator } from './servicenow
 import { startSlackSimulator, type SlackSimulator } from './slack';
 import { startAwxSimulator, type AwxSimulator } from './awx';
 import { startOktaSimulator, type OktaSimulator } from './okta';
+import { persistSimulator, type PersistentState } from './persistence';
+import type { SimulatorServer } from './base';
 
 /** Demo assets known to the simulated CMDB and EDR. */
 export const DEMO_HOSTS = [
@@ -36,6 +40,8 @@ export interface EmbeddedSimulators {
   env: Record<string, string>;
   urls: Record<string, string>;
   summary(): Record<string, number>;
+  /** The simulators that resumed from the state saved in the data folder. */
+  restored: string[];
   /** The running simulators (only those started), for tests that count what the vendors received. */
   simulators: {
     jira?: JiraSimulator;
@@ -71,10 +77,27 @@ export function demoRepository(bare: string): string {
   return bare;
 }
 
-export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.ProcessEnv, opts: { autoMergeAfterMs?: number } = {}): Promise<EmbeddedSimulators> {
+export interface EmbeddedOptions {
+  autoMergeAfterMs?: number;
+  /** Where a state file that cannot be restored is reported (default: a process warning). */
+  warn?: (message: string) => void;
+}
+
+export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.ProcessEnv, opts: EmbeddedOptions = {}): Promise<EmbeddedSimulators> {
   const out: Record<string, string> = {};
   const urls: Record<string, string> = {};
   const closers: (() => Promise<void>)[] = [];
+  const restored: string[] = [];
+  /** Restores the simulator's saved state (replacing its seed) and saves each change; returns the store. */
+  const persisted = (name: string, server: SimulatorServer, state: PersistentState, close: () => Promise<void>) => {
+    const store = persistSimulator({ dataDir, name, server, state, warn: opts.warn });
+    if (store.restored) restored.push(name);
+    closers.push(async () => {
+      await close();
+      store.close();
+    });
+    return store;
+  };
   const counts: Record<string, () => number> = {};
   const simulators: EmbeddedSimulators['simulators'] = {};
   const configured = (...vars: string[]) => vars.some((v) => env[v]);
@@ -86,7 +109,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     urls.jira = jira.url;
     simulators.jira = jira;
     counts.tickets = () => jira.issues.size;
-    closers.push(() => jira.close());
+    persisted('jira', jira.server, jira, () => jira.close());
   }
   if (chosen('CMDB', 'SERVICENOW_INSTANCE_URL', 'DRW_INVENTORY_FILE')) {
     const sn = await startServiceNowSimulator({ username: 'drw', password: 'demo-servicenow-password' });
@@ -101,7 +124,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     });
     urls.servicenow = sn.url;
     simulators.servicenow = sn;
-    closers.push(() => sn.close());
+    persisted('servicenow', sn.server, sn, () => sn.close());
   }
   if (chosen('ENDPOINT', 'FALCON_CLIENT_ID', 'DEFENDER_CLIENT_ID')) {
     const cs = await startCrowdStrikeSimulator({
@@ -114,7 +137,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     urls.crowdstrike = cs.baseUrl;
     simulators.crowdstrike = cs;
     counts.containActions = () => cs.served((r) => r.path.includes('devices-actions')).length;
-    closers.push(() => cs.close());
+    persisted('crowdstrike', cs, cs, () => cs.close());
   }
   if (chosen('NOTIFY', 'SLACK_WEBHOOK_URLS', 'DRW_WEBHOOK_URLS')) {
     const slack = await startSlackSimulator();
@@ -141,12 +164,12 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     // Plays the reviewer: open pull requests are merged after a while, so verification completes.
     const after = opts.autoMergeAfterMs ?? 5000;
     const timer = setInterval(() => {
-      for (const p of gh.pulls()) {
-        if (p.state === 'open' && Date.now() - Date.parse(p.created_at) >= after) gh.markMerged(p.repository, p.number);
-      }
+      const due = gh.pulls().filter((p) => p.state === 'open' && Date.now() - Date.parse(p.created_at) >= after);
+      for (const p of due) gh.markMerged(p.repository, p.number);
+      if (due.length) store.save();
     }, 1000);
     timer.unref();
-    closers.push(async () => {
+    const store = persisted('github', gh.server, gh, async () => {
       clearInterval(timer);
       await gh.close();
     });
@@ -164,7 +187,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     urls.awx = awx.baseUrl;
     simulators.awx = awx;
     counts.runbookJobs = () => awx.jobs.length;
-    closers.push(() => awx.close());
+    persisted('awx', awx, awx, () => awx.close());
   }
   if (chosen('IDENTITY', 'OKTA_ORG_URL', 'OKTA_API_TOKEN', 'ENTRA_TENANT_ID', 'ENTRA_CLIENT_ID')) {
     const okta = await startOktaSimulator({ apiToken: 'demo-okta-token', users: DEMO_USERS.map((login) => ({ login })) });
@@ -172,12 +195,13 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     urls.okta = okta.baseUrl;
     simulators.okta = okta;
     counts.suspendedAccounts = () => [...okta.users.values()].filter((u) => u.status === 'SUSPENDED').length;
-    closers.push(() => okta.close());
+    persisted('okta', okta, okta, () => okta.close());
   }
   return {
     env: out,
     urls,
     summary: () => Object.fromEntries(Object.entries(counts).map(([k, f]) => [k, f()])),
+    restored,
     simulators,
     close: async () => {
       await Promise.all(closers.map((c) => c().catch(() => undefined)));

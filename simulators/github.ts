@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { z } from 'zod';
 import { Handler, SimRequest, SimResponse, SimulatorServer } from './base';
 
 /**
@@ -67,7 +68,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
   const htmlBase = (opts.htmlBase ?? 'https://github.sim').replace(/\/$/, '');
   const server = new SimulatorServer('github');
   const pulls: SimPull[] = [];
-  let nextNumber = 1;
+  const seq = { pull: 1 };
   let used = 0;
   const resetAt = () => Math.floor(Date.now() / 1000) + 3600;
   let rateLimited: { count: number; plan: RateLimitPlan } = { count: 0, plan: {} };
@@ -203,7 +204,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
       if (pulls.some((p) => p.repository === repository && p.state === 'open' && p.head.ref === head && p.base.ref === base)) {
         return validation([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${req.params.owner}:${head}.` }]);
       }
-      const number = nextNumber++;
+      const number = seq.pull++;
       const now = new Date().toISOString();
       const pull: SimPull = {
         id: 1_000_000 + number,
@@ -260,6 +261,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
     server,
     url,
     token,
+    ...gitHubPersistence(server, pulls, seq),
     pulls: (repository) => pulls.filter((p) => !repository || p.repository === repository),
     markMerged(repository, number) {
       const p = must(repository, number);
@@ -283,6 +285,57 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
       for (const t of timers) clearTimeout(t);
       timers.clear();
       await server.close();
+    },
+  };
+}
+
+/**
+ * What survives a restart of the embedded default (simulators/persistence.ts): every pull request
+ * with its number, state and merge, and the next number, so a merged pull request stays merged
+ * and no number is given twice. The branches live in the bare repositories, which are on disk.
+ */
+export interface GitHubSimulator {
+  snapshot(): GitHubSnapshot;
+  restore(data: unknown): void;
+}
+
+export interface GitHubSnapshot {
+  pulls: SimPull[];
+  nextNumber: number;
+}
+
+const SnapshotRef = z.object({ ref: z.string(), sha: z.string(), label: z.string() });
+// Loose: fields a newer simulator adds to pull requests are kept as they are.
+const SnapshotPull = z.looseObject({
+  id: z.number().int(),
+  number: z.number().int().positive(),
+  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
+  title: z.string(),
+  body: z.string().nullable(),
+  state: z.enum(['open', 'closed']),
+  merged: z.boolean(),
+  merged_at: z.string().nullable(),
+  closed_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  html_url: z.string(),
+  url: z.string(),
+  draft: z.boolean(),
+  user: z.object({ login: z.string() }),
+  head: SnapshotRef,
+  base: SnapshotRef,
+});
+const GitHubSnapshotSchema = z.object({ pulls: z.array(SnapshotPull), nextNumber: z.number().int().positive() });
+
+function gitHubPersistence(server: SimulatorServer, pulls: SimPull[], seq: { pull: number }): Pick<GitHubSimulator, 'snapshot' | 'restore'> {
+  return {
+    snapshot: () => ({ pulls: [...pulls], nextNumber: seq.pull }),
+    restore(data) {
+      const s = GitHubSnapshotSchema.parse(data);
+      // The API address is this run's (the port changes with each start).
+      pulls.splice(0, pulls.length, ...s.pulls.map((p) => ({ ...p, url: `${server.baseUrl}/repos/${p.repository}/pulls/${p.number}` }) as SimPull));
+      // Never below what the pull requests show, even from an edited file.
+      seq.pull = Math.max(s.nextNumber, ...pulls.map((p) => p.number + 1));
     },
   };
 }

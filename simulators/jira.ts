@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { SimulatorServer, type SimRequest, type SimResponse } from './base';
 
 /**
@@ -89,8 +90,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
   const priorityOn = (project: string) => !(options.projectsWithoutPriority ?? []).includes(project);
   const issueTypeId = (name: string) => ISSUE_TYPE_IDS[name] ?? String(10100 + issueTypes.indexOf(name));
   const counters = new Map<string, number>();
-  let nextId = 10000;
-  let nextCommentId = 1;
+  const seq = { issueId: 10000, commentId: 1 };
   const server = new SimulatorServer('jira');
   const expected = 'Basic ' + Buffer.from(`${email}:${token}`).toString('base64');
 
@@ -204,7 +204,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       const n = (counters.get(project) ?? 0) + 1;
       counters.set(project, n);
       const issue: SimIssue = {
-        id: String(nextId++),
+        id: String(seq.issueId++),
         key: `${project}-${n}`,
         project: String(project),
         summary: fields.summary,
@@ -263,7 +263,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       if (!issue) return notFound;
       const body = (req.body as { body?: unknown })?.body;
       if (!isAdf(body)) return { status: 400, body: { errorMessages: [], errors: { comment: 'Comment body can not be empty!' } } };
-      const comment: SimComment = { id: String(nextCommentId++), body, created: new Date().toISOString() };
+      const comment: SimComment = { id: String(seq.commentId++), body, created: new Date().toISOString() };
       issue.comments.push(comment);
       return { status: 201, body: { id: comment.id, self: `${self(issue.id)}/comment/${comment.id}`, body, created: comment.created } };
     }))
@@ -329,9 +329,74 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     }));
 
   const url = await server.start(opts.port ?? 0);
-  return { server, url, issues, options, close: () => server.close() };
+  return { server, url, issues, options, close: () => server.close(), ...jiraPersistence(issues, counters, seq) };
 }
 
 function isAdf(v: unknown): boolean {
   return !!v && typeof v === 'object' && (v as { type?: unknown }).type === 'doc' && (v as { version?: unknown }).version === 1 && Array.isArray((v as { content?: unknown }).content);
+}
+
+/**
+ * What survives a restart of the embedded default (simulators/persistence.ts): every issue with
+ * its comments, status and resolution, the per-project key counters and the id sequences, so an
+ * issue opened before a restart can be commented and closed after it and no key is given twice.
+ */
+export interface JiraSimulator {
+  snapshot(): JiraSnapshot;
+  restore(data: unknown): void;
+}
+
+const SnapshotStatus = z.object({
+  id: z.string(),
+  name: z.string(),
+  statusCategory: z.object({ id: z.number(), key: z.enum(['new', 'indeterminate', 'done']), name: z.string() }),
+});
+// Loose: fields a newer simulator adds to issues and comments are kept as they are.
+const SnapshotIssue = z.looseObject({
+  id: z.string().regex(/^\d+$/),
+  key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+  project: z.string(),
+  summary: z.string(),
+  description: z.unknown(),
+  labels: z.array(z.string()),
+  priority: z.string().optional(),
+  issuetype: z.string(),
+  status: SnapshotStatus,
+  comments: z.array(z.looseObject({ id: z.string(), body: z.unknown(), created: z.string() })),
+  created: z.string(),
+  resolution: z.string().optional(),
+});
+const JiraSnapshotSchema = z.object({
+  issues: z.array(SnapshotIssue),
+  counters: z.record(z.string(), z.number().int().nonnegative()),
+  nextIssueId: z.number().int().positive(),
+  nextCommentId: z.number().int().positive(),
+});
+export interface JiraSnapshot {
+  issues: SimIssue[];
+  counters: Record<string, number>;
+  nextIssueId: number;
+  nextCommentId: number;
+}
+
+function jiraPersistence(issues: Map<string, SimIssue>, counters: Map<string, number>, seq: { issueId: number; commentId: number }): Pick<JiraSimulator, 'snapshot' | 'restore'> {
+  return {
+    snapshot: () => ({ issues: [...issues.values()], counters: Object.fromEntries(counters), nextIssueId: seq.issueId, nextCommentId: seq.commentId }),
+    restore(data) {
+      const s = JiraSnapshotSchema.parse(data);
+      issues.clear();
+      counters.clear();
+      for (const i of s.issues) {
+        // The shared status objects, so that a restored issue is in the same workflow as a new one.
+        const status = STATUSES.find((x) => x.id === i.status.id) ?? i.status;
+        issues.set(i.key, { ...i, description: i.description ?? null, status } as SimIssue);
+      }
+      // Never below what the issues show: a key or id is not given twice even from an edited file.
+      const keyNumber = (key: string) => Number(key.slice(key.lastIndexOf('-') + 1));
+      for (const [project, n] of Object.entries(s.counters)) counters.set(project, n);
+      for (const i of issues.values()) counters.set(i.project, Math.max(counters.get(i.project) ?? 0, keyNumber(i.key)));
+      seq.issueId = Math.max(s.nextIssueId, ...[...issues.values()].map((i) => Number(i.id) + 1));
+      seq.commentId = Math.max(s.nextCommentId, ...[...issues.values()].flatMap((i) => i.comments.map((c) => Number(c.id) + 1)).filter(Number.isFinite));
+    },
+  };
 }

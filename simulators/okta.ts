@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import { type SimRequest, type SimResponse, SimulatorServer } from './base';
 
 /**
@@ -174,6 +175,17 @@ export class OktaSimulator extends SimulatorServer {
     u.sessions = 0;
     return { status: 204 };
   }
+
+  /** What survives a restart of the embedded default: see OktaSnapshot. */
+  snapshot(): OktaSnapshot {
+    return { users: [...this.users.values()].map((u) => ({ ...u, profile: { ...u.profile } })) };
+  }
+
+  restore(data: unknown): void {
+    const s = OktaSnapshotSchema.parse(data);
+    this.users.clear();
+    for (const u of s.users) this.users.set(u.id, u);
+  }
 }
 
 function oktaError(status: number, errorCode: string, errorSummary: string, causes: string[] = []): SimResponse {
@@ -189,3 +201,25 @@ export async function startOktaSimulator(opts: OktaSimulatorOptions = {}): Promi
   await sim.start();
   return sim;
 }
+
+/**
+ * Every user with its id, status (a suspended account stays suspended) and sessions. Access
+ * tokens and used client-assertion ids are not kept: a client asks for a new token.
+ */
+export interface OktaSnapshot {
+  users: SimOktaUser[];
+}
+
+const OktaSnapshotSchema = z.object({
+  users: z.array(
+    z.object({
+      id: z.string().min(1),
+      status: z.string(),
+      created: z.string(),
+      statusChanged: z.string().nullable(),
+      lastUpdated: z.string(),
+      profile: z.object({ login: z.string(), email: z.string(), firstName: z.string(), lastName: z.string() }),
+      sessions: z.number().int().nonnegative(),
+    }),
+  ),
+});

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { SimulatorServer, type SimRequest, type SimResponse } from './base';
 
 /**
@@ -172,7 +173,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
   }
   const incidents = tables.get('incident')!;
   const cis = tables.get('cmdb_ci')!;
-  let incidentNumber = 10000;
+  const seq = { incidentNumber: 10000 };
   const now = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
 
   function insert(table: string, values: Record<string, string>, sysId = newSysId()): SimRecord {
@@ -339,7 +340,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     .route('POST', '/api/now/table/:table', authed((req) => {
       if (req.params.table !== 'incident') return failure(403, 'Operation Failed', 'ACL Exception Insert Failed due to security constraints');
       if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return failure(400, 'Exception while reading request', 'Cannot decode: java.io.StringReader');
-      const rec = insert('incident', { number: `INC${String(++incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now() });
+      const rec = insert('incident', { number: `INC${String(++seq.incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now() });
       applyWrite(rec, req.body as Record<string, unknown>, new Set(INCIDENT_FIELDS));
       return { status: 201, headers: { Location: `${server.baseUrl}/api/now/table/incident/${rec.sys_id}` }, body: { result: render(rec, req.query, 'incident') } };
     }));
@@ -362,7 +363,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
   server.route('PATCH', '/api/now/table/:table/:sys_id', update).route('PUT', '/api/now/table/:table/:sys_id', update);
 
   const url = await server.start(opts.port ?? 0);
-  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, close: () => server.close() };
+  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, close: () => server.close(), ...serviceNowPersistence(tables, seq) };
 }
 
 interface Condition {
@@ -459,4 +460,51 @@ function choiceValue(field: string, v: string): string {
 
 function newSysId(): string {
   return randomBytes(16).toString('hex');
+}
+
+/**
+ * What survives a restart of the embedded default (simulators/persistence.ts): every row of every
+ * table (incidents with their journals, the CMDB with its sys_ids, users, groups, relationships,
+ * tags, the data dictionary) and the incident number, so an incident opened before a restart can
+ * be updated and resolved after it, a CI keeps its sys_id and no INC number is given twice.
+ */
+export interface ServiceNowSimulator {
+  snapshot(): ServiceNowSnapshot;
+  restore(data: unknown): void;
+}
+
+export interface ServiceNowSnapshot {
+  tables: Record<string, SimRecord[]>;
+  lastIncidentNumber: number;
+}
+
+// Loose: fields a newer simulator adds to records are kept as they are.
+const SnapshotRecord = z.looseObject({
+  sys_id: z.string().min(1),
+  table: z.string(),
+  values: z.record(z.string(), z.string()),
+  journal: z.record(z.string(), z.array(z.object({ at: z.string(), by: z.string(), text: z.string() }))),
+});
+const ServiceNowSnapshotSchema = z.object({
+  tables: z.record(z.string(), z.array(SnapshotRecord)),
+  lastIncidentNumber: z.number().int().nonnegative(),
+});
+
+function serviceNowPersistence(tables: Map<string, Map<string, SimRecord>>, seq: { incidentNumber: number }): Pick<ServiceNowSimulator, 'snapshot' | 'restore'> {
+  return {
+    snapshot: () => ({ tables: Object.fromEntries([...tables].map(([name, rows]) => [name, [...rows.values()]])), lastIncidentNumber: seq.incidentNumber }),
+    restore(data) {
+      const s = ServiceNowSnapshotSchema.parse(data);
+      // Tables this simulator does not have are ignored; tables the snapshot lacks keep their seed.
+      for (const [name, rows] of Object.entries(s.tables)) {
+        const table = tables.get(name);
+        if (!table) continue;
+        table.clear();
+        for (const r of rows) table.set(r.sys_id, r);
+      }
+      // Never below what the incidents show, even from an edited file.
+      const numbers = [...(tables.get('incident')?.values() ?? [])].map((r) => Number(/^INC(\d+)$/.exec(r.values.number ?? '')?.[1] ?? 0));
+      seq.incidentNumber = Math.max(s.lastIncidentNumber, ...numbers);
+    },
+  };
 }
