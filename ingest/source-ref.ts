@@ -10,7 +10,8 @@ import type { SourceFindingRef } from '../activities/interfaces';
 
 /** AWS region names (us-east-1, us-gov-west-1, cn-north-1): a template placeholder is no region. */
 export const AWS_REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const REPOSITORY_RE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** GitHub's owner and repository names; "." and ".." would climb out of the API path. */
+const REPOSITORY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/(?!\.\.?$)[A-Za-z0-9_.-]+$/;
 /** arn:<partition>:securityhub:<region>:<account or empty>:product/<company>/<product>. */
 const PRODUCT_ARN_RE = /^arn:aws[a-z-]*:securityhub:[a-z0-9-]*:\d{0,12}:product\/[^/\s]+\/[^/\s]+$/;
 

@@ -71,5 +71,7 @@ describe('where a finding lives at its source (sourceFindingRef)', () => {
     expect(sourceFindingRefSchema.safeParse(good).success).toBe(true);
     expect(sourceFindingRefSchema.safeParse({ ...good, region: 'eu-west-1; rm' }).error?.issues[0].path).toEqual(['region']);
     expect(sourceFindingRefSchema.safeParse({ ...good, token: 'x' }).success).toBe(false);
+    // A ".." repository would climb out of /repos/{owner}/{repo}/ in the API path.
+    expect(sourceFindingRefSchema.safeParse({ source: 'github', repository: 'acme/..', alertKind: 'dependabot', alertNumber: 1 }).success).toBe(false);
   });
 });
