@@ -23,25 +23,23 @@ const alertSchema = z.object({
 });
 
 const PATHS: Record<GitHubRef['alertKind'], string> = { dependabot: 'dependabot', code_scanning: 'code-scanning' };
-const NAMES: Record<GitHubRef['alertKind'], string> = { dependabot: 'Dependabot alert', code_scanning: 'code scanning alert' };
 
 export function alertPath(ref: GitHubRef): string {
   const [owner, repo] = ref.repository.split('/');
   return `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/${PATHS[ref.alertKind]}/alerts/${ref.alertNumber}`;
 }
 
-/** GitHub's answer in drw's terms. */
-export function alertState(ref: GitHubRef, alert: z.infer<typeof alertSchema>): SourceFindingState {
-  const what = `${ref.repository} ${NAMES[ref.alertKind]} #${ref.alertNumber}`;
+/** GitHub's answer in drw's terms; the status is GitHub's word for it, with why it is not a fix where it is not. */
+export function alertState(alert: z.infer<typeof alertSchema>): SourceFindingState {
   switch (alert.state) {
     case 'fixed':
-      return { system: 'github', gone: true, status: `fixed (${what})` };
+      return { system: 'github', gone: true, status: 'fixed' };
     case 'dismissed':
-      return { system: 'github', gone: false, status: `dismissed${alert.dismissed_reason ? ` as ${alert.dismissed_reason}` : ''} (${what}): a person dismissed it, which is not a fix` };
+      return { system: 'github', gone: false, status: `dismissed${alert.dismissed_reason ? ` as ${alert.dismissed_reason}` : ''}: a person dismissed it, which is not a fix` };
     case 'auto_dismissed':
-      return { system: 'github', gone: false, status: `auto_dismissed (${what}): a triage rule dismissed it, which is not a fix` };
+      return { system: 'github', gone: false, status: 'auto_dismissed: a triage rule dismissed it, which is not a fix' };
     default:
-      return { system: 'github', gone: false, status: `${alert.state ?? 'no state'} (${what})` };
+      return { system: 'github', gone: false, status: alert.state ?? 'no state' };
   }
 }
 
@@ -56,13 +54,13 @@ export function createGitHubFindingSource(config: GitHubApiConfig, http: AxiosIn
       // A missing alert is an answer (deleted repository, alerts turned off): not gone, and said so.
       const res = await http.get<unknown>(alertPath(ref), { validateStatus: (s) => (s >= 200 && s < 300) || s === 404 });
       if (res.status === 404) {
-        return { system: 'github', gone: false, status: `not found (${ref.repository} ${NAMES[ref.alertKind]} #${ref.alertNumber}: GitHub answered 404)` };
+        return { system: 'github', gone: false, status: 'not found (GitHub answered 404): unknown, so not gone' };
       }
       const alert = alertSchema.safeParse(res.data);
       if (!alert.success) {
         throw nonRetryable('github', `GET ${alertPath(ref)}: unexpected answer (${alert.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')})`, 'UnexpectedAnswer');
       }
-      return alertState(ref, alert.data);
+      return alertState(alert.data);
     },
   };
 }

@@ -71,7 +71,7 @@ export function createSecurityHubFindingSource(config: SecurityHubConfig): Findi
         token = res.NextToken || undefined;
         if (!token) break;
       }
-      return { system: 'securityhub', gone: false, status: `not found in ${region} (GetFindings returned no finding ${ref.findingId}): unknown, so not gone` };
+      return { system: 'securityhub', gone: false, status: `not found in ${region} (GetFindings returned no such finding): unknown, so not gone` };
     },
     close() {
       for (const c of clients.values()) c.destroy();
