@@ -36,13 +36,23 @@ export function buildFindingSources(env: NodeJS.ProcessEnv): { sources: FindingS
   const sources: FindingSources = {};
   if (wanted !== 'none') {
     for (const name of wanted === 'auto' ? NAMES : (names as SourceName[])) {
-      const source = LOADERS[name](env, wanted !== 'auto');
+      const source = load(name, env, wanted !== 'auto');
       if (source) sources[name] = source;
       else if (wanted !== 'auto') throw new ConfigError([`DRW_FINDING_SOURCES names ${name} but its variables are not set: ${FINDING_SOURCE_SETTINGS[name]}`]);
     }
   }
   const on = Object.keys(sources);
   return { sources, provider: on.length ? on.join(',') : 'none' };
+}
+
+/** A source's invalid variable stops the worker like any other configuration problem (the message names the variable, never its value). */
+function load(name: SourceName, env: NodeJS.ProcessEnv, explicit: boolean): FindingSource | undefined {
+  try {
+    return LOADERS[name](env, explicit);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError([`${name} finding source: ${(e as Error).message}`]);
+  }
 }
 
 /** A `source_finding` check: ok only when the source itself says the finding is gone. */

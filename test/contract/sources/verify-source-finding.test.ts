@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../../../activities';
+import { ConfigError } from '../../../common/config';
 import { buildSystems } from '../../../activities/registry';
 import type { SourceFindingRef } from '../../../activities/interfaces';
 import { sourceFindingRef } from '../../../ingest/source-ref';
@@ -93,6 +94,9 @@ describe('the verify activity re-queries the finding\'s source (source_finding)'
     expect(buildSystems({ AWS_REGION: 'eu-west-1' }).providers.source).toBe('none');
     expect(() => buildSystems({ DRW_FINDING_SOURCES: 'github' })).toThrow(/DRW_FINDING_SOURCES names github but its variables are not set: GITHUB_TOKEN/);
     expect(() => buildSystems({ DRW_FINDING_SOURCES: 'github,splunk' })).toThrow(/DRW_FINDING_SOURCES: unknown source "splunk"/);
+    // The token would cross the network in clear text.
+    expect(() => buildSystems({ GITHUB_TOKEN: 't', GITHUB_API_URL: 'http://ghe.example.com/api/v3' })).toThrow(ConfigError);
+    expect(() => buildSystems({ SECURITYHUB_ENDPOINT: 'http://securityhub.example.com' })).toThrow(/securityhub finding source: invalid Security Hub configuration: SECURITYHUB_ENDPOINT: must be an https URL/);
   });
 
   it('npm start\'s embedded default re-queries its Security Hub and GitHub simulators', async () => {
