@@ -9,7 +9,7 @@
 import { ConfigError } from '../common/config';
 import { createGitHubFindingSource, loadGitHubApiConfig } from './adapters/github';
 import { createSecurityHubFindingSource, loadSecurityHubConfig } from './adapters/securityhub';
-import { sourceFindingRefSchema } from '../ingest/source-ref';
+import { parseSourceFindingRef } from '../ingest/source-ref';
 import type { FindingSource, SourceFindingRef, VerifyResult } from './interfaces';
 
 export type SourceName = SourceFindingRef['source'];
@@ -57,9 +57,8 @@ function load(name: SourceName, env: NodeJS.ProcessEnv, explicit: boolean): Find
 
 /** A `source_finding` check: ok only when the source itself says the finding is gone. */
 export async function checkSourceFinding(sources: FindingSources | undefined, input: SourceFindingRef): Promise<VerifyResult> {
-  const parsed = sourceFindingRefSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, detail: `not a finding reference drw can re-query (${parsed.error.issues.map((i) => `${i.path.join('.') || 'ref'} ${i.message}`).join('; ')})` };
-  const ref = parsed.data;
+  const { ref, problem } = parseSourceFindingRef(input);
+  if (!ref) return { ok: false, detail: `not a finding reference drw can re-query (${problem})` };
   const source = sources?.[ref.source];
   if (!source) return { ok: false, detail: `no ${ref.source} API configured on this worker (set ${FINDING_SOURCE_SETTINGS[ref.source]}): the finding was not re-queried` };
   const state = await source.getFindingState({ ref });

@@ -35,6 +35,13 @@ export const sourceFindingRefSchema: z.ZodType<SourceFindingRef> = z.discriminat
     .strict(),
 ]);
 
+/** A reference received at a boundary (activity input), or why it is not one, naming the field. */
+export function parseSourceFindingRef(input: unknown): { ref: SourceFindingRef; problem?: undefined } | { ref?: undefined; problem: string } {
+  const parsed = sourceFindingRefSchema.safeParse(input);
+  if (parsed.success) return { ref: parsed.data };
+  return { problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'ref'} ${i.message}`).join('; ') };
+}
+
 /** undefined when the detection does not name a finding at a source drw can query. */
 export function sourceFindingRef(detection: Detection): SourceFindingRef | undefined {
   const d = detection.details ?? {};

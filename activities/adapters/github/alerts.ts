@@ -1,6 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { z } from 'zod';
-import { sourceFindingRefSchema } from '../../../ingest/source-ref';
+import { parseSourceFindingRef } from '../../../ingest/source-ref';
 import type { FindingSource, SourceFindingRef, SourceFindingState } from '../../interfaces';
 import { nonRetryable } from '../http';
 import { createGitHubClient } from './client';
@@ -46,11 +46,8 @@ export function alertState(alert: z.infer<typeof alertSchema>): SourceFindingSta
 export function createGitHubFindingSource(config: GitHubApiConfig, http: AxiosInstance = createGitHubClient({ apiUrl: config.apiUrl, token: config.token, timeoutMs: config.apiTimeoutMs })): FindingSource {
   return {
     async getFindingState(input) {
-      const parsed = sourceFindingRefSchema.safeParse(input?.ref);
-      if (!parsed.success || parsed.data.source !== 'github') {
-        throw nonRetryable('github', `not a GitHub alert reference: ${parsed.error?.issues.map((i) => `${i.path.join('.') || 'ref'} ${i.message}`).join('; ') ?? `source is ${parsed.data?.source}`}`, 'InvalidInput');
-      }
-      const ref = parsed.data;
+      const { ref, problem } = parseSourceFindingRef(input?.ref);
+      if (!ref || ref.source !== 'github') throw nonRetryable('github', `not a GitHub alert reference: ${problem ?? `source is ${ref?.source}`}`, 'InvalidInput');
       // A missing alert is an answer (deleted repository, alerts turned off): not gone, and said so.
       const res = await http.get<unknown>(alertPath(ref), { validateStatus: (s) => (s >= 200 && s < 300) || s === 404 });
       if (res.status === 404) {

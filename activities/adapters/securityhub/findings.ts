@@ -1,7 +1,7 @@
 import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
-import { ApplicationFailure } from '@temporalio/common';
-import { sourceFindingRefSchema } from '../../../ingest/source-ref';
-import type { FindingSource, SourceFindingRef, SourceFindingState } from '../../interfaces';
+import { parseSourceFindingRef } from '../../../ingest/source-ref';
+import type { FindingSource, SourceFindingState } from '../../interfaces';
+import { nonRetryable } from '../http';
 import type { SecurityHubConfig } from './config';
 import { toSecurityHubFailure } from './failures';
 
@@ -12,8 +12,6 @@ import { toSecurityHubFailure } from './failures';
  * ARCHIVED (the provider withdrew it). Workflow SUPPRESSED is a person hiding the finding, not a
  * fix; a finding GetFindings does not return is unknown, so not gone.
  */
-
-type SecurityHubRef = Extract<SourceFindingRef, { source: 'securityhub' }>;
 
 /** Security Hub can answer a filtered query with empty pages before the match: a few are followed. */
 const MAX_PAGES = 5;
@@ -47,15 +45,11 @@ export function createSecurityHubFindingSource(config: SecurityHubConfig): Findi
   };
   return {
     async getFindingState(input) {
-      const parsed = sourceFindingRefSchema.safeParse(input?.ref);
-      if (!parsed.success || parsed.data.source !== 'securityhub') {
-        const why = parsed.error?.issues.map((i) => `${i.path.join('.') || 'ref'} ${i.message}`).join('; ') ?? `source is ${parsed.data?.source}`;
-        throw ApplicationFailure.create({ message: `securityhub: not a Security Hub finding reference: ${why}`, type: 'securityhub.InvalidInput', nonRetryable: true });
-      }
-      const ref = parsed.data as SecurityHubRef;
+      const { ref, problem } = parseSourceFindingRef(input?.ref);
+      if (!ref || ref.source !== 'securityhub') throw nonRetryable('securityhub', `not a Security Hub finding reference: ${problem ?? `source is ${ref?.source}`}`, 'InvalidInput');
       const region = ref.region ?? config.region;
       if (!region) {
-        throw ApplicationFailure.create({ message: 'securityhub: the finding names no region and AWS_REGION is not set on this worker', type: 'securityhub.NoRegion', nonRetryable: true });
+        throw nonRetryable('securityhub', 'the finding names no region and AWS_REGION is not set on this worker', 'NoRegion');
       }
       const filters = { Id: [{ Value: ref.findingId, Comparison: 'EQUALS' as const }], ProductArn: [{ Value: ref.productArn, Comparison: 'EQUALS' as const }] };
       let token: string | undefined;

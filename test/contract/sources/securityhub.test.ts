@@ -94,6 +94,12 @@ describe('Security Hub finding source (GetFindings through the AWS SDK)', () => 
     expect(f).toMatchObject({ type: 'securityhub.NoRegion', nonRetryable: true });
   });
 
+  it('refuses a reference that is not a Security Hub finding before calling AWS', async () => {
+    const f = await failureOf(source().getFindingState({ ref: { source: 'github', repository: 'acme/app', alertKind: 'dependabot', alertNumber: 1 } }));
+    expect(f).toMatchObject({ type: 'securityhub.InvalidInput', nonRetryable: true, message: 'securityhub: not a Security Hub finding reference: source is github' });
+    expect(sim.requests).toHaveLength(0);
+  });
+
   it('follows the empty pages Security Hub can answer before the match', async () => {
     await sim.close();
     sim = await startSecurityHubSimulator({ emptyPagesFirst: 2 });
