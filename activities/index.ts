@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
+import { checkSourceFinding, type FindingSources } from './finding-sources';
 import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, ReopenTicketInput, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
@@ -27,6 +28,8 @@ export interface ActivityDeps {
    * blocks their steps. Only kinds this process runs: a worker split by kind cannot speak for the others.
    */
   unprovided?: Record<string, string>;
+  /** Sources re-queried by a `source_finding` check, by `ref.source` (activities/finding-sources.ts); none configured: "not verified". */
+  findingSources?: FindingSources;
   /** Current policy set (reloaded by the caller when the files change). */
   policy: () => PolicySet;
 }
@@ -90,7 +93,7 @@ export function createActivities(deps: ActivityDeps) {
         case 'finding_resolved':
           return { ok: false, detail: 'finding_resolved is decided by the workflow from the findingResolved signal' };
         case 'source_finding':
-          return { ok: false, detail: `this worker cannot query ${c.ref.source} for the finding` };
+          return checkSourceFinding(deps.findingSources, c.ref);
       }
     },
   };

@@ -26,6 +26,7 @@ import { createRundeckRunbook, loadRundeckConfig } from './adapters/rundeck';
 import { createOktaIdentity, loadOktaConfig } from './adapters/okta';
 import { createEntraIdentity, loadEntraConfig } from './adapters/entra';
 import { createOpaPolicyEngine, loadOpaConfig } from './adapters/opa';
+import { buildFindingSources } from './finding-sources';
 
 type Provider<T> = { name: string; load: (env: NodeJS.ProcessEnv) => T | undefined };
 
@@ -100,6 +101,8 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: In
   ], stand('identity'));
   // No in-process policy engine: a decision nobody made must not look like an answer.
   const opa = loadOpaConfig(env);
+  // Nor an in-process finding source: a source nobody asked must not say the finding is gone.
+  const sources = buildFindingSources(env);
   return {
     ticketing: ticketing.impl,
     cmdb: cmdb.impl,
@@ -111,7 +114,8 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: In
     policyEngine: opa ? createOpaPolicyEngine(opa) : undefined,
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
     unprovided: Object.fromEntries(Object.entries({ ticketing, cmdb, iac, endpoint, notify, runbook, identity }).flatMap(([k, v]) => (v.unprovided ? [[k, v.unprovided]] : []))),
-    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none' },
+    findingSources: sources.sources,
+    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none', source: sources.provider },
     ...(inprocess ? { inprocess } : {}),
   };
 }

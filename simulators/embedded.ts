@@ -1,7 +1,7 @@
 /**
  * The embedded default's vendors: local simulators of Jira, ServiceNow CMDB, CrowdStrike
- * Falcon, Slack, GitHub (with a real git repository of demo infrastructure code), AWX (runbook
- * job templates) and Okta (accounts), so
+ * Falcon, Slack, GitHub (with a real git repository of demo infrastructure code, and its alerts), AWX (runbook
+ * job templates), Okta (accounts) and AWS Security Hub (findings re-queried to verify a fix), so
  * that a new user of `npm start` sees real tickets, containments and pull requests happen
  * through the real adapters. Each simulator is used only for a kind the user has not
  * configured; pointing a kind at the real vendor is configuration only. Their state is kept in
@@ -21,6 +21,7 @@ import { startAwxSimulator, type AwxSimulator } from './awx';
 import { startOktaSimulator, type OktaSimulator } from './okta';
 import { persistSimulator, type PersistentState } from './persistence';
 import type { SimulatorServer } from './base';
+import { startSecurityHubSimulator, type SecurityHubSimulator } from './securityhub';
 
 /** Demo assets known to the simulated CMDB and EDR. */
 export const DEMO_HOSTS = [
@@ -51,6 +52,7 @@ export interface EmbeddedSimulators {
     github?: GitHubSimulator;
     awx?: AwxSimulator;
     okta?: OktaSimulator;
+    securityhub?: SecurityHubSimulator;
   };
   close(): Promise<void>;
 }
@@ -196,6 +198,16 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     simulators.okta = okta;
     counts.suspendedAccounts = () => [...okta.users.values()].filter((u) => u.status === 'SUSPENDED').length;
     persisted('okta', okta, okta, () => okta.close());
+  }
+  // Security Hub for re-querying findings (a source_finding check), unless AWS is configured; its
+  // findings are those imported into it (POST /_sim/findings), like a real hub's.
+  if (chosen('FINDING_SOURCES', 'SECURITYHUB_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI')) {
+    const hub = await startSecurityHubSimulator({ accessKeyId: 'AKIADEMOSECURITYHUB0', secretAccessKey: 'demo-securityhub-secret' });
+    Object.assign(out, { SECURITYHUB_ENDPOINT: hub.baseUrl, AWS_ACCESS_KEY_ID: hub.accessKeyId, AWS_SECRET_ACCESS_KEY: hub.secretAccessKey, AWS_REGION: 'us-east-1' });
+    urls.securityhub = hub.baseUrl;
+    simulators.securityhub = hub;
+    counts.securityHubFindings = () => hub.findings.size;
+    persisted('securityhub', hub, hub, () => hub.close());
   }
   return {
     env: out,

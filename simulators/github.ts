@@ -9,6 +9,9 @@ import { Handler, SimRequest, SimResponse, SimulatorServer } from './base';
  * checks, rate-limit headers on every answer and GitHub-style 403/429 rate limiting on demand,
  * and a "lost answer" mode where a pull request is created but the client never hears so.
  * When `repos` maps "owner/name" to a bare repository, heads and bases are checked against it.
+ * Also Dependabot and code scanning alerts (GET /repos/{owner}/{repo}/dependabot/alerts/{n} and
+ * /code-scanning/alerts/{n}), seeded by tests (`setAlert`) or the admin route
+ * `PUT /_sim/repos/{owner}/{repo}/{dependabot|code-scanning}/alerts/{n}` ({state, dismissed_reason?}).
  */
 
 export interface GitHubSimulatorOptions {
@@ -38,6 +41,11 @@ export interface SimPull {
   base: { ref: string; sha: string; label: string };
 }
 
+export type AlertKind = 'dependabot' | 'code-scanning';
+export type AlertState = 'open' | 'fixed' | 'dismissed' | 'auto_dismissed';
+/** An alert as the REST API returns it: the documented fields the simulator sets, plus whatever the test seeded (e.g. a webhook sample's `alert`). */
+export type SimAlert = Record<string, unknown> & { number: number; state: AlertState };
+
 export interface RateLimitPlan {
   /** primary: x-ratelimit-remaining 0 + reset; secondary: retry-after. */
   kind?: 'primary' | 'secondary';
@@ -53,6 +61,8 @@ export interface GitHubSimulator {
   pulls(repository?: string): SimPull[];
   markMerged(repository: string, number: number): SimPull;
   closePull(repository: string, number: number): SimPull;
+  /** Creates or changes an alert: its state (fixed, dismissed with a reason, …) and any other fields given. */
+  setAlert(repository: string, kind: AlertKind, number: number, change: { state: AlertState; dismissed_reason?: string | null } & Record<string, unknown>): SimAlert;
   /** The next `count` authenticated requests are refused as rate limited. */
   rateLimitNext(count: number, plan?: RateLimitPlan): void;
   /** The next create succeeds, but its answer is lost: a 502 (default) or no answer within `hangMs`. */
@@ -69,6 +79,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
   const server = new SimulatorServer('github');
   const pulls: SimPull[] = [];
   const seq = { pull: 1 };
+  const alerts = new Map<string, SimAlert>();
   let used = 0;
   const resetAt = () => Math.floor(Date.now() / 1000) + 3600;
   let rateLimited: { count: number; plan: RateLimitPlan } = { count: 0, plan: {} };
@@ -251,6 +262,54 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
     }),
   );
 
+  const ALERT_STATES: Record<AlertKind, AlertState[]> = { dependabot: ['open', 'fixed', 'dismissed', 'auto_dismissed'], 'code-scanning': ['open', 'fixed', 'dismissed'] };
+  const setAlert = (repository: string, kind: AlertKind, number: number, change: { state: AlertState; dismissed_reason?: string | null } & Record<string, unknown>): SimAlert => {
+    if (!ALERT_STATES[kind]?.includes(change.state)) throw new Error(`a ${kind} alert cannot be ${String(change.state)}`);
+    const key = `${repository}|${kind}|${number}`;
+    const now = new Date().toISOString();
+    const before = alerts.get(key);
+    const page = kind === 'dependabot' ? 'security/dependabot' : 'security/code-scanning';
+    const alert: SimAlert = {
+      created_at: now,
+      dismissed_by: null,
+      dismissed_comment: null,
+      ...before,
+      ...change,
+      number,
+      url: `${server.baseUrl}/repos/${repository}/${kind}/alerts/${number}`,
+      html_url: `${htmlBase}/${repository}/${page}/${number}`,
+      updated_at: now,
+      fixed_at: change.state === 'fixed' ? now : null,
+      dismissed_at: change.state === 'dismissed' ? now : null,
+      dismissed_reason: change.state === 'dismissed' ? (change.dismissed_reason ?? 'tolerable_risk') : null,
+      ...(kind === 'dependabot' ? { auto_dismissed_at: change.state === 'auto_dismissed' ? now : null } : {}),
+    };
+    alerts.set(key, alert);
+    return alert;
+  };
+  for (const kind of ['dependabot', 'code-scanning'] as const) {
+    server.route(
+      'GET',
+      `/repos/:owner/:repo/${kind}/alerts/:number`,
+      api((req): SimResponse => {
+        const alert = alerts.get(`${repoOf(req)}|${kind}|${Number(req.params.number)}`);
+        const doc = `${DOCS}/${kind === 'dependabot' ? 'dependabot/alerts#get-a-dependabot-alert' : 'code-scanning/code-scanning#get-a-code-scanning-alert'}`;
+        if (!alert) return { status: 404, body: { message: 'Not Found', documentation_url: doc, status: '404' } };
+        return { status: 200, body: alert };
+      }),
+    );
+  }
+  server.route('PUT', '/_sim/repos/:owner/:repo/:kind/alerts/:number', (req): SimResponse => {
+    const b = (req.body && typeof req.body === 'object' ? req.body : {}) as { state?: AlertState; dismissed_reason?: string };
+    const number = Number(req.params.number);
+    if (!Number.isInteger(number) || number < 1) return { status: 422, body: { message: 'the alert number must be a positive integer' } };
+    try {
+      return { status: 200, body: setAlert(repoOf(req), req.params.kind as AlertKind, number, { state: b.state as AlertState, dismissed_reason: b.dismissed_reason }) };
+    } catch (e) {
+      return { status: 422, body: { message: (e as Error).message } };
+    }
+  });
+
   const url = await server.start();
   const must = (repository: string, number: number) => {
     const p = find(repository, number);
@@ -261,7 +320,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
     server,
     url,
     token,
-    ...gitHubPersistence(server, pulls, seq),
+    ...gitHubPersistence(server, pulls, seq, alerts),
     pulls: (repository) => pulls.filter((p) => !repository || p.repository === repository),
     markMerged(repository, number) {
       const p = must(repository, number);
@@ -275,6 +334,7 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
       Object.assign(p, { state: 'closed', closed_at: now, updated_at: now });
       return p;
     },
+    setAlert,
     rateLimitNext(count, plan = {}) {
       rateLimited = { count, plan };
     },
@@ -302,6 +362,7 @@ export interface GitHubSimulator {
 export interface GitHubSnapshot {
   pulls: SimPull[];
   nextNumber: number;
+  alerts?: [string, SimAlert][];
 }
 
 const SnapshotRef = z.object({ ref: z.string(), sha: z.string(), label: z.string() });
@@ -325,13 +386,15 @@ const SnapshotPull = z.looseObject({
   head: SnapshotRef,
   base: SnapshotRef,
 });
-const GitHubSnapshotSchema = z.object({ pulls: z.array(SnapshotPull), nextNumber: z.number().int().positive() });
+const GitHubSnapshotSchema = z.object({ pulls: z.array(SnapshotPull), nextNumber: z.number().int().positive(), alerts: z.array(z.tuple([z.string(), z.looseObject({ number: z.number().int() })])).optional() });
 
-function gitHubPersistence(server: SimulatorServer, pulls: SimPull[], seq: { pull: number }): Pick<GitHubSimulator, 'snapshot' | 'restore'> {
+function gitHubPersistence(server: SimulatorServer, pulls: SimPull[], seq: { pull: number }, alerts: Map<string, SimAlert>): Pick<GitHubSimulator, 'snapshot' | 'restore'> {
   return {
-    snapshot: () => ({ pulls: [...pulls], nextNumber: seq.pull }),
+    snapshot: () => ({ pulls: [...pulls], nextNumber: seq.pull, alerts: [...alerts.entries()] }),
     restore(data) {
       const s = GitHubSnapshotSchema.parse(data);
+      alerts.clear();
+      for (const [k, a] of s.alerts ?? []) alerts.set(k, a as SimAlert);
       // The API address is this run's (the port changes with each start).
       pulls.splice(0, pulls.length, ...s.pulls.map((p) => ({ ...p, url: `${server.baseUrl}/repos/${p.repository}/pulls/${p.number}` }) as SimPull));
       // Never below what the pull requests show, even from an edited file.

@@ -80,6 +80,10 @@ function toDraft(f: Obj, envelope: Obj): Draft {
     // same CVE in an image, so the package keeps those findings apart.
     dedupeKey: ['aws-securityhub', productArn, id, vuln.package].filter(Boolean).join('|'),
     details: {
+      // ASFF's identity and the region it lives in: what GetFindings re-queries (ingest/source-ref.ts).
+      findingId: id,
+      productArn: str(f.ProductArn),
+      findingRegion: str(f.Region),
       awsAccountId: str(f.AwsAccountId),
       region: str(resource.Region) ?? str(f.Region),
       productName,

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { isLoopbackHost } from '../secure-url';
+import { isHttpsOrLoopback, isLoopbackHost } from '../secure-url';
 
 /**
  * Configuration of the GitHub IaC adapter, from the worker's environment. The adapter is
@@ -49,20 +49,25 @@ function cloneUrlProblem(url: string): string | undefined {
 
 const repoTarget = z.union([z.string().min(1), z.object({ url: z.string().min(1), base: z.string().min(1).optional() }).strict()]);
 
-const schema = z.object({
+/** The REST API's address and token, shared by the IaC adapter and the alerts reader. */
+const apiFields = (tokenRequired: string) => ({
   GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   GITHUB_TOKEN: z
-    .string({ error: 'is required when DRW_IAC_REPOS is set' })
-    .min(1, 'is required when DRW_IAC_REPOS is set')
+    .string({ error: tokenRequired })
+    .min(1, tokenRequired)
     // It ends up in an HTTP header: a newline in it would inject headers.
     .regex(/^[\x21-\x7e]+$/, 'must be a single token without spaces or newlines'),
+  GITHUB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
+});
+
+const schema = z.object({
+  ...apiFields('is required when DRW_IAC_REPOS is set'),
   DRW_IAC_REPOS: z.string(),
   DRW_IAC_BASE_BRANCH: z.string().regex(BRANCH_RE, 'is not a valid branch name').default('main'),
   DRW_IAC_WORKDIR: z.string().min(1).default(path.join(os.tmpdir(), 'drw-iac')),
   DRW_GIT_AUTHOR_NAME: z.string().min(1).max(100).default('drw'),
   DRW_GIT_AUTHOR_EMAIL: z.email().default('drw@users.noreply.github.com'),
   DRW_GIT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
-  GITHUB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
 });
 
 export class ConfigError extends Error {
@@ -72,16 +77,40 @@ export class ConfigError extends Error {
   }
 }
 
-/** undefined when DRW_IAC_REPOS is unset; throws a ConfigError naming the variable when invalid. */
-export function loadGitHubIacConfig(env: NodeJS.ProcessEnv = process.env): GitHubIacConfig | undefined {
-  if (!env.DRW_IAC_REPOS || env.DRW_IAC_REPOS.trim() === '') return undefined;
-  const input = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in schema.shape && v !== undefined && v !== ''));
-  const parsed = schema.safeParse(input);
+function parse<S extends z.ZodObject>(s: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const input = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in s.shape && v !== undefined && v !== ''));
+  const parsed = s.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConfigError(`${String(issue.path[0] ?? 'configuration')} ${issue.message}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** The REST API settings alone, for reading alerts (activities/adapters/github/alerts.ts). */
+export interface GitHubApiConfig {
+  apiUrl: string;
+  token: string;
+  apiTimeoutMs: number;
+}
+
+const alertsSchema = z.object({
+  ...apiFields('is required'),
+  // The token rides in a header: plain http only to a loopback simulator.
+  GITHUB_API_URL: apiFields('').GITHUB_API_URL.refine(isHttpsOrLoopback, 'must use https (plain http only for localhost)'),
+});
+
+/** undefined when GITHUB_TOKEN is unset (no GitHub API on this worker); throws a ConfigError naming the variable when invalid. */
+export function loadGitHubApiConfig(env: NodeJS.ProcessEnv = process.env): GitHubApiConfig | undefined {
+  if (!env.GITHUB_TOKEN || env.GITHUB_TOKEN.trim() === '') return undefined;
+  const e = parse(alertsSchema, env);
+  return { apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''), token: e.GITHUB_TOKEN, apiTimeoutMs: e.GITHUB_TIMEOUT_MS };
+}
+
+/** undefined when DRW_IAC_REPOS is unset; throws a ConfigError naming the variable when invalid. */
+export function loadGitHubIacConfig(env: NodeJS.ProcessEnv = process.env): GitHubIacConfig | undefined {
+  if (!env.DRW_IAC_REPOS || env.DRW_IAC_REPOS.trim() === '') return undefined;
+  const e = parse(schema, env);
   let raw: unknown;
   try {
     raw = JSON.parse(e.DRW_IAC_REPOS);

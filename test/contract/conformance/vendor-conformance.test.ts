@@ -1,4 +1,4 @@
-import { createGitHubIac, loadGitHubIacConfig } from '../../../activities/adapters/github';
+import { createGitHubFindingSource, createGitHubIac, loadGitHubApiConfig, loadGitHubIacConfig } from '../../../activities/adapters/github';
 import { createJiraTicketing, loadJiraConfig } from '../../../activities/adapters/jira';
 import type { RecordedRequest } from '../../../simulators/base';
 import { startGitHubSimulator } from '../../../simulators/github';
@@ -130,7 +130,24 @@ describe('GitHub adapter requests against GitHub\'s OpenAPI description (@octoki
     }
   });
 
+  it('reading a Dependabot and a code scanning alert\'s state sends only defined operations', async () => {
+    const sim = await startGitHubSimulator();
+    try {
+      sim.setAlert('acme/app', 'dependabot', 3, { state: 'fixed' });
+      sim.setAlert('acme/app', 'code-scanning', 4, { state: 'dismissed', dismissed_reason: 'false positive' });
+      const alerts = createGitHubFindingSource(loadGitHubApiConfig({ GITHUB_API_URL: sim.url, GITHUB_TOKEN: sim.token })!);
+      await alerts.getFindingState({ ref: { source: 'github', repository: 'acme/app', alertKind: 'dependabot', alertNumber: 3 } });
+      await alerts.getFindingState({ ref: { source: 'github', repository: 'acme/app', alertKind: 'code_scanning', alertNumber: 4 } });
+      const requests = sim.server.served();
+      expect(sent(requests)).toEqual(['GET /repos/acme/app/dependabot/alerts/3', 'GET /repos/acme/app/code-scanning/alerts/4']);
+      expect(problems(requests, ops)).toEqual([]);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('catches a request that drifts from the definition', () => {
+    expect(nonConformance({ method: 'GET', path: '/repos/acme/app/dependabot/alert/3', body: undefined }, ops)).toBe('GET /repos/acme/app/dependabot/alert/3: no such path in the vendor definition');
     expect(nonConformance({ method: 'POST', path: '/repos/acme/infra/pull', body: {} }, ops)).toBe('POST /repos/acme/infra/pull: no such path in the vendor definition');
     expect(nonConformance({ method: 'POST', path: '/repos/acme/infra/pulls', body: { title: 't', head: 'drw/x' } }, ops)).toBe('POST /repos/{owner}/{repo}/pulls: body lacks required base');
   });

@@ -24,6 +24,8 @@ describe('asff normalizer', () => {
       asset: { id: 'arn:aws:s3:::so0111-aws-cloudtrail-111111111111', type: 'AwsS3Bucket' },
     });
     expect(f.details).toMatchObject({ bucket: 'so0111-aws-cloudtrail-111111111111', complianceStatus: 'PASSED', awsAccountId: '111111111111' });
+    // What GetFindings needs to re-query it.
+    expect(f.details).toMatchObject({ findingId: raw.Id, productArn: 'arn:aws:securityhub:us-east-1::product/aws/securityhub', findingRegion: 'us-east-1' });
     expect(f.rawRef).toEqual({ format: 'asff', sha256: sha256(raw), sourceId: raw.Id });
   });
 

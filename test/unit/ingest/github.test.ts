@@ -30,6 +30,9 @@ describe('github normalizer', () => {
       fixedVersion: '7.5.2',
       cve: 'CVE-2022-25883',
       repository: 'wolfy1339/pika-pack',
+      // What the alerts API re-queries.
+      alertType: 'dependabot',
+      alertNumber: 20,
     });
     expect(f.rawRef).toEqual({
       format: 'github',
@@ -59,7 +62,7 @@ describe('github normalizer', () => {
       category: 'code-vulnerability',
       status: 'open',
       asset: { id: 'Codertocat/Hello-World', type: 'repository' },
-      details: { path: 'src/main/java/com/github/demo/service/BookService.java', startLine: 84, tool: 'CodeQL' },
+      details: { path: 'src/main/java/com/github/demo/service/BookService.java', startLine: 84, tool: 'CodeQL', repository: 'Codertocat/Hello-World', alertType: 'code-scanning', alertNumber: 10 },
     });
   });
 

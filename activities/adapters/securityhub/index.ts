@@ -1,0 +1,2 @@
+export { createSecurityHubFindingSource, findingState } from './findings';
+export { awsCredentialsIn, loadSecurityHubConfig, type SecurityHubConfig } from './config';
