@@ -50,8 +50,8 @@ test('a ticket opened before npm start restarts is updated, closed and followed 
 
   // The simulators listen on new ports; the workers are built again from the new environment, as on a restart.
   sims = await start();
-  expect([...sims.restored].sort()).toEqual(['awx', 'crowdstrike', 'github', 'jira', 'okta', 'servicenow']);
-  expect(readdirSync(path.join(dataDir, 'simulators')).sort()).toEqual(['awx.json', 'crowdstrike.json', 'github.json', 'jira.json', 'okta.json', 'servicenow.json']);
+  expect([...sims.restored].sort()).toEqual(['awx', 'crowdstrike', 'github', 'jira', 'okta', 'securityhub', 'servicenow']);
+  expect(readdirSync(path.join(dataDir, 'simulators')).sort()).toEqual(['awx.json', 'crowdstrike.json', 'github.json', 'jira.json', 'okta.json', 'securityhub.json', 'servicenow.json']);
   const after = buildSystems(sims.env, undefined);
   await after.ticketing.updateTicket({ ...r, idempotencyKey: r.key('note'), ticketId: 'SEC-1', comment: 'Host contained.' });
   await after.ticketing.closeTicket({ ...r, idempotencyKey: r.key('close'), ticketId: 'SEC-1', resolution: 'remediated', comment: 'Verified.' });
