@@ -30,6 +30,7 @@ import {
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } from './events';
 import { ACTION_ROUTES } from './routing';
+import { sourceFindingRef } from '../ingest/source-ref';
 import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
@@ -945,7 +946,10 @@ export function ticketResolution(status: FinalStatus, resolution: string): 'reme
 // verification
 
 /** The verify step's check names turned into concrete checks from what earlier steps did. */
-export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' | 'detection' | 'cmdb' | 'targets'>, step: PlanStep): { checks: VerifyCheck[]; internal: string[]; vacuous: string[] } {
+export function checksFor(
+  s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' | 'detection' | 'cmdb' | 'targets'> & Partial<Pick<RemediationState, 'closedLoop'>>,
+  step: PlanStep,
+): { checks: VerifyCheck[]; internal: string[]; vacuous: string[] } {
   const names: unknown[] = Array.isArray(step.params.checks) ? step.params.checks : [];
   const checks: VerifyCheck[] = [];
   const internal: string[] = [];
@@ -975,9 +979,13 @@ export function checksFor(s: Pick<RemediationState, 'plan' | 'facts' | 'ticket' 
       case 'account_enabled':
         checks.push({ kind: name, userId: userIdFor(s, step.params) });
         break;
-      case 'finding_resolved':
-        internal.push('finding_resolved');
+      case 'finding_resolved': {
+        // A source with an API is asked (closed loop); the others tell drw through their resolve events.
+        const ref = s.closedLoop ? sourceFindingRef(s.detection) : undefined;
+        if (ref) checks.push({ kind: 'source_finding', ref });
+        else internal.push('finding_resolved');
         break;
+      }
       case 'http': {
         const r = raw as { url?: string; expectStatus?: number; expectBodyIncludes?: string };
         if (r.url) checks.push({ kind: 'http', url: r.url, expectStatus: r.expectStatus, expectBodyIncludes: r.expectBodyIncludes });
