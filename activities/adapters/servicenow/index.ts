@@ -1,3 +1,4 @@
 export { loadServiceNowConfig, type ServiceNowConfig, type ServiceNowAuth } from './config';
-export { createServiceNowTicketing, correlationId } from './incident';
+export { createServiceNowTicketing } from './incident';
+export { correlationId, remediationRefOfCorrelation } from './correlation';
 export { createServiceNowCmdb, type ServiceNowCmdb } from './cmdb';
