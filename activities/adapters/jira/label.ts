@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { INSTANCE_PATTERN } from '../remediation-ref';
+import { INSTANCE_PATTERN } from '../../../common/remediation-ref';
 
 /** What follows `drw-` in a readable label: a remediation id, or its instance `<id>~<first run id>`. */
 const READABLE = /^[a-z0-9_.~-]{1,200}$/;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { INSTANCE_PATTERN } from '../remediation-ref';
+import { INSTANCE_PATTERN } from '../../../common/remediation-ref';
 
 const PREFIX = 'drw:';
 /** The incident field holds 100 characters. */

@@ -12,13 +12,10 @@ import type {
 import type { ServiceNowConfig } from './config';
 import { heartbeatIfActivity } from '../activity-context';
 import { correlationId } from './correlation';
+import { CLOSED_STATES, IN_PROGRESS, RESOLVED } from './incident-states';
 import { SYSTEM, createServiceNowClient, queryValue, rawValue, resultOf, text } from './client';
 
 const TABLE = '/api/now/table/incident';
-/** Resolved, Closed, Canceled in the out-of-the-box incident state model. */
-const CLOSED_STATES = new Set(['6', '7', '8']);
-const RESOLVED = '6';
-const IN_PROGRESS = '2';
 const SHORT_DESCRIPTION_MAX = 160;
 const DESCRIPTION_MAX = 30_000;
 

@@ -2,3 +2,4 @@ export { loadServiceNowConfig, type ServiceNowConfig, type ServiceNowAuth } from
 export { createServiceNowTicketing } from './incident';
 export { correlationId, remediationRefOfCorrelation } from './correlation';
 export { createServiceNowCmdb, type ServiceNowCmdb } from './cmdb';
+export { CLOSED_STATES, INCIDENT_STATES } from './incident-states';
