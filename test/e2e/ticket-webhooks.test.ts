@@ -1,14 +1,19 @@
 /**
  * A person changes a remediation's ticket at the ticketing system, and the system tells drw:
- * Jira Cloud's signed webhook (the Jira simulator sends it, as Jira does) and a ServiceNow
+ * Jira Cloud's signed webhook (the embedded default's Jira simulator sends it, wired as
+ * `npm start` wires it) and a ServiceNow
  * business rule's callback reach the remediation as a `ticketChanged` signal, through the API's
  * routes, on the real server. Forged, unsigned, irrelevant or foreign messages signal nothing.
  */
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createJiraTicketing, loadJiraConfig } from '../../activities/adapters/jira';
-import { startJiraSimulator, type JiraSimulator } from '../../simulators/jira';
+import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
+import type { JiraSimulator } from '../../simulators/jira';
 import { malwareDetection, startHarness, type Harness } from '../helpers/harness';
 import { asset, getState, waitFor } from '../helpers/scenario';
 
@@ -17,23 +22,30 @@ const SN_TOKEN = 'servicenow-callback-token-of-the-e2e-test-0123';
 const JIRA_ROUTE = '/v1/integrations/jira/webhook';
 const SN_ROUTE = '/v1/integrations/servicenow/callback';
 
+let dataDir: string;
+let sims: EmbeddedSimulators;
 let jira: JiraSimulator;
 let h: Harness;
 /** A second API in front of the same workers, with ingest credentials (as off loopback). */
 let guarded: Harness;
 
 beforeAll(async () => {
-  jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'e2e-jira-token', projects: ['SEC'] });
-  const ticketing = createJiraTicketing(loadJiraConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'drw@example.com', JIRA_API_TOKEN: 'e2e-jira-token', JIRA_PROJECT_KEY: 'SEC', JIRA_SEARCH_LAG_MS: '0' })!);
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-ticket-webhooks-'));
+  // The embedded default with Jira simulated (the other kinds in-process here), and the secret npm start would make.
+  const others = Object.fromEntries(['CMDB', 'ENDPOINT', 'NOTIFY', 'IAC', 'RUNBOOK', 'IDENTITY'].map((k) => [`DRW_${k}`, 'inprocess']));
+  sims = await startEmbeddedSimulators(dataDir, { ...others, DRW_JIRA_WEBHOOK_SECRET: SECRET });
+  jira = sims.simulators.jira!;
+  const ticketing = createJiraTicketing(loadJiraConfig({ ...sims.env, JIRA_SEARCH_LAG_MS: '0' })!);
   // Time as written: the containment approval waits an hour, so the remediation stays open.
   h = await startHarness({ timeScale: 1, env: { DRW_JIRA_WEBHOOK_SECRET: SECRET }, override: { ticketing } });
-  jira.options.webhook = { url: `${h.api}${JIRA_ROUTE}`, secret: SECRET };
+  expect(sims.connectApi(h.api)).toEqual([`${h.api}${JIRA_ROUTE}`]);
   guarded = await startHarness({ workers: false, taskQueue: h.cfg.taskQueue, env: { DRW_INGEST_TOKENS: JSON.stringify({ servicenow: [SN_TOKEN] }) } });
 });
 afterAll(async () => {
   await guarded?.close();
   await h?.close();
-  await jira?.close();
+  await sims?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A remediation whose ticket is open in Jira, waiting for the secops approval of its containment. */
