@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
 import { checkSourceFinding, type FindingSources } from './finding-sources';
-import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, ReopenTicketInput, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
   ticketing: Ticketing;
@@ -53,7 +53,7 @@ export function createActivities(deps: ActivityDeps) {
     updateTicket: deps.ticketing.updateTicket.bind(deps.ticketing),
     closeTicket: deps.ticketing.closeTicket.bind(deps.ticketing),
     getTicketState: deps.ticketing.getTicketState.bind(deps.ticketing),
-    reopenTicket: async (input: ReopenTicketInput): Promise<void> => (deps.ticketing.reopenTicket ? deps.ticketing.reopenTicket(input) : refuse('ticketing', 'this ticketing system cannot reopen a ticket')),
+    reopenTicket: deps.ticketing.reopenTicket.bind(deps.ticketing),
     /** Before approval: the change a pull request step would make (nothing is pushed). */
     previewChange: deps.iac.previewChange.bind(deps.iac),
     openPullRequest: deps.iac.openPullRequest.bind(deps.iac),

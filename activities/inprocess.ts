@@ -47,7 +47,7 @@ export interface InProcessSystems {
   identity: Identity;
   /** What happened, for tests and the demo log. */
   record: {
-    tickets: Map<string, { id: string; key: string; title: string; status: string; comments: string[] }>;
+    tickets: Map<string, { id: string; key: string; title: string; status: string; comments: string[]; resolution?: string }>;
     containments: Map<string, ContainmentState>;
     isolateCalls: string[];
     pullRequests: Map<string, PullRequestRef & { openedAt: number }>;
@@ -92,11 +92,24 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
       const t = record.tickets.get(input.ticketId);
       if (!t) return;
       t.status = `closed:${input.resolution}`;
+      t.resolution = input.resolution;
       t.comments.push(input.comment);
+    },
+    async reopenTicket(input) {
+      const t = record.tickets.get(input.ticketId);
+      if (!t) return;
+      if (!seenKeys.has(`r:${input.idempotencyKey}`)) {
+        seenKeys.add(`r:${input.idempotencyKey}`);
+        t.comments.push(input.comment);
+      }
+      t.status = 'open';
+      delete t.resolution;
     },
     async getTicketState({ ticketId }): Promise<TicketState> {
       const t = record.tickets.get(ticketId);
-      return { ticketId, status: t?.status ?? 'unknown', closed: Boolean(t?.status.startsWith('closed')) };
+      const closed = Boolean(t?.status.startsWith('closed'));
+      // Only drw changes these tickets: nobody else can have closed or reopened one.
+      return { ticketId, status: t?.status ?? 'unknown', closed, ...(t ? { updatedBy: 'drw' } : {}), ...(closed && t?.resolution ? { resolution: t.resolution } : {}) };
     },
   };
 

@@ -74,7 +74,7 @@ export interface Ticketing {
   updateTicket(input: UpdateTicketInput): Promise<void>;
   closeTicket(input: CloseTicketInput): Promise<void>;
   /** Back to an open state with a comment; reopening an open ticket only adds the comment. */
-  reopenTicket?(input: ReopenTicketInput): Promise<void>;
+  reopenTicket(input: ReopenTicketInput): Promise<void>;
   getTicketState(input: { ticketId: string }): Promise<TicketState>;
 }
 

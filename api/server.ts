@@ -200,6 +200,7 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
         { name: 'remediations', description: 'Read and steer remediations' },
         { name: 'approvals', description: 'Approve or deny plan steps' },
         { name: 'audit', description: 'Reports and histories built from Temporal event history' },
+        { name: 'integrations', description: "Ticketing systems' webhooks: a remediation's ticket changed" },
         { name: 'meta', description: 'Health and this document' },
       ],
       components: {
@@ -208,6 +209,7 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
           ingestToken: { type: 'http', scheme: 'bearer', description: 'A detection source credential (DRW_INGEST_TOKENS): grants submit:<source>' },
           drwSignature: { type: 'apiKey', in: 'header', name: 'X-Drw-Signature-256', description: 'sha256=<hex HMAC-SHA256 of "<X-Drw-Timestamp>.<body>"> with the source secret (DRW_INGEST_HMAC_SECRETS); X-Drw-Timestamp (unix seconds) within 5 minutes' },
           githubSignature: { type: 'apiKey', in: 'header', name: 'X-Hub-Signature-256', description: "GitHub's webhook signature (DRW_GITHUB_WEBHOOK_SECRET), github route only" },
+          jiraSignature: { type: 'apiKey', in: 'header', name: 'X-Hub-Signature', description: "Jira's webhook signature, sha256=<hex HMAC-SHA256 of the body> (DRW_JIRA_WEBHOOK_SECRET), Jira webhook route only" },
         },
       },
     },
@@ -243,7 +245,16 @@ function documented(responses: Record<number, z.ZodType>): Record<number, { desc
 const SECURITY: Record<string, Record<string, string[]>[]> = {
   person: [{ bearerAuth: [] }],
   submit: [{ ingestToken: [] }, { drwSignature: [] }, { githubSignature: [] }, { bearerAuth: [] }],
+  'submit:jira': [{ jiraSignature: [] }, { ingestToken: [] }, { drwSignature: [] }, { bearerAuth: [] }],
 };
+
+/** How a route's caller may authenticate: a source's credentials (its own webhook signature first) or a person's token. */
+function securityOf(permission: DrwRoute['permission']): Record<string, string[]>[] {
+  if (permission === 'public') return [];
+  if (permission === 'submit') return SECURITY.submit;
+  if (permission.startsWith('submit:')) return SECURITY[permission] ?? [{ ingestToken: [] }, { drwSignature: [] }, { bearerAuth: [] }];
+  return SECURITY.person;
+}
 
 function register(app: FastifyInstance, r: DrwRoute, auth: ApiAuth | undefined): void {
   const needs = r.permission === 'public' ? 'nothing' : r.permission === 'submit' ? 'submit:<source>' : r.permission;
@@ -256,7 +267,7 @@ function register(app: FastifyInstance, r: DrwRoute, auth: ApiAuth | undefined):
       summary: r.summary,
       description: `Permission: ${needs} (policies/access.yaml).`,
       tags: r.tags,
-      security: r.permission === 'public' ? [] : r.permission === 'submit' ? SECURITY.submit : SECURITY.person,
+      security: securityOf(r.permission),
       ...(r.schema.params ? { params: r.schema.params } : {}),
       ...(r.schema.querystring ? { querystring: r.schema.querystring } : {}),
       ...(r.schema.body ? { body: r.schema.body } : {}),

@@ -39,6 +39,9 @@ import {
   riskScoreChangedSignal,
   stateQuery,
   coreStateQuery,
+  ticketChangedSchema,
+  ticketChangedSignal,
+  type TicketChanged,
   approvalDecisionSchema,
   type ApprovalDecisionInput,
   type OperatorAction,
@@ -49,10 +52,12 @@ import { SA } from '../signals/search-attributes';
 import type { remediation } from '../workflows';
 import type { RemediationInput } from '../workflows/input';
 import { ApiError } from './errors';
+import { instanceOf, parseInstance } from '../common/remediation-ref';
 
 export { ApiError };
 
 export type SubmitOutcome = { id: string; outcome: 'started' | 'signalled' | 'ignored'; reason?: string };
+export type TicketChangeOutcome = { signalled: { remediation: string; ticketId: string; status: string; closed: boolean } } | { ignored: string; remediation?: string };
 
 /** A verified person acting through the API. */
 export interface Actor {
@@ -310,6 +315,32 @@ export class RemediationService {
 
   async policyUpdated(id: string, version: string | undefined, by: string, reason: string): Promise<void> {
     await this.signal(id, () => this.handle(id).signal(policyUpdatedSignal, { version, by, reason }));
+  }
+
+  /**
+   * A ticketing system says the ticket of remediation `instance` (`<id>~<first run>`) changed.
+   * Signalled, in this remediation's lane like every message, only to the open run chain that
+   * instance names: the ticket of an earlier remediation with the same id, or of a closed one,
+   * is ignored with the reason (its remediation is over; the new one has its own ticket).
+   */
+  async ticketChanged(instance: string, m: TicketChanged): Promise<TicketChangeOutcome> {
+    const ref = parseInstance(instance);
+    if (!ref) return { ignored: `"${instance.slice(0, 150)}" is not a remediation instance (<id>~<first run>)` };
+    const message = ticketChangedSchema.parse(m);
+    const id = ref.workflowId;
+    return this.lanes.run(id, async () => {
+      try {
+        const d = await this.handle(id).describe();
+        const current = instanceOf(id, d.raw.workflowExecutionInfo?.firstRunId || d.runId);
+        if (current !== instance) return { ignored: `${message.ticketId} belongs to an earlier remediation of ${id} (${instance}); the current one is ${current}`, remediation: id };
+        if (d.status.name !== 'RUNNING') return { ignored: `remediation ${id} is ${d.status.name.toLowerCase()}`, remediation: id };
+        await this.handle(id).signal(ticketChangedSignal, message);
+        return { signalled: { remediation: id, ticketId: message.ticketId, status: message.status, closed: message.closed } };
+      } catch (e) {
+        if (notFound(e, id) instanceof ApiError) return { ignored: `no remediation ${id}` };
+        throw e;
+      }
+    });
   }
 
   private async signal(id: string, send: () => Promise<void>): Promise<void> {

@@ -7,6 +7,7 @@
  * separate processes (node dist/workers/main.js); it starts no dev server and no simulators.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT } from '../common/config';
 import { createLogger, installSdkLogger } from '../common/logger';
@@ -15,7 +16,7 @@ import { startApp } from './app';
 import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
-import { startEmbeddedSimulators } from '../simulators/embedded';
+import { simulatesJira, startEmbeddedSimulators } from '../simulators/embedded';
 
 function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
   try {
@@ -30,6 +31,10 @@ async function main(argv: string[]): Promise<void> {
   const unknown = argv.filter((a) => a !== '--api-only');
   if (unknown.length) throw new ConfigError([`unknown argument(s) ${unknown.join(' ')} (only --api-only)`]);
   const apiOnly = argv.includes('--api-only');
+  const embedded = !apiOnly && process.env.DRW_EMBEDDED_SIMULATORS !== '0';
+  // The Jira simulator tells this API about tickets people close, signed as Jira signs: with a
+  // secret made for this run, given to both through the environment (unless the user set one).
+  if (embedded && simulatesJira(process.env) && !process.env.DRW_JIRA_WEBHOOK_SECRET) process.env.DRW_JIRA_WEBHOOK_SECRET = randomBytes(32).toString('base64url');
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
@@ -51,13 +56,15 @@ async function main(argv: string[]): Promise<void> {
 
   // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
-  const sims = apiOnly || process.env.DRW_EMBEDDED_SIMULATORS === '0' ? undefined : await startEmbeddedSimulators(dataDir, process.env, { warn: (m) => logger.warn(m) });
+  const sims = embedded ? await startEmbeddedSimulators(dataDir, process.env, { warn: (m) => logger.warn(m) }) : undefined;
   const systems = apiOnly ? undefined : buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
   if (systems) {
     await preflightSystems(systems);
     logger.info({ providers: systems.providers, simulators: sims?.urls ?? {}, resumed: sims?.restored ?? [] }, 'integrations');
   }
   const app = await startApp({ cfg, logger, systems, workers: !apiOnly });
+  const webhooks = sims && app.apiUrl ? sims.connectApi(app.apiUrl) : [];
+  if (webhooks.length) logger.info({ webhooks }, 'simulator webhooks');
 
   const lines = [
     '',
@@ -69,6 +76,9 @@ async function main(argv: string[]): Promise<void> {
     systems
       ? `  Systems      ${Object.entries(systems.providers).map(([k, v]) => `${k}=${v}${sims?.urls[v === 'inprocess' ? '' : v] ? ' (simulator)' : ''}`).join(', ')}`
       : `  Workers      none in this process (--api-only): run node dist/workers/main.js against task queue ${cfg.taskQueue}`,
+    ...(sims?.urls.jira
+      ? [`  Jira (sim)   ${sims.urls.jira}; close an issue as a person: curl -XPOST ${sims.urls.jira}/_admin/issues/SEC-1/close -H 'content-type: application/json' -d '{"as":"alice"}'`]
+      : []),
     '  Ctrl-C stops drw' + (startedServer ? ' and the Temporal dev server it started' : ''),
     '',
   ];

@@ -53,6 +53,8 @@ const envSchema = z.object({
   DRW_INGEST_TOKENS: z.string().min(1).optional(),
   DRW_INGEST_HMAC_SECRETS: z.string().min(1).optional(),
   DRW_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  // Ticketing webhooks: Jira's X-Hub-Signature (POST /v1/integrations/jira/webhook).
+  DRW_JIRA_WEBHOOK_SECRET: z.string().min(1).optional(),
   // People: signed JWTs.
   DRW_JWT_ISSUER: z.string().min(1).optional(),
   DRW_JWT_AUDIENCE: z.string().min(1).optional(),
@@ -104,6 +106,8 @@ export interface AuthConfig {
   /** source → HMAC-SHA256 secrets for X-Drw-Signature-256. */
   ingestHmacSecrets: Record<string, string[]>;
   githubWebhookSecret?: string;
+  /** Jira admin webhook secret for X-Hub-Signature on POST /v1/integrations/jira/webhook. */
+  jiraWebhookSecret?: string;
   jwt: {
     issuer: string[];
     audience: string[];
@@ -191,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     ingestTokens: credentialMap('DRW_INGEST_TOKENS', e.DRW_INGEST_TOKENS, problems),
     ingestHmacSecrets: credentialMap('DRW_INGEST_HMAC_SECRETS', e.DRW_INGEST_HMAC_SECRETS, problems),
     githubWebhookSecret: e.DRW_GITHUB_WEBHOOK_SECRET,
+    jiraWebhookSecret: e.DRW_JIRA_WEBHOOK_SECRET,
     jwt: {
       issuer: csv(e.DRW_JWT_ISSUER),
       audience: csv(e.DRW_JWT_AUDIENCE),

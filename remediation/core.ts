@@ -70,6 +70,8 @@ export type CoreEvent =
   | { kind: 'compensation_failed'; stepId: string; error: string }
   | { kind: 'repeats_reported' }
   | { kind: 'ticket_update_failed'; purpose: 'repeats' | 'close' | 'reopen' | 'poll'; error: string }
+  /** drw is closing its ticket as the remediation ends: the ticketing system's echo of that close is no person's. */
+  | { kind: 'ticket_closing' }
   /** drw read its ticket (closed loop): what the ticketing system showed, or why it could not say. */
   | { kind: 'ticket_polled'; state?: TicketState; error?: string }
   /** The verification run after a person closed the ticket: what failed ([] = confirmed). */
@@ -273,6 +275,9 @@ class Transition {
           s.ownerClosure = undefined;
           this.escalate('verification_failed', `the ticket was closed by a person, the fix is not verified, and it could not be reopened: ${e.error}`);
         }
+        return;
+      case 'ticket_closing':
+        s.ticketSeen = { status: 'closed by drw', closed: true, via: 'drw' };
         return;
       case 'ticket_polled':
         s.ticketPolledMs = this.ctx.now;

@@ -40,6 +40,11 @@ export const DEMO_USERS = ['alice@acme.example', 'bob@acme.example', 'carol@acme
 export interface EmbeddedSimulators {
   env: Record<string, string>;
   urls: Record<string, string>;
+  /**
+   * Points the simulators' outbound calls at drw's API once it listens: the Jira simulator's
+   * webhook to its Jira route, signed with DRW_JIRA_WEBHOOK_SECRET. Returns the URLs it set.
+   */
+  connectApi(apiUrl: string): string[];
   summary(): Record<string, number>;
   /** The simulators that resumed from the state saved in the data folder. */
   restored: string[];
@@ -79,6 +84,11 @@ export function demoRepository(bare: string): string {
   return bare;
 }
 
+/** Whether the embedded default plays Jira (no ticketing system configured), as startEmbeddedSimulators decides. */
+export function simulatesJira(env: NodeJS.ProcessEnv): boolean {
+  return (env.DRW_TICKETING ?? 'auto') === 'auto' && !env.JIRA_BASE_URL && !env.SERVICENOW_INSTANCE_URL;
+}
+
 export interface EmbeddedOptions {
   autoMergeAfterMs?: number;
   /** Where a state file that cannot be restored is reported (default: a process warning). */
@@ -105,7 +115,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
   const configured = (...vars: string[]) => vars.some((v) => env[v]);
   const chosen = (kind: string, ...vars: string[]) => (env[`DRW_${kind}`] ?? 'auto') === 'auto' && !configured(...vars);
 
-  if (chosen('TICKETING', 'JIRA_BASE_URL', 'SERVICENOW_INSTANCE_URL')) {
+  if (simulatesJira(env)) {
     const jira = await startJiraSimulator({ email: 'drw@example.com', apiToken: 'demo-jira-token', projects: ['SEC'] });
     Object.assign(out, { JIRA_BASE_URL: jira.url, JIRA_EMAIL: 'drw@example.com', JIRA_API_TOKEN: 'demo-jira-token', JIRA_PROJECT_KEY: 'SEC' });
     urls.jira = jira.url;
@@ -212,6 +222,13 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
   return {
     env: out,
     urls,
+    connectApi(apiUrl) {
+      const jira = simulators.jira;
+      const secret = env.DRW_JIRA_WEBHOOK_SECRET;
+      if (!jira || !secret) return [];
+      jira.options.webhook = { url: `${apiUrl}/v1/integrations/jira/webhook`, secret };
+      return [jira.options.webhook.url];
+    },
     summary: () => Object.fromEntries(Object.entries(counts).map(([k, f]) => [k, f()])),
     restored,
     simulators,

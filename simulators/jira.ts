@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import { signHmacSha256 } from '../ingest/signatures';
 import { SimulatorServer, type SimRequest, type SimResponse } from './base';
+import { OutboundCalls, type OutboundDelivery } from './outbound';
 
 /**
  * Jira Cloud REST API v3, the subset drw uses, with the documented shapes: basic auth (email +
@@ -9,6 +12,13 @@ import { SimulatorServer, type SimRequest, type SimResponse } from './base';
  * screens lack Priority refuses the field ("Field 'priority' cannot be set"), and the enhanced
  * search is eventually consistent ("recent updates might not be immediately visible") unless
  * the caller names the issue in `reconcileIssues`.
+ *
+ * People: `POST /_admin/issues/{key}/close|reopen` `{"as": "alice", "resolution"?: "Fixed"}`
+ * changes an issue as that person would in Jira's UI (tests, and `npm start` users). Every change
+ * is in the issue's changelog (GET issue `expand=changelog`, most recent first), and with
+ * `webhook` set each update (a transition, by anyone; a comment) is POSTed as Jira Cloud's
+ * `jira:issue_updated` webhook, signed with `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the
+ * body>` when the webhook has a secret, as Jira signs admin webhooks.
  */
 
 export interface JiraSimulatorOptions {
@@ -23,7 +33,23 @@ export interface JiraSimulatorOptions {
   projectsWithoutPriority?: string[];
   /** How long a new issue stays invisible to /search/jql (Atlassian documents no bound). */
   searchLagMs?: number;
+  /** Where issue updates are POSTed (a Jira admin webhook); may be set after start. */
+  webhook?: { url: string; secret?: string };
   port?: number;
+}
+
+/** A Jira user as webhooks and changelogs show them. */
+export interface SimUser {
+  accountId: string;
+  displayName: string;
+  emailAddress?: string;
+}
+
+export interface SimHistory {
+  id: string;
+  author: SimUser;
+  created: string;
+  items: { field: string; fieldtype: 'jira'; fieldId: string; from: string | null; fromString: string | null; to: string | null; toString: string | null }[];
 }
 
 export interface SimStatus {
@@ -50,7 +76,10 @@ export interface SimIssue {
   status: SimStatus;
   comments: SimComment[];
   created: string;
+  updated: string;
   resolution?: string;
+  /** Oldest first. */
+  histories: SimHistory[];
 }
 
 export interface JiraSimulator {
@@ -59,6 +88,10 @@ export interface JiraSimulator {
   issues: Map<string, SimIssue>;
   /** Per-test strictness: changes apply to the next request. */
   options: JiraSimulatorOptions;
+  /** Webhook calls made, with the receiver's answer. */
+  webhooks: OutboundDelivery[];
+  /** Resolves once every webhook sent so far has its answer. */
+  webhooksSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +106,9 @@ const TRANSITIONS = [
   { id: '21', name: 'In Progress', to: STATUSES[1] },
   { id: '31', name: 'Done', to: STATUSES[2] },
 ];
+
+/** Actions of the admin route and the status each leads to. */
+const PERSON_ACTIONS: Record<string, SimStatus> = { close: STATUSES[2], reopen: STATUSES[0] };
 
 const PRIORITY_NOT_SETTABLE = "Field 'priority' cannot be set. It is not on the appropriate screen, or unknown.";
 const ISSUE_TYPE_IDS: Record<string, string> = { Task: '10001', Bug: '10002', Story: '10003' };
@@ -103,13 +139,18 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
           body: 'Client must be authenticated to access this resource.',
         };
   const self = (id: string) => `${server.baseUrl}/rest/api/3/issue/${id}`;
+  /** The account drw's API token belongs to. */
+  const apiUser: SimUser = { accountId: accountIdOf(email), displayName: 'drw', emailAddress: email };
+  const outbound = new OutboundCalls();
+  let nextHistoryId = 1;
+  let nextDeliveryId = 1;
   const lookup = (idOrKey: string) => issues.get(idOrKey) ?? [...issues.values()].find((i) => i.id === idOrKey);
   const notFound: SimResponse = {
     status: 404,
     body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} },
   };
 
-  function view(issue: SimIssue, fields: string[] | undefined) {
+  function view(issue: SimIssue, fields: string[] | undefined, expand: string[] = []) {
     const all: Record<string, unknown> = {
       summary: issue.summary,
       description: issue.description,
@@ -119,6 +160,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       project: { key: issue.project },
       status: issue.status,
       created: issue.created,
+      updated: issue.updated,
       resolution: issue.resolution ? { name: issue.resolution } : null,
     };
     const wanted = !fields || fields.includes('*all') || fields.includes('*navigable') ? Object.keys(all) : fields;
@@ -127,7 +169,46 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       key: issue.key,
       self: self(issue.id),
       fields: Object.fromEntries(wanted.filter((f) => f in all).map((f) => [f, all[f]])),
+      ...(expand.includes('changelog')
+        ? { changelog: { startAt: 0, maxResults: Math.min(issue.histories.length, 100), total: issue.histories.length, histories: [...issue.histories].reverse().slice(0, 100) } }
+        : {}),
     };
+  }
+
+  /** Jira Cloud's `jira:issue_updated` webhook for a change `by` someone (changelog items, or a comment). */
+  function issueUpdated(issue: SimIssue, by: SimUser, change: { history?: SimHistory; comment?: SimComment }): Promise<OutboundDelivery> | undefined {
+    const hook = options.webhook;
+    if (!hook) return undefined;
+    const { description: _description, ...fields } = view(issue, undefined).fields as Record<string, unknown>;
+    const payload = {
+      timestamp: Date.now(),
+      webhookEvent: 'jira:issue_updated',
+      issue_event_type_name: change.comment ? 'issue_commented' : 'issue_generic',
+      user: { self: `${server.baseUrl}/rest/api/3/user?accountId=${by.accountId}`, accountId: by.accountId, displayName: by.displayName, active: true, accountType: 'atlassian' },
+      issue: { id: issue.id, self: self(issue.id), key: issue.key, fields },
+      ...(change.history ? { changelog: { id: change.history.id, items: change.history.items } } : {}),
+      ...(change.comment ? { comment: { id: change.comment.id, self: `${self(issue.id)}/comment/${change.comment.id}`, author: by, body: change.comment.body, created: change.comment.created, updated: change.comment.created } } : {}),
+    };
+    const raw = JSON.stringify(payload);
+    const headers: Record<string, string> = { 'User-Agent': 'Atlassian Webhook HTTP Client', 'X-Atlassian-Webhook-Identifier': String(nextDeliveryId++) };
+    if (hook.secret) headers['X-Hub-Signature'] = signHmacSha256(hook.secret, raw);
+    return outbound.post('jira:issue_updated', hook.url, raw, headers);
+  }
+
+  /** Moves an issue to `to` as `by` does, with its changelog entry and webhook; the resolution follows the status category. */
+  function transition(issue: SimIssue, to: SimStatus, by: SimUser, resolution?: string): Promise<OutboundDelivery> | undefined {
+    const from = issue.status;
+    const before = issue.resolution;
+    issue.status = to;
+    issue.resolution = to.statusCategory.key === 'done' ? (resolution ?? 'Done') : undefined;
+    issue.updated = new Date().toISOString();
+    const items: SimHistory['items'] = [{ field: 'status', fieldtype: 'jira', fieldId: 'status', from: from.id, fromString: from.name, to: to.id, toString: to.name }];
+    if (before !== issue.resolution) {
+      items.push({ field: 'resolution', fieldtype: 'jira', fieldId: 'resolution', from: before ? '10000' : null, fromString: before ?? null, to: issue.resolution ? '10000' : null, toString: issue.resolution ?? null });
+    }
+    const history: SimHistory = { id: String(nextHistoryId++), author: by, created: issue.updated, items };
+    issue.histories.push(history);
+    return issueUpdated(issue, by, { history });
   }
 
   /** The JQL drw sends: `a = b [AND c = "d"] [ORDER BY created ASC|DESC]`. */
@@ -215,13 +296,15 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
         status: STATUSES[0],
         comments: [],
         created: new Date().toISOString(),
+        updated: new Date().toISOString(),
+        histories: [],
       };
       issues.set(issue.key, issue);
       return { status: 201, body: { id: issue.id, key: issue.key, self: self(issue.id) } };
     }))
     .route('GET', '/rest/api/3/issue/:key', authed((req) => {
       const issue = lookup(req.params.key);
-      return issue ? { status: 200, body: view(issue, fieldList(req.query.fields)) } : notFound;
+      return issue ? { status: 200, body: view(issue, fieldList(req.query.fields), fieldList(req.query.expand)) } : notFound;
     }))
     .route('PUT', '/rest/api/3/issue/:key', authed((req) => {
       const issue = lookup(req.params.key);
@@ -250,7 +333,7 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
           comments: ordered.slice(startAt, startAt + maxResults).map((c) => ({
             id: c.id,
             self: `${self(issue.id)}/comment/${c.id}`,
-            author: { emailAddress: email, displayName: 'drw' },
+            author: apiUser,
             body: c.body,
             created: c.created,
             updated: c.created,
@@ -265,6 +348,8 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       if (!isAdf(body)) return { status: 400, body: { errorMessages: [], errors: { comment: 'Comment body can not be empty!' } } };
       const comment: SimComment = { id: String(seq.commentId++), body, created: new Date().toISOString() };
       issue.comments.push(comment);
+      issue.updated = comment.created;
+      void issueUpdated(issue, apiUser, { comment });
       return { status: 201, body: { id: comment.id, self: `${self(issue.id)}/comment/${comment.id}`, body, created: comment.created } };
     }))
     .route('GET', '/rest/api/3/issue/:key/transitions', authed((req) => {
@@ -280,10 +365,22 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
       if (!t) {
         return { status: 400, body: { errorMessages: [`Transition id '${String(b.transition?.id)}' is not valid for this issue.`], errors: {} } };
       }
-      issue.status = t.to;
-      issue.resolution = t.to.statusCategory.key === 'done' ? (b.fields?.resolution?.name ?? 'Done') : undefined;
+      void transition(issue, t.to, apiUser, b.fields?.resolution?.name);
       return { status: 204 };
     }))
+    .route('POST', '/_admin/issues/:key/:action', async (req) => {
+      const issue = lookup(req.params.key);
+      if (!issue) return notFound;
+      const to = PERSON_ACTIONS[req.params.action];
+      const b = (req.body ?? {}) as { as?: unknown; resolution?: unknown };
+      if (!to) return { status: 404, body: { error: `unknown action "${req.params.action}": close or reopen` } };
+      if (typeof b.as !== 'string' || !b.as.trim()) return { status: 400, body: { error: 'say who does it: {"as": "<user name>"}' } };
+      if (b.resolution !== undefined && typeof b.resolution !== 'string') return { status: 400, body: { error: 'resolution must be a string' } };
+      // Already there: nothing changes, so Jira sends nothing.
+      const sent = issue.status.id === to.id ? undefined : transition(issue, to, { accountId: accountIdOf(b.as.trim()), displayName: b.as.trim() }, b.resolution);
+      const hook = sent && (await sent);
+      return { status: 200, body: { key: issue.key, status: issue.status.name, resolution: issue.resolution ?? null, ...(hook ? { webhook: { url: hook.url, status: hook.status ?? null, ...(hook.error ? { error: hook.error } : {}) } } : {}) } };
+    })
     .route('POST', '/rest/api/3/search/jql', authed((req) => {
       if (opts.legacySearchOnly) return { status: 404, body: { errorMessages: ['null for uri: /rest/api/3/search/jql'], errors: {} } };
       const b = (req.body ?? {}) as Record<string, unknown>;
@@ -329,7 +426,12 @@ export async function startJiraSimulator(opts: JiraSimulatorOptions = {}): Promi
     }));
 
   const url = await server.start(opts.port ?? 0);
-  return { server, url, issues, options, close: () => server.close(), ...jiraPersistence(issues, counters, seq) };
+  return { server, url, issues, options, webhooks: outbound.deliveries, webhooksSettled: () => outbound.settled(), close: () => server.close(), ...jiraPersistence(issues, counters, seq) };
+}
+
+/** Atlassian account ids are opaque; a stable one per name keeps changelogs and webhooks consistent. */
+function accountIdOf(name: string): string {
+  return `712020:${createHash('sha256').update(name).digest('hex').slice(0, 32)}`;
 }
 
 function isAdf(v: unknown): boolean {
@@ -364,6 +466,9 @@ const SnapshotIssue = z.looseObject({
   status: SnapshotStatus,
   comments: z.array(z.looseObject({ id: z.string(), body: z.unknown(), created: z.string() })),
   created: z.string(),
+  // Files written before the changelog existed have neither: the issue was last changed when created, with no history.
+  updated: z.string().optional(),
+  histories: z.array(z.looseObject({ id: z.string(), author: z.unknown(), created: z.string(), items: z.array(z.unknown()) })).optional(),
   resolution: z.string().optional(),
 });
 const JiraSnapshotSchema = z.object({
@@ -389,7 +494,7 @@ function jiraPersistence(issues: Map<string, SimIssue>, counters: Map<string, nu
       for (const i of s.issues) {
         // The shared status objects, so that a restored issue is in the same workflow as a new one.
         const status = STATUSES.find((x) => x.id === i.status.id) ?? i.status;
-        issues.set(i.key, { ...i, description: i.description ?? null, status } as SimIssue);
+        issues.set(i.key, { ...i, description: i.description ?? null, status, updated: i.updated ?? i.created, histories: i.histories ?? [] } as SimIssue);
       }
       // Never below what the issues show: a key or id is not given twice even from an edited file.
       const keyNumber = (key: string) => Number(key.slice(key.lastIndexOf('-') + 1));

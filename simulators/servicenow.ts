@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SimulatorServer, type SimRequest, type SimResponse } from './base';
+import { OutboundCalls, type OutboundDelivery } from './outbound';
 
 /**
  * ServiceNow Table API (`/api/now/table/{table}`) for incidents, groups, users and the CMDB
@@ -15,6 +16,12 @@ import { SimulatorServer, type SimRequest, type SimResponse } from './base';
  * does), so a field read on the wrong class comes back empty here as it does on an instance.
  * Relationships (cmdb_rel_ci), tags (label, label_entry) and the data dictionary
  * (sys_dictionary) are tables like any other.
+ *
+ * People: `POST /_admin/incidents/{number or sys_id}/resolve|close|reopen` `{"as": "alice",
+ * "close_code"?, "close_notes"?}` changes an incident as that person would on the form
+ * (sys_updated_by is theirs). With `callback` set, every change of an incident's state, by anyone,
+ * is POSTed there as an after-update business rule with a REST message would (`callbackPayload`),
+ * with `Authorization: Bearer <token>`.
  */
 
 export interface ServiceNowSimulatorOptions {
@@ -32,7 +39,23 @@ export interface ServiceNowSimulatorOptions {
   invalidQueryReturnsNoRows?: boolean;
   /** Columns an administrator added (u_...), per class, as in sys_dictionary. */
   customFields?: Record<string, string[]>;
+  /** The state-change business rule's REST message: where, and its shared secret; may be set after start. */
+  callback?: { url: string; token: string };
   port?: number;
+}
+
+/** What the state-change business rule sends (drw's POST /v1/integrations/servicenow/callback reads it). */
+export interface IncidentCallback {
+  table: 'incident';
+  sys_id: string;
+  number: string;
+  state: string;
+  state_label: string;
+  previous_state: string;
+  close_code: string;
+  correlation_id: string;
+  sys_updated_by: string;
+  sys_updated_on: string;
 }
 
 /** A server CI with what drw reads about it, stored where a base instance keeps it. */
@@ -80,6 +103,12 @@ export interface ServiceNowSimulator {
   /** `parent` depends on `child` (cmdb_rel_ci, type Depends on::Used by). */
   relate(parentSysId: string, childSysId: string): string;
   tag(sysId: string, tag: string): void;
+  /** Per-test settings: changes apply to the next request. */
+  options: ServiceNowSimulatorOptions;
+  /** Business-rule callbacks made, with the receiver's answer. */
+  callbacks: OutboundDelivery[];
+  /** Resolves once every callback made so far has its answer. */
+  callbacksSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,8 +146,12 @@ const CLASS_FIELDS: Record<string, string[]> = {
 const INCIDENT_FIELDS = [
   'sys_id', 'number', 'short_description', 'description', 'state', 'impact', 'urgency', 'priority', 'assignment_group',
   'assigned_to', 'caller_id', 'category', 'correlation_id', 'correlation_display', 'close_code', 'close_notes',
-  'work_notes', 'comments', 'opened_at', 'resolved_at', 'sys_created_on', 'sys_updated_on', 'cmdb_ci', 'active',
+  'work_notes', 'comments', 'opened_at', 'resolved_at', 'sys_created_on', 'sys_updated_on', 'sys_created_by', 'sys_updated_by',
+  'cmdb_ci', 'active', 'reopen_count',
 ];
+const CLOSED = new Set(['6', '7', '8']);
+/** Actions of the admin route: the state each sets. */
+const PERSON_ACTIONS: Record<string, string> = { resolve: '6', close: '7', reopen: '2' };
 const REFERENCES: Record<string, string> = {
   owned_by: 'sys_user',
   assigned_to: 'sys_user',
@@ -151,6 +184,7 @@ const failure = (status: number, message: string, detail: string | null): SimRes
 
 export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions = {}): Promise<ServiceNowSimulator> {
   const username = opts.username ?? 'drw.integration';
+  const options = opts;
   const password = opts.password ?? 'servicenow-password';
   const server = new SimulatorServer('servicenow');
   const tables = new Map<string, Map<string, SimRecord>>([
@@ -287,17 +321,51 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     return CHOICES[field]?.[value] ?? value;
   }
 
-  function applyWrite(rec: SimRecord, body: Record<string, unknown>, known: Set<string>): void {
+  function applyWrite(rec: SimRecord, body: Record<string, unknown>, known: Set<string>, by = username): void {
     for (const [k, raw] of Object.entries(body)) {
       // The Table API silently ignores fields the table does not have.
       if (!known.has(k) || k === 'sys_id' || k === 'number' || raw == null) continue;
       const v = String(raw);
       if (JOURNALS.has(k)) {
-        if (v.trim()) (rec.journal[k] ??= []).push({ at: now(), by: username, text: v });
+        if (v.trim()) (rec.journal[k] ??= []).push({ at: now(), by, text: v });
       } else rec.values[k] = v;
     }
     rec.values.priority = PRIORITY[`${rec.values.impact ?? '3'}${rec.values.urgency ?? '3'}`] ?? '5';
     rec.values.sys_updated_on = now();
+    if (rec.table === 'incident') rec.values.sys_updated_by = by;
+  }
+
+  const outbound = new OutboundCalls();
+  /** The incident's state model after a write, and the business rule that reports a state change. */
+  function afterIncidentUpdate(rec: SimRecord, previousState: string): Promise<OutboundDelivery> | undefined {
+    const state = rec.values.state;
+    if (state === '6' && !rec.values.resolved_at) rec.values.resolved_at = now();
+    if (CLOSED.has(state)) rec.values.active = 'false';
+    else {
+      rec.values.active = 'true';
+      rec.values.resolved_at = '';
+      if (CLOSED.has(previousState)) rec.values.reopen_count = String(Number(rec.values.reopen_count ?? '0') + 1);
+    }
+    const hook = options.callback;
+    if (!hook || state === previousState) return undefined;
+    const v = rec.values;
+    const payload: IncidentCallback = {
+      table: 'incident',
+      sys_id: rec.sys_id,
+      number: v.number,
+      state,
+      state_label: CHOICES.state[state] ?? state,
+      previous_state: previousState,
+      close_code: v.close_code ?? '',
+      correlation_id: v.correlation_id ?? '',
+      sys_updated_by: v.sys_updated_by ?? '',
+      sys_updated_on: v.sys_updated_on ?? '',
+    };
+    return outbound.post('incident.state_changed', hook.url, JSON.stringify(payload), { Authorization: `Bearer ${hook.token}` });
+  }
+
+  function findIncident(idOrNumber: string): SimRecord | undefined {
+    return incidents.get(idOrNumber) ?? [...incidents.values()].find((r) => r.values.number === idOrNumber);
   }
 
   const authed = (h: (req: SimRequest) => SimResponse) => (req: SimRequest): SimResponse => {
@@ -340,7 +408,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     .route('POST', '/api/now/table/:table', authed((req) => {
       if (req.params.table !== 'incident') return failure(403, 'Operation Failed', 'ACL Exception Insert Failed due to security constraints');
       if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return failure(400, 'Exception while reading request', 'Cannot decode: java.io.StringReader');
-      const rec = insert('incident', { number: `INC${String(++seq.incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now() });
+      const rec = insert('incident', { number: `INC${String(++seq.incidentNumber).padStart(7, '0')}`, state: '1', impact: '3', urgency: '3', active: 'true', opened_at: now(), sys_created_by: username, reopen_count: '0' });
       applyWrite(rec, req.body as Record<string, unknown>, new Set(INCIDENT_FIELDS));
       return { status: 201, headers: { Location: `${server.baseUrl}/api/now/table/incident/${rec.sys_id}` }, body: { result: render(rec, req.query, 'incident') } };
     }));
@@ -355,15 +423,40 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
       const missing = [!next.close_code && 'Resolution code', !next.close_notes && 'Resolution notes'].filter(Boolean).join(', ');
       return failure(403, 'Operation Failed', `Data Policy Exception: \n\tThe following fields are mandatory: ${missing}`);
     }
+    const previousState = rec.values.state;
     applyWrite(rec, body, new Set(INCIDENT_FIELDS));
-    if (rec.values.state === '6' && !rec.values.resolved_at) rec.values.resolved_at = now();
-    if (['6', '7', '8'].includes(rec.values.state)) rec.values.active = 'false';
+    void afterIncidentUpdate(rec, previousState);
     return { status: 200, body: { result: render(rec, req.query, 'incident') } };
   });
   server.route('PATCH', '/api/now/table/:table/:sys_id', update).route('PUT', '/api/now/table/:table/:sys_id', update);
 
+  server.route('POST', '/_admin/incidents/:id/:action', async (req) => {
+    const rec = findIncident(req.params.id);
+    if (!rec) return failure(404, 'No Record found', `no incident ${req.params.id}`);
+    const state = PERSON_ACTIONS[req.params.action];
+    if (!state) return failure(404, 'Unknown action', `"${req.params.action}": resolve, close or reopen`);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const as = typeof b.as === 'string' ? b.as.trim() : '';
+    if (!as) return failure(400, 'Missing person', 'say who does it: {"as": "<user name>"}');
+    const write: Record<string, unknown> = { state };
+    if (CLOSED.has(state)) {
+      // The form's data policy: a resolution needs its code and notes; a person's defaults here.
+      write.close_code = typeof b.close_code === 'string' ? b.close_code : (rec.values.close_code || 'Solution provided');
+      write.close_notes = typeof b.close_notes === 'string' ? b.close_notes : (rec.values.close_notes || `Resolved by ${as}`);
+    }
+    if (typeof b.comment === 'string' && b.comment.trim()) write.comments = b.comment;
+    const previousState = rec.values.state;
+    applyWrite(rec, write, new Set(INCIDENT_FIELDS), as);
+    const sent = afterIncidentUpdate(rec, previousState);
+    const hook = sent && (await sent);
+    return {
+      status: 200,
+      body: { number: rec.values.number, state: rec.values.state, state_label: CHOICES.state[rec.values.state], close_code: rec.values.close_code ?? '', ...(hook ? { callback: { url: hook.url, status: hook.status ?? null, ...(hook.error ? { error: hook.error } : {}) } } : {}) },
+    };
+  });
+
   const url = await server.start(opts.port ?? 0);
-  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, close: () => server.close(), ...serviceNowPersistence(tables, seq) };
+  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, options, callbacks: outbound.deliveries, callbacksSettled: () => outbound.settled(), close: () => server.close(), ...serviceNowPersistence(tables, seq) };
 }
 
 interface Condition {

@@ -499,6 +499,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     const closeTicket = async () => {
       try {
         if (ticketNeedsClosing(s)) {
+          if (s.closedLoop) feed({ kind: 'ticket_closing' });
           await call(TICKET_CLOSE, `close the ticket (${status})`).closeTicket({ idempotencyKey: `${remediationRef(s)}:close`, remediationId: remediationRef(s), ticketId: s.ticket!.ticketId, resolution: ticketResolution(status, resolution), comment });
         } else if (s.closedLoop && s.ticket && s.ticketSeen?.closed && s.ticketSeen.via !== 'drw') {
           // A person closed it: say what drw concluded, on the ticket they closed.

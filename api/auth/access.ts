@@ -14,13 +14,21 @@ import { NATIVE_SOURCE } from '../../domain/channel';
 
 export { NATIVE_SOURCE, SUBMIT_SOURCES };
 
+/**
+ * Ticketing systems that report a remediation's ticket changed (POST /v1/integrations/...):
+ * `submit:jira`, `submit:servicenow`. They submit no findings, so they own no remediation and
+ * take no part in `correlate`.
+ */
+export const TICKETING_SOURCES = ['jira', 'servicenow'] as const;
+const PERMISSION_SOURCES: readonly string[] = [...SUBMIT_SOURCES, ...TICKETING_SOURCES];
+
 export const ACTION_PERMISSIONS = ['read', 'operate', 'decide'] as const;
 export type ActionPermission = (typeof ACTION_PERMISSIONS)[number];
 /** What a route needs: an action, or submitting from one source. */
 export type Permission = ActionPermission | `submit:${string}`;
 
-const permissionSchema = z.string().refine((p) => (ACTION_PERMISSIONS as readonly string[]).includes(p) || p === 'submit:*' || (p.startsWith('submit:') && (SUBMIT_SOURCES as readonly string[]).includes(p.slice(7))), {
-  message: `one of ${ACTION_PERMISSIONS.join(', ')}, submit:* or submit:<source> (${SUBMIT_SOURCES.join(', ')})`,
+const permissionSchema = z.string().refine((p) => (ACTION_PERMISSIONS as readonly string[]).includes(p) || p === 'submit:*' || (p.startsWith('submit:') && PERMISSION_SOURCES.includes(p.slice(7))), {
+  message: `one of ${ACTION_PERMISSIONS.join(', ')}, submit:* or submit:<source> (${PERMISSION_SOURCES.join(', ')})`,
 });
 const grants = z.record(z.string().trim().min(1).max(200), z.array(permissionSchema).max(50));
 

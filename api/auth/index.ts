@@ -2,8 +2,10 @@
  * Authentication and authorization for the HTTP API: who is calling, and may they do this.
  *
  * Two independent halves of authentication, each on when configured:
- * - ingest (machines): `DRW_INGEST_TOKENS`, `DRW_INGEST_HMAC_SECRETS`, `DRW_GITHUB_WEBHOOK_SECRET`;
- *   a valid credential for a source grants `submit:<that source>` and nothing else.
+ * - ingest (machines): `DRW_INGEST_TOKENS`, `DRW_INGEST_HMAC_SECRETS`, `DRW_GITHUB_WEBHOOK_SECRET`,
+ *   `DRW_JIRA_WEBHOOK_SECRET`; a valid credential for a source grants `submit:<that source>` and
+ *   nothing else (the ticketing systems' sources, jira and servicenow, only signal a remediation
+ *   that its ticket changed).
  * - people: a signed JWT (`DRW_JWT_*`); the token's groups get their permissions from
  *   policies/access.yaml (read, operate, decide, submit:<source>).
  * A half that is not configured leaves its routes open, which is allowed on loopback only:
@@ -13,7 +15,7 @@ import type http from 'node:http';
 import { ConfigError, type AuthConfig } from '../../common/config';
 import type { Logger } from '../../common/logger';
 import { FORMAT_NAMES } from '../../ingest';
-import { allows, NATIVE_SOURCE, permissionsOf, type AccessPolicy, type Permission } from './access';
+import { allows, NATIVE_SOURCE, permissionsOf, TICKETING_SOURCES, type AccessPolicy, type Permission } from './access';
 import { AuthError, forbidden } from './errors';
 import { IngestAuthenticator, type IngestMethod } from './ingest';
 import { createJwtVerifier, type JwtVerifier } from './jwt';
@@ -61,7 +63,7 @@ const WHAT: Record<string, string> = { read: 'read remediations', operate: 'oper
 
 export function createAuth(cfg: AuthConfig, deps: AuthDeps = {}): ApiAuth {
   const problems: string[] = [];
-  const known = [...FORMAT_NAMES, NATIVE_SOURCE, '*'];
+  const known = [...FORMAT_NAMES, ...TICKETING_SOURCES, NATIVE_SOURCE, '*'];
   for (const [name, map] of [['DRW_INGEST_TOKENS', cfg.ingestTokens], ['DRW_INGEST_HMAC_SECRETS', cfg.ingestHmacSecrets]] as const) {
     for (const source of Object.keys(map)) {
       if (!known.includes(source)) problems.push(`${name}: unknown source "${source}" (known: ${known.join(', ')})`);
@@ -93,14 +95,15 @@ export function createAuth(cfg: AuthConfig, deps: AuthDeps = {}): ApiAuth {
     });
   }
   const users = verifier ? new UserAuthenticator(verifier, { user: j.userClaims, groups: j.groupsClaim }) : undefined;
-  const ingest = new IngestAuthenticator({ tokens: cfg.ingestTokens, hmacSecrets: cfg.ingestHmacSecrets, githubSecret: cfg.githubWebhookSecret, now: deps.now });
+  const ingest = new IngestAuthenticator({ tokens: cfg.ingestTokens, hmacSecrets: cfg.ingestHmacSecrets, githubSecret: cfg.githubWebhookSecret, jiraSecret: cfg.jiraWebhookSecret, now: deps.now });
   const ingestOn = ingest.configured;
 
   async function person(req: Headers, needed: Permission): Promise<Caller> {
     const p = await users!.authenticate(req);
     const permissions = deps.access ? permissionsOf(deps.access, p.user, p.groups) : new Set<string>();
     if (!allows(permissions, needed)) {
-      const what = WHAT[needed] ?? `submit detections from "${needed.slice('submit:'.length)}"`;
+      const source = needed.slice('submit:'.length);
+      const what = WHAT[needed] ?? ((TICKETING_SOURCES as readonly string[]).includes(source) ? `report ticket changes from "${source}"` : `submit detections from "${source}"`);
       throw forbidden(`${p.user} may not ${what}: that needs the "${needed}" permission, which policies/access.yaml grants to none of their groups [${p.groups.join(', ')}]`);
     }
     return { kind: 'person', ...p, permissions };
@@ -112,8 +115,8 @@ export function createAuth(cfg: AuthConfig, deps: AuthDeps = {}): ApiAuth {
     async authorize(req, needed, raw) {
       if (needed.startsWith('submit:')) {
         const jwt = Boolean(users) && LOOKS_LIKE_JWT.test(req.headers.authorization ?? '');
-        if (ingestOn) {
-          const source = needed.slice('submit:'.length);
+        const source = needed.slice('submit:'.length);
+        if (ingest.requiredFor(source)) {
           try {
             return { kind: 'source', source, method: await ingest.authenticate(req, source, raw) };
           } catch (e) {
@@ -130,8 +133,8 @@ export function createAuth(cfg: AuthConfig, deps: AuthDeps = {}): ApiAuth {
         ? `people: JWT (${[j.jwksUrl ? `JWKS ${j.jwksUrl}, used for at most ${j.jwksMaxAgeSec}s` : '', publicKeys?.length ? `${publicKeys.length} static key(s)` : '', j.hs256Secret ? 'HS256 secret' : ''].filter(Boolean).join(', ')}; issuer ${j.issuer.join('|') || 'any'}; audience ${j.audience.join('|') || 'any'}; user claim ${j.userClaims.join('|')}; groups claim ${j.groupsClaim}); permissions from the access policy`
         : 'people: NOT authenticated (identity taken from request bodies; loopback only)',
       ingestOn
-        ? `ingest: credentials for ${[...new Set([...Object.keys(cfg.ingestTokens), ...Object.keys(cfg.ingestHmacSecrets), ...(cfg.githubWebhookSecret ? ['github'] : [])])].join(', ')}`
-        : 'ingest: NOT authenticated (any caller may submit detections; loopback only)',
+        ? `ingest: credentials for ${[...new Set([...Object.keys(cfg.ingestTokens), ...Object.keys(cfg.ingestHmacSecrets), ...(cfg.githubWebhookSecret ? ['github'] : []), ...(cfg.jiraWebhookSecret ? ['jira'] : [])])].join(', ')}`
+        : `ingest: NOT authenticated (any caller may submit detections; loopback only)${cfg.jiraWebhookSecret ? '; Jira webhooks: signed (DRW_JIRA_WEBHOOK_SECRET)' : ''}`,
     ],
   };
 }
@@ -176,6 +179,7 @@ export function assertSafeExposure(host: string, cfg: AuthConfig): void {
     ...Object.entries(cfg.ingestTokens).filter(([, l]) => l.some((t) => t.length < MIN_CREDENTIAL_CHARS)).map(([s]) => `DRW_INGEST_TOKENS "${s}"`),
     ...Object.entries(cfg.ingestHmacSecrets).filter(([, l]) => l.some((t) => t.length < MIN_CREDENTIAL_CHARS)).map(([s]) => `DRW_INGEST_HMAC_SECRETS "${s}"`),
     ...(cfg.githubWebhookSecret && cfg.githubWebhookSecret.length < MIN_CREDENTIAL_CHARS ? ['DRW_GITHUB_WEBHOOK_SECRET'] : []),
+    ...(cfg.jiraWebhookSecret && cfg.jiraWebhookSecret.length < MIN_CREDENTIAL_CHARS ? ['DRW_JIRA_WEBHOOK_SECRET'] : []),
   ];
   if (short.length) problems.push(`DRW_API_HOST: ${host} is not a loopback address: ingest credentials must be at least ${MIN_CREDENTIAL_CHARS} characters (${short.join(', ')})`);
   if (problems.length) throw new ConfigError(problems);

@@ -2,7 +2,7 @@
  * Machines: which detection sources may post to `POST /v1/detections/{format}`. Per source
  * (the format name, "drw" for the native `POST /v1/detections`, or "*" for any) a bearer token
  * and/or drw's HMAC-SHA256 signature of `${X-Drw-Timestamp}.${raw body}` (5-minute window); GitHub's own `X-Hub-Signature-256` on the
- * github route, exactly as GitHub sends it. Every comparison is constant-time (ingest/signatures.ts). Any one valid
+ * github route, exactly as GitHub sends it; Jira's `X-Hub-Signature` on the Jira webhook route. Every comparison is constant-time (ingest/signatures.ts). Any one valid
  * credential is enough; when none is valid the refusal names what was wrong with each.
  */
 import type http from 'node:http';
@@ -14,6 +14,8 @@ export const DRW_SIGNATURE_HEADER = 'X-Drw-Signature-256';
 export const DRW_TIMESTAMP_HEADER = 'X-Drw-Timestamp';
 export const SIGNATURE_WINDOW_SEC = 300;
 export const GITHUB_SIGNATURE_HEADER = 'X-Hub-Signature-256';
+/** Jira Cloud signs admin webhooks that have a secret: `sha256=<hex HMAC-SHA256 of the body>`, no timestamp. */
+export const JIRA_SIGNATURE_HEADER = 'X-Hub-Signature';
 export const INGEST_REALM = 'drw-ingest';
 
 export interface IngestCredentials {
@@ -23,6 +25,12 @@ export interface IngestCredentials {
   hmacSecrets: Record<string, string[]>;
   /** GitHub webhook secret for X-Hub-Signature-256 on the github route. */
   githubSecret?: string;
+  /**
+   * Jira webhook secret for X-Hub-Signature on the jira source. Unlike the others it does not
+   * require credentials of every source: the embedded default signs its simulator's webhooks
+   * while detections stay open on loopback.
+   */
+  jiraSecret?: string;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
 }
@@ -33,7 +41,7 @@ export function signIngestRequest(secret: string, body: Buffer | string, nowMs =
   return { [DRW_TIMESTAMP_HEADER]: timestamp, [DRW_SIGNATURE_HEADER]: signHmacSha256(secret, Buffer.concat([Buffer.from(`${timestamp}.`), Buffer.from(body)])) };
 }
 
-export type IngestMethod = 'bearer' | 'hmac' | 'github-signature';
+export type IngestMethod = 'bearer' | 'hmac' | 'github-signature' | 'jira-signature';
 
 function header(req: Pick<http.IncomingMessage, 'headers'>, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
@@ -48,17 +56,28 @@ export class IngestAuthenticator {
     return Object.values(this.c.tokens).some((t) => t.length > 0) || Object.values(this.c.hmacSecrets).some((s) => s.length > 0) || Boolean(this.c.githubSecret);
   }
 
+  /** Whether a request for `source` needs a credential: any configured at all, or the source's own webhook secret. */
+  requiredFor(source: string): boolean {
+    return this.configured || (source === 'jira' && Boolean(this.c.jiraSecret));
+  }
+
   private methods(source: string) {
     const pick = (m: Record<string, string[]>) => [...(m[source] ?? []), ...(m['*'] ?? [])].filter((x) => x.length > 0);
-    return { tokens: pick(this.c.tokens), hmac: pick(this.c.hmacSecrets), github: source === 'github' && this.c.githubSecret ? [this.c.githubSecret] : [] };
+    return {
+      tokens: pick(this.c.tokens),
+      hmac: pick(this.c.hmacSecrets),
+      github: source === 'github' && this.c.githubSecret ? [this.c.githubSecret] : [],
+      jira: source === 'jira' && this.c.jiraSecret ? [this.c.jiraSecret] : [],
+    };
   }
 
   private challenge(source: string, error?: 'invalid_request' | 'invalid_token', description?: string): string {
     const m = this.methods(source);
     const parts: string[] = [];
-    if (m.tokens.length || (!m.hmac.length && !m.github.length)) parts.push(bearerChallenge(INGEST_REALM, error, description));
+    if (m.tokens.length || (!m.hmac.length && !m.github.length && !m.jira.length)) parts.push(bearerChallenge(INGEST_REALM, error, description));
     if (m.hmac.length) parts.push(`HMAC-SHA256 realm="${INGEST_REALM}", header="${DRW_SIGNATURE_HEADER}"`);
     if (m.github.length) parts.push(`HMAC-SHA256 realm="${INGEST_REALM}", header="${GITHUB_SIGNATURE_HEADER}"`);
+    if (m.jira.length) parts.push(`HMAC-SHA256 realm="${INGEST_REALM}", header="${JIRA_SIGNATURE_HEADER}"`);
     return parts.join(', ');
   }
 
@@ -68,9 +87,9 @@ export class IngestAuthenticator {
    */
   async authenticate(req: Pick<http.IncomingMessage, 'headers'>, source: string, raw: () => Promise<Buffer>): Promise<IngestMethod> {
     const m = this.methods(source);
-    if (!m.tokens.length && !m.hmac.length && !m.github.length) {
+    if (!m.tokens.length && !m.hmac.length && !m.github.length && !m.jira.length) {
       throw new AuthError(
-        `no ingest credential is configured for "${source}": set DRW_INGEST_TOKENS or DRW_INGEST_HMAC_SECRETS for "${source}" (or "*")${source === 'github' ? ', or DRW_GITHUB_WEBHOOK_SECRET' : ''}`,
+        `no ingest credential is configured for "${source}": set DRW_INGEST_TOKENS or DRW_INGEST_HMAC_SECRETS for "${source}" (or "*")${source === 'github' ? ', or DRW_GITHUB_WEBHOOK_SECRET' : source === 'jira' ? ', or DRW_JIRA_WEBHOOK_SECRET' : ''}`,
         this.challenge(source),
       );
     }
@@ -104,11 +123,21 @@ export class IngestAuthenticator {
         failures.push(`${GITHUB_SIGNATURE_HEADER} does not match the body (check the webhook secret)`);
       }
     }
+    const jiraSignature = source === 'jira' ? header(req, JIRA_SIGNATURE_HEADER) : undefined;
+    if (jiraSignature !== undefined) {
+      if (!m.jira.length) failures.push(`${JIRA_SIGNATURE_HEADER} is not accepted (DRW_JIRA_WEBHOOK_SECRET is not set)`);
+      else {
+        const body = await raw();
+        if (verifyHmacSha256(m.jira[0], body, jiraSignature)) return 'jira-signature';
+        failures.push(`${JIRA_SIGNATURE_HEADER} does not match the body (check the Jira webhook's secret)`);
+      }
+    }
     if (failures.length === 0) {
       const accepted = [
         ...(m.tokens.length ? ['Authorization: Bearer <token>'] : []),
         ...(m.hmac.length ? [`${DRW_TIMESTAMP_HEADER} and ${DRW_SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`] : []),
         ...(m.github.length ? [`${GITHUB_SIGNATURE_HEADER} (GitHub webhook secret)`] : []),
+        ...(m.jira.length ? [`${JIRA_SIGNATURE_HEADER} (Jira webhook secret)`] : []),
       ];
       throw new AuthError(`missing credentials for "${source}": send ${accepted.join(' or ')}`, this.challenge(source));
     }

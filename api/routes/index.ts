@@ -7,6 +7,7 @@ import type { DrwRoute } from '../route';
 import type { RemediationService } from '../service';
 import { detectionRoutes } from './detections';
 import { ingestRoutes } from './ingest';
+import { integrationRoutes } from './integrations';
 import { listRoutes } from './list';
 import { policyRoutes } from './policy';
 import { remediationRoutes } from './remediations';
@@ -33,5 +34,6 @@ export function apiRoutes(d: RouteDeps): DrwRoute[] {
     ...listRoutes(d.client),
     ...reportRoutes(d.client, d.archive),
     ...policyRoutes(d.service, d.defaultIdentity),
+    ...integrationRoutes({ service: d.service, logger: d.logger }),
   ];
 }

@@ -23,7 +23,7 @@ const AUDIENCE = 'drw-api';
 const AM_TOKEN = 'alertmanager-ingest-token-for-the-access-test-0123';
 const CONTAIN = 'edr-malware.contain';
 /** Every permission a route can need here; submit:* is left out so each source is its own. */
-const ALL = [...ACTION_PERMISSIONS, 'submit:drw', 'submit:alertmanager'];
+const ALL = [...ACTION_PERMISSIONS, 'submit:drw', 'submit:alertmanager', 'submit:jira', 'submit:servicenow'];
 
 let h: Harness;
 let key: jose.KeyLike;
@@ -122,6 +122,8 @@ test('every route × an identity holding its permission (answered) and one holdi
     'POST /v1/remediations/{id}/steps/{stepId}/approve': 'decide',
     'POST /v1/remediations/{id}/steps/{stepId}/deny': 'decide',
     'POST /v1/policy/publish': 'operate',
+    'POST /v1/integrations/jira/webhook': 'submit:jira',
+    'POST /v1/integrations/servicenow/callback': 'submit:servicenow',
   };
   expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(Object.keys(expected).sort());
   const bodies: Record<string, unknown> = {

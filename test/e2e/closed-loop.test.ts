@@ -9,17 +9,25 @@ import { buildSystems } from '../../activities/registry';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
 import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
 import { asset, detection, step, submit, waitFor } from '../helpers/scenario';
+import { http } from '../helpers/http';
 import { adapterSystems } from '../helpers/sims';
 
 let dataDir: string;
 let sims: EmbeddedSimulators;
 let h: Harness;
 
+const WEBHOOK_SECRET = 'closed-loop-jira-webhook-secret';
+
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-closed-loop-'));
-  sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0 });
-  h = await startHarness({ policyDir: DEFAULT_POLICY, override: adapterSystems(buildSystems({ ...sims.env })) });
+  // As npm start wires it: Jira's webhook (signed) reaches this drw's API.
+  sims = await startEmbeddedSimulators(dataDir, { DRW_JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET }, { autoMergeAfterMs: 0 });
+  h = await startHarness({ policyDir: DEFAULT_POLICY, override: adapterSystems(buildSystems({ ...sims.env })), env: { DRW_JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+  expect(sims.connectApi(h.api)).toHaveLength(1);
 });
+
+/** A person closes or reopens the Jira issue in Jira (the simulator's people route), which sends Jira's webhook. */
+const asPerson = (key: string, action: 'close' | 'reopen', who: string) => http('POST', `${sims.urls.jira}/_admin/issues/${key}/${action}`, { as: who, ...(action === 'close' ? { resolution: 'Done' } : {}) });
 
 afterAll(async () => {
   await h?.close();
@@ -91,4 +99,38 @@ test('a Security Hub finding: the remediation waits for Security Hub to report t
   hub.setState(finding.Id, finding.ProductArn, { Compliance: { Status: 'PASSED' } });
   const s = await waitFor(h, id, (x) => x.status === 'remediated', 'remediated once Security Hub says PASSED');
   expect(step(s, 'cloud-misconfiguration.confirm').status).toBe('done');
+});
+
+test('the owner closes a triage ticket in Jira: the webhook tells drw at once and the remediation ends resolved by the owner', async () => {
+  const host = asset('triage-owner');
+  const id = await submit(h, detection({ source: 'scanner', rule: 'Odd.Thing', category: 'unheard-of', severity: 'low', asset: { id: host } }));
+  const open = await waitFor(h, id, (x) => x.status === 'awaiting_owner' && x.ticket, 'awaiting its owner');
+  expect((await asPerson(open.ticket.ticketId, 'close', 'olivia')).status).toBe(200);
+  const s = await waitFor(h, id, (x) => x.status === 'resolved', 'resolved by the owner');
+  expect(s.resolution).toBe('ticket_closed_by_owner');
+  expect(s.decisions.find((d: any) => d.kind === 'ticket_changed')).toMatchObject({ ticketId: open.ticket.ticketId, closed: true, via: 'webhook', by: expect.stringContaining('olivia') });
+  // drw does not close again what the owner closed; it says what it concluded.
+  const issue = sims.simulators.jira!.issues.get(open.ticket.ticketId)!;
+  expect(issue.status.name).toBe('Done');
+  expect(JSON.stringify(issue.comments[issue.comments.length - 1].body)).toContain('remediation resolved (ticket_closed_by_owner)');
+});
+
+test('a person closes the ticket of a containment that is not in place: drw reopens it with what failed and stays open', async () => {
+  const host = asset('edr-unverified');
+  const crowdstrike = sims.simulators.crowdstrike!;
+  crowdstrike.seedDevice({ deviceId: `dev${host.replace(/[^a-z0-9]/g, '')}`.slice(0, 32), hostname: host });
+  const id = await submit(h, detection({ source: 'crowdstrike', rule: 'Trojan.Reopen', category: 'malware', riskScore: 60, asset: { id: host, environment: 'production' } }));
+  // Nobody approves the containment: the host is not contained when a person closes the ticket.
+  const waiting = await waitFor(h, id, (x) => x.status === 'awaiting_approval' && x.ticket, 'awaiting approval with a ticket');
+  const key = waiting.ticket.ticketId;
+  expect((await asPerson(key, 'close', 'pat')).status).toBe(200);
+  const s = await waitFor(h, id, (x) => x.decisions.some((d: any) => d.kind === 'ticket_reopened'), 'ticket reopened by drw');
+  expect(s.decisions.find((d: any) => d.kind === 'owner_verification')).toMatchObject({ verified: false, failures: ['not verified: host_contained: the host was not contained'] });
+  expect(s.status).toBe('awaiting_approval');
+  const issue = sims.simulators.jira!.issues.get(key)!;
+  expect(issue.status.name).not.toBe('Done');
+  expect(JSON.stringify(issue.comments[issue.comments.length - 1].body)).toContain('host_contained: the host was not contained');
+  // A person reopening or closing again is followed the same way; the remediation is still drw's to finish.
+  expect((await asPerson(key, 'close', 'pat')).status).toBe(200);
+  await waitFor(h, id, (x) => x.decisions.filter((d: any) => d.kind === 'ticket_reopened').length === 2, 'reopened a second time');
 });

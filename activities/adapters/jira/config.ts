@@ -12,6 +12,8 @@ export interface JiraConfig {
   doneTransition?: string;
   /** Resolution to set on the closing transition, for workflows whose done screen requires one. */
   resolution?: string;
+  /** Transition (or target status) name to reopen with; otherwise a transition out of the done category, preferring in-progress ones. */
+  reopenTransition?: string;
   /** Jira priority names per drw priority; undefined when priorities must not be set (field not on the screen). */
   priorities?: Record<TicketPriority, string>;
   /**
@@ -31,6 +33,7 @@ const VARS = [
   'JIRA_ISSUE_TYPE',
   'JIRA_DONE_TRANSITION',
   'JIRA_RESOLUTION',
+  'JIRA_REOPEN_TRANSITION',
   'JIRA_PRIORITY_NAMES',
   'JIRA_SEARCH_LAG_MS',
   'JIRA_TIMEOUT_MS',
@@ -48,6 +51,7 @@ const schema = z.object({
   JIRA_ISSUE_TYPE: z.string().max(255).default('Task'),
   JIRA_DONE_TRANSITION: z.string().max(255).optional(),
   JIRA_RESOLUTION: z.string().max(255).optional(),
+  JIRA_REOPEN_TRANSITION: z.string().max(255).optional(),
   JIRA_PRIORITY_NAMES: z
     .string()
     .default('Highest,High,Medium,Low')
@@ -72,6 +76,7 @@ export function loadJiraConfig(env: NodeJS.ProcessEnv = process.env): JiraConfig
     issueType: v.JIRA_ISSUE_TYPE,
     doneTransition: v.JIRA_DONE_TRANSITION,
     resolution: v.JIRA_RESOLUTION,
+    reopenTransition: v.JIRA_REOPEN_TRANSITION,
     priorities:
       v.JIRA_PRIORITY_NAMES.toLowerCase() === 'none'
         ? undefined

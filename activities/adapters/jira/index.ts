@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { AxiosInstance } from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
 import { createVendorClient } from '../http';
 import type {
   CloseTicketInput,
   OpenTicketInput,
+  ReopenTicketInput,
   TicketRef,
   TicketState,
   Ticketing,
@@ -15,8 +15,10 @@ import { containsMarker, doc, idempotencyMarker, linkParagraph, markerParagraph,
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
 import { createScreenReader } from './create-meta';
 import { CreateIntents } from './create-intents';
+import { remediationLabel } from './label';
 
 export { loadJiraConfig, type JiraConfig } from './config';
+export { remediationLabel, remediationRefOfLabels } from './label';
 
 const SYSTEM = 'jira';
 /** Jira rejects longer summaries and descriptions with a 400. */
@@ -43,24 +45,24 @@ interface JiraStatus {
 interface JiraIssue {
   id: string;
   key: string;
-  fields?: { status?: JiraStatus; description?: unknown };
+  fields?: { status?: JiraStatus; description?: unknown; resolution?: { name?: string } | null };
+  /** With expand=changelog: the recent histories, most recent first. */
+  changelog?: { histories?: JiraHistory[] };
+}
+interface JiraUser {
+  accountId?: string;
+  displayName?: string;
+  emailAddress?: string;
+}
+interface JiraHistory {
+  author?: JiraUser;
+  created?: string;
+  items?: { field?: string; fieldId?: string }[];
 }
 interface JiraTransition {
   id: string;
   name?: string;
   to?: JiraStatus;
-}
-
-/**
- * The label that ties issues to one remediation: Jira has no idempotency key for creates, so
- * openTicket searches by it first. Readable when the id is already a safe lower-case label
- * (label matching in JQL is not reliably case-sensitive), hashed otherwise.
- */
-export function remediationLabel(remediationId: string): string {
-  if (/^[a-z0-9_.-]{1,200}$/.test(remediationId)) return `drw-${remediationId}`;
-  const readable = remediationId.toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').slice(0, 60);
-  const hash = createHash('sha256').update(remediationId).digest('hex').slice(0, 16);
-  return `drw-${readable}-${hash}`;
 }
 
 export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ticketing {
@@ -117,11 +119,21 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     return found;
   }
 
-  async function statusOf(key: string): Promise<JiraStatus> {
-    const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}`, { params: { fields: 'status' } });
-    const status = (data as JiraIssue | undefined)?.fields?.status;
+  async function readIssue(key: string, fields: string, expand?: string): Promise<JiraIssue & { fields: { status: JiraStatus } }> {
+    const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}`, { params: { fields, ...(expand ? { expand } : {}) } });
+    const issue = data as JiraIssue | undefined;
+    const status = issue?.fields?.status;
     if (!status || typeof status.name !== 'string') throw badResponse(`GET issue ${key} returned no status`);
-    return status;
+    return { ...issue!, fields: { ...issue!.fields, status } };
+  }
+
+  async function statusOf(key: string): Promise<JiraStatus> {
+    return (await readIssue(key, 'status')).fields.status;
+  }
+
+  async function transitionsOf(key: string): Promise<JiraTransition[]> {
+    const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`);
+    return Array.isArray(data?.transitions) ? data.transitions : [];
   }
 
   async function hasComment(key: string, marker: string): Promise<boolean> {
@@ -162,6 +174,22 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
     const wanted = config.doneTransition?.toLowerCase();
     if (wanted) return transitions.find((t) => t.name?.toLowerCase() === wanted || t.to?.name?.toLowerCase() === wanted);
     return transitions.find((t) => t.to?.statusCategory?.key === 'done');
+  }
+
+  /** Back to work: an in-progress status first (the work goes on), else any status outside done. */
+  function pickReopenTransition(transitions: JiraTransition[]): JiraTransition | undefined {
+    const wanted = config.reopenTransition?.toLowerCase();
+    if (wanted) return transitions.find((t) => t.name?.toLowerCase() === wanted || t.to?.name?.toLowerCase() === wanted);
+    const open = transitions.filter((t) => t.to?.statusCategory?.key !== undefined && t.to.statusCategory.key !== 'done');
+    return open.find((t) => t.to?.statusCategory?.key === 'indeterminate') ?? open[0];
+  }
+
+  function noTransition(key: string, from: string, target: string, transitions: JiraTransition[], type: string): ApplicationFailure {
+    return ApplicationFailure.create({
+      message: `jira: ${key} has no transition from "${from}" to ${target} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`,
+      type,
+      nonRetryable: true,
+    });
   }
 
   return {
@@ -216,28 +244,55 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
       await commentOnce(key, `${input.comment}\n\nResolution: ${input.resolution}`, input.idempotencyKey);
       const status = await statusOf(key);
       if (status.statusCategory?.key === 'done') return;
-      const { data } = await http.get(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`);
-      const transitions: JiraTransition[] = Array.isArray(data?.transitions) ? data.transitions : [];
+      const transitions = await transitionsOf(key);
       const transition = pickDoneTransition(transitions);
       if (!transition) {
-        const target = config.doneTransition ? `"${config.doneTransition}"` : 'a done-category status';
-        throw ApplicationFailure.create({
-          message: `jira: ${key} has no transition from "${status.name}" to ${target} (available: ${transitions.map((t) => t.name).join(', ') || 'none'})`,
-          type: 'jira.NoDoneTransition',
-          nonRetryable: true,
-        });
+        throw noTransition(key, status.name ?? 'unknown', config.doneTransition ? `"${config.doneTransition}"` : 'a done-category status', transitions, 'jira.NoDoneTransition');
       }
       const body: Record<string, unknown> = { transition: { id: transition.id } };
       if (config.resolution) body.fields = { resolution: { name: config.resolution } };
       await http.post(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`, body);
     },
 
+    async reopenTicket(input: ReopenTicketInput): Promise<void> {
+      const key = checkKey(input.ticketId);
+      // The comment first, as closeTicket does: a retry after the transition finds it and adds nothing.
+      await commentOnce(key, input.comment, input.idempotencyKey);
+      const status = await statusOf(key);
+      if (status.statusCategory?.key !== 'done') return;
+      const transitions = await transitionsOf(key);
+      const transition = pickReopenTransition(transitions);
+      if (!transition) {
+        throw noTransition(key, status.name ?? 'unknown', config.reopenTransition ? `"${config.reopenTransition}"` : 'a status outside the done category', transitions, 'jira.NoReopenTransition');
+      }
+      await http.post(`/rest/api/3/issue/${encodeURIComponent(key)}/transitions`, { transition: { id: transition.id } });
+    },
+
     async getTicketState(input: { ticketId: string }): Promise<TicketState> {
       const key = checkKey(input.ticketId);
-      const status = await statusOf(key);
-      return { ticketId: key, status: status.name ?? 'unknown', closed: status.statusCategory?.key === 'done' };
+      // The changelog comes most recent first with the issue: who changed it costs no extra call.
+      const issue = await readIssue(key, 'status,resolution', 'changelog');
+      const status = issue.fields.status;
+      const histories = Array.isArray(issue.changelog?.histories) ? issue.changelog.histories : [];
+      // Who moved it to where it is, rather than who last touched a label.
+      const last = histories.find((h) => h.items?.some((i) => (i.fieldId ?? i.field) === 'status')) ?? histories[0];
+      const updatedBy = personOf(last?.author);
+      const resolution = issue.fields.resolution?.name;
+      return {
+        ticketId: key,
+        status: status.name ?? 'unknown',
+        closed: status.statusCategory?.key === 'done',
+        ...(updatedBy ? { updatedBy } : {}),
+        ...(typeof resolution === 'string' && resolution ? { resolution } : {}),
+      };
     },
   };
+}
+
+/** A Jira user as people know them: display name, else e-mail, else account id. */
+function personOf(user: JiraUser | undefined): string | undefined {
+  const name = user?.displayName ?? user?.emailAddress ?? user?.accountId;
+  return typeof name === 'string' && name.trim() ? name.trim().slice(0, 200) : undefined;
 }
 
 function description(input: OpenTicketInput, marker: string, priority: string | undefined): ReturnType<typeof doc> {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   CloseTicketInput,
   OpenTicketInput,
+  ReopenTicketInput,
   TicketPriority,
   TicketRef,
   TicketState,
@@ -11,12 +11,11 @@ import type {
 } from '../../interfaces';
 import type { ServiceNowConfig } from './config';
 import { heartbeatIfActivity } from '../activity-context';
+import { correlationId } from './correlation';
+import { CLOSED_STATES, IN_PROGRESS, RESOLVED } from './incident-states';
 import { SYSTEM, createServiceNowClient, queryValue, rawValue, resultOf, text } from './client';
 
 const TABLE = '/api/now/table/incident';
-/** Resolved, Closed, Canceled in the out-of-the-box incident state model. */
-const CLOSED_STATES = new Set(['6', '7', '8']);
-const RESOLVED = '6';
 const SHORT_DESCRIPTION_MAX = 160;
 const DESCRIPTION_MAX = 30_000;
 
@@ -29,16 +28,6 @@ const IMPACT_URGENCY: Record<TicketPriority, { impact: string; urgency: string }
 };
 
 type Row = Record<string, unknown>;
-
-/**
- * correlation_id (max 100 chars) ties incidents to one remediation, since the Table API has no
- * idempotency key. Queries compare it case-insensitively, so only lower-case ids stay readable.
- */
-export function correlationId(remediationId: string): string {
-  if (/^[a-z0-9_.:@-]{1,96}$/.test(remediationId)) return `drw:${remediationId}`;
-  const readable = remediationId.toLowerCase().replace(/[^a-z0-9_.:@-]+/g, '_').slice(0, 60);
-  return `drw:${readable}-${createHash('sha256').update(remediationId).digest('hex').slice(0, 16)}`;
-}
 
 export function idempotencyMarker(idempotencyKey: string): string {
   return `[drw-ref:${idempotencyKey}]`;
@@ -150,13 +139,29 @@ export function createServiceNowTicketing(config: ServiceNowConfig): Ticketing {
       );
     },
 
+    async reopenTicket(input: ReopenTicketInput): Promise<void> {
+      const inc = await fetchIncident(input.ticketId, 'state,work_notes');
+      const marker = idempotencyMarker(input.idempotencyKey);
+      const patch: Row = {};
+      if (!text(inc.work_notes)?.includes(marker)) patch.work_notes = `${input.comment}\n\n${marker}`;
+      // Back to In Progress, as the incident form's Reopen does; an open incident keeps its state.
+      if (CLOSED_STATES.has(rawValue(inc.state) ?? '')) patch.state = IN_PROGRESS;
+      if (Object.keys(patch).length === 0) return;
+      await http.patch(`${TABLE}/${inc.sysId}`, patch, { params: { sysparm_fields: 'sys_id' } });
+    },
+
     async getTicketState(input: { ticketId: string }): Promise<TicketState> {
-      const inc = await fetchIncident(input.ticketId, 'number,state');
+      const inc = await fetchIncident(input.ticketId, 'number,state,sys_updated_by,close_code');
       const state = rawValue(inc.state) ?? '';
+      const closed = CLOSED_STATES.has(state);
+      const updatedBy = text(inc.sys_updated_by);
+      const closeCode = closed ? text(inc.close_code) : undefined;
       return {
         ticketId: input.ticketId,
         status: text(inc.state) ?? 'unknown',
-        closed: CLOSED_STATES.has(state),
+        closed,
+        ...(updatedBy ? { updatedBy } : {}),
+        ...(closeCode ? { resolution: closeCode } : {}),
       };
     },
   };

@@ -1,3 +1,5 @@
 export { loadServiceNowConfig, type ServiceNowConfig, type ServiceNowAuth } from './config';
-export { createServiceNowTicketing, correlationId } from './incident';
+export { createServiceNowTicketing } from './incident';
+export { correlationId, remediationRefOfCorrelation } from './correlation';
 export { createServiceNowCmdb, type ServiceNowCmdb } from './cmdb';
+export { CLOSED_STATES, INCIDENT_STATES } from './incident-states';

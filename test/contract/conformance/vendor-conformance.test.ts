@@ -33,7 +33,7 @@ describe('Jira adapter requests against Atlassian\'s v3 definition (jira.js)', (
     assetId: 'acme-logs',
   });
 
-  it('a ticket\'s whole life (create, update, comment, close, read) sends only defined operations', async () => {
+  it('a ticket\'s whole life (create, update, comment, close, read, reopen) sends only defined operations', async () => {
     const sim = await startJiraSimulator({ email: EMAIL, apiToken: TOKEN, projects: ['SEC', 'OPS'], projectsWithoutPriority: ['OPS'] });
     try {
       for (const project of ['SEC', 'OPS']) {
@@ -42,6 +42,7 @@ describe('Jira adapter requests against Atlassian\'s v3 definition (jira.js)', (
         await jira.updateTicket({ remediationId: `conf-${project}`, idempotencyKey: `conf-${project}:raise`, ticketId: ref.ticketId, comment: 'Risk up.', priority: 'highest' });
         await jira.closeTicket({ remediationId: `conf-${project}`, idempotencyKey: `conf-${project}:close`, ticketId: ref.ticketId, comment: 'Fixed.', resolution: 'remediated' });
         await jira.getTicketState({ ticketId: ref.ticketId });
+        await jira.reopenTicket({ remediationId: `conf-${project}`, idempotencyKey: `conf-${project}:reopen`, ticketId: ref.ticketId, comment: 'Not fixed.' });
       }
       const requests = sim.server.served();
       expect(new Set(sent(requests))).toEqual(

@@ -70,7 +70,7 @@ describe('Jira Cloud adapter against the simulator', () => {
 
     expect(await jira.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'To Do', closed: false });
     await jira.closeTicket({ ...r, idempotencyKey: r.key('close'), ticketId: ref.ticketId, resolution: 'remediated', comment: 'Public access blocked.' });
-    expect(await jira.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'Done', closed: true });
+    expect(await jira.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'Done', closed: true, updatedBy: 'drw', resolution: 'Done' });
     expect(issue.comments).toHaveLength(2);
 
     // A retried close neither comments again nor transitions again.
@@ -281,6 +281,7 @@ describe('loadJiraConfig', () => {
       issueType: 'Task',
       doneTransition: undefined,
       resolution: undefined,
+      reopenTransition: undefined,
       priorities: { highest: 'Highest', high: 'High', medium: 'Medium', low: 'Low' },
       searchLagMs: 10000,
       timeoutMs: 15000,

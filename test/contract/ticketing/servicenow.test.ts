@@ -85,12 +85,12 @@ describe('ServiceNow incident adapter against the simulator', () => {
     expect(inc.journal.work_notes[0].text).toContain('Host isolated.');
     expect(inc.values).toMatchObject({ impact: '2', urgency: '2', priority: '3' });
 
-    expect(await snow.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'New', closed: false });
+    expect(await snow.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'New', closed: false, updatedBy: USER });
     await snow.closeTicket({ ...r, idempotencyKey: r.key('close'), ticketId: ref.ticketId, resolution: 'remediated', comment: 'Reimaged.' });
     expect(inc.values).toMatchObject({ state: '6', close_code: 'Solution provided' });
     expect(inc.values.close_notes).toContain('Reimaged.');
     expect(inc.values.close_notes).toContain('Resolution: remediated');
-    expect(await snow.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'Resolved', closed: true });
+    expect(await snow.getTicketState({ ticketId: ref.ticketId })).toEqual({ ticketId: ref.ticketId, status: 'Resolved', closed: true, updatedBy: USER, resolution: 'Solution provided' });
 
     const patches = () => sim.server.served((q) => q.method === 'PATCH').length;
     const before = patches();

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type http from 'node:http';
 import { assertSafeExposure, createAuth, isLoopbackHost } from '../../../api/auth';
 import { approvalFromToken, operatorFromToken, riskFromToken } from '../../../api/auth/identity';
@@ -136,6 +137,41 @@ describe('people: claims → principal', () => {
       status: 403,
       message: 'alice may not submit detections from "drw": that needs the "submit:drw" permission, which policies/access.yaml grants to none of their groups [auditors]',
     });
+  });
+});
+
+describe('ticketing webhooks (POST /v1/integrations/...)', () => {
+  const JIRA = 'jira-webhook-secret-0123456789abcdef';
+  const body = Buffer.from('{"webhookEvent":"jira:issue_updated"}');
+  const hub = (secret: string) => ({ 'X-Hub-Signature': 'sha256=' + createHmac('sha256', secret).update(body).digest('hex') });
+
+  test('a Jira webhook secret alone signs the Jira route and leaves detections open on loopback', async () => {
+    const a = createAuth(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JIRA_WEBHOOK_SECRET: JIRA }).auth);
+    expect(a.ingest).toBe(false);
+    expect(await a.authorize(req({}), 'submit:drw', noBody)).toEqual({ kind: 'open' });
+    expect(await a.authorize(req(hub(JIRA)), 'submit:jira', async () => body)).toEqual({ kind: 'source', source: 'jira', method: 'jira-signature' });
+    expect(await status(a.authorize(req({}), 'submit:jira', async () => body))).toMatchObject({ status: 401, message: 'missing credentials for "jira": send X-Hub-Signature (Jira webhook secret)' });
+    expect(await status(a.authorize(req(hub('another-secret-0123456789abcdef')), 'submit:jira', async () => body))).toMatchObject({ status: 401, message: expect.stringContaining('X-Hub-Signature does not match the body') });
+    // GitHub's header name is not Jira's.
+    expect(await status(a.authorize(req({ 'X-Hub-Signature-256': hub(JIRA)['X-Hub-Signature'] }), 'submit:jira', async () => body))).toMatchObject({ status: 401 });
+  });
+
+  test('the ServiceNow callback takes an ingest credential of source "servicenow"; a person needs submit:servicenow', async () => {
+    const rsa = testKey('RS256', 'k1');
+    const a = createAuth(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JWT_PUBLIC_KEYS: rsa.pem, DRW_INGEST_TOKENS: '{"servicenow":"servicenow-token-0123456789abcdef"}' }).auth, { access: ACCESS });
+    expect(await a.authorize(req({ Authorization: 'Bearer servicenow-token-0123456789abcdef' }), 'submit:servicenow', noBody)).toEqual({ kind: 'source', source: 'servicenow', method: 'bearer' });
+    // The callback's token is not a detection source's.
+    expect(await status(a.authorize(req({ Authorization: 'Bearer servicenow-token-0123456789abcdef' }), 'submit:drw', noBody))).toMatchObject({ status: 401 });
+    expect(await status(a.authorize(req({ Authorization: `Bearer ${tokenFor(rsa, claims({ groups: ['auditors'] }))}` }), 'submit:servicenow', noBody))).toMatchObject({
+      status: 403,
+      message: expect.stringContaining('may not report ticket changes from "servicenow"'),
+    });
+    expect(parseAccessPolicy('version: 1\ngroups:\n  itsm: ["submit:servicenow", "submit:jira"]\n', 'access.yaml').groups.itsm).toEqual(['submit:servicenow', 'submit:jira']);
+  });
+
+  test('a Jira webhook secret shorter than 32 characters is refused beyond loopback', () => {
+    const cfg = loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', DRW_JWT_HS256_SECRET: HS, DRW_JWT_ISSUER: ISSUER, DRW_JWT_AUDIENCE: AUDIENCE, DRW_INGEST_TOKENS: '{"drw":"native-token-0123456789abcdef-0123456789"}', DRW_JIRA_WEBHOOK_SECRET: 'short-jira' }).auth;
+    expect(() => assertSafeExposure('10.0.0.5', cfg)).toThrow(/at least 32 characters \(DRW_JIRA_WEBHOOK_SECRET\)/);
   });
 });
 
