@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
 import { checkSourceFinding, type FindingSources } from './finding-sources';
-import type { Cmdb, Endpoint, Iac, Identity, IdentityActionInput, Notify, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+import type { Cmdb, Endpoint, EvaluatePolicyInput, Iac, Identity, IdentityActionInput, Notify, PolicyDecision, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
   ticketing: Ticketing;
@@ -19,7 +19,7 @@ export interface ActivityDeps {
   runbook: Runbook;
   /** Okta, Entra ID or in-process; optional so older wirings keep working (its activities then refuse). */
   identity?: Identity;
-  /** OPA when OPA_URL is set (activities/adapters/opa): not scheduled by any plan yet, see issue 16. */
+  /** OPA when OPA_URL is set (activities/adapters/opa): asked by playbooks' `opa:` questions. */
   policyEngine?: PolicyEngine;
   /** Generic checks (http); the others are answered through the systems above. */
   httpVerify?: Verify;
@@ -62,6 +62,9 @@ export function createActivities(deps: ActivityDeps) {
     releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
     runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
+    /** A playbook's question to the policy engine; without one configured, no answer (the planner fails closed). */
+    evaluatePolicy: async (input: EvaluatePolicyInput): Promise<PolicyDecision> =>
+      deps.policyEngine ? deps.policyEngine.evaluate(input) : refuse('policyEngine', 'no policy engine is configured on this worker (set OPA_URL, see README, Integrations)'),
     identityRevokeSessions: async (input: IdentityActionInput) => identity().revokeSessions(input),
     identityDisable: async (input: IdentityActionInput) => identity().disableAccount(input),
     identityEnable: async (input: IdentityActionInput) => identity().enableAccount(input),

@@ -3,6 +3,7 @@
  * I/O, no randomness, so the workflow can call it on every signal and replay gets the same
  * answer, and `drw plan --dry-run` shows exactly what a workflow would do.
  */
+import { answerFact, policyAsk, type PolicyAnswer, type PolicyAsk, type PolicyInputFact } from './policy-engine';
 import { SEVERITY_RANK } from '../domain/detection';
 import { evaluate } from './conditions';
 import { paramsDigest, stepDigest } from './digest';
@@ -87,16 +88,37 @@ interface Desired {
   section: 'steps' | 'escalation';
   trigger?: EscalationTrigger;
   seen: Record<string, unknown>;
+  /** The policy engine could not answer the step's question and the playbook says block. */
+  blocked?: string;
 }
 
-function desiredSteps(pb: Playbook, state: PlannerState, ctx: Record<string, unknown>): Desired[] {
+/** The policy engine's answer to a step's or an approval's question; unanswered ones are collected to be asked. */
+function askEngine(opa: { path: string; input?: PolicyInputFact[] }, state: PlannerState, asks: Map<string, PolicyAsk>): PolicyAnswer | undefined {
+  const ask = policyAsk(opa, state.facts);
+  const answer = state.policyAnswers?.[ask.key];
+  if (!answer) asks.set(ask.key, ask);
+  return answer;
+}
+
+function desiredSteps(pb: Playbook, state: PlannerState, ctx: Record<string, unknown>, asks: Map<string, PolicyAsk>): Desired[] {
   const out: Desired[] = [];
   if (state.cancelled || state.falsePositive) return out;
   const take = (def: StepDef, id: string, section: Desired['section'], trigger?: EscalationTrigger) => {
     const seen: Record<string, unknown> = {};
     if (def.when && !evaluate(def.when.cond, ctx, seen)) return;
     if (state.resolvedAtSource && !KEEP_WHEN_RESOLVED.has(def.action)) return;
-    out.push({ def, id, section, trigger, seen });
+    let blocked: string | undefined;
+    if (def.opa) {
+      const answer = askEngine(def.opa, state, asks);
+      // Not asked yet: the step waits for the answer (the driver asks before anything runs).
+      if (!answer) return;
+      seen.opa = answerFact(answer);
+      if (answer.error !== undefined) {
+        if (def.opa.onUnavailable === 'skip') return;
+        if (def.opa.onUnavailable === 'block') blocked = `the policy engine did not answer ${def.opa.path}: ${answer.error}`;
+      } else if (answer.result !== true) return;
+    }
+    out.push({ def, id, section, trigger, seen, ...(blocked ? { blocked } : {}) });
   };
   for (const def of pb.steps) take(def, `${pb.id}.${def.id}`, 'steps');
   // Each trigger inserts the escalation steps once, in the order the triggers happened.
@@ -126,11 +148,17 @@ function approvalsFor(records: ApprovalRecord[], step: Pick<PlanStep, 'id' | 'fi
 }
 
 
-function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<string, unknown>, match: MatchResult): PlanStep {
+function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<string, unknown>, match: MatchResult, asks: Map<string, PolicyAsk>): PlanStep {
   const def = d.def;
   const params = renderParams(def.params, ctx);
   const approvalSeen: Record<string, unknown> = {};
-  const approvalNeeded = def.approval && (!def.approval.when || evaluate(def.approval.when.cond, ctx, approvalSeen));
+  let approvalNeeded = def.approval && (!def.approval.when || evaluate(def.approval.when.cond, ctx, approvalSeen));
+  if (approvalNeeded && def.approval?.opa) {
+    // Only the engine's `true` lets automation go ahead; no answer (yet) keeps the approval.
+    const answer = askEngine(def.approval.opa, state, asks);
+    if (answer) approvalSeen.opa = answerFact(answer);
+    if (answer?.error === undefined && answer?.result === true) approvalNeeded = false;
+  }
   // A denial sticks: once denied, the step needs a new approval even if its rule no longer asks for one.
   const denial = state.strictApprovals && !approvalNeeded ? lastDenial(state.approvals, d.id) : undefined;
   if (denial) approvalSeen.deniedBefore = `${denial.approver} at ${denial.at}`;
@@ -174,7 +202,7 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     reason: {
       playbook: pb.id,
       section: d.section,
-      rule: def.when?.text ?? 'always',
+      rule: [def.when?.text, def.opa ? `policy engine ${def.opa.path} is true` : undefined].filter(Boolean).join(' and ') || 'always',
       facts: { ...match.matchedOn, ...d.seen, ...approvalSeen },
       ...(d.trigger ? { trigger: d.trigger } : {}),
     },
@@ -224,7 +252,8 @@ export function buildPlan(policy: PolicySet, state: PlannerState): PlanResult {
   const pb = match.playbook;
   const prev = state.previous;
   const prevById = new Map((prev?.steps ?? []).map((s) => [s.id, s]));
-  const desired = desiredSteps(pb, state, ctx);
+  const asks = new Map<string, PolicyAsk>();
+  const desired = desiredSteps(pb, state, ctx, asks);
   const desiredIds = new Set(desired.map((d) => d.id));
   const diff: PlanDiffEntry[] = [];
 
@@ -235,10 +264,10 @@ export function buildPlan(policy: PolicySet, state: PlannerState): PlanResult {
       fresh.set(d.id, before);
       continue;
     }
-    const step = buildStep(d, pb, state, ctx, match);
+    const step = buildStep(d, pb, state, ctx, match, asks);
     if (before) step.requestedBy = before.requestedBy;
     const strict = Boolean(state.strictApprovals);
-    const { status, note } = openStatus(step, state.approvals, strict);
+    const { status, note } = d.blocked ? { status: 'blocked' as const, note: d.blocked } : openStatus(step, state.approvals, strict);
     step.status = status;
     if (note) step.note = note;
     if (before) {
@@ -296,7 +325,7 @@ export function buildPlan(policy: PolicySet, state: PlannerState): PlanResult {
     playbook: pb.id,
     steps,
   };
-  return { plan, diff, selection: match.explanation };
+  return { plan, diff, selection: match.explanation, ...(asks.size ? { policyAsks: [...asks.values()] } : {}) };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/detection';
 import { ACTIONS } from './types';
+import { POLICY_INPUT_FACTS } from './policy-engine';
 import { parseCondition, type Condition } from './conditions';
 import { parseDuration } from './durations';
 import { rulePatternProblem } from './rule-pattern';
@@ -61,6 +62,14 @@ export const matchSchema = z
   })
   .strict();
 
+/** A question to the policy engine (planner/policy-engine.ts): its rule path and which facts it is given. */
+const opaAskSchema = z
+  .object({
+    path: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/, 'a slash-separated rule path like drw/containment/allow'),
+    input: z.array(z.enum(POLICY_INPUT_FACTS)).min(1).optional(),
+  })
+  .strict();
+
 export const approvalSchema = z
   .object({
     users: z.array(z.string().min(1)).default([]),
@@ -71,6 +80,8 @@ export const approvalSchema = z
     onExpiry: z.enum(['deny', 'escalate', 'auto_approve']).default('deny'),
     /** Approval is needed only while this holds (e.g. "riskScore < 90" for contain-at-once above 90). */
     when: condition.optional(),
+    /** The policy engine may let automation go ahead: an answer of `true` skips the approval; anything else asks people. */
+    opa: opaAskSchema.optional(),
   })
   .strict()
   .refine((a) => a.users.length + a.groups.length > 0, { message: 'an approval names at least one user or group' })
@@ -96,6 +107,11 @@ export const stepSchema = z
     title: z.string().min(1).max(200).optional(),
     params: z.record(z.string(), z.unknown()).default({}),
     when: condition.optional(),
+    /**
+     * Planned only when the policy engine answers `true`. Without an answer (unreachable, an error):
+     * `block` (default) plans the step blocked with the reason, so people are asked; `plan` plans it; `skip` leaves it out.
+     */
+    opa: opaAskSchema.extend({ onUnavailable: z.enum(['block', 'plan', 'skip']).default('block') }).strict().optional(),
     approval: approvalSchema.optional(),
     /** Held until a change window opens (unless the emergency override applies). */
     disruptive: z.boolean().default(false),

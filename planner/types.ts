@@ -2,6 +2,7 @@
  * The planner's vocabulary. Pure data: these shapes live in workflow state, in query
  * answers, in the decision log (and so in history), and in `drw plan --dry-run` output.
  */
+import type { PolicyAnswer, PolicyAsk } from './policy-engine';
 import type { Asset, Detection, Severity } from '../domain/detection';
 import type { Provenance } from './provenance';
 
@@ -216,6 +217,8 @@ export interface PlannerState {
   strictApprovals?: boolean;
   /** Targets resolved before planning, by step action (the EDR device for endpoint actions). */
   targets?: Record<string, StepTarget>;
+  /** The policy engine's answers so far, by ask key (planner/policy-engine.ts). */
+  policyAnswers?: Record<string, PolicyAnswer>;
 }
 
 export interface Facts {
@@ -236,4 +239,6 @@ export interface PlanResult {
   diff: PlanDiffEntry[];
   /** One-line explanation of the playbook choice. */
   selection: string;
+  /** Questions for the policy engine this plan needs answered (steps wait for them; approvals stay asked for). */
+  policyAsks?: PolicyAsk[];
 }

@@ -30,6 +30,7 @@ import {
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } from './events';
 import { ACTION_ROUTES } from './routing';
+import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { sourceFindingRef } from '../ingest/source-ref';
 import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
 
@@ -77,6 +78,8 @@ export type CoreEvent =
   /** The verification run after a person closed the ticket: what failed ([] = confirmed). */
   | { kind: 'owner_checked'; failures: string[]; checks: number }
   | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
+  /** The policy engine's answers to the plan's questions (an error where it gave none). */
+  | { kind: 'policy_answered'; answers: PolicyAnswer[] }
   /** The policy worker has no provider for these kinds (fail closed at planning). */
   | { kind: 'providers_missing'; unprovided: Record<string, string> }
   | { kind: 'continuing_as_new'; historyLength: number }
@@ -111,6 +114,8 @@ export type Work =
   | { kind: 'hold'; step: PlanStep; untilMs: number }
   /** `request.blocked`: nothing to ask (no repository known); the driver reports the preview failed. */
   | { kind: 'preview_change'; step: PlanStep; request: PullRequestRequest | { blocked: string }; forParams: string }
+  /** Ask the policy engine what the plan needs to know before anything runs. */
+  | { kind: 'ask_policy_engine'; asks: PolicyAsk[] }
   /** Read the ticket: a person may have closed or reopened it (closed loop). */
   | { kind: 'poll_ticket'; ticketId: string }
   /** A person closed the ticket: run the verification's checks once, now. */
@@ -298,6 +303,17 @@ class Transition {
         this.decide({ kind: 'ticket_reopened', ticketId: e.ticketId, evidence: e.evidence });
         this.publish();
         return;
+      case 'policy_answered': {
+        s.policyAnswers = { ...s.policyAnswers };
+        for (const a of e.answers) {
+          s.policyAnswers[a.key] = a;
+          const { key, path, result, decisionId, engine, revisions, error } = a;
+          this.decide({ kind: 'policy_decision', key, path, ...(error === undefined ? { result } : { error }), ...(decisionId ? { decisionId } : {}), ...(engine ? { engine } : {}), ...(revisions && Object.keys(revisions).length ? { revisions } : {}) });
+        }
+        s.policyAsks = undefined;
+        this.replan(`the policy engine answered ${[...new Set(e.answers.map((a) => a.path))].join(', ')}`);
+        return;
+      }
       case 'providers_missing':
         // Read before the first plan: planning blocks those kinds' steps (blockUnprovided).
         s.unprovided = e.unprovided;
@@ -583,8 +599,10 @@ class Transition {
     const s = this.s;
     if (!s.policy || s.final) return;
     const before = s.plan.version;
+    const blockedBefore = new Set(s.plan.steps.filter((x) => x.status === 'blocked').map((x) => x.id));
     const r = buildPlan(s.policy, plannerState(s, by ?? s.requestedBy));
     s.plan = r.plan;
+    s.policyAsks = r.policyAsks;
     // Approvals of content the step no longer has are void for good: coming back to that content needs a new approval.
     const open = new Map(r.plan.steps.filter((x) => !SETTLED.has(x.status) && x.status !== 'running').map((x) => [x.id, x.digest]));
     if (s.approvals.some((a) => a.digest && !a.void && open.has(a.stepId) && open.get(a.stepId) !== a.digest)) {
@@ -595,6 +613,12 @@ class Transition {
     }
     for (const st of s.plan.steps) if (st.status === 'cancelled' && s.running.includes(st.id)) this.effects.push({ kind: 'cancel_running', stepId: st.id });
     this.blockUnprovided();
+    // A step the planner itself blocked (the policy engine gave no answer): recorded, and people paged, like any block.
+    const newlyBlocked = s.plan.steps.find((x) => x.status === 'blocked' && !blockedBefore.has(x.id) && !s.running.includes(x.id));
+    if (newlyBlocked && !s.decisions.some((d) => d.kind === 'step_blocked' && d.stepId === newlyBlocked.id)) {
+      this.decide({ kind: 'step_blocked', stepId: newlyBlocked.id, reason: newlyBlocked.note ?? 'blocked' });
+      this.escalate('step_blocked', `${newlyBlocked.id}: ${newlyBlocked.note ?? 'blocked'}`);
+    }
     for (const st of s.plan.steps) {
       if (st.status !== 'awaiting_approval' || !st.approval?.expiresAfterMs) continue;
       const key = `${st.id}@${st.fingerprint}`;
@@ -872,6 +896,7 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (s.paused) return { kind: 'paused' };
   const owner = ownerClosureWork(s);
   if (owner) return owner;
+  if (s.policyAsks?.length) return { kind: 'ask_policy_engine', asks: s.policyAsks };
   if (s.unreportedRepeats > 0 && s.ticket && ctx.now - s.lastRepeatReportMs >= scaled(ctx, REPEAT_REPORT_EVERY_MS)) return { kind: 'report_repeats' };
   const preview = changeToPreview(s);
   if (preview) return preview;

@@ -53,6 +53,8 @@ export type DecisionEvent =
   | { kind: 'ticket_changed'; ticketId: string; status: string; closed: boolean; via: 'webhook' | 'poll' | 'drw'; by: string; resolution?: string }
   /** The verification run because a person closed the ticket. */
   | { kind: 'owner_verification'; ticketId: string; by: string; verified: boolean; failures: string[]; checks: number }
+  /** The policy engine's answer to a playbook's question (a fact from the policy engine), or why there is none. */
+  | { kind: 'policy_decision'; path: string; key: string; result?: unknown; decisionId?: string; engine?: string; revisions?: Record<string, string>; error?: string }
   /** drw reopened the ticket a person closed, with what is not fixed. */
   | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
   | { kind: 'continued_as_new'; historyLength: number; run: number }
@@ -76,7 +78,7 @@ export type DecisionKind = DecisionEvent['kind'];
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
   'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
-  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened',
+  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened', 'policy_decision',
   'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
@@ -152,6 +154,10 @@ export function describe(e: DecisionEvent): string {
       return e.verified
         ? `after ${e.by} closed ticket ${e.ticketId}: verified (${e.checks} check${e.checks === 1 ? '' : 's'} passed)`
         : `after ${e.by} closed ticket ${e.ticketId}: not verified (${e.failures.join('; ')})`;
+    case 'policy_decision':
+      return e.error !== undefined
+        ? `policy engine gave no answer at ${e.path}: ${e.error}`
+        : `policy engine (${e.engine ?? 'engine'}) answered ${JSON.stringify(e.result)} at ${e.path}${e.decisionId ? ` (decision ${e.decisionId})` : ''}`;
     case 'ticket_reopened':
       return `ticket ${e.ticketId} reopened: the fix is not verified (${e.evidence.join('; ')})`;
     case 'continued_as_new':

@@ -54,6 +54,8 @@ export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' 
 export const TICKET_READ: Route = { kind: 'ticketing', activity: 'getTicketState' };
 export const TICKET_REOPEN: Route = { kind: 'ticketing', activity: 'reopenTicket' };
 export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
+/** A playbook's question to the policy engine (OPA), asked before the steps it decides. */
+export const EVALUATE_POLICY: Route = { kind: 'policy', activity: 'evaluatePolicy' };
 
 /**
  * The activities a worker of each kind registers: exactly those some route schedules on it.
@@ -61,7 +63,7 @@ export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
  */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
-    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK];
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK, EVALUATE_POLICY];
     return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

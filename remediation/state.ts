@@ -5,6 +5,7 @@
 import type { Detection } from '../domain/detection';
 import type { AssetFacts, TicketRef } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
+import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
@@ -78,6 +79,10 @@ export interface RemediationState {
   regressionOf?: string;
   /** Kinds of system the policy worker has no provider for, with why (fail closed at planning). */
   unprovided?: Record<string, string>;
+  /** The policy engine's answers (planner/policy-engine.ts), by ask key; a changed fact makes a new key. */
+  policyAnswers?: Record<string, PolicyAnswer>;
+  /** Questions the current plan needs the policy engine to answer: the driver asks before anything runs. */
+  policyAsks?: PolicyAsk[];
   cmdb?: AssetFacts;
   policy?: PolicySet;
   plan: Plan;
@@ -190,7 +195,7 @@ export function deriveStatus(
 
 export function plannerState(
   s: Pick<RemediationState, 'id' | 'detection' | 'facts' | 'plan' | 'approvals' | 'escalations' | 'requestedBy' | 'cancelled' | 'falsePositive' | 'resolvedAtSource' | 'verificationFailures'> &
-    Partial<Pick<RemediationState, 'core' | 'targets'>>,
+    Partial<Pick<RemediationState, 'core' | 'targets' | 'policyAnswers'>>,
   requestedBy = s.requestedBy,
 ): PlannerState {
   return {
@@ -208,6 +213,7 @@ export function plannerState(
     // The pre-core workflow (workflows/legacy) keeps the rules its runs began with.
     ...(s.core === CORE_STATE_VERSION ? { strictApprovals: true } : {}),
     ...(s.targets ? { targets: s.targets } : {}),
+    ...(s.policyAnswers ? { policyAnswers: s.policyAnswers } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AssetFacts, ResolvedDevice } from '../activities/interfaces';
 import type { PlanStep } from '../planner/types';
+import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import {
   checksFor,
   compensations,
@@ -42,7 +43,7 @@ import {
   type Work,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { EVALUATE_POLICY, LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -331,6 +332,9 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
         case 'preview_change':
           await previewChange(work);
           break;
+        case 'ask_policy_engine':
+          await askPolicyEngine(work.asks);
+          break;
         case 'poll_ticket':
           await pollTicket(work.ticketId);
           break;
@@ -390,6 +394,23 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     } finally {
       scopes.delete(step.id);
     }
+  }
+
+  /** The policy engine's answers to what the plan asks; an engine that does not answer is an answer too (the planner fails closed). */
+  async function askPolicyEngine(asks: PolicyAsk[]): Promise<void> {
+    // A few attempts, not the core's ten: an unreachable engine should block a step in seconds, not minutes.
+    const engine = call(EVALUATE_POLICY, `ask the policy engine ${asks.map((a) => a.path).join(', ')}`, 4);
+    const answers: PolicyAnswer[] = [];
+    for (const ask of asks) {
+      try {
+        const d = await engine.evaluatePolicy({ path: ask.path, input: ask.input });
+        answers.push({ key: ask.key, path: ask.path, result: d.result, engine: d.engine, ...(d.decisionId ? { decisionId: d.decisionId } : {}), ...(d.revisions ? { revisions: d.revisions } : {}) });
+      } catch (e) {
+        if (isCancellation(e)) throw e;
+        answers.push({ key: ask.key, path: ask.path, error: failureMessage(e) });
+      }
+    }
+    feed({ kind: 'policy_answered', answers });
   }
 
   /** The ticket as its system shows it now: a person may have closed or reopened it. */

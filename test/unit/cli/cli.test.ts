@@ -409,6 +409,10 @@ describe('commands without a server', () => {
     cpSync(DEFAULT_POLICY, dir, { recursive: true });
     const f = path.join(dir, '40-edr-malware.yaml');
     writeFileSync(f, readFileSync(f, 'utf8').replace('groups: [secops]', 'groups: [soc-leads]'));
+    // The chain was recorded before the misconfiguration playbook confirmed at Security Hub: only the EDR change should differ.
+    const m = path.join(dir, '30-cloud-misconfiguration.yaml');
+    writeFileSync(m, readFileSync(m, 'utf8').replace(/ {2}# A merged change is not a fixed account[\s\S]*?verify: \{ interval: 15m, deadline: 2d \}\n/, ''));
+    expect(readFileSync(m, 'utf8')).not.toContain('id: confirm');
     const diff = await drw(['policy', 'whatif', '--policy', dir, EDR_FILE, CHAIN_FILE]);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/edr-approved\.history\.json\): the candidate policy plans differently/);
