@@ -42,6 +42,8 @@ test('a vulnerability fixed and closed comes back: a new remediation with its ow
   expect(h.systems.record.tickets.get(two.ticket.ticketId)?.status).toMatch(/^closed/);
   // And it says which remediation it follows.
   const received = two.decisions.find((d: any) => d.kind === 'received');
-  expect(received.previous).toMatchObject({ runId: firstRun, status: 'completed', closedAt: expect.any(String) });
-  expect(received.summary).toContain(`it recurs after the remediation of run ${firstRun}, completed at `);
+  // The first one ended remediated, so this is a regression, and its first plan says so.
+  expect(received.previous).toMatchObject({ runId: firstRun, status: 'completed', outcome: 'remediated', closedAt: expect.any(String) });
+  expect(received.summary).toContain(`regression: run ${firstRun} remediated this finding at `);
+  expect(two.decisions.find((d: any) => d.kind === 'plan').trigger).toBe(`initial plan (regression: the finding came back after run ${firstRun} remediated it)`);
 });

@@ -106,10 +106,8 @@ describe('vulnerability', () => {
     const { plan, selection } = buildPlan(policy, st);
     expect(plan.playbook).toBe('vulnerability');
     expect(selection).toBe('playbook vulnerability (priority 50) matched on category="vulnerability"');
-    // A GitHub alert is confirmed at GitHub after the merge (finding_resolved re-queries the alert).
-    expect(ids(plan)).toEqual(['vulnerability.ticket', 'vulnerability.patch', 'vulnerability.verify', 'vulnerability.confirm']);
-    expect(step(plan, 'vulnerability.confirm')).toMatchObject({ params: { checks: ['finding_resolved'] }, verify: { intervalMs: 300_000, deadlineMs: 86_400_000 } });
-    expect(plan.steps.map((s) => s.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(ids(plan)).toEqual(['vulnerability.ticket', 'vulnerability.patch', 'vulnerability.verify']);
+    expect(plan.steps.map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
     expect(plan.steps.filter((s) => s.approval)).toEqual([]);
     expect(step(plan, 'vulnerability.patch')).toMatchObject({
       title: 'Bump the vulnerable package',
@@ -120,6 +118,12 @@ describe('vulnerability', () => {
       reason: { rule: 'details.fixedVersion' },
       verify: { intervalMs: 60_000, deadlineMs: 7 * 86_400_000 },
     });
+  });
+
+  it("an alert drw can look up at GitHub (its number) is also confirmed there after the merge: the alert must be fixed", () => {
+    const { plan } = buildPlan(policy, stateFor({ ...DEPENDABOT, details: { ...DEPENDABOT.details, alertType: 'dependabot', alertNumber: 7 } }));
+    expect(ids(plan)).toEqual(['vulnerability.ticket', 'vulnerability.patch', 'vulnerability.verify', 'vulnerability.confirm']);
+    expect(step(plan, 'vulnerability.confirm')).toMatchObject({ params: { checks: ['finding_resolved'] }, verify: { intervalMs: 300_000, deadlineMs: 86_400_000 } });
   });
 
   it('without a fixed version only the ticket remains (both patch and verify are conditional)', () => {
@@ -157,9 +161,8 @@ describe('cloud-misconfiguration', () => {
   it('public bucket in production: the IaC fix waits for cloud-owners', () => {
     const { plan, selection } = buildPlan(policy, stateFor(PUBLIC_BUCKET('production')));
     expect(selection).toBe('playbook cloud-misconfiguration (priority 60) matched on category="misconfiguration"');
-    // A Security Hub finding is confirmed at Security Hub after the merge (GetFindings: the control passed).
-    expect(ids(plan)).toEqual([`${P}.ticket`, `${P}.fix-bucket`, `${P}.verify`, `${P}.confirm`]);
-    expect(statuses(plan)).toEqual({ [`${P}.ticket`]: 'pending', [`${P}.fix-bucket`]: 'awaiting_approval', [`${P}.verify`]: 'pending', [`${P}.confirm`]: 'pending' });
+    expect(ids(plan)).toEqual([`${P}.ticket`, `${P}.fix-bucket`, `${P}.verify`]);
+    expect(statuses(plan)).toEqual({ [`${P}.ticket`]: 'pending', [`${P}.fix-bucket`]: 'awaiting_approval', [`${P}.verify`]: 'pending' });
     // A step without a title gets one from its action and id.
     expect(step(plan, `${P}.ticket`).title).toBe('ticket.open (ticket)');
     const fix = step(plan, `${P}.fix-bucket`);
@@ -180,7 +183,7 @@ describe('cloud-misconfiguration', () => {
 
   it('public bucket in staging: the same fix runs without approval', () => {
     const { plan } = buildPlan(policy, stateFor(PUBLIC_BUCKET('staging')));
-    expect(statuses(plan)).toEqual({ [`${P}.ticket`]: 'pending', [`${P}.fix-bucket`]: 'pending', [`${P}.verify`]: 'pending', [`${P}.confirm`]: 'pending' });
+    expect(statuses(plan)).toEqual({ [`${P}.ticket`]: 'pending', [`${P}.fix-bucket`]: 'pending', [`${P}.verify`]: 'pending' });
     const fix = step(plan, `${P}.fix-bucket`);
     expect(fix.approval).toBeUndefined();
     expect(fix.note).toBeUndefined();
@@ -201,7 +204,7 @@ describe('cloud-misconfiguration', () => {
 
   it('open security group in production: remove the ingress rule, after cloud-owners approve', () => {
     const { plan } = buildPlan(policy, stateFor(OPEN_SG('production')));
-    expect(ids(plan)).toEqual([`${P}.ticket`, `${P}.fix-security-group`, `${P}.verify`, `${P}.confirm`]);
+    expect(ids(plan)).toEqual([`${P}.ticket`, `${P}.fix-security-group`, `${P}.verify`]);
     expect(step(plan, `${P}.fix-security-group`)).toMatchObject({
       status: 'awaiting_approval',
       title: 'Remove the open ingress rule',
