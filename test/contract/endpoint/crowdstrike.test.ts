@@ -229,12 +229,13 @@ describe('loadCrowdStrikeConfig', () => {
   it('starts at the named cloud, or pins FALCON_BASE_URL without following regions', () => {
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'EU-1' })).toMatchObject({ baseUrl: 'https://api.eu-1.crowdstrike.com', followRegion: true, autodiscover: false });
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'us-gov-1' })).toMatchObject({ baseUrl: 'https://api.laggar.gcw.crowdstrike.com' });
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'us-3' })).toMatchObject({ baseUrl: 'https://api.us-3.crowdstrike.com' });
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_BASE_URL: 'https://falcon-proxy.example.com/' })).toMatchObject({
       baseUrl: 'https://falcon-proxy.example.com',
       followRegion: false,
       autodiscover: false,
     });
-    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'mars-1' })).toThrow(/FALCON_CLOUD must be autodiscover or one of us-1, us-2, eu-1, us-gov-1, us-gov-2/);
+    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'mars-1' })).toThrow(/FALCON_CLOUD must be autodiscover or one of us-1, us-2, us-3, eu-1, us-gov-1, us-gov-2/);
   });
 
   it('names the missing or invalid variable, never a value', () => {
