@@ -9,6 +9,11 @@ export interface CrowdStrikeConfig {
    * FALCON_BASE_URL pins the URL (a proxy or a simulator).
    */
   followRegion?: boolean;
+  /**
+   * No cloud named: the first token request asks US-1, which cannot answer for GovCloud
+   * tenants (CrowdStrike's SDKs do not autodiscover GovCloud either), so its refusal says so.
+   */
+  autodiscover?: boolean;
   /** API base URL per Falcon cloud (default FALCON_CLOUDS). */
   cloudUrls?: Record<string, string>;
   clientId: string;
@@ -31,6 +36,7 @@ export interface CrowdStrikeConfig {
 export const FALCON_CLOUDS: Record<string, string> = {
   'us-1': 'https://api.crowdstrike.com',
   'us-2': 'https://api.us-2.crowdstrike.com',
+  'us-3': 'https://api.us-3.crowdstrike.com',
   'eu-1': 'https://api.eu-1.crowdstrike.com',
   'us-gov-1': 'https://api.laggar.gcw.crowdstrike.com',
   'us-gov-2': 'https://api.us-gov-2.crowdstrike.mil',
@@ -76,6 +82,7 @@ export function loadCrowdStrikeConfig(env: NodeJS.ProcessEnv = process.env): Cro
     // Autodiscovery starts at US-1, whose token endpoint names every tenant's cloud.
     baseUrl: (e.FALCON_BASE_URL ?? FALCON_CLOUDS[e.FALCON_CLOUD === 'autodiscover' ? 'us-1' : e.FALCON_CLOUD]).replace(/\/+$/, ''),
     followRegion: !e.FALCON_BASE_URL,
+    autodiscover: !e.FALCON_BASE_URL && e.FALCON_CLOUD === 'autodiscover',
     clientId: e.FALCON_CLIENT_ID,
     clientSecret: e.FALCON_CLIENT_SECRET,
     memberCid: e.FALCON_MEMBER_CID,

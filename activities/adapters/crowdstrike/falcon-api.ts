@@ -35,7 +35,10 @@ export class FalconApi {
   }
 
   private async fetchToken(): Promise<AxiosResponse<unknown>> {
-    let res = await this.postToken();
+    const discovering = this.config.autodiscover && this.baseUrl === this.config.baseUrl;
+    let res = await this.postToken().catch((err: unknown) => {
+      throw discovering ? withGovCloudHint(err) : err;
+    });
     const region = header(res, 'x-cs-region');
     const target = region && this.config.followRegion ? cloudUrl(region, this.config.cloudUrls) : undefined;
     if (target && target !== this.baseUrl) {
@@ -66,6 +69,18 @@ export class FalconApi {
 }
 
 export { statusOf };
+
+/** US-1 refuses GovCloud credentials like wrong ones: the refusal names the likelier fix too. */
+function withGovCloudHint(err: unknown): unknown {
+  const status = statusOf(err);
+  if (!(err instanceof ApplicationFailure) || (status !== 401 && status !== 403)) return err;
+  return ApplicationFailure.create({
+    message: `${err.message}; a GovCloud tenant sets FALCON_CLOUD=us-gov-1 or us-gov-2 (autodiscovery through US-1 does not reach GovCloud)`,
+    type: err.type ?? undefined,
+    nonRetryable: err.nonRetryable ?? undefined,
+    details: err.details ? [...err.details] : undefined,
+  });
+}
 
 function header(res: AxiosResponse<unknown>, name: string): string | undefined {
   const v = (res.headers as Record<string, unknown> | undefined)?.[name];

@@ -10,12 +10,15 @@ export interface CreateScreen {
 
 const PAGE = 50;
 
+/** The create screen, read once; forget() makes the next call read it again (an admin changed it). */
+export type ScreenReader = (() => Promise<CreateScreen>) & { forget(): void };
+
 /**
  * Reads GET /rest/api/3/issue/createmeta/{project}/issuetypes[/{id}] once per adapter: the
  * fields a create may set differ per project and issue type, and a field that is not on the
  * screen makes the whole create fail with a 400.
  */
-export function createScreenReader(http: AxiosInstance, projectKey: string, issueType: string): () => Promise<CreateScreen> {
+export function createScreenReader(http: AxiosInstance, projectKey: string, issueType: string): ScreenReader {
   let cached: Promise<CreateScreen> | undefined;
   const base = `/rest/api/3/issue/createmeta/${encodeURIComponent(projectKey)}/issuetypes`;
 
@@ -44,11 +47,12 @@ export function createScreenReader(http: AxiosInstance, projectKey: string, issu
     return { issueTypeId: type.id, priority: fields.some((f) => (f.fieldId ?? f.key) === 'priority') };
   }
 
-  return () => {
+  const screen = () => {
     cached ??= read().catch((err: unknown) => {
       cached = undefined;
       throw err;
     });
     return cached;
   };
+  return Object.assign(screen, { forget: () => (cached = undefined) });
 }

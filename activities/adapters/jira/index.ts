@@ -13,7 +13,7 @@ import type {
 import type { JiraConfig } from './config';
 import { containsMarker, doc, idempotencyMarker, linkParagraph, markerParagraph, paragraphs, type AdfNode } from './adf';
 import { heartbeatIfActivity, sleepCancellable } from '../activity-context';
-import { createScreenReader } from './create-meta';
+import { createScreenReader, type CreateScreen } from './create-meta';
 import { CreateIntents } from './create-intents';
 import { remediationLabel } from './label';
 
@@ -165,7 +165,7 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
       await http.put(`/rest/api/3/issue/${encodeURIComponent(key)}`, { fields: { priority: { name } } });
       return true;
     } catch (err) {
-      if (httpStatus(err) === 400 && err instanceof ApplicationFailure && /priority: Field 'priority' cannot be set/.test(err.message)) return false;
+      if (isPriorityRefused(err)) return false;
       throw err;
     }
   }
@@ -202,25 +202,33 @@ export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ti
         const ours = containsMarker(found.fields?.description, marker);
         return { system: SYSTEM, ticketId: found.key, url: browseUrl(found.key), existing: !ours };
       }
-      const screen = await createScreen();
       const priorityName = config.priorities?.[input.priority];
-      // Without Priority on the screen, the priority travels as a label and a line of the description.
-      const priorityLabel = priorityName && !screen.priority ? [toLabel(`drw-priority-${input.priority}`)] : [];
-      const fields: Record<string, unknown> = {
-        project: { key: config.projectKey },
-        issuetype: { id: screen.issueTypeId },
-        summary: oneLine(input.title).slice(0, SUMMARY_MAX),
-        description: description(input, marker, screen.priority ? undefined : priorityName),
-        labels: unique([label, ...priorityLabel, ...input.labels.map(toLabel).filter(Boolean)]),
+      const send = async (screen: CreateScreen) => {
+        // Without Priority on the screen, the priority travels as a label and a line of the description.
+        const priorityLabel = priorityName && !screen.priority ? [toLabel(`drw-priority-${input.priority}`)] : [];
+        const fields: Record<string, unknown> = {
+          project: { key: config.projectKey },
+          issuetype: { id: screen.issueTypeId },
+          summary: oneLine(input.title).slice(0, SUMMARY_MAX),
+          description: description(input, marker, screen.priority ? undefined : priorityName),
+          labels: unique([label, ...priorityLabel, ...input.labels.map(toLabel).filter(Boolean)]),
+        };
+        if (priorityName && screen.priority) fields.priority = { name: priorityName };
+        const sentAt = now();
+        // Recorded before sending: if the answer is lost, the retry knows a create may have happened.
+        intents.markSent(label, sentAt);
+        beat({ label, at: sentAt });
+        return http.post('/rest/api/3/issue', { fields }).catch((err: unknown) => {
+          if (err instanceof ApplicationFailure && err.nonRetryable) intents.forget(label);
+          throw err;
+        });
       };
-      if (priorityName && screen.priority) fields.priority = { name: priorityName };
-      const sentAt = now();
-      // Recorded before sending: if the answer is lost, the retry knows a create may have happened.
-      intents.markSent(label, sentAt);
-      beat({ label, at: sentAt });
-      const { data } = await http.post('/rest/api/3/issue', { fields }).catch((err: unknown) => {
-        if (err instanceof ApplicationFailure && err.nonRetryable) intents.forget(label);
-        throw err;
+      const screen = await createScreen();
+      const { data } = await send(screen).catch(async (err: unknown) => {
+        if (!(priorityName && screen.priority && isPriorityRefused(err))) throw err;
+        // Priority left the screen since its metadata was read; Jira refused the whole create, so nothing exists yet.
+        createScreen.forget();
+        return send(await createScreen());
       });
       if (typeof data?.key !== 'string') throw badResponse('create issue answered without a key');
       if (typeof data.id === 'string') intents.markCreated(label, data.id);
@@ -327,6 +335,11 @@ function oneLine(text: string): string {
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/** Jira's 400 for a Priority field that is not on the screen. */
+function isPriorityRefused(err: unknown): boolean {
+  return httpStatus(err) === 400 && err instanceof ApplicationFailure && /priority: Field 'priority' cannot be set/.test(err.message);
 }
 
 function httpStatus(err: unknown): number | undefined {

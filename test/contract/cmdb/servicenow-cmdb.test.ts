@@ -1,5 +1,7 @@
 import { createServiceNowCmdb, loadServiceNowConfig, type ServiceNowConfig } from '../../../activities/adapters/servicenow';
 import { criticality } from '../../../activities/adapters/servicenow/cmdb';
+import { preflightSystems } from '../../../activities/registry';
+import { ConfigError } from '../../../common/config';
 import { SimulatorServer } from '../../../simulators/base';
 import { startServiceNowSimulator, type ServiceNowSimulator } from '../../../simulators/servicenow';
 import { basicSecrets, expectNoSecrets, failureOf } from '../ticketing/helpers';
@@ -201,6 +203,20 @@ describe('ServiceNow CMDB field mapping against a base-instance schema', () => {
     const before = sim.server.served((r) => r.path === '/api/now/table/cmdb_ci').length;
     expect((await failureOf(createServiceNowCmdb(configFor(sim, extra)).lookupAsset({ assetId: 'app-07' }))).message).toContain(message);
     expect(sim.server.served((r) => r.path === '/api/now/table/cmdb_ci')).toHaveLength(before);
+  });
+
+  it('a worker starting with a configured field the instance does not have stops with a configuration error naming its variable', async () => {
+    const cmdb = createServiceNowCmdb(configFor(sim, { SERVICENOW_INTERNET_FACING_FIELD: 'u_exposed' }));
+    const stop = await preflightSystems({ cmdb }).then(() => undefined, (e: unknown) => e);
+    expect(stop).toBeInstanceOf(ConfigError);
+    expect((stop as Error).message).toContain('SERVICENOW_INTERNET_FACING_FIELD: "u_exposed" is not a field of any CMDB class');
+  });
+
+  it('a worker starting while the instance is unavailable starts, and its first lookup checks the fields', async () => {
+    sim.server.setFaults({ match: /sys_dictionary/, queue: [{ kind: 'status', status: 503 }] });
+    const cmdb = createServiceNowCmdb(configFor(sim, { SERVICENOW_INTERNET_FACING_FIELD: 'u_exposed' }));
+    await expect(preflightSystems({ cmdb })).resolves.toBeUndefined();
+    expect((await failureOf(cmdb.lookupAsset({ assetId: 'app-07' }))).message).toContain('SERVICENOW_INTERNET_FACING_FIELD: "u_exposed"');
   });
 
   it('says what to grant when the integration user cannot read the data dictionary', async () => {

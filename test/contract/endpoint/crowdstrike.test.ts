@@ -137,6 +137,17 @@ describe('CrowdStrike Falcon endpoint adapter', () => {
     expect(f.message).toContain('access denied, invalid client');
   });
 
+  it('tells a tenant refused by autodiscovery that a GovCloud tenant names its cloud', async () => {
+    const wrongCloud = { ...config, clientSecret: 'sim-falcon-secret-govcloud', followRegion: true, autodiscover: true };
+    const f = await capture(createCrowdStrikeEndpoint(wrongCloud).getContainment({ assetId: 'db-01' }));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('access denied, invalid client');
+    expect(f.message).toContain('a GovCloud tenant sets FALCON_CLOUD=us-gov-1 or us-gov-2');
+    // A named cloud refusing the credentials says only what Falcon said.
+    const named = await capture(createCrowdStrikeEndpoint({ ...wrongCloud, autodiscover: false }).getContainment({ assetId: 'db-01' }));
+    expect(named.message).not.toContain('GovCloud');
+  });
+
   it('fails non-retryably for unknown hosts and unsearchable asset ids', async () => {
     const endpoint = createCrowdStrikeEndpoint(config);
     const notFound = await capture(endpoint.isolateHost(input({ assetId: 'nope-99', deviceId: undefined })));
@@ -205,6 +216,7 @@ describe('loadCrowdStrikeConfig', () => {
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's3cr3t', FALCON_POLL_INTERVAL_MS: '250' })).toEqual({
       baseUrl: 'https://api.crowdstrike.com',
       followRegion: true,
+      autodiscover: true,
       clientId: 'id',
       clientSecret: 's3cr3t',
       memberCid: undefined,
@@ -215,13 +227,15 @@ describe('loadCrowdStrikeConfig', () => {
   });
 
   it('starts at the named cloud, or pins FALCON_BASE_URL without following regions', () => {
-    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'EU-1' })).toMatchObject({ baseUrl: 'https://api.eu-1.crowdstrike.com', followRegion: true });
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'EU-1' })).toMatchObject({ baseUrl: 'https://api.eu-1.crowdstrike.com', followRegion: true, autodiscover: false });
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'us-gov-1' })).toMatchObject({ baseUrl: 'https://api.laggar.gcw.crowdstrike.com' });
+    expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'us-3' })).toMatchObject({ baseUrl: 'https://api.us-3.crowdstrike.com' });
     expect(loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_BASE_URL: 'https://falcon-proxy.example.com/' })).toMatchObject({
       baseUrl: 'https://falcon-proxy.example.com',
       followRegion: false,
+      autodiscover: false,
     });
-    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'mars-1' })).toThrow(/FALCON_CLOUD must be autodiscover or one of us-1, us-2, eu-1, us-gov-1, us-gov-2/);
+    expect(() => loadCrowdStrikeConfig({ FALCON_CLIENT_ID: 'id', FALCON_CLIENT_SECRET: 's', FALCON_CLOUD: 'mars-1' })).toThrow(/FALCON_CLOUD must be autodiscover or one of us-1, us-2, us-3, eu-1, us-gov-1, us-gov-2/);
   });
 
   it('names the missing or invalid variable, never a value', () => {

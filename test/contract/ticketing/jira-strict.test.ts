@@ -75,6 +75,25 @@ describe('Jira adapter on a project whose screens have no Priority field', () =>
     expect(sim.issues.get(ref.ticketId)).toMatchObject({ priority: 'Highest', labels: [remediationLabel(r.remediationId), 'security'] });
   });
 
+  it('opens the ticket without priority when an admin removed Priority from the screen after drw read it', async () => {
+    sim.options.projectsWithoutPriority = ['OPS'];
+    const jira = createJiraTicketing(configFor(sim));
+    const first = remediation();
+    expect(sim.issues.get((await jira.openTicket(openInput(first.remediationId, first.key('open')))).ticketId)).toMatchObject({ priority: 'Highest' });
+    sim.options.projectsWithoutPriority = ['OPS', 'SEC'];
+    try {
+      const r = remediation();
+      const ref = await jira.openTicket(openInput(r.remediationId, r.key('open')));
+      const issue = sim.issues.get(ref.ticketId)!;
+      expect(issue.priority).toBeUndefined();
+      expect(issue.labels).toEqual([remediationLabel(r.remediationId), 'drw-priority-highest', 'security']);
+      expect(JSON.stringify(issue.description)).toContain('Priority: Highest');
+      expect([...sim.issues.values()].filter((i) => i.labels.includes(remediationLabel(r.remediationId)))).toHaveLength(1);
+    } finally {
+      sim.options.projectsWithoutPriority = ['OPS'];
+    }
+  });
+
   it('refuses clearly, before creating anything, when the issue type is not in the project', async () => {
     const jira = createJiraTicketing(configFor(sim, { JIRA_ISSUE_TYPE: 'Incident' }));
     const r = remediation();
