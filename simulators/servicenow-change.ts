@@ -66,7 +66,15 @@ export const CHANGE_CHOICES: Record<string, Record<string, Record<string, string
   },
 };
 
-export const CHANGE_REFERENCES: Record<string, string> = { approver: 'sys_user', requested_by: 'sys_user', sysapproval: 'change_request', document_id: 'change_request' };
+export const CHANGE_REFERENCES: Record<string, string> = {
+  approver: 'sys_user',
+  requested_by: 'sys_user',
+  assigned_to: 'sys_user',
+  assignment_group: 'sys_user_group',
+  cmdb_ci: 'cmdb_ci',
+  sysapproval: 'change_request',
+  document_id: 'change_request',
+};
 
 export interface ChangeSimOptions {
   /** Who the approvals of each stage are requested from (sys_user names); anyone may approve as a delegate. */

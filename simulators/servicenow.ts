@@ -170,6 +170,8 @@ const REFERENCES: Record<string, string> = {
   type: 'cmdb_rel_type',
   label: 'label',
 };
+/** The change tables have their own references (their `type` is a choice, not cmdb_rel_ci's reference). */
+const referenceOf = (table: string, field: string): string | undefined => (CHANGE_FIELDS[table] ? CHANGE_REFERENCES[field] : REFERENCES[field]);
 const JOURNALS = new Set(['work_notes', 'comments']);
 const CHOICES: Record<string, Record<string, string>> = {
   busines_criticality: { '1': '1 - most critical', '2': '2 - somewhat critical', '3': '3 - less critical', '4': '4 - not critical' },
@@ -303,7 +305,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
       if (table === 'incident' && !(f in rec.values) && !JOURNALS.has(f)) continue;
       const value = JOURNALS.has(f) ? '' : rec.values[f] ?? '';
       const display = displayOf(rec, f);
-      const refTable = REFERENCES[f] ?? CHANGE_REFERENCES[f];
+      const refTable = referenceOf(table, f);
       const link = refTable && value ? `${server.baseUrl}/api/now/table/${refTable}/${value}` : undefined;
       if (mode === 'all') out[f] = link && !noLinks ? { display_value: display, value, link } : { display_value: display, value };
       else if (mode === 'true') out[f] = link && !noLinks ? { display_value: display, link } : display;
@@ -320,7 +322,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
         .join('');
     }
     const value = rec.values[field] ?? '';
-    const refTable = REFERENCES[field] ?? CHANGE_REFERENCES[field];
+    const refTable = referenceOf(rec.table, field);
     if (refTable && value) {
       const target = refTable === 'cmdb_ci' ? cis.get(value) : tables.get(refTable)?.get(value);
       return target?.values.name ?? target?.values.number ?? '';
