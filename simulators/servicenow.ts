@@ -23,6 +23,9 @@ import { CHANGE_CHOICES, CHANGE_FIELDS, CHANGE_REFERENCES, CHANGE_TABLES, instal
  * (sys_updated_by is theirs). With `callback` set, every change of an incident's state, by anyone,
  * is POSTed there as an after-update business rule with a REST message would (`callbackPayload`),
  * with `Authorization: Bearer <token>`.
+ *
+ * Change Management (the sn_chg_rest API, change_request and sysapproval_approver, the CAB's admin
+ * route) is in simulators/servicenow-change.ts, on these tables.
  */
 
 export interface ServiceNowSimulatorOptions {
