@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
 import { checkSourceFinding, type FindingSources } from './finding-sources';
-import type { Cmdb, Endpoint, EvaluatePolicyInput, Iac, Identity, IdentityActionInput, Notify, PolicyDecision, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
+import type { CancelChangeInput, ChangeControl, ChangeIdInput, CloseChangeInput, Cmdb, Endpoint, EvaluatePolicyInput, Iac, Identity, IdentityActionInput, MarkImplementingInput, OpenChangeInput, Notify, PolicyDecision, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
   ticketing: Ticketing;
@@ -19,6 +19,8 @@ export interface ActivityDeps {
   runbook: Runbook;
   /** Okta, Entra ID or in-process; optional so older wirings keep working (its activities then refuse). */
   identity?: Identity;
+  /** ServiceNow Change or in-process; optional so older wirings keep working (its activities then refuse). */
+  change?: ChangeControl;
   /** OPA when OPA_URL is set (activities/adapters/opa): asked by playbooks' `opa:` questions. */
   policyEngine?: PolicyEngine;
   /** Generic checks (http); the others are answered through the systems above. */
@@ -103,6 +105,24 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Change control around a step: open it (and ask for approval), read it until implementable,
+ * start it, close it with the outcome, or cancel it. Kept apart from createActivities until the
+ * routing table (remediation/routing.ts) gives them a `change` queue: spread it into
+ * createActivities's answer in the same change that adds the routes.
+ */
+export function createChangeActivities(deps: Pick<ActivityDeps, 'change'>) {
+  const change = (): ChangeControl => deps.change ?? refuse('change', 'no change-management system is configured on this worker (DRW_CHANGE, see README, Integrations)');
+  return {
+    openChange: async (input: OpenChangeInput) => change().openChange(input),
+    getChange: async (input: ChangeIdInput) => change().getChange(input),
+    markChangeImplementing: async (input: MarkImplementingInput) => change().markImplementing(input),
+    closeChange: async (input: CloseChangeInput) => change().closeChange(input),
+    cancelChange: async (input: CancelChangeInput) => change().cancelChange(input),
+  };
+}
+export type ChangeActivities = ReturnType<typeof createChangeActivities>;
 
 /** A kind of system this worker has none of: its activities fail at once, with the reason, never silently. */
 function refuse(kind: string, message: string): never {

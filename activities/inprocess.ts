@@ -8,6 +8,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { canonicalJson } from '../planner/hash';
 import type {
   AssetFacts,
+  ChangeControl,
+  ChangeState,
+  ChangeStateName,
+  ChangeType,
   Cmdb,
   ContainmentState,
   Endpoint,
@@ -35,6 +39,27 @@ export interface InProcessOptions {
    * itself (so every host of the demo can be contained); the endpointIds of `assets` are devices too.
    */
   devices?: Array<{ deviceId: string; hostname: string }>;
+  /**
+   * Who approves every normal or emergency change as soon as it is opened. Unset (the default),
+   * such a change waits for `decideChange`: the stand-in approves nothing by itself.
+   */
+  changeApprover?: string;
+}
+
+/** A change of the in-process stand-in, as `record.changes` keeps it. */
+export interface InProcessChange {
+  changeId: string;
+  number: string;
+  key: string;
+  type: ChangeType;
+  state: ChangeStateName;
+  approval: ChangeState['approval'];
+  approvedBy: string[];
+  rejectedBy: string[];
+  plannedStart?: string;
+  plannedEnd?: string;
+  closeCode?: string;
+  notes: string[];
 }
 
 export interface InProcessSystems {
@@ -45,6 +70,9 @@ export interface InProcessSystems {
   notify: Notify;
   runbook: Runbook;
   identity: Identity;
+  change: ChangeControl;
+  /** A CAB member's decision on a change waiting for approval (tests, demos): what ServiceNow's approval would do. */
+  decideChange(changeId: string, decision: 'approve' | 'reject', as: string): void;
   /** What happened, for tests and the demo log. */
   record: {
     tickets: Map<string, { id: string; key: string; title: string; status: string; comments: string[]; resolution?: string }>;
@@ -55,6 +83,8 @@ export interface InProcessSystems {
     runbooks: string[];
     /** userId → whether it can sign in, and how many times its sessions were revoked. */
     accounts: Map<string, { enabled: boolean; revocations: number }>;
+    /** changeId → change. */
+    changes: Map<string, InProcessChange>;
   };
 }
 
@@ -67,6 +97,7 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     notifications: [],
     runbooks: [],
     accounts: new Map(),
+    changes: new Map(),
   };
   const byKey = new Map<string, string>();
   const seenKeys = new Set<string>();
@@ -251,5 +282,87 @@ export function createInProcessSystems(options: InProcessOptions = {}): InProces
     getAccountState: async ({ userId }) => accountState(userId),
   };
 
-  return { ticketing, cmdb, iac, endpoint, notify, runbook, identity, record };
+  const { change, decideChange } = inProcessChangeControl(record.changes, options.changeApprover);
+  return { ticketing, cmdb, iac, endpoint, notify, runbook, identity, change, decideChange, record };
+}
+
+const CHANGE_VALUES: Record<ChangeStateName, number> = { New: -5, Assess: -4, Authorize: -3, Scheduled: -2, Implement: -1, Review: 0, Closed: 3, Canceled: 4 };
+
+/**
+ * Change control without a change system: the same states as ServiceNow's model, one stage of
+ * approval (Authorize) for normal and emergency changes, decided by `decideChange` or by
+ * `changeApprover`; standard changes are pre-approved and Scheduled at once.
+ */
+function inProcessChangeControl(changes: Map<string, InProcessChange>, approver: string | undefined): Pick<InProcessSystems, 'change' | 'decideChange'> {
+  let seq = 0;
+  const byKey = new Map<string, string>();
+  const get = (changeId: string): InProcessChange => {
+    const c = changes.get(changeId);
+    if (!c) throw ApplicationFailure.create({ message: `inprocess: change ${changeId} not found`, type: 'inprocess.NotFound', nonRetryable: true });
+    return c;
+  };
+  const view = (c: InProcessChange): ChangeState => ({
+    changeId: c.changeId,
+    number: c.number,
+    type: c.type,
+    state: { label: c.state, value: CHANGE_VALUES[c.state] },
+    implementable: c.state === 'Scheduled' || c.state === 'Implement',
+    approval: c.approval,
+    ...(c.approvedBy.length ? { approvedBy: [...c.approvedBy] } : {}),
+    ...(c.rejectedBy.length ? { rejectedBy: [...c.rejectedBy] } : {}),
+    ...(c.plannedStart ? { plannedStart: c.plannedStart, plannedEnd: c.plannedEnd } : {}),
+    closed: c.state === 'Closed' || c.state === 'Canceled',
+    ...(c.closeCode ? { closeCode: c.closeCode } : {}),
+  });
+  const refuse = (c: InProcessChange, type: 'ChangeNotImplementable' | 'ChangeNotClosable', why: string) =>
+    ApplicationFailure.create({ message: `inprocess: change ${c.number} is ${c.state}: ${why}`, type, nonRetryable: true });
+  const decideChange = (changeId: string, decision: 'approve' | 'reject', as: string) => {
+    const c = get(changeId);
+    if (c.state !== 'Authorize') throw new Error(`change ${c.number} is ${c.state}: no approval is requested`);
+    if (decision === 'approve') Object.assign(c, { state: 'Scheduled', approval: 'approved', approvedBy: [...c.approvedBy, as] });
+    else Object.assign(c, { state: 'New', approval: 'rejected', rejectedBy: [...c.rejectedBy, as] });
+  };
+  const change: ChangeControl = {
+    async openChange(input) {
+      const known = byKey.get(input.idempotencyKey);
+      if (known && changes.get(known)?.state !== 'Canceled') return { system: 'inprocess', changeId: known, number: changes.get(known)!.number, existing: true };
+      const c: InProcessChange = {
+        changeId: `inprocess-chg-${++seq}`,
+        number: `CHG${String(seq).padStart(7, '0')}`,
+        key: input.idempotencyKey,
+        type: input.type,
+        state: input.type === 'standard' ? 'Scheduled' : 'Authorize',
+        approval: input.type === 'standard' ? 'approved' : 'requested',
+        approvedBy: [],
+        rejectedBy: [],
+        plannedStart: input.requestedWindow?.start,
+        plannedEnd: input.requestedWindow?.end,
+        notes: [input.description],
+      };
+      changes.set(c.changeId, c);
+      byKey.set(input.idempotencyKey, c.changeId);
+      if (approver && c.state === 'Authorize') decideChange(c.changeId, 'approve', approver);
+      return { system: 'inprocess', changeId: c.changeId, number: c.number, existing: false };
+    },
+    getChange: async ({ changeId }) => view(get(changeId)),
+    async markImplementing({ changeId }) {
+      const c = get(changeId);
+      if (c.state === 'Scheduled') c.state = 'Implement';
+      if (c.state !== 'Implement') throw refuse(c, 'ChangeNotImplementable', 'not Scheduled');
+      return view(c);
+    },
+    async closeChange({ changeId, outcome, notes }) {
+      const c = get(changeId);
+      if (c.state === 'Closed') return view(c);
+      if (!['Scheduled', 'Implement', 'Review'].includes(c.state)) throw refuse(c, 'ChangeNotClosable', 'it was never authorized or is canceled');
+      Object.assign(c, { state: 'Closed', closeCode: outcome, notes: [...c.notes, notes] });
+      return view(c);
+    },
+    async cancelChange({ changeId, reason }) {
+      const c = get(changeId);
+      if (c.state !== 'Closed' && c.state !== 'Canceled') Object.assign(c, { state: 'Canceled', notes: [...c.notes, reason] });
+      return view(c);
+    },
+  };
+  return { change, decideChange };
 }

@@ -314,6 +314,93 @@ export interface Identity {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Change control (ServiceNow Change Management): a change request around a disruptive step
+
+export type ChangeType = 'standard' | 'normal' | 'emergency';
+
+export interface OpenChangeInput extends CallContext {
+  /** normal: assessed and authorized by the CAB; standard: pre-approved template; emergency: emergency CAB only. */
+  type: ChangeType;
+  /** One line (ServiceNow keeps 160 characters). */
+  shortDescription: string;
+  /** The plan step: what will be done, to what, and why (the change's description and implementation plan). */
+  description: string;
+  /** The step's digest (what the approver approved), so the CAB sees exactly which change it authorizes. */
+  digest: string;
+  /** Where to read the remediation (API or UI link). */
+  link?: string;
+  /** The configuration item the step changes (CMDB sys_id and/or name, from lookupAsset). */
+  ci?: { ciId?: string; name?: string };
+  /** The window drw asks for; the CAB may schedule another (read it back with getChange). ISO times. */
+  requestedWindow?: { start: string; end: string };
+}
+export interface ChangeRef {
+  system: string;
+  /** The change's immutable id (ServiceNow sys_id): what the other calls take. */
+  changeId: string;
+  /** For people: CHG0030001. */
+  number: string;
+  url?: string;
+  /** True when this step's change already existed (an earlier attempt whose answer was lost, or a re-run). */
+  existing?: boolean;
+}
+/** ServiceNow change_request.state: label and choice value. */
+export type ChangeStateName = 'New' | 'Assess' | 'Authorize' | 'Scheduled' | 'Implement' | 'Review' | 'Closed' | 'Canceled';
+export type ChangeApproval = 'requested' | 'approved' | 'rejected' | 'not requested';
+export interface ChangeState {
+  changeId: string;
+  number: string;
+  type?: ChangeType;
+  /** The state's label and its choice value (-5 New .. 0 Review, 3 Closed, 4 Canceled); another label if the instance has custom states. */
+  state: { label: string; value: number };
+  /** Scheduled or Implement: the change may be carried out (inside its planned window). */
+  implementable: boolean;
+  approval: ChangeApproval;
+  /** Who approved it in the change system (sysapproval_approver records with state approved), by name. */
+  approvedBy?: string[];
+  /** Who rejected it, by name. */
+  rejectedBy?: string[];
+  /** The window the change is scheduled for (ISO, UTC), when set. */
+  plannedStart?: string;
+  plannedEnd?: string;
+  /** Closed or Canceled: nothing more will happen to it. */
+  closed: boolean;
+  /** close_code when closed ("successful", "successful_issues", "unsuccessful"). */
+  closeCode?: string;
+}
+export interface ChangeIdInput {
+  changeId: string;
+}
+export interface MarkImplementingInput extends CallContext, ChangeIdInput {}
+export interface CloseChangeInput extends CallContext, ChangeIdInput {
+  outcome: 'successful' | 'unsuccessful';
+  /** What was done and how it ended (close_notes): the step's result, its verification. */
+  notes: string;
+}
+export interface CancelChangeInput extends CallContext, ChangeIdInput {
+  /** Why the change is withdrawn (e.g. a re-plan no longer needs the step). */
+  reason: string;
+}
+/**
+ * Failure types, all non-retryable: the change is not (or no longer) in a state that allows the
+ * call (ChangeNotImplementable: markImplementing before Scheduled; ChangeNotClosable: closing a
+ * change that was never implemented, or one already canceled).
+ */
+export type ChangeFailure = 'ChangeNotImplementable' | 'ChangeNotClosable';
+
+export interface ChangeControl {
+  /** Opens the step's change and asks for its approval (standard: scheduled at once). Search before create. */
+  openChange(input: OpenChangeInput): Promise<ChangeRef>;
+  getChange(input: ChangeIdInput): Promise<ChangeState>;
+  /** Scheduled → Implement, right before the step runs; a change already in Implement is left as it is. */
+  markImplementing(input: MarkImplementingInput): Promise<ChangeState>;
+  /** Through Review to Closed with close_code and close_notes; an already closed change is left as it is. */
+  closeChange(input: CloseChangeInput): Promise<ChangeState>;
+  /** Canceled, with the reason in its work notes; a closed or canceled change is left as it is. */
+  cancelChange(input: CancelChangeInput): Promise<ChangeState>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Policy engine (Open Policy Agent)
 
 export interface EvaluatePolicyInput {

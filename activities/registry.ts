@@ -10,10 +10,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../common/config';
 import { NO_PROVIDER } from '../remediation/routing';
 import type { ActivityDeps } from './index';
-import type { Cmdb, Endpoint, Iac, Identity, Notify, Runbook, Ticketing } from './interfaces';
+import type { ChangeControl, Cmdb, Endpoint, Iac, Identity, Notify, Runbook, Ticketing } from './interfaces';
 import { createInProcessSystems, type InProcessSystems } from './inprocess';
 import { createJiraTicketing, loadJiraConfig } from './adapters/jira';
-import { createServiceNowCmdb, createServiceNowTicketing, loadServiceNowConfig } from './adapters/servicenow';
+import { createServiceNowChange, createServiceNowCmdb, createServiceNowTicketing, loadServiceNowConfig } from './adapters/servicenow';
 import { createFileInventory, loadInventoryConfig } from './adapters/inventory';
 import { createCrowdStrikeEndpoint, loadCrowdStrikeConfig } from './adapters/crowdstrike';
 import { createDefenderEndpoint, loadDefenderConfig } from './adapters/defender';
@@ -99,6 +99,10 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: In
     { name: 'okta', load: (e) => ((c) => (c ? createOktaIdentity(c) : undefined))(loadOktaConfig(e)) },
     { name: 'entra', load: (e) => ((c) => (c ? createEntraIdentity(c) : undefined))(loadEntraConfig(e)) },
   ], stand('identity'));
+  // The in-process stand-in opens changes that wait for decideChange: it approves nothing by itself.
+  const change = pick<ChangeControl>('change', env, [
+    { name: 'servicenow', load: (e) => ((c) => (c ? createServiceNowChange(c) : undefined))(loadServiceNowConfig(e)) },
+  ], stand('change'));
   // No in-process policy engine: a decision nobody made must not look like an answer.
   const opa = loadOpaConfig(env);
   // Nor an in-process finding source: a source nobody asked must not say the finding is gone.
@@ -111,11 +115,12 @@ export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: In
     notify: notify.impl,
     runbook: runbook.impl,
     identity: identity.impl,
+    change: change.impl,
     policyEngine: opa ? createOpaPolicyEngine(opa) : undefined,
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
-    unprovided: Object.fromEntries(Object.entries({ ticketing, cmdb, iac, endpoint, notify, runbook, identity }).flatMap(([k, v]) => (v.unprovided ? [[k, v.unprovided]] : []))),
+    unprovided: Object.fromEntries(Object.entries({ ticketing, cmdb, iac, endpoint, notify, runbook, identity, change }).flatMap(([k, v]) => (v.unprovided ? [[k, v.unprovided]] : []))),
     findingSources: sources.sources,
-    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, policyEngine: opa ? 'opa' : 'none', source: sources.provider },
+    providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, change: change.provider, policyEngine: opa ? 'opa' : 'none', source: sources.provider },
     ...(inprocess ? { inprocess } : {}),
   };
 }

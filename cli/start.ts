@@ -79,6 +79,9 @@ async function main(argv: string[]): Promise<void> {
     ...(sims?.urls.jira
       ? [`  Jira (sim)   ${sims.urls.jira}; close an issue as a person: curl -XPOST ${sims.urls.jira}/_admin/issues/SEC-1/close -H 'content-type: application/json' -d '{"as":"alice"}'`]
       : []),
+    ...(sims?.urls.servicenow
+      ? [`  ServiceNow   ${sims.urls.servicenow}; approve a change as the CAB: curl -XPOST ${sims.urls.servicenow}/_admin/changes/CHG0030001/approve -H 'content-type: application/json' -d '{"as":"alice"}'`]
+      : []),
     '  Ctrl-C stops drw' + (startedServer ? ' and the Temporal dev server it started' : ''),
     '',
   ];

@@ -16,6 +16,7 @@ import { startCrowdStrikeSimulator, type CrowdStrikeSimulator } from './crowdstr
 import { startGitHubSimulator, type GitHubSimulator } from './github';
 import { startJiraSimulator, type JiraSimulator } from './jira';
 import { startServiceNowSimulator, type ServiceNowSimulator } from './servicenow';
+import { DEMO_STANDARD_CHANGE_TEMPLATE } from './servicenow-change';
 import { startSlackSimulator, type SlackSimulator } from './slack';
 import { startAwxSimulator, type AwxSimulator } from './awx';
 import { startOktaSimulator, type OktaSimulator } from './okta';
@@ -133,6 +134,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
       SERVICENOW_INSTANCE_URL: sn.url,
       SERVICENOW_USERNAME: 'drw',
       SERVICENOW_PASSWORD: 'demo-servicenow-password',
+      SERVICENOW_STANDARD_CHANGE_TEMPLATE: DEMO_STANDARD_CHANGE_TEMPLATE,
     });
     urls.servicenow = sn.url;
     simulators.servicenow = sn;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SimulatorServer, type SimRequest, type SimResponse } from './base';
 import { OutboundCalls, type OutboundDelivery } from './outbound';
+import { CHANGE_CHOICES, CHANGE_FIELDS, CHANGE_REFERENCES, CHANGE_TABLES, installChangeManagement, type ChangeSimOptions } from './servicenow-change';
 
 /**
  * ServiceNow Table API (`/api/now/table/{table}`) for incidents, groups, users and the CMDB
@@ -22,6 +23,9 @@ import { OutboundCalls, type OutboundDelivery } from './outbound';
  * (sys_updated_by is theirs). With `callback` set, every change of an incident's state, by anyone,
  * is POSTed there as an after-update business rule with a REST message would (`callbackPayload`),
  * with `Authorization: Bearer <token>`.
+ *
+ * Change Management (the sn_chg_rest API, change_request and sysapproval_approver, the CAB's admin
+ * route) is in simulators/servicenow-change.ts, on these tables.
  */
 
 export interface ServiceNowSimulatorOptions {
@@ -42,6 +46,8 @@ export interface ServiceNowSimulatorOptions {
   /** The state-change business rule's REST message: where, and its shared secret; may be set after start. */
   callback?: { url: string; token: string };
   port?: number;
+  /** Change Management (simulators/servicenow-change.ts): CAB members, standard change templates. */
+  change?: ChangeSimOptions;
 }
 
 /** What the state-change business rule sends (drw's POST /v1/integrations/servicenow/callback reads it). */
@@ -97,6 +103,8 @@ export interface ServiceNowSimulator {
   url: string;
   incidents: Map<string, SimRecord>;
   cis: Map<string, SimRecord>;
+  /** change_request rows (Change Management). */
+  changes: Map<string, SimRecord>;
   seedCi(ci: SeedCi): string;
   /** A server supporting a business service of the given criticality, with its tags. */
   seedHost(host: SeedHost): string;
@@ -165,6 +173,8 @@ const REFERENCES: Record<string, string> = {
   type: 'cmdb_rel_type',
   label: 'label',
 };
+/** The change tables have their own references (their `type` is a choice, not cmdb_rel_ci's reference). */
+const referenceOf = (table: string, field: string): string | undefined => (CHANGE_FIELDS[table] ? CHANGE_REFERENCES[field] : REFERENCES[field]);
 const JOURNALS = new Set(['work_notes', 'comments']);
 const CHOICES: Record<string, Record<string, string>> = {
   busines_criticality: { '1': '1 - most critical', '2': '2 - somewhat critical', '3': '3 - less critical', '4': '4 - not critical' },
@@ -197,6 +207,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     ['label', new Map()],
     ['label_entry', new Map()],
     ['sys_dictionary', new Map()],
+    ...CHANGE_TABLES.map((t) => [t, new Map<string, SimRecord>()] as const),
   ]);
   const custom = opts.customFields ?? {};
   /** A table's own, inherited and custom columns. */
@@ -207,7 +218,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
   }
   const incidents = tables.get('incident')!;
   const cis = tables.get('cmdb_ci')!;
-  const seq = { incidentNumber: 10000 };
+  const seq = { incidentNumber: 10000, changeNumber: 30000 };
   const now = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
 
   function insert(table: string, values: Record<string, string>, sysId = newSysId()): SimRecord {
@@ -280,6 +291,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
   }
   function knownFields(table: string): Set<string> {
     if (table === 'incident') return new Set(INCIDENT_FIELDS);
+    if (CHANGE_FIELDS[table]) return new Set(CHANGE_FIELDS[table]);
     const fields = fieldsOf(table);
     return fields.size ? fields : new Set(['sys_id', 'name']);
   }
@@ -296,7 +308,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
       if (table === 'incident' && !(f in rec.values) && !JOURNALS.has(f)) continue;
       const value = JOURNALS.has(f) ? '' : rec.values[f] ?? '';
       const display = displayOf(rec, f);
-      const refTable = REFERENCES[f];
+      const refTable = referenceOf(table, f);
       const link = refTable && value ? `${server.baseUrl}/api/now/table/${refTable}/${value}` : undefined;
       if (mode === 'all') out[f] = link && !noLinks ? { display_value: display, value, link } : { display_value: display, value };
       else if (mode === 'true') out[f] = link && !noLinks ? { display_value: display, link } : display;
@@ -313,12 +325,12 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
         .join('');
     }
     const value = rec.values[field] ?? '';
-    const refTable = REFERENCES[field];
+    const refTable = referenceOf(rec.table, field);
     if (refTable && value) {
       const target = refTable === 'cmdb_ci' ? cis.get(value) : tables.get(refTable)?.get(value);
-      return target?.values.name ?? '';
+      return target?.values.name ?? target?.values.number ?? '';
     }
-    return CHOICES[field]?.[value] ?? value;
+    return (CHANGE_CHOICES[rec.table] ?? CHOICES)[field]?.[value] ?? CHOICES[field]?.[value] ?? value;
   }
 
   function applyWrite(rec: SimRecord, body: Record<string, unknown>, known: Set<string>, by = username): void {
@@ -332,7 +344,7 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     }
     rec.values.priority = PRIORITY[`${rec.values.impact ?? '3'}${rec.values.urgency ?? '3'}`] ?? '5';
     rec.values.sys_updated_on = now();
-    if (rec.table === 'incident') rec.values.sys_updated_by = by;
+    if (rec.table === 'incident' || CHANGE_FIELDS[rec.table]) rec.values.sys_updated_by = by;
   }
 
   const outbound = new OutboundCalls();
@@ -455,8 +467,11 @@ export async function startServiceNowSimulator(opts: ServiceNowSimulatorOptions 
     };
   });
 
+  // Change Management lives in its own module; its rows are tables here, so the snapshot covers them.
+  const { changes } = installChangeManagement({ server, tables, insert, byName, render, applyWrite, authed, failure, parseQuery, test, now, username, seq, options: opts.change ?? {} });
+
   const url = await server.start(opts.port ?? 0);
-  return { server, url, incidents, cis, seedCi, seedHost, relate, tag, options, callbacks: outbound.deliveries, callbacksSettled: () => outbound.settled(), close: () => server.close(), ...serviceNowPersistence(tables, seq) };
+  return { server, url, incidents, cis, changes, seedCi, seedHost, relate, tag, options, callbacks: outbound.deliveries, callbacksSettled: () => outbound.settled(), close: () => server.close(), ...serviceNowPersistence(tables, seq) };
 }
 
 interface Condition {
@@ -569,6 +584,7 @@ export interface ServiceNowSimulator {
 export interface ServiceNowSnapshot {
   tables: Record<string, SimRecord[]>;
   lastIncidentNumber: number;
+  lastChangeNumber?: number;
 }
 
 // Loose: fields a newer simulator adds to records are kept as they are.
@@ -581,11 +597,17 @@ const SnapshotRecord = z.looseObject({
 const ServiceNowSnapshotSchema = z.object({
   tables: z.record(z.string(), z.array(SnapshotRecord)),
   lastIncidentNumber: z.number().int().nonnegative(),
+  // Absent from files saved before Change Management: the change rows then say what was given.
+  lastChangeNumber: z.number().int().nonnegative().optional(),
 });
 
-function serviceNowPersistence(tables: Map<string, Map<string, SimRecord>>, seq: { incidentNumber: number }): Pick<ServiceNowSimulator, 'snapshot' | 'restore'> {
+function serviceNowPersistence(tables: Map<string, Map<string, SimRecord>>, seq: { incidentNumber: number; changeNumber: number }): Pick<ServiceNowSimulator, 'snapshot' | 'restore'> {
   return {
-    snapshot: () => ({ tables: Object.fromEntries([...tables].map(([name, rows]) => [name, [...rows.values()]])), lastIncidentNumber: seq.incidentNumber }),
+    snapshot: () => ({
+      tables: Object.fromEntries([...tables].map(([name, rows]) => [name, [...rows.values()]])),
+      lastIncidentNumber: seq.incidentNumber,
+      lastChangeNumber: seq.changeNumber,
+    }),
     restore(data) {
       const s = ServiceNowSnapshotSchema.parse(data);
       // Tables this simulator does not have are ignored; tables the snapshot lacks keep their seed.
@@ -598,6 +620,8 @@ function serviceNowPersistence(tables: Map<string, Map<string, SimRecord>>, seq:
       // Never below what the incidents show, even from an edited file.
       const numbers = [...(tables.get('incident')?.values() ?? [])].map((r) => Number(/^INC(\d+)$/.exec(r.values.number ?? '')?.[1] ?? 0));
       seq.incidentNumber = Math.max(s.lastIncidentNumber, ...numbers);
+      const changeNumbers = [...(tables.get('change_request')?.values() ?? [])].map((r) => Number(/^CHG(\d+)$/.exec(r.values.number ?? '')?.[1] ?? 0));
+      seq.changeNumber = Math.max(s.lastChangeNumber ?? 0, seq.changeNumber, ...changeNumbers);
     },
   };
 }

@@ -54,3 +54,32 @@ export function rawValue(field: unknown): string | undefined {
   if (field && typeof field === 'object' && 'value' in field) return text((field as { value: unknown }).value);
   return text(field);
 }
+
+/** A non-retryable failure of this adapter, typed servicenow.<kind>. */
+export function snFailure(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message: `servicenow: ${message}`, type, nonRetryable: true });
+}
+
+/**
+ * The sys_id of a group configured by sys_id or by name: a name is looked up once in
+ * sys_user_group (a failed lookup is tried again on the next call).
+ */
+export function groupResolver(http: AxiosInstance, name: string | undefined): () => Promise<string | undefined> {
+  let group: Promise<string | undefined> | undefined;
+  const resolve = async (): Promise<string | undefined> => {
+    if (!name || /^[0-9a-f]{32}$/.test(name)) return name;
+    const q = queryValue(name);
+    if (!q) throw snFailure(`assignment group name is not usable in a query`, 'servicenow.BadConfig');
+    const { data } = await http.get('/api/now/table/sys_user_group', {
+      params: { sysparm_query: `name=${q}`, sysparm_fields: 'sys_id', sysparm_limit: 1 },
+    });
+    const sysId = text(resultOf<Record<string, unknown>[]>(data, 'group lookup')[0]?.sys_id);
+    if (!sysId) throw snFailure(`assignment group "${name}" not found`, 'servicenow.BadConfig');
+    return sysId;
+  };
+  return () =>
+    (group ??= resolve().catch((err: unknown) => {
+      group = undefined;
+      throw err;
+    }));
+}

@@ -25,6 +25,10 @@ export interface ServiceNowConfig {
   /** busines_criticality (ServiceNow's spelling, on cmdb_ci_service) by default. */
   criticalityField: string;
   timeoutMs: number;
+  /** Group the change requests are assigned to (sys_id or name); the incident group when unset. */
+  changeAssignmentGroup?: string;
+  /** sys_id of the standard change template (std_change_record_producer) standard changes are made from. */
+  standardChangeTemplate?: string;
 }
 
 const VARS = [
@@ -41,6 +45,8 @@ const VARS = [
   'SERVICENOW_CRITICALITY_FROM',
   'SERVICENOW_ENVIRONMENT_FIELD',
   'SERVICENOW_TIMEOUT_MS',
+  'SERVICENOW_CHANGE_ASSIGNMENT_GROUP',
+  'SERVICENOW_STANDARD_CHANGE_TEMPLATE',
 ] as const;
 const TRIGGERS = ['SERVICENOW_INSTANCE_URL', 'SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD', 'SERVICENOW_TOKEN'];
 
@@ -64,6 +70,8 @@ const schema = z
     SERVICENOW_CRITICALITY_FIELD: identifier.default('busines_criticality'),
     SERVICENOW_CRITICALITY_FROM: z.enum(['services', 'ci'], { error: 'must be services or ci' }).default('services'),
     SERVICENOW_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    SERVICENOW_CHANGE_ASSIGNMENT_GROUP: z.string().max(256).optional(),
+    SERVICENOW_STANDARD_CHANGE_TEMPLATE: z.string().regex(/^[0-9a-f]{32}$/, { error: 'must be the sys_id (32 hex characters) of a standard change template' }).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.SERVICENOW_TOKEN) {
@@ -76,7 +84,7 @@ const schema = z
     if (!v.SERVICENOW_PASSWORD) ctx.addIssue({ code: 'custom', path: ['SERVICENOW_PASSWORD'], message: 'is required (or SERVICENOW_TOKEN)' });
   });
 
-/** ServiceNow settings (incidents and CMDB share the connection); undefined when not configured at all. */
+/** ServiceNow settings (incidents, changes and CMDB share the connection); undefined when not configured at all. */
 export function loadServiceNowConfig(env: NodeJS.ProcessEnv = process.env): ServiceNowConfig | undefined {
   const vars = pick(env, VARS);
   if (!TRIGGERS.some((n) => vars[n] !== undefined)) return undefined;
@@ -95,5 +103,7 @@ export function loadServiceNowConfig(env: NodeJS.ProcessEnv = process.env): Serv
     criticalityFrom: v.SERVICENOW_CRITICALITY_FROM,
     criticalityField: v.SERVICENOW_CRITICALITY_FIELD,
     timeoutMs: v.SERVICENOW_TIMEOUT_MS,
+    changeAssignmentGroup: v.SERVICENOW_CHANGE_ASSIGNMENT_GROUP ?? v.SERVICENOW_ASSIGNMENT_GROUP,
+    standardChangeTemplate: v.SERVICENOW_STANDARD_CHANGE_TEMPLATE,
   };
 }

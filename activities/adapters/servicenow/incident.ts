@@ -13,7 +13,7 @@ import type { ServiceNowConfig } from './config';
 import { heartbeatIfActivity } from '../activity-context';
 import { correlationId } from './correlation';
 import { CLOSED_STATES, IN_PROGRESS, RESOLVED } from './incident-states';
-import { SYSTEM, createServiceNowClient, queryValue, rawValue, resultOf, text } from './client';
+import { SYSTEM, createServiceNowClient, groupResolver, rawValue, resultOf, text } from './client';
 
 const TABLE = '/api/now/table/incident';
 const SHORT_DESCRIPTION_MAX = 160;
@@ -36,20 +36,7 @@ export function idempotencyMarker(idempotencyKey: string): string {
 export function createServiceNowTicketing(config: ServiceNowConfig): Ticketing {
   const http = createServiceNowClient(config);
   const incidentUrl = (sysId: string) => `${config.instanceUrl}/incident.do?sys_id=${encodeURIComponent(sysId)}`;
-  let group: Promise<string | undefined> | undefined;
-
-  async function resolveGroup(): Promise<string | undefined> {
-    const name = config.assignmentGroup;
-    if (!name || /^[0-9a-f]{32}$/.test(name)) return name;
-    const q = queryValue(name);
-    if (!q) throw failure(`assignment group name is not usable in a query`, 'servicenow.BadConfig');
-    const { data } = await http.get('/api/now/table/sys_user_group', {
-      params: { sysparm_query: `name=${q}`, sysparm_fields: 'sys_id', sysparm_limit: 1 },
-    });
-    const sysId = text(resultOf<Row[]>(data, 'group lookup')[0]?.sys_id);
-    if (!sysId) throw failure(`assignment group "${name}" not found`, 'servicenow.BadConfig');
-    return sysId;
-  }
+  const assignmentGroup = groupResolver(http, config.assignmentGroup);
 
   async function findByCorrelation(corr: string): Promise<Row | undefined> {
     const { data } = await http.get(TABLE, {
@@ -93,10 +80,7 @@ export function createServiceNowTicketing(config: ServiceNowConfig): Ticketing {
         return { system: SYSTEM, ticketId: number, url: incidentUrl(text(found.sys_id)!), existing: !ours };
       }
       heartbeatIfActivity({ creating: corr });
-      const assignmentGroup = await (group ??= resolveGroup().catch((err) => {
-        group = undefined;
-        throw err;
-      }));
+      const group = await assignmentGroup();
       const body: Row = {
         short_description: input.title.replace(/[\r\n]+/g, ' ').trim().slice(0, SHORT_DESCRIPTION_MAX),
         description: describe(input, marker),
@@ -104,7 +88,7 @@ export function createServiceNowTicketing(config: ServiceNowConfig): Ticketing {
         correlation_display: 'drw',
         ...IMPACT_URGENCY[input.priority],
       };
-      if (assignmentGroup) body.assignment_group = assignmentGroup;
+      if (group) body.assignment_group = group;
       const { data } = await http.post(TABLE, body, {
         params: { sysparm_fields: 'sys_id,number', sysparm_exclude_reference_link: true },
       });
