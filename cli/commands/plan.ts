@@ -3,6 +3,10 @@
  * detection, from a policy folder, without starting anything (no server needed). Runs
  * the same pure planner the workflow runs, on the same facts it would build.
  */
+import { createOpaPolicyEngine, loadOpaConfig } from '../../activities/adapters/opa';
+import type { OpaConfig } from '../../activities/adapters/opa';
+import type { PolicyEngine } from '../../activities/interfaces';
+import type { PolicyAnswer, PolicyAsk } from '../../planner/policy-engine';
 import path from 'node:path';
 import type { Detection } from '../../domain/detection';
 import { remediationId } from '../../domain/ids';
@@ -76,9 +80,11 @@ export interface DryRun {
   approvalWhen: Record<string, string>;
   /** With --providers: what a worker with this environment would use per kind, and the steps it would block. */
   providers?: { byKind: Record<string, string>; blocked: { step: string; kind: string }[] };
+  /** The policy engine's answers this plan used (--opa), and the questions left unasked (without it). */
+  policyEngine?: { answers: PolicyAnswer[]; unasked: PolicyAsk[] };
 }
 
-export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string, o: { via?: string; cmdb?: CmdbAnswer } = {}): DryRun {
+export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy: string, o: { via?: string; cmdb?: CmdbAnswer; policyAnswers?: Record<string, PolicyAnswer> } = {}): DryRun {
   const via = o.via ?? NATIVE_SOURCE;
   // The facts as the workflow establishes them: the channel decides whether the detection's risk score counts.
   const established = establishFacts({ detection: d, cmdb: o.cmdb, requestedBy: channelOfSource(via), rules: policy.facts, unknownWhy: o.cmdb ? undefined : 'the CMDB is not consulted in a dry run (--cmdb gives its record)' });
@@ -88,8 +94,9 @@ export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy
   const key = dedupeKeyFor(policy, d, start);
   const id = remediationId(key);
   const match = choosePlaybook(policy, facts);
-  const state = { remediationId: id, detection: d, facts, approvals: [], escalations: [], requestedBy, cancelled: false, falsePositive: false, resolvedAtSource: false, verificationFailures: 0 };
+  const state = { remediationId: id, detection: d, facts, approvals: [], escalations: [], requestedBy, cancelled: false, falsePositive: false, resolvedAtSource: false, verificationFailures: 0, policyAnswers: o.policyAnswers ?? {} };
   const r = buildPlan(policy, state);
+  const answers = Object.values(o.policyAnswers ?? {});
   const ranked = [...policy.playbooks].sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
   const notChosen = ranked
     .filter((pb) => pb.id !== match.playbook.id && pb.priority >= match.playbook.priority)
@@ -121,7 +128,27 @@ export function dryRun(policy: PolicySet, dir: string, d: Detection, requestedBy
     plan: r.plan,
     notInPlan,
     approvalWhen,
+    ...(answers.length || r.policyAsks ? { policyEngine: { answers, unasked: r.policyAsks ?? [] } } : {}),
   };
+}
+
+/** Plans, asks the engine what the plan needs (as the workflow does before anything runs), and plans again with its answers. */
+export async function dryRunAsking(engine: PolicyEngine | undefined, plan: (answers: Record<string, PolicyAnswer>) => DryRun): Promise<DryRun> {
+  const answers: Record<string, PolicyAnswer> = {};
+  let r = plan(answers);
+  // Each round can only add questions about steps the previous answers let in: a few rounds settle it.
+  for (let round = 0; engine && r.policyEngine?.unasked.length && round < 5; round++) {
+    for (const ask of r.policyEngine.unasked) {
+      try {
+        const d = await engine.evaluate({ path: ask.path, input: ask.input });
+        answers[ask.key] = { key: ask.key, path: ask.path, result: d.result, engine: d.engine, ...(d.decisionId ? { decisionId: d.decisionId } : {}) };
+      } catch (e) {
+        answers[ask.key] = { key: ask.key, path: ask.path, error: (e as Error).message };
+      }
+    }
+    r = plan(answers);
+  }
+  return r;
 }
 
 function approvalText(s: PlanStep, when?: string): string {
@@ -169,6 +196,11 @@ export function dryRunText(r: DryRun): string {
     lines.push('', 'Not in the plan (condition false):');
     for (const s of r.notInPlan) lines.push(`  ${s.id} (${s.action}): when ${s.when}${factsText(s.facts)}`);
   }
+  if (r.policyEngine) {
+    lines.push('', 'Policy engine:');
+    for (const a of r.policyEngine.answers) lines.push(`  ${a.path}: ${a.error !== undefined ? `no answer (${a.error})` : JSON.stringify(a.result)}${a.decisionId ? ` (decision ${a.decisionId})` : ''}`);
+    for (const a of r.policyEngine.unasked) lines.push(`  ${a.path}: not asked (--opa <url> asks it); until it answers, the steps it decides are left out and the approvals it could lift stay`);
+  }
   if (r.providers) {
     lines.push('', `Providers a worker with this environment would use: ${Object.entries(r.providers.byKind).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     for (const b of r.providers.blocked) lines.push(`  ${b.step}: blocked when it runs — no ${b.kind} provider (set DRW_${b.kind.toUpperCase()} and its variables)`);
@@ -180,7 +212,7 @@ export function dryRunText(r: DryRun): string {
 export const plan: CommandSpec = {
   name: 'plan',
   summary: 'Show which playbook and steps a detection would get, and why, without starting anything',
-  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>] [--via <source>] [--cmdb <json>] [--providers]'],
+  usage: ['drw plan --dry-run <detection-file|-> [--policy <dir>] [--format <name>] [--as <requester>] [--via <source>] [--cmdb <json>] [--opa <url>] [--providers]'],
   description:
     "Runs the planner on the facts the workflow would build, each shown with where it came from (detection, cmdb, drw). No server is needed. The policy is --policy, else DRW_POLICY_DIR, else policies/default. The CMDB is not consulted: --cmdb gives its record (JSON: environment, criticality, internetFacing, owner, tags; '{}' for none found), else the asset counts as unknown to it.",
   options: {
@@ -190,6 +222,7 @@ export const plan: CommandSpec = {
     as: { type: 'string', arg: 'requester', help: 'who would submit it (affects self-approval); default cli' },
     via: { type: 'string', arg: 'source', help: `the channel it comes through: drw (the native API) or an ingest format; default the payload's format, else drw` },
     cmdb: { type: 'string', arg: 'json', help: "the CMDB's record of the asset, e.g. '{\"environment\":\"staging\"}'" },
+    opa: { type: 'string', arg: 'url', help: "ask this Open Policy Agent the playbook's opa: questions (OPA_TOKEN from the environment), as the workflow would" },
     providers: { type: 'boolean', help: 'the providers a worker with this environment would pick (DRW_<KIND>, vendor variables, DRW_ALLOW_INPROCESS): steps of a kind with none are shown blocked' },
   },
   positionals: [1, 1],
@@ -212,7 +245,10 @@ export const plan: CommandSpec = {
       detections = r.findings;
     }
     const requestedBy = str(values.as) ?? 'cli';
-    const results = detections.map((d) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, ...(cmdb ? { cmdb } : {}) }));
+    const opaUrl = str(values.opa);
+    const engine = opaUrl ? createOpaPolicyEngine(opaOption(opaUrl, ctx.io.env.OPA_TOKEN)) : undefined;
+    const results: DryRun[] = [];
+    for (const d of detections) results.push(await dryRunAsking(engine, (policyAnswers) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, policyAnswers, ...(cmdb ? { cmdb } : {}) })));
     if (values.providers) {
       const byKind = providersHere(ctx.io.env);
       for (const r of results) r.providers = { byKind, blocked: r.plan.steps.filter((st) => byKind[ACTION_ROUTES[st.action].kind] === 'none').map((st) => ({ step: st.id, kind: ACTION_ROUTES[st.action].kind })) };
@@ -222,6 +258,15 @@ export const plan: CommandSpec = {
     return EXIT.ok;
   },
 };
+
+/** --opa: the URL checked like OPA_URL (https, or http on loopback). */
+function opaOption(url: string, token: string | undefined): OpaConfig {
+  try {
+    return loadOpaConfig({ OPA_URL: url, ...(token ? { OPA_TOKEN: token } : {}) })!;
+  } catch (e) {
+    throw new UsageError(`--opa: ${(e as Error).message}`);
+  }
+}
 
 function parseCmdbOption(text: string | undefined): CmdbAnswer | undefined {
   if (text === undefined) return undefined;

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createOpaPolicyEngine } from '../../activities/adapters/opa';
+import { main } from '../../cli/drw';
 import { FIXTURE_TOKEN, startOpa, type OpaServer } from '../contract/opa/opa-server';
 import { SCENARIO_FACTS, http, startHarness, type Harness } from '../helpers/harness';
 import { asset, detection, step, submit, waitFor } from '../helpers/scenario';
@@ -38,9 +39,10 @@ escalation:
 let opa: OpaServer;
 let h: Harness;
 let down: Harness;
+let dir: string;
 beforeAll(async () => {
   opa = await startOpa();
-  const dir = policyDir();
+  dir = policyDir();
   h = await startHarness({ policyDir: dir, override: { policyEngine: createOpaPolicyEngine({ url: opa.url, token: FIXTURE_TOKEN, timeoutMs: 5_000 }) } });
   // Nothing listens on port 9 (discard): the engine cannot be reached.
   down = await startHarness({ policyDir: dir, override: { policyEngine: createOpaPolicyEngine({ url: 'http://127.0.0.1:9', timeoutMs: 500 }) } });
@@ -82,4 +84,23 @@ test('OPA cannot be reached: the step is blocked with the reason and the escalat
   expect(step(s, 'contain.isolate')).toMatchObject({ status: 'blocked', note: expect.stringMatching(/^the policy engine did not answer drw\/containment\/allow: /) });
   expect(s.decisions.find((d: any) => d.kind === 'policy_decision')).toMatchObject({ path: 'drw/containment/allow', error: expect.any(String) });
   expect(down.systems.record.containments.get(host)).toBeUndefined();
+});
+
+test('drw plan --dry-run --opa asks the same OPA before showing the plan; without --opa it says what it did not ask', async () => {
+  const file = path.join(dir, '..', `opa-detection-${asset('x')}.json`);
+  writeFileSync(file, JSON.stringify(malware('web-9', 95)));
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['plan', '--dry-run', file, '--policy', dir, '--via', 'falcon', ...argv], { env: { ...process.env, OPA_TOKEN: FIXTURE_TOKEN }, cwd: dir, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: async () => '' });
+    return { code, stdout, stderr };
+  };
+  const asked = await run('--opa', opa.url);
+  expect(asked.code).toBe(0);
+  expect(asked.stdout).toMatch(/contain\.isolate +endpoint\.isolate +pending +when policy engine drw\/containment\/allow is true/);
+  expect(asked.stdout).toMatch(/Policy engine:\n {2}drw\/containment\/allow: true \(decision [0-9a-f-]{36}\)/);
+  const unasked = await run();
+  expect(unasked.stdout).not.toContain('contain.isolate  ');
+  expect(unasked.stdout).toContain('drw/containment/allow: not asked (--opa <url> asks it)');
+  expect((await run('--opa', 'http://opa.example.com:8181')).stderr).toMatch(/--opa: /);
 });
