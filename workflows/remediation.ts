@@ -428,7 +428,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   async function ownerCheck(step: PlanStep): Promise<void> {
     const found = checksFor(s, step);
     const cannot = unverifiable(found);
-    const failures = cannot.length ? cannot.map((c) => `not verified: ${c}`) : internalFailures(s, found.internal);
+    const failures = cannot.length ? [...cannot] : internalFailures(s, found.internal);
     if (!cannot.length) {
       const checker = activitiesFor(VERIFY_CHECK.kind, opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}: after the ticket was closed` });
       for (const check of found.checks) {

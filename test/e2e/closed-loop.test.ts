@@ -125,7 +125,7 @@ test('a person closes the ticket of a containment that is not in place: drw reop
   const key = waiting.ticket.ticketId;
   expect((await asPerson(key, 'close', 'pat')).status).toBe(200);
   const s = await waitFor(h, id, (x) => x.decisions.some((d: any) => d.kind === 'ticket_reopened'), 'ticket reopened by drw');
-  expect(s.decisions.find((d: any) => d.kind === 'owner_verification')).toMatchObject({ verified: false, failures: ['not verified: host_contained: the host was not contained'] });
+  expect(s.decisions.find((d: any) => d.kind === 'owner_verification')).toMatchObject({ verified: false, failures: ['host_contained: the host was not contained'] });
   expect(s.status).toBe('awaiting_approval');
   const issue = sims.simulators.jira!.issues.get(key)!;
   expect(issue.status.name).not.toBe('Done');
