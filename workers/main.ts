@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   if (audit && client) await ensureSealSchedule(client, cfg);
   const health = cfg.health.port === undefined ? undefined : healthServer(cfg.health.host, cfg.health.port, () => workers.ready());
   // Neither the policy engine nor the finding sources back a step: without them nothing is blocked.
-  const closed = Object.entries(systems.providers).filter(([k, v]) => v === 'none' && k !== 'policyEngine' && k !== 'source').map(([k]) => k);
+  // Kinds plan steps run on; the policy engine and finding sources answer "no answer" themselves, change control is not planned yet.
+  const closed = Object.entries(systems.providers).filter(([k, v]) => v === 'none' && (ACTIVITY_KINDS as readonly string[]).includes(k)).map(([k]) => k);
   if (closed.length) logger.warn({ kinds: closed }, `no provider configured for ${closed.join(', ')}: their steps are blocked with the reason (set DRW_<KIND> and its variables, or DRW_ALLOW_INPROCESS=1 for the in-process stand-ins)`);
   logger.info({ providers: systems.providers, roles: roles.length ? roles : 'all', ...(cfg.health.port ? { health: `${cfg.health.host}:${cfg.health.port}` } : {}) }, 'drw worker started');
   const stop = () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildSystems } from '../../activities/registry';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
-import { DEFAULT_POLICY, startHarness, type Harness } from '../helpers/harness';
+import { DEFAULT_POLICY, eventually, startHarness, type Harness } from '../helpers/harness';
 import { asset, detection, step, submit, waitFor } from '../helpers/scenario';
 import { http } from '../helpers/http';
 import { adapterSystems } from '../helpers/sims';
@@ -68,13 +68,14 @@ test('a Dependabot alert: the merged bump is not the end, GitHub must report the
   // Merged, and still open at GitHub: verifying, not remediated.
   const merged = await waitFor(h, id, (x) => step(x, 'vulnerability.verify').status === 'done' && x.decisions.some((d: any) => d.kind === 'step_started' && d.stepId === 'vulnerability.confirm'), 'confirming at GitHub');
   expect(merged.status).toBe('verifying');
-  await new Promise((r) => setTimeout(r, 500));
+  // GitHub was asked and said open: still verifying.
+  const alertReads = () => github.server.requests.filter((r) => r.method === 'GET' && r.path === '/repos/acme/infra/dependabot/alerts/41');
+  await eventually(async () => (alertReads().length > 0 ? true : undefined), 'a read of the alert');
   expect((await waitFor(h, id, () => true, 'state')).status).toBe('verifying');
   github.setAlert('acme/infra', 'dependabot', 41, { state: 'fixed' });
   const s = await waitFor(h, id, (x) => x.status === 'remediated', 'remediated once GitHub says fixed');
   expect(step(s, 'vulnerability.confirm')).toMatchObject({ status: 'done', result: expect.objectContaining({ verified: true }) });
-  const alertReads = github.server.requests.filter((r) => r.method === 'GET' && r.path === '/repos/acme/infra/dependabot/alerts/41');
-  expect(alertReads.length).toBeGreaterThanOrEqual(2);
+  expect(alertReads().length).toBeGreaterThanOrEqual(2);
 });
 
 test('a Security Hub finding: the remediation waits for Security Hub to report the control passed (GetFindings), not for the merge alone', async () => {
@@ -94,7 +95,8 @@ test('a Security Hub finding: the remediation waits for Security Hub to report t
     }),
   );
   await waitFor(h, id, (x) => step(x, 'cloud-misconfiguration.verify').status === 'done' && x.decisions.some((d: any) => d.kind === 'step_started' && d.stepId === 'cloud-misconfiguration.confirm'), 'confirming at Security Hub');
-  expect(hub.requests.filter((r) => r.method === 'POST' && r.path === '/findings').length).toBeGreaterThanOrEqual(1);
+  // Asked, and told FAILED: still verifying.
+  await eventually(async () => (hub.requests.some((r) => r.method === 'POST' && r.path === '/findings') ? true : undefined), 'a GetFindings call');
   expect((await waitFor(h, id, () => true, 'state')).status).toBe('verifying');
   hub.setState(finding.Id, finding.ProductArn, { Compliance: { Status: 'PASSED' } });
   const s = await waitFor(h, id, (x) => x.status === 'remediated', 'remediated once Security Hub says PASSED');

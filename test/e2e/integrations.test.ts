@@ -54,7 +54,7 @@ beforeAll(async () => {
 
   const timeouts = Object.fromEntries(['JIRA', 'SERVICENOW', 'FALCON', 'SLACK', 'GITHUB'].map((v) => [`${v}_TIMEOUT_MS`, String(ADAPTER_TIMEOUT_MS)]));
   const systems = buildSystems({ ...sims.env, ...timeouts });
-  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'awx', identity: 'okta', policyEngine: 'none', source: 'github,securityhub' });
+  expect(systems.providers).toEqual({ ticketing: 'jira', cmdb: 'servicenow', iac: 'github', endpoint: 'crowdstrike', notify: 'slack', runbook: 'awx', identity: 'okta', change: 'servicenow', policyEngine: 'none', source: 'github,securityhub' });
   // As npm start and workers do at start (before the vendors turn flaky here): the CMDB's configured fields are checked once.
   await preflightSystems(systems);
 
