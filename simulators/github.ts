@@ -212,6 +212,10 @@ export async function startGitHubSimulator(opts: GitHubSimulatorOptions = {}): P
       } else if (head === base) {
         return validation([{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]);
       }
+      // A merged pull request put its head's commits into the base (markMerged does not move the base here): the same head again has nothing to merge.
+      if (pulls.some((p) => p.repository === repository && p.merged && p.head.ref === head && p.head.sha === headSha && p.base.ref === base)) {
+        return validation([{ resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}` }]);
+      }
       if (pulls.some((p) => p.repository === repository && p.state === 'open' && p.head.ref === head && p.base.ref === base)) {
         return validation([{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${req.params.owner}:${head}.` }]);
       }

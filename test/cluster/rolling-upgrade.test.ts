@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
-import { CORE_PATCH, PLANNING_CHECKS_PATCH } from '../../workflows/memo';
+import { CLOSED_LOOP_PATCH, CORE_PATCH, PLANNING_CHECKS_PATCH } from '../../workflows/memo';
 import { signAssertion, signingKeyFromFile } from '../../governance/signer';
 import { approveSignal } from '../../signals';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
@@ -86,7 +86,7 @@ async function historyOf(id: string): Promise<{ failedTasks: number; failedPids:
     failedPids: failures.map((f) => f.identity!.split('@')[0]),
     ...(failures[0] ? { failureCause: temporal.api.enums.v1.WorkflowTaskFailedCause[failures[0].cause!], failureMessage: failures[0].failure?.message ?? '' } : {}),
     // Begun on the core: its marker, or (since the planning checks) theirs instead.
-    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => text(d).includes(CORE_PATCH) || text(d).includes(PLANNING_CHECKS_PATCH))),
+    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => [CORE_PATCH, PLANNING_CHECKS_PATCH, CLOSED_LOOP_PATCH].some((p) => text(d).includes(p)))),
     taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
     // The started event of an activity is written when it ends, with the attempt that ended it and who ran that attempt.
     ...(() => {
@@ -219,6 +219,8 @@ test(`remediations begun on the build of ${FROM} (before the remediation core) f
     after: await waitFor(api, after, statusIs('remediated'), 'begun after the upgrade: remediated', 120_000),
   };
 
+  // The old build's create, sent before it stopped, is served by now (a late create must not make a second pull request).
+  await new Promise((r) => setTimeout(r, Math.max(0, opening.at + SLOW_PR_MS + 1000 - Date.now())));
   // Outcomes: exactly the side effects each remediation called for, once.
   expect(finals.approveLater.approvals).toEqual([expect.objectContaining({ approver: 'alice', decision: 'approve' })]);
   expect(step(finals.after, CONTAIN).approval?.approvedBy).toEqual(['alice']);
