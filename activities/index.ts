@@ -39,6 +39,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const identity = (): Identity => deps.identity ?? refuse('identity', 'no identity system is configured on this worker (DRW_IDENTITY, see README, Integrations)');
   return {
+    ...createChangeActivities(deps),
     /** With `for`, only the playbooks this remediation can ever use (planner/match.ts playbooksFor). */
     /** `unprovided` (only when some kind this process serves has no provider): what planning blocks, with why. */
     async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet & { unprovided?: Record<string, string> }> {

@@ -13,7 +13,7 @@
  *   5xx, resets and timeouts are thrown as retryable errors (429 with its Retry-After as the
  *   next retry delay).
  */
-import type { PreviewedChange } from '../planner/types';
+import type { ChangeType, PreviewedChange } from '../planner/types';
 import type { Severity } from '../domain/detection';
 
 export interface CallContext {
@@ -316,7 +316,7 @@ export interface Identity {
 // ---------------------------------------------------------------------------------------------
 // Change control (ServiceNow Change Management): a change request around a disruptive step
 
-export type ChangeType = 'standard' | 'normal' | 'emergency';
+export type { ChangeType };
 
 export interface OpenChangeInput extends CallContext {
   /** normal: assessed and authorized by the CAB; standard: pre-approved template; emergency: emergency CAB only. */

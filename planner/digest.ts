@@ -7,7 +7,7 @@ import type { PlanStep } from './types';
  * What an approval of a step approves: everything that decides what the step does when it runs.
  * Not the approval rule itself (who may approve), nor status or notes.
  */
-export function digestContent(step: Pick<PlanStep, 'action' | 'params' | 'disruptive' | 'timeoutMs' | 'retry' | 'compensation' | 'verify' | 'target'>): unknown {
+export function digestContent(step: Pick<PlanStep, 'action' | 'params' | 'disruptive' | 'timeoutMs' | 'retry' | 'compensation' | 'verify' | 'target'> & Partial<Pick<PlanStep, 'change'>>): unknown {
   return {
     action: step.action,
     params: step.params,
@@ -17,6 +17,8 @@ export function digestContent(step: Pick<PlanStep, 'action' | 'params' | 'disrup
     retry: step.retry,
     compensation: step.compensation ?? null,
     verify: step.verify ?? null,
+    // Under a change record (absent for steps without one, so their digests are what they were).
+    change: step.change,
   };
 }
 

@@ -187,12 +187,11 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     maximumIntervalMs: def.retry.maximumInterval,
   };
   const verify = def.verify ? { intervalMs: def.verify.interval, deadlineMs: def.verify.deadline } : undefined;
-  const digest = stepDigest({ action: def.action, params, target, disruptive: def.disruptive, timeoutMs, retry, compensation, verify });
   const cw = pb.changeWindow;
-  const override =
-    def.disruptive && cw?.emergencyOverride && state.facts.riskScore >= cw.emergencyOverride.minRiskScore
-      ? `emergency override: risk score ${state.facts.riskScore} ≥ ${cw.emergencyOverride.minRiskScore}`
-      : undefined;
+  const emergency = Boolean(cw?.emergencyOverride && state.facts.riskScore >= cw.emergencyOverride.minRiskScore);
+  const override = def.disruptive && emergency ? `emergency override: risk score ${state.facts.riskScore} ≥ ${cw!.emergencyOverride!.minRiskScore}` : undefined;
+  const change = def.change === 'normal' && emergency ? 'emergency' : def.change;
+  const digest = stepDigest({ action: def.action, params, target, disruptive: def.disruptive, timeoutMs, retry, compensation, verify, ...(change ? { change } : {}) });
   return {
     id: d.id,
     action: def.action,
@@ -213,6 +212,7 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
     ...(def.approval ? { approvalRule: { users: def.approval.users, groups: def.approval.groups } } : {}),
     disruptive: def.disruptive,
     ...(override ? { windowOverride: override } : {}),
+    ...(change ? { change } : {}),
     ...(compensation ? { compensation } : {}),
     timeoutMs,
     retry,

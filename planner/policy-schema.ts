@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/detection';
-import { ACTIONS } from './types';
+import { ACTIONS, CHANGE_TYPES } from './types';
 import { POLICY_INPUT_FACTS } from './policy-engine';
 import { parseCondition, type Condition } from './conditions';
 import { parseDuration } from './durations';
@@ -115,6 +115,8 @@ export const stepSchema = z
     approval: approvalSchema.optional(),
     /** Held until a change window opens (unless the emergency override applies). */
     disruptive: z.boolean().default(false),
+    /** Runs under a change record (ServiceNow Change); `normal` becomes `emergency` above the change window's emergency risk score. */
+    change: z.enum(CHANGE_TYPES).optional(),
     timeout: duration.default(60_000),
     retry: retrySchema.default({ maximumAttempts: 5, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 }),
     compensation: z

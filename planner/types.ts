@@ -97,6 +97,9 @@ export interface StepReason {
   trigger?: EscalationTrigger;
 }
 
+export const CHANGE_TYPES = ['standard', 'normal', 'emergency'] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
 export type EscalationTrigger = 'sla_breached' | 'verification_failed' | 'approval_expired' | 'step_failed' | 'step_blocked';
 
 export interface PlanStep {
@@ -119,6 +122,8 @@ export interface PlanStep {
   disruptive: boolean;
   /** Emergency override of the change window, when it applied. */
   windowOverride?: string;
+  /** Runs under a change record of this type (ServiceNow Change): opened, approved by the CAB, closed with the outcome. */
+  change?: ChangeType;
   compensation?: { action: Action; params: Record<string, unknown> };
   timeoutMs: number;
   retry: RetrySpec;

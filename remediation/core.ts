@@ -8,7 +8,7 @@
 import { MAX_DETAILS_BYTES } from '../domain/details';
 import { detectionSchemaWith } from '../domain/detection';
 
-import type { AssetFacts, ChangePreview, ResolvedDevice, TicketRef, TicketState, VerifyCheck } from '../activities/interfaces';
+import type { AssetFacts, ChangePreview, ChangeRef, ChangeState, ResolvedDevice, TicketRef, TicketState, VerifyCheck } from '../activities/interfaces';
 import { paramsDigest } from '../planner/digest';
 import { buildPlan, choosePlaybook } from '../planner/plan';
 import type { PolicySet } from '../planner/policy-schema';
@@ -32,7 +32,7 @@ import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } fr
 import { ACTION_ROUTES } from './routing';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { sourceFindingRef } from '../ingest/source-ref';
-import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState } from './state';
+import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState, type StepChange } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
 const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
@@ -78,6 +78,13 @@ export type CoreEvent =
   /** The verification run after a person closed the ticket: what failed ([] = confirmed). */
   | { kind: 'owner_checked'; failures: string[]; checks: number }
   | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
+  /** A step's change record: opened (with what the change system says of it), read again, moved to Implement, closed or canceled. */
+  | { kind: 'change_opened'; stepId: string; ref: ChangeRef; state: ChangeState }
+  | { kind: 'change_read'; stepId: string; state?: ChangeState; error?: string }
+  | { kind: 'change_implementing'; stepId: string; state: ChangeState }
+  | { kind: 'change_settled'; stepId: string; how: 'closed' | 'canceled'; state: ChangeState; outcome?: string; reason?: string }
+  /** The change system refused or could not be reached to close or cancel it: left for people, and said so. */
+  | { kind: 'change_unsettled'; stepId: string; how: 'close' | 'cancel'; error: string }
   /** The policy engine's answers to the plan's questions (an error where it gave none). */
   | { kind: 'policy_answered'; answers: PolicyAnswer[] }
   /** The policy worker has no provider for these kinds (fail closed at planning). */
@@ -114,6 +121,10 @@ export type Work =
   | { kind: 'hold'; step: PlanStep; untilMs: number }
   /** `request.blocked`: nothing to ask (no repository known); the driver reports the preview failed. */
   | { kind: 'preview_change'; step: PlanStep; request: PullRequestRequest | { blocked: string }; forParams: string }
+  /** A step that runs under a change record: open it, read it while the CAB decides, or close/cancel it once the step is settled. */
+  | { kind: 'open_change'; step: PlanStep }
+  | { kind: 'read_change'; stepId: string; changeId: string }
+  | { kind: 'settle_change'; stepId: string; changeId: string; how: 'close' | 'cancel'; outcome: 'successful' | 'unsuccessful'; reason: string }
   /** Ask the policy engine what the plan needs to know before anything runs. */
   | { kind: 'ask_policy_engine'; asks: PolicyAsk[] }
   /** Read the ticket: a person may have closed or reopened it (closed loop). */
@@ -130,6 +141,8 @@ export type Work =
 const REPEAT_REPORT_EVERY_MS = 60_000;
 /** How often drw reads its open ticket when no webhook told it first (before the time scale). */
 export const TICKET_POLL_EVERY_MS = 15 * 60_000;
+/** How often drw reads a change record the CAB has not decided yet (before the time scale). */
+export const CHANGE_POLL_EVERY_MS = 5 * 60_000;
 
 export const scaled = (ctx: CoreContext, ms: number) => Math.max(1, Math.round(ms * ctx.timeScale));
 
@@ -303,6 +316,40 @@ class Transition {
         this.decide({ kind: 'ticket_reopened', ticketId: e.ticketId, evidence: e.evidence });
         this.publish();
         return;
+      case 'change_opened': {
+        const c = changeOf(e.ref, e.state, this.step(e.stepId)?.change ?? 'normal', this.ctx.now);
+        s.changes = { ...s.changes, [e.stepId]: c };
+        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'opened', state: c.state });
+        return this.changeRead(e.stepId, e.state);
+      }
+      case 'change_read':
+        if (!s.changes?.[e.stepId]) return;
+        s.changes = { ...s.changes, [e.stepId]: { ...s.changes[e.stepId], readMs: this.ctx.now } };
+        if (e.state) this.changeRead(e.stepId, e.state);
+        return;
+      case 'change_implementing': {
+        const c = s.changes?.[e.stepId];
+        if (!c) return;
+        s.changes = { ...s.changes, [e.stepId]: { ...c, state: e.state.state.label, implementing: true } };
+        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'implementing', state: e.state.state.label });
+        return;
+      }
+      case 'change_settled': {
+        const c = s.changes?.[e.stepId];
+        if (!c) return;
+        s.changes = { ...s.changes, [e.stepId]: { ...c, state: e.state.state.label, settled: e.how } };
+        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: e.how, state: e.state.state.label, ...(e.outcome ? { outcome: e.outcome } : {}), ...(e.reason ? { reason: e.reason } : {}) });
+        this.publish();
+        return;
+      }
+      case 'change_unsettled': {
+        const c = s.changes?.[e.stepId];
+        if (!c) return;
+        s.changes = { ...s.changes, [e.stepId]: { ...c, settled: 'unsettled' } };
+        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'unsettled', state: c.state, reason: `could not ${e.how} it: ${e.error}` });
+        this.publish();
+        return;
+      }
       case 'policy_answered': {
         s.policyAnswers = { ...s.policyAnswers };
         for (const a of e.answers) {
@@ -543,7 +590,8 @@ class Transition {
     if (s.closedLoop && step?.action === 'ticket.close') s.ticketSeen = { status: 'closed by drw', closed: true, via: 'drw' };
     if (step) {
       step.status = 'done';
-      step.result = e.result;
+      const change = s.changes?.[step.id];
+      step.result = change ? { ...e.result, change: change.number } : e.result;
       if (step.action === 'cmdb.lookup') {
         // The asset facts again, from the fresh answer; the risk score stays what it became (an operator's, a repeat's).
         const { facts } = factsAfterLookup(s, s.cmdb);
@@ -625,6 +673,28 @@ class Transition {
       if (s.approvalDeadlines[key] === undefined) s.approvalDeadlines[key] = this.ctx.now + scaled(this.ctx, st.approval.expiresAfterMs);
     }
     this.publish();
+  }
+
+  /** What the change system says of a step's change: the CAB's approval or rejection is recorded with who; a rejection blocks the step. */
+  private changeRead(stepId: string, st: ChangeState): void {
+    const s = this.s;
+    const before = s.changes![stepId];
+    const c: StepChange = { ...before, state: st.state.label, implementable: st.implementable, approval: st.approval, ...(st.approvedBy ? { approvedBy: st.approvedBy } : {}), ...(st.rejectedBy ? { rejectedBy: st.rejectedBy } : {}), ...(st.plannedStart ? { plannedStart: st.plannedStart } : {}), ...(st.plannedEnd ? { plannedEnd: st.plannedEnd } : {}) };
+    s.changes = { ...s.changes, [stepId]: c };
+    if (st.implementable && !before.implementable) {
+      this.decide({ kind: 'change', stepId, number: c.number, event: 'approved', state: c.state, ...(c.approvedBy?.length ? { people: c.approvedBy } : {}), ...(c.plannedStart ? { plannedStart: c.plannedStart } : {}) });
+      this.publish();
+      return;
+    }
+    const step = this.step(stepId);
+    const refused = st.approval === 'rejected' || (st.closed && !before.settled);
+    if (refused && step && (step.status === 'pending' || step.status === 'awaiting_approval')) {
+      const why = st.approval === 'rejected' ? `change ${c.number} was rejected${c.rejectedBy?.length ? ` by ${c.rejectedBy.join(', ')}` : ''} in the change system` : `change ${c.number} was ${c.state.toLowerCase()} in the change system`;
+      this.decide({ kind: 'change', stepId, number: c.number, event: 'rejected', state: c.state, ...(c.rejectedBy?.length ? { people: c.rejectedBy } : {}) });
+      // The change is over; nothing of drw's to close or cancel.
+      s.changes = { ...s.changes, [stepId]: { ...c, settled: 'canceled' } };
+      this.stepFailed({ kind: 'step_failed', stepId, error: why, blocked: true });
+    }
   }
 
   /** Steps whose kind of system the worker has no provider for are blocked before they run or ask anyone (fail closed). */
@@ -867,6 +937,9 @@ export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; w
   if (s.unreportedRepeats > 0 && s.ticket) cands.push({ at: s.lastRepeatReportMs + scaled(ctx, REPEAT_REPORT_EVERY_MS), what: 'report repeats to the ticket' });
   const poll = ticketPollAt(s, ctx);
   if (poll !== undefined) cands.push({ at: poll, what: `read ticket ${s.ticket!.ticketId}` });
+  for (const [stepId, c] of Object.entries(s.changes ?? {})) {
+    if (!c.settled && !c.implementable) cands.push({ at: c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS), what: `read change ${c.number} of ${stepId}` });
+  }
   cands.sort((a, b) => a.at - b.at);
   return cands[0];
 }
@@ -891,6 +964,8 @@ function timeHasCome(s: RemediationState, ctx: CoreContext): boolean {
 export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (s.policyReloadRequested) return { kind: 'reload_policy', request: s.policyReloadRequested };
   if (timeHasCome(s, ctx)) return { kind: 'tick' };
+  const settleChange = changeToSettle(s);
+  if (settleChange) return settleChange;
   if (s.cancelled) return { kind: 'wind_down', status: 'cancelled', resolution: 'cancelled' };
   if (s.falsePositive) return { kind: 'wind_down', status: 'resolved', resolution: 'false_positive' };
   if (s.paused) return { kind: 'paused' };
@@ -902,6 +977,9 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (preview) return preview;
   const step = nextRunnable(s);
   if (step) {
+    const gate = changeGate(s, step, ctx);
+    if (gate === 'wait') return { kind: 'wait', wake: nextWake(s, ctx) };
+    if (gate) return gate;
     const until = windowOpensAt(s, step, ctx.now);
     return until !== undefined ? { kind: 'hold', step, untilMs: until } : { kind: 'run', step };
   }
@@ -912,6 +990,37 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   const poll = ticketPollAt(s, ctx);
   if (poll !== undefined && ctx.now >= poll) return { kind: 'poll_ticket', ticketId: s.ticket!.ticketId };
   return { kind: 'wait', wake: nextWake(s, ctx) };
+}
+
+/** A step under a change record runs only inside an approved change: open it, read it while the CAB decides, wait for its window. */
+function changeGate(s: RemediationState, step: PlanStep, ctx: CoreContext): Work | 'wait' | undefined {
+  if (!s.closedLoop || !step.change) return undefined;
+  const c = s.changes?.[step.id];
+  if (!c || c.settled === 'canceled') return { kind: 'open_change', step };
+  if (!c.implementable) return ctx.now >= c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS) ? { kind: 'read_change', stepId: step.id, changeId: c.changeId } : 'wait';
+  const start = c.plannedStart ? Date.parse(c.plannedStart) : NaN;
+  // Inside the window the CAB scheduled (ServiceNow holds the change until then).
+  if (start > ctx.now) return { kind: 'hold', step, untilMs: start };
+  return undefined;
+}
+
+/** A change whose step is settled (closed with its outcome) or no longer wanted (canceled). */
+function changeToSettle(s: RemediationState): Work | undefined {
+  for (const [stepId, c] of Object.entries(s.changes ?? {})) {
+    if (c.settled) continue;
+    const step = s.plan.steps.find((x) => x.id === stepId);
+    const status = step?.status;
+    if (status === 'running') continue;
+    if (c.implementing && (status === 'done' || status === 'failed' || status === 'blocked' || status === 'compensated' || status === 'cancelled')) {
+      const ok = status === 'done' || status === 'compensated';
+      return { kind: 'settle_change', stepId, changeId: c.changeId, how: 'close', outcome: ok ? 'successful' : 'unsuccessful', reason: `${stepId} ${status}${step?.note ? `: ${step.note}` : ''}` };
+    }
+    const unwanted = !step || status === 'cancelled' || status === 'skipped' || status === 'blocked' || status === 'failed' || s.cancelled || s.falsePositive || s.resolvedAtSource;
+    if (!c.implementing && unwanted) {
+      return { kind: 'settle_change', stepId, changeId: c.changeId, how: 'cancel', outcome: 'unsuccessful', reason: step?.note ?? (s.cancelled ? 'remediation cancelled' : s.falsePositive ? 'false positive' : 'the step is no longer planned') };
+    }
+  }
+  return undefined;
 }
 
 /** What a person's close of the ticket asks for now: check, reopen, or end (confirmed, or nothing to confirm). */
@@ -1059,4 +1168,8 @@ export function deviceIdFor(s: Pick<RemediationState, 'detection' | 'cmdb'>): st
   const fromDetection = d.crowdstrikeDeviceId ?? d.defenderMachineId ?? d.deviceId;
   if (typeof fromDetection === 'string') return fromDetection;
   return s.cmdb?.endpointIds?.crowdstrike ?? s.cmdb?.endpointIds?.defender;
+}
+
+function changeOf(ref: ChangeRef, st: ChangeState, type: StepChange['type'], now: number): StepChange {
+  return { changeId: ref.changeId, number: ref.number, ...(ref.url ? { url: ref.url } : {}), type: st.type ?? type, state: st.state.label, implementable: false, approval: st.approval, readMs: now };
 }

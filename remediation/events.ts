@@ -53,6 +53,8 @@ export type DecisionEvent =
   | { kind: 'ticket_changed'; ticketId: string; status: string; closed: boolean; via: 'webhook' | 'poll' | 'drw'; by: string; resolution?: string }
   /** The verification run because a person closed the ticket. */
   | { kind: 'owner_verification'; ticketId: string; by: string; verified: boolean; failures: string[]; checks: number }
+  /** A step's change record (ServiceNow Change): opened, approved or rejected by the CAB, implementing, closed or canceled. */
+  | { kind: 'change'; stepId: string; number: string; event: ChangeEvent; state: string; people?: string[]; plannedStart?: string; outcome?: string; reason?: string }
   /** The policy engine's answer to a playbook's question (a fact from the policy engine), or why there is none. */
   | { kind: 'policy_decision'; path: string; key: string; result?: unknown; decisionId?: string; engine?: string; revisions?: Record<string, string>; error?: string }
   /** drw reopened the ticket a person closed, with what is not fixed. */
@@ -72,13 +74,15 @@ export interface PreviousRemediation {
   outcome?: string;
 }
 
+export type ChangeEvent = 'opened' | 'approved' | 'rejected' | 'implementing' | 'closed' | 'canceled' | 'unsettled';
+
 export type DecisionKind = DecisionEvent['kind'];
 
 /** Every kind, for schemas and documentation (the compiler checks it against the union). */
 export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
   'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
-  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened', 'policy_decision',
+  'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened', 'policy_decision', 'change',
   'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
@@ -154,6 +158,8 @@ export function describe(e: DecisionEvent): string {
       return e.verified
         ? `after ${e.by} closed ticket ${e.ticketId}: verified (${e.checks} check${e.checks === 1 ? '' : 's'} passed)`
         : `after ${e.by} closed ticket ${e.ticketId}: not verified (${e.failures.join('; ')})`;
+    case 'change':
+      return `change ${e.number} for ${e.stepId} ${CHANGE_EVENTS[e.event]}${e.people?.length ? ` by ${e.people.join(', ')}` : ''}${e.plannedStart ? ` (planned from ${e.plannedStart})` : ''}${e.outcome ? ` (${e.outcome})` : ''}${e.reason ? `: ${e.reason}` : ''} [${e.state}]`;
     case 'policy_decision':
       return e.error !== undefined
         ? `policy engine gave no answer at ${e.path}: ${e.error}`
@@ -168,6 +174,16 @@ export function describe(e: DecisionEvent): string {
       return e.text;
   }
 }
+
+const CHANGE_EVENTS: Record<ChangeEvent, string> = {
+  opened: 'opened, waiting for its approval',
+  approved: 'approved',
+  rejected: 'rejected',
+  implementing: 'implementing',
+  closed: 'closed',
+  canceled: 'canceled',
+  unsettled: 'left as it is',
+};
 
 const TICKET_PURPOSES: Record<Extract<DecisionEvent, { kind: 'ticket_update_failed' }>['purpose'], string> = {
   repeats: 'update the ticket with repeats',

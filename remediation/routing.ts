@@ -8,7 +8,7 @@ import type { Activities } from '../activities';
 import type { Action } from '../planner/types';
 
 /** A kind of system: one task queue each, so each integration can be scaled and rate-limited alone. */
-export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'identity', 'verify'] as const;
+export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'identity', 'verify', 'change'] as const;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 export type ActivityName = keyof Activities;
 
@@ -54,6 +54,12 @@ export const TICKET_CLOSE: Route = { kind: 'ticketing', activity: 'closeTicket' 
 export const TICKET_READ: Route = { kind: 'ticketing', activity: 'getTicketState' };
 export const TICKET_REOPEN: Route = { kind: 'ticketing', activity: 'reopenTicket' };
 export const VERIFY_CHECK: Route = { kind: 'verify', activity: 'verify' };
+/** A step's change record (ServiceNow Change): opened before it runs, read while the CAB decides, Implement, closed or canceled. */
+export const CHANGE_OPEN: Route = { kind: 'change', activity: 'openChange' };
+export const CHANGE_READ: Route = { kind: 'change', activity: 'getChange' };
+export const CHANGE_START: Route = { kind: 'change', activity: 'markChangeImplementing' };
+export const CHANGE_CLOSE: Route = { kind: 'change', activity: 'closeChange' };
+export const CHANGE_CANCEL: Route = { kind: 'change', activity: 'cancelChange' };
 /** A playbook's question to the policy engine (OPA), asked before the steps it decides. */
 export const EVALUATE_POLICY: Route = { kind: 'policy', activity: 'evaluatePolicy' };
 
@@ -63,7 +69,7 @@ export const EVALUATE_POLICY: Route = { kind: 'policy', activity: 'evaluatePolic
  */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
-    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK, EVALUATE_POLICY];
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK, EVALUATE_POLICY, CHANGE_OPEN, CHANGE_READ, CHANGE_START, CHANGE_CLOSE, CHANGE_CANCEL];
     return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

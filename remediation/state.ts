@@ -6,6 +6,7 @@ import type { Detection } from '../domain/detection';
 import type { AssetFacts, TicketRef } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
+import type { ChangeType } from '../planner/types';
 import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
@@ -32,6 +33,27 @@ export interface ApprovalTrust {
 
 /** Inputs without approval settings (started by hand or by an older API): unsigned approvals count. */
 export const OPEN_TRUST: ApprovalTrust = { keys: [], unsigned: true, requireDigest: false };
+
+/** A step's change record as drw last read it. */
+export interface StepChange {
+  changeId: string;
+  number: string;
+  url?: string;
+  type: ChangeType;
+  state: string;
+  implementable: boolean;
+  approval: string;
+  approvedBy?: string[];
+  rejectedBy?: string[];
+  plannedStart?: string;
+  plannedEnd?: string;
+  /** When drw last read it (a durable poll while the CAB decides). */
+  readMs: number;
+  /** drw moved it to Implement right before the step ran. */
+  implementing?: true;
+  /** drw closed it with the step's outcome, or canceled it (the step was withdrawn). */
+  settled?: 'closed' | 'canceled' | 'unsettled';
+}
 
 export interface Mark {
   by: string;
@@ -83,6 +105,8 @@ export interface RemediationState {
   policyAnswers?: Record<string, PolicyAnswer>;
   /** Questions the current plan needs the policy engine to answer: the driver asks before anything runs. */
   policyAsks?: PolicyAsk[];
+  /** Change records of the steps that run under one (ServiceNow Change), by step id. */
+  changes?: Record<string, StepChange>;
   cmdb?: AssetFacts;
   policy?: PolicySet;
   plan: Plan;
@@ -171,7 +195,7 @@ export function isCoreState(v: unknown): v is RemediationState {
  * before the core said "escalated" or "remediating", and replaying them must upsert the same.
  */
 export function deriveStatus(
-  s: Pick<RemediationState, 'final' | 'plan' | 'paused' | 'waitingWindowUntilMs' | 'escalations' | 'slaBreached'>,
+  s: Pick<RemediationState, 'final' | 'plan' | 'paused' | 'waitingWindowUntilMs' | 'escalations' | 'slaBreached'> & Partial<Pick<RemediationState, 'changes'>>,
   settledUnverified: RemediationStatus = 'awaiting_owner',
 ): RemediationStatus {
   if (s.final) return s.final.status;
@@ -182,6 +206,9 @@ export function deriveStatus(
   if (running?.action === 'verify') return 'verifying';
   if (running) return 'remediating';
   if (s.waitingWindowUntilMs !== undefined) return 'waiting_window';
+  // A step whose change record the CAB has not approved yet waits for people's approval, in the change system.
+  const cab = (x: (typeof steps)[number]) => x.status === 'pending' && x.change && s.changes?.[x.id] && !s.changes[x.id].implementable && !s.changes[x.id].settled;
+  if (steps.some(cab) && !steps.some((x) => x.status === 'pending' && !cab(x) && x.action !== 'verify')) return 'awaiting_approval';
   // A pending verify step waiting behind an approval is not work in progress.
   const runnable = steps.some(
     (x, i) => x.status === 'pending' && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && y.status === 'awaiting_approval')),

@@ -43,7 +43,7 @@ import {
   type Work,
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
-import { EVALUATE_POLICY, LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
+import { CHANGE_CANCEL, CHANGE_CLOSE, CHANGE_OPEN, CHANGE_READ, CHANGE_START, EVALUATE_POLICY, LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
 import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
@@ -332,6 +332,15 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
         case 'preview_change':
           await previewChange(work);
           break;
+        case 'open_change':
+          await openChange(work.step);
+          break;
+        case 'read_change':
+          await readChange(work.stepId, work.changeId);
+          break;
+        case 'settle_change':
+          await settleChange(work);
+          break;
         case 'ask_policy_engine':
           await askPolicyEngine(work.asks);
           break;
@@ -379,6 +388,12 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   async function execute(step: PlanStep): Promise<void> {
     feed({ kind: 'step_started', stepId: step.id });
     try {
+      const change = s.closedLoop && step.change ? s.changes?.[step.id] : undefined;
+      if (change && !change.implementing) {
+        // The change system knows the work begins now (Scheduled → Implement).
+        const key = `${remediationRef(s)}:${step.id}:change:start`;
+        feed({ kind: 'change_implementing', stepId: step.id, state: await call(CHANGE_START, `implement change ${change.number}`).markChangeImplementing({ idempotencyKey: key, remediationId: remediationRef(s), changeId: change.changeId }) });
+      }
       const outcome = await CancellationScope.cancellable(async () => {
         scopes.set(step.id, CancellationScope.current());
         return step.action === 'verify' ? { result: await verifyLoop(step) } : runStep(s, opts, step);
@@ -394,6 +409,55 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     } finally {
       scopes.delete(step.id);
     }
+  }
+
+  /** The step's change record, with what will be done, to what, and the digest people approved: the CAB decides in the change system. */
+  async function openChange(step: PlanStep): Promise<void> {
+    const changes = call(CHANGE_OPEN, `open a ${step.change} change for ${step.id}`);
+    try {
+      const ref = await changes.openChange({
+        idempotencyKey: `${remediationRef(s)}:${step.id}:change`,
+        remediationId: remediationRef(s),
+        type: step.change!,
+        shortDescription: `drw: ${step.title} on ${s.facts.asset.id}`.slice(0, 160),
+        description: [`${step.action} on ${s.facts.asset.id}${step.target ? ` (${step.target.kind} ${step.target.id})` : ''}`, `why: playbook ${step.reason.playbook}, when ${step.reason.rule}`, `parameters: ${JSON.stringify(step.params)}`, `finding: ${s.detection.title} (${s.facts.severity}, risk ${s.facts.riskScore})`].join('\n'),
+        digest: step.digest,
+        ...(opts.linkBase ? { link: `${opts.linkBase.replace(/\/$/, '')}/v1/remediations/${s.id}` } : {}),
+        ci: { ...(s.cmdb?.ciId ? { ciId: s.cmdb.ciId } : {}), name: s.cmdb?.name ?? s.facts.asset.id },
+      });
+      feed({ kind: 'change_opened', stepId: step.id, ref, state: await call(CHANGE_READ, `read change ${ref.number}`).getChange({ changeId: ref.changeId }) });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      // Without its change the step may not run: blocked, and people are paged.
+      feed({ kind: 'step_failed', stepId: step.id, error: `its change record could not be opened: ${failureMessage(e)}`, blocked: true });
+    }
+  }
+
+  async function readChange(stepId: string, changeId: string): Promise<void> {
+    try {
+      feed({ kind: 'change_read', stepId, state: await call(CHANGE_READ, `read the change of ${stepId}`).getChange({ changeId }) });
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      feed({ kind: 'change_read', stepId, error: failureMessage(e) });
+    }
+  }
+
+  /** The change is closed with the step's outcome, or canceled when the step is no longer wanted; out of a cancellation's reach. */
+  async function settleChange(work: Extract<Work, { kind: 'settle_change' }>): Promise<void> {
+    await CancellationScope.nonCancellable(async () => {
+      const changes = call(work.how === 'close' ? CHANGE_CLOSE : CHANGE_CANCEL, `${work.how} the change of ${work.stepId}`);
+      const key = `${remediationRef(s)}:${work.stepId}:change:${work.how}`;
+      try {
+        const state =
+          work.how === 'close'
+            ? await changes.closeChange({ idempotencyKey: key, remediationId: remediationRef(s), changeId: work.changeId, outcome: work.outcome, notes: `drw: ${work.reason}` })
+            : await changes.cancelChange({ idempotencyKey: key, remediationId: remediationRef(s), changeId: work.changeId, reason: `drw: ${work.reason}` });
+        feed({ kind: 'change_settled', stepId: work.stepId, how: work.how === 'close' ? 'closed' : 'canceled', state, ...(work.how === 'close' ? { outcome: work.outcome } : {}), reason: work.reason });
+      } catch (e) {
+        // Recorded; the change stays as it is for people to settle (the step's outcome is in the log).
+        feed({ kind: 'change_unsettled', stepId: work.stepId, how: work.how, error: failureMessage(e) });
+      }
+    });
   }
 
   /** The policy engine's answers to what the plan asks; an engine that does not answer is an answer too (the planner fails closed). */

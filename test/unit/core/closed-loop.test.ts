@@ -3,7 +3,9 @@
  * ticket, kinds of system without a provider, and a regression. No server.
  */
 import type { PolicySet } from '../../../planner/policy-schema';
-import { TICKET_POLL_EVERY_MS, ticketNeedsClosing } from '../../../remediation/core';
+import type { ChangeState } from '../../../activities/interfaces';
+import { parsePlaybookText } from '../../../planner/load';
+import { CHANGE_POLL_EVERY_MS, TICKET_POLL_EVERY_MS, ticketNeedsClosing } from '../../../remediation/core';
 import { describe as sentence } from '../../../remediation/events';
 import { deriveStatus } from '../../../remediation/state';
 import { DEFAULT_POLICY, Remediation, T0, malware, testCategory } from './helpers';
@@ -121,5 +123,63 @@ describe('a regression', () => {
     expect(r.last('plan')?.trigger).toBe('initial plan (regression: the finding came back after run run-0 remediated it)');
     const other = new Remediation(malware(95)).on({ kind: 'started', previous: { runId: 'run-0', status: 'completed', outcome: 'resolved' } });
     expect(sentence(other.s.decisions[0])).toContain('it recurs after the remediation of run run-0, resolved');
+  });
+});
+
+describe('a step under a change record', () => {
+  const changePolicy = (): PolicySet => {
+    const r = parsePlaybookText(
+      `id: restart
+name: Restart under a change
+match: { categories: [infrastructure] }
+changeWindow: { windows: [{ start: "00:00", end: "23:59" }], emergencyOverride: { minRiskScore: 90 } }
+steps:
+  - id: ticket
+    action: ticket.open
+  - id: restart
+    action: runbook.run
+    change: normal
+    params: { runbook: restart-service }
+`,
+      'restart.yaml',
+    );
+    return { ...policy, version: 'test', playbooks: [r.playbook!] };
+  };
+  const alert = (riskScore: number) => testCategory('infrastructure', { riskScore });
+  const state = (over: Partial<ChangeState> = {}): ChangeState => ({ changeId: 'c1', number: 'CHG0030001', state: { label: 'Assess', value: -4 }, implementable: false, approval: 'requested', closed: false, ...over });
+
+  test('opened before it runs, waits for the CAB (read again later), runs in Implement, and is closed with the outcome', () => {
+    const r = Remediation.started(alert(50), changePolicy(), undefined, { closedLoop: true }).ran('restart.ticket');
+    expect(r.step('restart.restart').change).toBe('normal');
+    expect(r.work()).toMatchObject({ kind: 'open_change', step: { id: 'restart.restart' } });
+    r.on({ kind: 'change_opened', stepId: 'restart.restart', ref: { system: 'servicenow', changeId: 'c1', number: 'CHG0030001' }, state: state() });
+    expect(deriveStatus(r.s)).toBe('awaiting_approval');
+    expect(r.work()).toMatchObject({ kind: 'wait', wake: { what: 'read change CHG0030001 of restart.restart' } });
+    r.later(CHANGE_POLL_EVERY_MS);
+    expect(r.work()).toEqual({ kind: 'read_change', stepId: 'restart.restart', changeId: 'c1' });
+    r.on({ kind: 'change_read', stepId: 'restart.restart', state: state({ state: { label: 'Scheduled', value: -2 }, implementable: true, approval: 'approved', approvedBy: ['Carla CAB', 'Dan CAB'] }) });
+    expect(sentence(r.last('change')!)).toBe('change CHG0030001 for restart.restart approved by Carla CAB, Dan CAB [Scheduled]');
+    expect(r.work()).toMatchObject({ kind: 'run', step: { id: 'restart.restart' } });
+    r.on({ kind: 'step_started', stepId: 'restart.restart' }).on({ kind: 'change_implementing', stepId: 'restart.restart', state: state({ state: { label: 'Implement', value: -1 }, implementable: true }) });
+    r.on({ kind: 'step_done', stepId: 'restart.restart', result: { ok: true } });
+    expect(r.step('restart.restart').result).toEqual({ ok: true, change: 'CHG0030001' });
+    expect(r.work()).toMatchObject({ kind: 'settle_change', how: 'close', outcome: 'successful' });
+  });
+
+  test('above the emergency risk score the change is an emergency one; a rejection blocks the step and pages people', () => {
+    const r = Remediation.started(alert(95), changePolicy(), undefined, { closedLoop: true }).ran('restart.ticket');
+    expect(r.step('restart.restart').change).toBe('emergency');
+    r.on({ kind: 'change_opened', stepId: 'restart.restart', ref: { system: 'servicenow', changeId: 'c1', number: 'CHG0030001' }, state: state({ type: 'emergency' }) });
+    r.later(CHANGE_POLL_EVERY_MS).on({ kind: 'change_read', stepId: 'restart.restart', state: state({ approval: 'rejected', rejectedBy: ['Erin CAB'], state: { label: 'New', value: -5 } }) });
+    expect(r.step('restart.restart')).toMatchObject({ status: 'blocked', note: 'change CHG0030001 was rejected by Erin CAB in the change system' });
+    expect(r.s.escalations).toContain('step_blocked');
+    expect(r.work().kind).not.toBe('settle_change');
+  });
+
+  test('a re-plan that withdraws the step cancels its change', () => {
+    const r = Remediation.started(alert(50), changePolicy(), undefined, { closedLoop: true }).ran('restart.ticket');
+    r.on({ kind: 'change_opened', stepId: 'restart.restart', ref: { system: 'servicenow', changeId: 'c1', number: 'CHG0030001' }, state: state() });
+    r.message('falsePositive', { by: 'oscar', reason: 'maintenance' });
+    expect(r.work()).toMatchObject({ kind: 'settle_change', how: 'cancel', changeId: 'c1' });
   });
 });
