@@ -1,0 +1,82 @@
+/**
+ * The approver's inbox: every step awaiting a decision the signed-in person may give, oldest
+ * first, with the remediation's SLA time left. The states are read through the workflow's query,
+ * a bounded number at a time.
+ */
+import type { PlanStep } from '../../planner/types';
+import type { RemediationView } from '../../signals';
+import type { PendingRemediation, UiBackend } from './backend';
+import { whyNotDecide, type Person } from './decide-rule';
+
+export interface InboxItem {
+  remediation: Pick<RemediationView, 'id' | 'title' | 'severity' | 'riskScore' | 'asset' | 'slaDeadline' | 'slaBreached' | 'status'>;
+  step: PlanStep;
+  /** When the step started waiting: the plan that put it there, else the remediation's start. */
+  since: string;
+}
+
+export interface Inbox {
+  items: InboxItem[];
+  /** Remediations awaiting someone's approval that were looked at. */
+  scanned: number;
+  /** More remediations await approval than one page reads. */
+  truncated: boolean;
+  /** Remediations whose state could not be read (closed meanwhile, a worker down). */
+  unreadable: number;
+}
+
+/** How many remediations awaiting approval one inbox reads, and how many states it queries at once. */
+export const INBOX_LIMIT = 1000;
+const CONCURRENCY = 16;
+
+/** The last plan that added the step or moved it to awaiting approval. */
+export function awaitingSince(v: RemediationView, stepId: string, fallback: string): string {
+  for (let i = v.decisions.length - 1; i >= 0; i--) {
+    const d = v.decisions[i] as { kind: string; at: string; diff?: { step: string; change: string; to?: string }[] };
+    if (d.kind === 'plan' && d.diff?.some((e) => e.step === stepId && (e.change === 'added' || (e.change === 'status' && e.to === 'awaiting_approval') || e.change === 'params' || e.change === 'approval_lapsed'))) return d.at;
+  }
+  return fallback;
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function buildInbox(backend: UiBackend, who: Person): Promise<Inbox> {
+  const pending = await backend.pending(INBOX_LIMIT + 1);
+  const page = pending.slice(0, INBOX_LIMIT);
+  let unreadable = 0;
+  const states = await mapLimited(page, CONCURRENCY, async (p: PendingRemediation) => {
+    try {
+      return { p, v: await backend.state(p.id) };
+    } catch {
+      unreadable++;
+      return undefined;
+    }
+  });
+  const items: InboxItem[] = [];
+  for (const s of states) {
+    if (!s) continue;
+    const { p, v } = s;
+    for (const step of v.plan.steps) {
+      if (step.status !== 'awaiting_approval' || whyNotDecide(who, step)) continue;
+      items.push({
+        remediation: { id: v.id, title: v.title, severity: v.severity, riskScore: v.riskScore, asset: v.asset, slaDeadline: v.slaDeadline, slaBreached: v.slaBreached, status: v.status },
+        step,
+        since: awaitingSince(v, step.id, p.startTime),
+      });
+    }
+  }
+  items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
+  return { items, scanned: page.length, truncated: pending.length > INBOX_LIMIT, unreadable };
+}
