@@ -91,7 +91,8 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
       reply.header('content-security-policy', CSP);
       reply.header('x-content-type-options', 'nosniff');
       reply.header('x-frame-options', 'DENY');
-      reply.header('referrer-policy', 'no-referrer');
+      // Not no-referrer: Chromium then sends "Origin: null" with the pages' own forms, which the loopback guard refuses.
+      reply.header('referrer-policy', 'same-origin');
       reply.header('cache-control', 'no-store');
       reply.header('cross-origin-opener-policy', 'same-origin');
       return payload;
@@ -246,7 +247,9 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
         if (!(e instanceof ApiError)) throw e;
         const type = (e.details as { type?: string } | undefined)?.type;
         const { view, runId } = await load(id);
-        if (type === 'DigestMismatch') {
+        // Changed under the approver: refused for its digest, or for a new change still being previewed.
+        const now = view.plan.steps.find((x) => x.id === stepId);
+        if (type === 'DigestMismatch' || (e.status === 409 && now && now.digest !== digest)) {
           return page(reply, 409, remediationPage(ctxOf(s), { view, runId, temporalUi: d.temporalUi, changed: { stepId, sawDigest: digest } }, remediationTag(view)));
         }
         return page(reply, e.status, remediationPage(ctxOf(s), { view, runId, temporalUi: d.temporalUi, flash: { kind: 'error', text: `Nothing was decided: ${e.message}` } }, remediationTag(view)));

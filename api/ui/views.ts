@@ -25,7 +25,7 @@ function layout(title: string, ctx: PageContext, main: Html, o: { tag?: Tag; ref
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · drw</title>
 <link rel="stylesheet" href="/ui/app.css">
 <script src="/ui/app.js" defer></script>
