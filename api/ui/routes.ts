@@ -86,6 +86,14 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
   const groups = Object.keys(d.access.groups);
   const knownUsers = Object.keys(d.access.users);
 
+  // Tickets and messages link to a remediation; a person opening the link in a browser lands on its
+  // page (and signs in there: the link grants nothing). API clients (no text/html, or a token) get JSON.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' || req.headers.authorization || !/\btext\/html\b/.test(String(req.headers.accept ?? ''))) return;
+    const m = /^\/v1\/remediations\/(drw-[a-z0-9-]{1,100})\/?$/.exec(req.url.split('?')[0]);
+    if (m) return reply.code(303).header('location', `/ui/remediations/${m[1]}`).send();
+  });
+
   await app.register(async (ui) => {
     ui.addHook('onSend', async (_req, reply, payload) => {
       reply.header('content-security-policy', CSP);

@@ -271,3 +271,12 @@ test('sign-in redirects only inside the pages', () => {
   expect(safeNext('https://evil.example.com')).toBe('/ui');
   expect(safeNext('/uix')).toBe('/ui');
 });
+
+test('a remediation link opened in a browser lands on its page, which still asks to sign in; API clients still get JSON', async () => {
+  const html = await fetch(`${url}/v1/remediations/${ID}`, { redirect: 'manual', headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+  expect([html.status, html.headers.get('location')]).toEqual([303, `/ui/remediations/${ID}`]);
+  const page = await fetch(`${url}/ui/remediations/${ID}`, { redirect: 'manual' });
+  expect([page.status, page.headers.get('location')]).toEqual([303, `/ui/sign-in?next=${encodeURIComponent(`/ui/remediations/${ID}`)}`]);
+  const api = await fetch(`${url}/v1/remediations/${ID}`, { redirect: 'manual', headers: { accept: 'application/json' } });
+  expect(api.status).toBe(404);
+});
