@@ -17,7 +17,7 @@ import { ApiError } from '../errors';
 import { isLoopbackHost } from '../auth';
 import { route, type DrwRoute } from '../route';
 import type { RemediationService } from '../service';
-import { APPROVE_ACTION, approvalRequest, DENY_ACTION, outcomeMessage, REASON_ACTION, REASON_BLOCK } from '../slack/approval-message';
+import { APPROVE_ACTION, approvalRequest, DENY_ACTION, outcomeMessage, REASON_ACTION, REASON_BLOCK } from '../../activities/adapters/slack/approval-message';
 import type { SlackApprovals } from '../slack/config';
 import { slackRequestProblem } from '../slack/signature';
 import { whyNotDecide } from '../ui/decide-rule';

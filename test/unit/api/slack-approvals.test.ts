@@ -9,7 +9,7 @@ import { parseAccessPolicy } from '../../../api/auth/access';
 import { ApiError } from '../../../api/errors';
 import { isSlackResponseUrl, pageUrl, slackRoutes } from '../../../api/routes/slack';
 import { createApi, listen } from '../../../api/server';
-import { APPROVE_ACTION, approvalRequest, DENY_ACTION } from '../../../api/slack/approval-message';
+import { APPROVE_ACTION, approvalRequest, DENY_ACTION } from '../../../activities/adapters/slack/approval-message';
 import { loadConfig } from '../../../common/config';
 import { createLogger } from '../../../common/logger';
 import type { ApprovalDecisionInput, RemediationView } from '../../../signals';

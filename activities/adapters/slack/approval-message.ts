@@ -3,9 +3,9 @@
  * a bot's message can carry buttons), and the one that replaces it with the outcome. The buttons'
  * value names the remediation, the step and the digest shown: a click decides exactly that content.
  */
-import type { PlanStep } from '../../planner/types';
-import type { RemediationView } from '../../signals';
-import { escapeMrkdwn } from '../../activities/adapters/slack/message';
+import type { PlanStep } from '../../../planner/types';
+import type { RemediationView } from '../../../signals';
+import { escapeMrkdwn } from './message';
 
 export const APPROVE_ACTION = 'drw_approve';
 export const DENY_ACTION = 'drw_deny';
@@ -27,7 +27,10 @@ function targetLine(step: PlanStep): string {
   return `${t.kind} \`${escapeMrkdwn(t.id)}\`${t.name ? ` (${escapeMrkdwn(t.name)})` : ''}${c ? `: ${c.files.map((f) => `\`${escapeMrkdwn(f)}\``).join(', ') || 'no file changes'}${c.summary ? ` — ${escapeMrkdwn(c.summary)}` : ''}` : ''}`;
 }
 
-export function approvalRequest(v: RemediationView, step: PlanStep, pageUrl: string): { text: string; blocks: unknown[] } {
+/** What the message tells of the remediation. */
+export type ApprovalSubject = Pick<RemediationView, 'id' | 'title' | 'severity' | 'riskScore'> & { asset: { id: string } };
+
+export function approvalRequest(v: ApprovalSubject, step: PlanStep, pageUrl: string): { text: string; blocks: unknown[] } {
   const value = JSON.stringify({ r: v.id, s: step.id, d: step.digest } satisfies ButtonValue);
   const who = step.approval ? [...step.approval.users, ...step.approval.groups.map((g) => `@${g}`)].join(', ') : '';
   const diff = step.target?.change?.diff;
