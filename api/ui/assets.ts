@@ -65,7 +65,7 @@ export const APP_JS = `'use strict';
     live.appendChild(b);
   }
   function poll() {
-    fetch(location.pathname, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { accept: 'text/html' } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (text) {
         if (!text) return;

@@ -17,16 +17,24 @@ export interface InboxItem {
 
 export interface Inbox {
   items: InboxItem[];
-  /** Remediations awaiting someone's approval that were looked at. */
-  scanned: number;
-  /** More remediations await approval than one page reads. */
+  /** Remediations awaiting someone's approval (up to INBOX_LIMIT). */
+  pending: number;
+  /** Where the next page starts (index into the pending remediations, oldest first), when more remain. */
+  next?: number;
+  /** More remediations await approval than one inbox reads. */
   truncated: boolean;
   /** Remediations whose state could not be read (closed meanwhile, a worker down). */
   unreadable: number;
 }
 
-/** How many remediations awaiting approval one inbox reads, and how many states it queries at once. */
-export const INBOX_LIMIT = 1000;
+/**
+ * How many remediations awaiting approval one inbox lists from visibility, how many steps a page
+ * shows, and how many states it queries at once. A page reads states oldest remediation first
+ * until it has a page of steps for this person: a render costs a page of queries, not one per
+ * open remediation.
+ */
+export const INBOX_LIMIT = 5000;
+export const PAGE_STEPS = 50;
 const CONCURRENCY = 16;
 
 /** The last plan that added the step or moved it to awaiting approval. */
@@ -52,31 +60,39 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise
   return out;
 }
 
-export async function buildInbox(backend: UiBackend, who: Person): Promise<Inbox> {
-  const pending = await backend.pending(INBOX_LIMIT + 1);
-  const page = pending.slice(0, INBOX_LIMIT);
+export async function buildInbox(backend: UiBackend, who: Person, from = 0): Promise<Inbox> {
+  // Without the permission to decide, nothing is this person's to decide: no state is read.
+  if (!who.permissions.has('decide')) return { items: [], pending: 0, truncated: false, unreadable: 0 };
+  const pending = (await backend.pending(INBOX_LIMIT + 1)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  const all = pending.slice(0, INBOX_LIMIT);
   let unreadable = 0;
-  const states = await mapLimited(page, CONCURRENCY, async (p: PendingRemediation) => {
-    try {
-      return { p, v: await backend.state(p.id) };
-    } catch {
-      unreadable++;
-      return undefined;
-    }
-  });
   const items: InboxItem[] = [];
-  for (const s of states) {
-    if (!s) continue;
-    const { p, v } = s;
-    for (const step of v.plan.steps) {
-      if (step.status !== 'awaiting_approval' || whyNotDecide(who, step)) continue;
-      items.push({
-        remediation: { id: v.id, title: v.title, severity: v.severity, riskScore: v.riskScore, asset: v.asset, slaDeadline: v.slaDeadline, slaBreached: v.slaBreached, status: v.status },
-        step,
-        since: awaitingSince(v, step.id, p.startTime),
-      });
+  let at = Math.max(0, Math.min(from, all.length));
+  while (at < all.length && items.length < PAGE_STEPS) {
+    // No more states than the page can still show (one step each, usually).
+    const chunk = all.slice(at, at + Math.min(CONCURRENCY, PAGE_STEPS - items.length));
+    at += chunk.length;
+    const states = await mapLimited(chunk, CONCURRENCY, async (p: PendingRemediation) => {
+      try {
+        return { p, v: await backend.state(p.id) };
+      } catch {
+        unreadable++;
+        return undefined;
+      }
+    });
+    for (const s of states) {
+      if (!s) continue;
+      const { p, v } = s;
+      for (const step of v.plan.steps) {
+        if (step.status !== 'awaiting_approval' || whyNotDecide(who, step)) continue;
+        items.push({
+          remediation: { id: v.id, title: v.title, severity: v.severity, riskScore: v.riskScore, asset: v.asset, slaDeadline: v.slaDeadline, slaBreached: v.slaBreached, status: v.status },
+          step,
+          since: awaitingSince(v, step.id, p.startTime),
+        });
+      }
     }
   }
   items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
-  return { items, scanned: page.length, truncated: pending.length > INBOX_LIMIT, unreadable };
+  return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
 }

@@ -188,7 +188,8 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
       const s = requireSession(req, reply);
       if (!s) return reply;
       const ctx = ctxOf(s);
-      const inbox = await buildInbox(d.backend, ctx.who!);
+      const from = Number((req.query as Record<string, string | undefined>).from ?? 0);
+      const inbox = await buildInbox(d.backend, ctx.who!, Number.isInteger(from) && from >= 0 ? from : 0);
       const tag = tagOf(inbox.items.map((i) => [i.remediation.id, i.step.id, i.step.digest, i.step.approval?.approvedBy, i.remediation.slaBreached]));
       return page(reply, 200, inboxPage(ctx, inbox, tag));
     });

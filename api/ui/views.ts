@@ -6,7 +6,7 @@
 import type { PlanDiffEntry, PlanStep, StepTarget } from '../../planner/types';
 import type { RemediationView } from '../../signals';
 import { html, type Html } from './html';
-import type { Inbox, InboxItem } from './inbox';
+import { PAGE_STEPS, type Inbox, type InboxItem } from './inbox';
 import { whyNotDecide, type Person } from './decide-rule';
 
 export interface PageContext {
@@ -115,7 +115,7 @@ function itemRow(i: InboxItem, now: number): Html {
 
 export function inboxPage(ctx: PageContext, inbox: Inbox, tag: Tag): Html {
   const body = html`<h1>Awaiting your decision</h1>
-<p class="muted">Steps you may approve or deny (your groups against each step's approval rule), oldest first. This list refreshes by itself.</p>
+<p class="muted">Steps you may approve or deny (your groups against each step's approval rule), oldest first, up to ${PAGE_STEPS} a page. This list refreshes by itself.</p>
 ${inbox.items.length
   ? html`<table class="inbox">
   <caption>${inbox.items.length} step${inbox.items.length === 1 ? '' : 's'} awaiting your decision</caption>
@@ -123,7 +123,8 @@ ${inbox.items.length
   <tbody>${inbox.items.map((i) => itemRow(i, ctx.now))}</tbody>
 </table>`
   : html`<p class="empty">Nothing awaits your decision.</p>`}
-${inbox.truncated ? html`<p class="notice warn">More than ${inbox.scanned} remediations await approval; the oldest ${inbox.scanned} were read.</p>` : ''}
+${inbox.next !== undefined ? html`<p><a href="/ui?from=${inbox.next}" data-test="more">More: remediations opened later (${inbox.pending - inbox.next} not yet shown)</a></p>` : ''}
+${inbox.truncated ? html`<p class="notice warn">More than ${inbox.pending} remediations await approval; the oldest ${inbox.pending} are listed.</p>` : ''}
 ${inbox.unreadable ? html`<p class="notice warn">${inbox.unreadable} remediation(s) could not be read just now (closed meanwhile, or no worker answering).</p>` : ''}`;
   return layout('Inbox', ctx, body, { tag, refresh: true });
 }
