@@ -95,6 +95,10 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
   });
 
   await app.register(async (ui) => {
+    // Pages, not API operations: kept out of the OpenAPI document.
+    ui.addHook('onRoute', (opts) => {
+      opts.schema = { ...opts.schema, hide: true };
+    });
     ui.addHook('onSend', async (_req, reply, payload) => {
       reply.header('content-security-policy', CSP);
       reply.header('x-content-type-options', 'nosniff');

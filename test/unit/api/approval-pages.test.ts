@@ -227,3 +227,8 @@ test('a remediation link opened in a browser lands on its page, which still asks
   const api = await fetch(`${url}/v1/remediations/${ID}`, { redirect: 'manual', headers: { accept: 'application/json' } });
   expect(api.status).toBe(404);
 });
+
+test('the pages are not API operations: the OpenAPI document does not list them', async () => {
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  expect(Object.keys(doc.paths).filter((p) => p.startsWith('/ui'))).toEqual([]);
+});
