@@ -96,3 +96,41 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
   items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
   return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
 }
+
+/**
+ * States read for inboxes, shared for a few seconds: every open inbox refreshes itself, and
+ * approvers looking at the same steps need not each query every workflow. Only the inbox reads
+ * through it; a remediation's page and a decision always read the workflow itself.
+ */
+export class InboxStates {
+  private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
+
+  constructor(
+    private readonly backend: UiBackend,
+    private readonly ttlMs = 5000,
+    private readonly now: () => number = Date.now,
+    private readonly capacity = 10_000,
+  ) {}
+
+  /** The backend, with its state reads shared. */
+  get reader(): UiBackend {
+    return { ...this.backend, state: (id) => this.state(id) };
+  }
+
+  state(id: string): Promise<RemediationView> {
+    const t = this.now();
+    const e = this.entries.get(id);
+    if (e && t - e.at < this.ttlMs) return e.state;
+    if (this.entries.size >= this.capacity) for (const [k, v] of this.entries) if (t - v.at >= this.ttlMs) this.entries.delete(k);
+    const state = this.backend.state(id);
+    this.entries.set(id, { at: t, state });
+    // A failed read is not shared.
+    state.catch(() => this.entries.get(id)?.state === state && this.entries.delete(id));
+    return state;
+  }
+
+  /** After a decision here: the next inbox reads the remediation again. */
+  forget(id: string): void {
+    this.entries.delete(id);
+  }
+}

@@ -22,7 +22,7 @@ import type { UiBackend } from './backend';
 import type { UiSettings } from './config';
 import { whyNotDecide, type Person } from './decide-rule';
 import type { Html } from './html';
-import { buildInbox } from './inbox';
+import { buildInbox, InboxStates } from './inbox';
 import type { OidcLogin } from './oidc';
 import { CookieSealer, cookie, newToken, parseCookies, PRE_COOKIE, preSessionSchema, sameToken, SESSION_COOKIE, sessionSchema, type PreSession, type Session } from './session';
 import { inboxPage, messagePage, remediationPage, signInPage, type PageContext } from './views';
@@ -83,6 +83,7 @@ function tagOf(parts: unknown): string {
 export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void> {
   const sealer = new CookieSealer(d.sessionKey);
   const now = d.now ?? Date.now;
+  const inboxStates = new InboxStates(d.backend, 5000, now);
   const groups = Object.keys(d.access.groups);
   const knownUsers = Object.keys(d.access.users);
 
@@ -193,7 +194,7 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
       if (!s) return reply;
       const ctx = ctxOf(s);
       const from = Number((req.query as Record<string, string | undefined>).from ?? 0);
-      const inbox = await buildInbox(d.backend, ctx.who!, Number.isInteger(from) && from >= 0 ? from : 0);
+      const inbox = await buildInbox(inboxStates.reader, ctx.who!, Number.isInteger(from) && from >= 0 ? from : 0);
       const tag = tagOf(inbox.items.map((i) => [i.remediation.id, i.step.id, i.step.digest, i.step.approval?.approvedBy, i.remediation.slaBreached]));
       return page(reply, 200, inboxPage(ctx, inbox, tag));
     });
@@ -255,6 +256,7 @@ export async function registerUi(app: FastifyInstance, d: UiDeps): Promise<void>
       const { decision, reason, digest } = f.data;
       try {
         await d.backend.decide(id, decision, { stepId, approver: who.user, groups: who.groups, reason, digest });
+        inboxStates.forget(id);
         return reply.code(303).header('location', `/ui/remediations/${encodeURIComponent(id)}?decided=${decision}&step=${encodeURIComponent(stepId)}`).send();
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;

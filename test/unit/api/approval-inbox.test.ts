@@ -4,7 +4,7 @@
  */
 import { permissionsOf, parseAccessPolicy } from '../../../api/auth/access';
 import type { UiBackend } from '../../../api/ui/backend';
-import { buildInbox, PAGE_STEPS } from '../../../api/ui/inbox';
+import { buildInbox, InboxStates, PAGE_STEPS } from '../../../api/ui/inbox';
 import { D1, fixStep, view } from '../../helpers/approval-fixture';
 
 const ACCESS = parseAccessPolicy('version: 1\ngroups:\n  cloud-owners: [read, decide]\n  auditors: [read]\n', 'access.yaml');
@@ -43,4 +43,20 @@ test('an auditor (no decide permission) gets an empty inbox without a single sta
   const b = backend(1000);
   expect(await buildInbox(b, person('ada', ['auditors']))).toMatchObject({ items: [], pending: 0 });
   expect(b.queried).toEqual([]);
+});
+
+test('refreshing inboxes share each state read for 5 s; a decision made here is read again at once', async () => {
+  const b = backend(3);
+  let t = 0;
+  const shared = new InboxStates(b, 5000, () => t);
+  const carol = person('carol', ['cloud-owners']);
+  await buildInbox(shared.reader, carol);
+  await buildInbox(shared.reader, person('dana', ['cloud-owners']));
+  expect(b.queried).toHaveLength(3);
+  shared.forget('drw-inbox-0001');
+  await buildInbox(shared.reader, carol);
+  expect(b.queried).toEqual(['drw-inbox-0000', 'drw-inbox-0001', 'drw-inbox-0002', 'drw-inbox-0001']);
+  t = 5000;
+  await buildInbox(shared.reader, carol);
+  expect(b.queried).toHaveLength(7);
 });
