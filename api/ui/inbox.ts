@@ -98,12 +98,13 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
 }
 
 /**
- * States read for inboxes, shared for a few seconds: every open inbox refreshes itself, and
+ * States (and the list of remediations awaiting approval) read for inboxes, shared for a few seconds: every open inbox refreshes itself, and
  * approvers looking at the same steps need not each query every workflow. Only the inbox reads
  * through it; a remediation's page and a decision always read the workflow itself.
  */
 export class InboxStates {
   private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
+  private listed?: { at: number; limit: number; list: Promise<PendingRemediation[]> };
 
   constructor(
     private readonly backend: UiBackend,
@@ -114,7 +115,18 @@ export class InboxStates {
 
   /** The backend, with its state reads shared. */
   get reader(): UiBackend {
-    return { ...this.backend, state: (id) => this.state(id) };
+    return { ...this.backend, pending: (limit) => this.pending(limit), state: (id) => this.state(id) };
+  }
+
+  /** The visibility list of remediations awaiting approval, shared the same way (it is most of a render's cost). */
+  pending(limit: number): Promise<PendingRemediation[]> {
+    const t = this.now();
+    const l = this.listed;
+    if (l && l.limit === limit && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
+    const list = this.backend.pending(limit);
+    this.listed = { at: t, limit, list };
+    list.catch(() => this.listed?.list === list && (this.listed = undefined));
+    return list.then((x) => [...x]);
   }
 
   state(id: string): Promise<RemediationView> {
@@ -132,5 +144,6 @@ export class InboxStates {
   /** After a decision here: the next inbox reads the remediation again. */
   forget(id: string): void {
     this.entries.delete(id);
+    this.listed = undefined;
   }
 }

@@ -11,13 +11,14 @@ const ACCESS = parseAccessPolicy('version: 1\ngroups:\n  cloud-owners: [read, de
 const person = (user: string, groups: string[]) => ({ user, groups, permissions: permissionsOf(ACCESS, user, groups) });
 
 /** `n` remediations awaiting a cloud-owners approval, opened a minute apart (listed newest first, as visibility may). */
-function backend(n: number): UiBackend & { queried: string[] } {
+function backend(n: number): UiBackend & { queried: string[]; listed: number } {
   const ids = Array.from({ length: n }, (_, i) => `drw-inbox-${String(i).padStart(4, '0')}`);
   const queried: string[] = [];
-  return {
+  const b: UiBackend & { queried: string[]; listed: number } = {
     queried,
-    pending: async () => ids.map((id, i) => ({ id, runId: 'r', startTime: new Date(Date.UTC(2026, 10, 30, 0, i)).toISOString() })).reverse(),
-    state: async (id) => {
+    listed: 0,
+    pending: async () => (b.listed++, ids).map((id, i) => ({ id, runId: 'r', startTime: new Date(Date.UTC(2026, 10, 30, 0, i)).toISOString() })).reverse(),
+    state: async (id: string) => {
       queried.push(id);
       const v = view(fixStep(D1));
       return { ...v, id, decisions: v.decisions.map((d) => ({ ...d, at: new Date(Date.UTC(2026, 10, 30, 0, Number(id.slice(-4)))).toISOString() })) };
@@ -25,6 +26,7 @@ function backend(n: number): UiBackend & { queried: string[] } {
     runId: async () => 'r',
     decide: async () => Promise.reject(new Error('unused')),
   };
+  return b;
 }
 
 test('a cloud owner with 1,000 steps waiting gets the oldest page, reading a page of states, and where the next page starts', async () => {
@@ -45,18 +47,18 @@ test('an auditor (no decide permission) gets an empty inbox without a single sta
   expect(b.queried).toEqual([]);
 });
 
-test('refreshing inboxes share each state read for 5 s; a decision made here is read again at once', async () => {
+test('refreshing inboxes share the list and each state read for 5 s; a decision made here is read again at once', async () => {
   const b = backend(3);
   let t = 0;
   const shared = new InboxStates(b, 5000, () => t);
   const carol = person('carol', ['cloud-owners']);
   await buildInbox(shared.reader, carol);
   await buildInbox(shared.reader, person('dana', ['cloud-owners']));
-  expect(b.queried).toHaveLength(3);
+  expect([b.queried.length, b.listed]).toEqual([3, 1]);
   shared.forget('drw-inbox-0001');
   await buildInbox(shared.reader, carol);
   expect(b.queried).toEqual(['drw-inbox-0000', 'drw-inbox-0001', 'drw-inbox-0002', 'drw-inbox-0001']);
   t = 5000;
   await buildInbox(shared.reader, carol);
-  expect(b.queried).toHaveLength(7);
+  expect([b.queried.length, b.listed]).toEqual([7, 3]);
 });
