@@ -10,9 +10,13 @@
  *   DRW_API_RATE_LIMIT_WINDOW_MS   the rate limit's window (60000)
  *   DRW_API_ALLOWED_HOSTS          extra Host names accepted on a loopback bind (a local reverse proxy)
  *   DRW_ACCESS_POLICY              the access policy file (policies/access.yaml)
+ *   DRW_UI_*, DRW_OIDC_*           the approval pages (api/ui/config.ts)
+ *   DRW_SLACK_*                    approvals from Slack (api/slack/config.ts)
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { loadUiSettings, type UiSettings } from './ui/config';
+import { loadSlackApprovals, type SlackApprovals } from './slack/config';
 
 export interface ApiSettings {
   timeouts: { requestMs: number; headersMs: number; keepAliveMs: number };
@@ -20,6 +24,10 @@ export interface ApiSettings {
   rateLimit: { max: number; windowMs: number };
   allowedHosts: string[];
   accessPolicy: string;
+  /** The approval pages at /ui (api/ui). */
+  ui: UiSettings;
+  /** Approve/Deny from Slack (api/slack/config.ts), when its signing secret is set. */
+  slack?: SlackApprovals;
 }
 
 const ms = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
@@ -47,5 +55,7 @@ export function loadApiSettings(env: NodeJS.ProcessEnv, root: string, problems: 
     rateLimit: { max: e.DRW_API_RATE_LIMIT, windowMs: e.DRW_API_RATE_LIMIT_WINDOW_MS },
     allowedHosts: (e.DRW_API_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     accessPolicy: path.resolve(e.DRW_ACCESS_POLICY ?? path.join(root, 'policies', 'access.yaml')),
+    ui: loadUiSettings(env, root, problems),
+    slack: loadSlackApprovals(env, problems),
   };
 }

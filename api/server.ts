@@ -47,6 +47,8 @@ export interface ApiOptions {
   /** Where the server listens: on loopback, Host and Origin must be this machine's (DNS rebinding, CSRF). */
   host: string;
   settings: Pick<ApiSettings, 'timeouts' | 'maxConnections' | 'rateLimit' | 'allowedHosts'>;
+  /** The approval pages at /ui (api/ui), registered beside the routes. */
+  ui?: (app: FastifyInstance) => Promise<void>;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json$/;
@@ -218,6 +220,7 @@ export async function createApi(o: ApiOptions): Promise<FastifyInstance> {
   });
 
   for (const r of routes) register(app, r, o.auth);
+  if (o.ui) await o.ui(app);
   return app;
 }
 

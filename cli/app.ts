@@ -10,6 +10,7 @@ import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy, type AccessPolicy } from '../api/auth/access';
 import { apiRoutes } from '../api/routes';
 import { createApi, listen } from '../api/server';
+import { approvalPages } from '../api/ui';
 import { RemediationService } from '../api/service';
 import { loadApprovalSettings } from '../governance/approval-settings';
 import type { DrwConfig } from '../common/config';
@@ -92,7 +93,17 @@ export async function startApp(o: AppOptions): Promise<App> {
       auth,
       host: o.cfg.api.host,
       settings: o.cfg.api,
-      routes: apiRoutes({ service, client, logger: apiLogger, users: auth.users, archive, defaultIdentity: o.defaultIdentity, ingestLimits: o.cfg.ingest }),
+      routes: apiRoutes({
+        service,
+        client,
+        logger: apiLogger,
+        users: auth.users,
+        archive,
+        defaultIdentity: o.defaultIdentity,
+        ingestLimits: o.cfg.ingest,
+        ...(o.cfg.api.slack ? { slack: { settings: o.cfg.api.slack, access: access!, publicUrl: o.cfg.api.publicUrl } } : {}),
+      }),
+      ui: approvalPages({ cfg: o.cfg, service, client, access: access!, auth, logger: apiLogger }),
     });
     apiUrl = await listen(server, o.cfg.api.host, o.cfg.api.port);
   }

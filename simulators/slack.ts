@@ -1,11 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type SimRequest, type SimResponse, SimulatorServer } from './base';
 
 /**
- * Slack incoming-webhook simulator: one URL per channel, answers as Slack documents them
+ * Slack simulator. Incoming webhooks: one URL per channel, answers as Slack documents them
  * (200 `ok` as text; 400 `invalid_payload` / `no_text` / `invalid_blocks`, 403
  * `invalid_token`, 404 `no_service` / `channel_not_found`, 410 `channel_is_archived`).
  * Rate limits come from the base server's fault injection (429 + Retry-After).
+ *
+ * The Web API's chat.postMessage with a bot token (`{ok, channel, ts}`, or `{ok: false, error}`
+ * with HTTP 200 as Slack answers), and interactivity as a Slack app receives it: `click` sends a
+ * person's button press on a posted message to the app's Request URL as Slack does (form field
+ * `payload` with a block_actions JSON, signed v0 with the app's signing secret), and the message's
+ * response_url (here /actions/<ts>) takes the app's replacement of the message.
  */
 
 export type SlackHookState = 'active' | 'revoked' | 'archived' | 'channel_deleted';
@@ -15,6 +21,16 @@ export interface SlackMessageRecord {
   text?: string;
   blocks?: unknown[];
   at: number;
+  /** Messages posted through chat.postMessage: their timestamp id. */
+  ts?: string;
+  /** Answers the app sent through the message's response_url (replacements and ephemeral replies). */
+  responses?: { replace_original?: boolean; response_type?: string; text?: string; blocks?: unknown[] }[];
+}
+
+interface SlackButton {
+  type: 'button';
+  action_id: string;
+  value?: string;
 }
 
 interface Hook {
@@ -26,9 +42,71 @@ export class SlackSimulator extends SimulatorServer {
   readonly messages: SlackMessageRecord[] = [];
   private readonly hooks = new Map<string, Hook>();
 
+  /** The bot token chat.postMessage accepts, and the app's signing secret its interactivity requests carry. */
+  readonly botToken = `xoxb-${randomBytes(12).toString('hex')}`;
+  readonly signingSecret = randomBytes(16).toString('hex');
+  private seq = 0;
+
   constructor() {
     super('slack');
     this.route('POST', '/services/:team/:bot/:token', (r) => this.receive(r));
+    this.route('POST', '/api/chat.postMessage', (r) => this.postMessage(r));
+    this.route('POST', '/actions/:ts', (r) => this.respond(r));
+  }
+
+  /**
+   * A person (Slack user id) presses a button of a posted message, having typed `reason` in its
+   * input; sent to the app's Request URL as Slack sends it. `at`: the request time (a stale one is
+   * a replay). Returns the app's HTTP status.
+   */
+  async click(requestUrl: string, o: { ts: string; userId: string; actionId: string; reason?: string; at?: number; secret?: string }): Promise<number> {
+    const m = this.messages.find((x) => x.ts === o.ts);
+    if (!m) throw new Error(`no message ${o.ts}`);
+    const buttons = (m.blocks ?? []).flatMap((b) => ((b as { type?: string }).type === 'actions' ? ((b as { elements: SlackButton[] }).elements ?? []) : []));
+    const button = buttons.find((b) => b.action_id === o.actionId);
+    if (!button) throw new Error(`message ${o.ts} has no button ${o.actionId}`);
+    const input = (m.blocks ?? []).find((b) => (b as { type?: string }).type === 'input') as { block_id: string; element: { action_id: string } } | undefined;
+    const payload = {
+      type: 'block_actions',
+      user: { id: o.userId, username: o.userId.toLowerCase(), team_id: 'T0SIM' },
+      team: { id: 'T0SIM', domain: 'sim' },
+      container: { type: 'message', message_ts: o.ts, channel_id: m.channel },
+      channel: { id: m.channel },
+      message: { ts: o.ts, text: m.text, blocks: m.blocks },
+      response_url: `${this.baseUrl}/actions/${o.ts}`,
+      trigger_id: randomBytes(8).toString('hex'),
+      actions: [{ type: 'button', action_id: button.action_id, block_id: 'drw_decision', value: button.value, action_ts: String(Date.now() / 1000) }],
+      state: { values: input ? { [input.block_id]: { [input.element.action_id]: { type: 'plain_text_input', value: o.reason ?? null } } } : {} },
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = String(Math.floor((o.at ?? Date.now()) / 1000));
+    const signature = `v0=${createHmac('sha256', o.secret ?? this.signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const res = await fetch(requestUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  private postMessage(r: SimRequest): SimResponse {
+    if (r.headers.authorization !== `Bearer ${this.botToken}`) return json({ ok: false, error: r.headers.authorization ? 'invalid_auth' : 'not_authed' });
+    const body = (typeof r.body === 'object' && r.body !== null ? r.body : {}) as { channel?: unknown; text?: unknown; blocks?: unknown };
+    if (typeof body.channel !== 'string' || !body.channel) return json({ ok: false, error: 'channel_not_found' });
+    if (body.blocks !== undefined && (!Array.isArray(body.blocks) || body.blocks.length > 50)) return json({ ok: false, error: 'invalid_blocks' });
+    if (!(typeof body.text === 'string' && body.text.trim()) && !(Array.isArray(body.blocks) && body.blocks.length)) return json({ ok: false, error: 'no_text' });
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.seq).padStart(6, '0')}`;
+    this.messages.push({ channel: body.channel, text: body.text as string | undefined, blocks: body.blocks as unknown[] | undefined, at: Date.now(), ts, responses: [] });
+    return json({ ok: true, channel: body.channel, ts, message: { text: body.text, blocks: body.blocks } });
+  }
+
+  private respond(r: SimRequest): SimResponse {
+    const m = this.messages.find((x) => x.ts === r.params.ts);
+    if (!m) return text(404, 'no_such_message');
+    const body = (typeof r.body === 'object' && r.body !== null ? r.body : {}) as NonNullable<SlackMessageRecord['responses']>[number];
+    (m.responses ??= []).push(body);
+    if (body.replace_original) {
+      m.text = body.text;
+      m.blocks = body.blocks;
+    }
+    return text(200, 'ok');
   }
 
   /** Registers a channel's webhook and returns its URL (a secret, as Slack's are). */
@@ -62,6 +140,10 @@ export class SlackSimulator extends SimulatorServer {
     this.messages.push({ channel: hook.channel, text: body.text as string | undefined, blocks: body.blocks as unknown[] | undefined, at: Date.now() });
     return text(200, 'ok');
   }
+}
+
+function json(body: unknown): SimResponse {
+  return { status: 200, body, headers: { 'Content-Type': 'application/json' } };
 }
 
 function text(status: number, body: string): SimResponse {

@@ -12,6 +12,9 @@ import { listRoutes } from './list';
 import { policyRoutes } from './policy';
 import { remediationRoutes } from './remediations';
 import { reportRoutes } from './reports';
+import { slackRoutes } from './slack';
+import type { AccessPolicy } from '../auth/access';
+import type { SlackApprovals } from '../slack/config';
 
 export interface RouteDeps {
   service: RemediationService;
@@ -24,6 +27,8 @@ export interface RouteDeps {
   defaultIdentity?: string;
   /** What one ingest request may bring in (cfg.ingest); the defaults when not given. */
   ingestLimits?: IngestLimits;
+  /** Approvals from Slack: its settings, the access policy its users are authorized by, and the pages' base URL. */
+  slack?: { settings: SlackApprovals; access: AccessPolicy; publicUrl: string };
 }
 
 export function apiRoutes(d: RouteDeps): DrwRoute[] {
@@ -35,5 +40,6 @@ export function apiRoutes(d: RouteDeps): DrwRoute[] {
     ...reportRoutes(d.client, d.archive),
     ...policyRoutes(d.service, d.defaultIdentity),
     ...integrationRoutes({ service: d.service, logger: d.logger }),
+    ...(d.slack ? slackRoutes({ service: d.service, access: d.slack.access, slack: d.slack.settings, publicUrl: d.slack.publicUrl, logger: d.logger }) : []),
   ];
 }

@@ -80,6 +80,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     DRW_ARCHIVE: 'off',
     // The tests' own key, not the user's state directory.
     DRW_APPROVAL_SIGNING_KEY_FILE: path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'approval-signing-key.pem'),
+    DRW_UI_SESSION_KEY_FILE: path.join(process.env.DRW_TEST_TMP ?? os.tmpdir(), 'ui-session.key'),
     // Scenarios poll the API many times a second; the rate limit has its own test (test/unit/api).
     DRW_API_RATE_LIMIT: '100000',
     ...o.env,

@@ -1,0 +1,149 @@
+/**
+ * The approver's inbox: every step awaiting a decision the signed-in person may give, oldest
+ * first, with the remediation's SLA time left. The states are read through the workflow's query,
+ * a bounded number at a time.
+ */
+import type { PlanStep } from '../../planner/types';
+import type { RemediationView } from '../../signals';
+import type { PendingRemediation, UiBackend } from './backend';
+import { whyNotDecide, type Person } from './decide-rule';
+
+export interface InboxItem {
+  remediation: Pick<RemediationView, 'id' | 'title' | 'severity' | 'riskScore' | 'asset' | 'slaDeadline' | 'slaBreached' | 'status'>;
+  step: PlanStep;
+  /** When the step started waiting: the plan that put it there, else the remediation's start. */
+  since: string;
+}
+
+export interface Inbox {
+  items: InboxItem[];
+  /** Remediations awaiting someone's approval (up to INBOX_LIMIT). */
+  pending: number;
+  /** Where the next page starts (index into the pending remediations, oldest first), when more remain. */
+  next?: number;
+  /** More remediations await approval than one inbox reads. */
+  truncated: boolean;
+  /** Remediations whose state could not be read (closed meanwhile, a worker down). */
+  unreadable: number;
+}
+
+/**
+ * How many remediations awaiting approval one inbox lists from visibility, how many steps a page
+ * shows, and how many states it queries at once. A page reads states oldest remediation first
+ * until it has a page of steps for this person: a render costs a page of queries, not one per
+ * open remediation.
+ */
+export const INBOX_LIMIT = 5000;
+export const PAGE_STEPS = 50;
+const CONCURRENCY = 16;
+
+/** The last plan that added the step or moved it to awaiting approval. */
+export function awaitingSince(v: RemediationView, stepId: string, fallback: string): string {
+  for (let i = v.decisions.length - 1; i >= 0; i--) {
+    const d = v.decisions[i] as { kind: string; at: string; diff?: { step: string; change: string; to?: string }[] };
+    if (d.kind === 'plan' && d.diff?.some((e) => e.step === stepId && (e.change === 'added' || (e.change === 'status' && e.to === 'awaiting_approval') || e.change === 'params' || e.change === 'approval_lapsed'))) return d.at;
+  }
+  return fallback;
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+export async function buildInbox(backend: UiBackend, who: Person, from = 0): Promise<Inbox> {
+  // Without the permission to decide, nothing is this person's to decide: no state is read.
+  if (!who.permissions.has('decide')) return { items: [], pending: 0, truncated: false, unreadable: 0 };
+  const pending = (await backend.pending(INBOX_LIMIT + 1)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  const all = pending.slice(0, INBOX_LIMIT);
+  let unreadable = 0;
+  const items: InboxItem[] = [];
+  let at = Math.max(0, Math.min(from, all.length));
+  while (at < all.length && items.length < PAGE_STEPS) {
+    // No more states than the page can still show (one step each, usually).
+    const chunk = all.slice(at, at + Math.min(CONCURRENCY, PAGE_STEPS - items.length));
+    at += chunk.length;
+    const states = await mapLimited(chunk, CONCURRENCY, async (p: PendingRemediation) => {
+      try {
+        return { p, v: await backend.state(p.id) };
+      } catch {
+        unreadable++;
+        return undefined;
+      }
+    });
+    for (const s of states) {
+      if (!s) continue;
+      const { p, v } = s;
+      for (const step of v.plan.steps) {
+        if (step.status !== 'awaiting_approval' || whyNotDecide(who, step)) continue;
+        items.push({
+          remediation: { id: v.id, title: v.title, severity: v.severity, riskScore: v.riskScore, asset: v.asset, slaDeadline: v.slaDeadline, slaBreached: v.slaBreached, status: v.status },
+          step,
+          since: awaitingSince(v, step.id, p.startTime),
+        });
+      }
+    }
+  }
+  items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
+  return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
+}
+
+/**
+ * States (and the list of remediations awaiting approval) read for inboxes, shared for a few seconds: every open inbox refreshes itself, and
+ * approvers looking at the same steps need not each query every workflow. Only the inbox reads
+ * through it; a remediation's page and a decision always read the workflow itself.
+ */
+export class InboxStates {
+  private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
+  private listed?: { at: number; limit: number; list: Promise<PendingRemediation[]> };
+
+  constructor(
+    private readonly backend: UiBackend,
+    private readonly ttlMs = 5000,
+    private readonly now: () => number = Date.now,
+    private readonly capacity = 10_000,
+  ) {}
+
+  /** The backend, with its state reads shared. */
+  get reader(): UiBackend {
+    return { ...this.backend, pending: (limit) => this.pending(limit), state: (id) => this.state(id) };
+  }
+
+  /** The visibility list of remediations awaiting approval, shared the same way (it is most of a render's cost). */
+  pending(limit: number): Promise<PendingRemediation[]> {
+    const t = this.now();
+    const l = this.listed;
+    if (l && l.limit === limit && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
+    const list = this.backend.pending(limit);
+    this.listed = { at: t, limit, list };
+    list.catch(() => this.listed?.list === list && (this.listed = undefined));
+    return list.then((x) => [...x]);
+  }
+
+  state(id: string): Promise<RemediationView> {
+    const t = this.now();
+    const e = this.entries.get(id);
+    if (e && t - e.at < this.ttlMs) return e.state;
+    if (this.entries.size >= this.capacity) for (const [k, v] of this.entries) if (t - v.at >= this.ttlMs) this.entries.delete(k);
+    const state = this.backend.state(id);
+    this.entries.set(id, { at: t, state });
+    // A failed read is not shared.
+    state.catch(() => this.entries.get(id)?.state === state && this.entries.delete(id));
+    return state;
+  }
+
+  /** After a decision here: the next inbox reads the remediation again. */
+  forget(id: string): void {
+    this.entries.delete(id);
+    this.listed = undefined;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The inbox reads states a page at a time, oldest remediation first: a render costs a page of
+ * workflow queries, not one per open remediation, and someone who may not decide costs none.
+ */
+import { permissionsOf, parseAccessPolicy } from '../../../api/auth/access';
+import type { UiBackend } from '../../../api/ui/backend';
+import { buildInbox, InboxStates, PAGE_STEPS } from '../../../api/ui/inbox';
+import { D1, fixStep, view } from '../../helpers/approval-fixture';
+
+const ACCESS = parseAccessPolicy('version: 1\ngroups:\n  cloud-owners: [read, decide]\n  auditors: [read]\n', 'access.yaml');
+const person = (user: string, groups: string[]) => ({ user, groups, permissions: permissionsOf(ACCESS, user, groups) });
+
+/** `n` remediations awaiting a cloud-owners approval, opened a minute apart (listed newest first, as visibility may). */
+function backend(n: number): UiBackend & { queried: string[]; listed: number } {
+  const ids = Array.from({ length: n }, (_, i) => `drw-inbox-${String(i).padStart(4, '0')}`);
+  const queried: string[] = [];
+  const b: UiBackend & { queried: string[]; listed: number } = {
+    queried,
+    listed: 0,
+    pending: async () => (b.listed++, ids).map((id, i) => ({ id, runId: 'r', startTime: new Date(Date.UTC(2026, 10, 30, 0, i)).toISOString() })).reverse(),
+    state: async (id: string) => {
+      queried.push(id);
+      const v = view(fixStep(D1));
+      return { ...v, id, decisions: v.decisions.map((d) => ({ ...d, at: new Date(Date.UTC(2026, 10, 30, 0, Number(id.slice(-4)))).toISOString() })) };
+    },
+    runId: async () => 'r',
+    decide: async () => Promise.reject(new Error('unused')),
+  };
+  return b;
+}
+
+test('a cloud owner with 1,000 steps waiting gets the oldest page, reading a page of states, and where the next page starts', async () => {
+  const b = backend(1000);
+  const inbox = await buildInbox(b, person('carol', ['cloud-owners']));
+  expect(inbox.items).toHaveLength(PAGE_STEPS);
+  expect(inbox.items[0].remediation.id).toBe('drw-inbox-0000');
+  expect(inbox.items.map((i) => i.since)).toEqual([...inbox.items.map((i) => i.since)].sort());
+  expect(b.queried).toHaveLength(PAGE_STEPS);
+  expect(inbox).toMatchObject({ pending: 1000, next: b.queried.length, truncated: false, unreadable: 0 });
+  const second = await buildInbox(b, person('carol', ['cloud-owners']), inbox.next);
+  expect(second.items[0].remediation.id).toBe(`drw-inbox-${String(inbox.next).padStart(4, '0')}`);
+});
+
+test('an auditor (no decide permission) gets an empty inbox without a single state query', async () => {
+  const b = backend(1000);
+  expect(await buildInbox(b, person('ada', ['auditors']))).toMatchObject({ items: [], pending: 0 });
+  expect(b.queried).toEqual([]);
+});
+
+test('refreshing inboxes share the list and each state read for 5 s; a decision made here is read again at once', async () => {
+  const b = backend(3);
+  let t = 0;
+  const shared = new InboxStates(b, 5000, () => t);
+  const carol = person('carol', ['cloud-owners']);
+  await buildInbox(shared.reader, carol);
+  await buildInbox(shared.reader, person('dana', ['cloud-owners']));
+  expect([b.queried.length, b.listed]).toEqual([3, 1]);
+  shared.forget('drw-inbox-0001');
+  await buildInbox(shared.reader, carol);
+  expect(b.queried).toEqual(['drw-inbox-0000', 'drw-inbox-0001', 'drw-inbox-0002', 'drw-inbox-0001']);
+  t = 5000;
+  await buildInbox(shared.reader, carol);
+  expect([b.queried.length, b.listed]).toEqual([7, 3]);
+});
