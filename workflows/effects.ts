@@ -100,7 +100,8 @@ export async function runStep(s: StepContext, opts: RemediationOptions, step: Ru
         channel: str(p.channel, 'secops'),
         severity: s.facts.severity,
         text: `${step.action === 'escalate' ? '[escalation] ' : ''}${str(p.text, s.detection.title)}`,
-        fields: { remediation: s.id, asset: asset.id, risk: s.facts.riskScore, status: 'in progress' },
+        // The remediation's page (a browser is sent to /ui, where sign-in still applies): the link grants nothing.
+        fields: { remediation: s.id, asset: asset.id, risk: s.facts.riskScore, status: 'in progress', ...(linkFor(s, opts) ? { page: linkFor(s, opts)! } : {}) },
       });
       if (step.action === 'escalate' && s.ticket) {
         // The ticket update goes to the ticketing workers: the notify queue's workers only serve notify.

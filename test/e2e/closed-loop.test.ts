@@ -132,6 +132,8 @@ test('a person closes the ticket of a containment that is not in place: drw reop
   const issue = sims.simulators.jira!.issues.get(key)!;
   expect(issue.status.name).not.toBe('Done');
   expect(JSON.stringify(issue.comments[issue.comments.length - 1].body)).toContain('host_contained: the host was not contained');
+  // The notification links the remediation's page (a browser lands on /ui, where sign-in still applies).
+  expect(JSON.stringify(sims.simulators.slack!.requests.map((r) => r.body))).toContain(`/v1/remediations/${id}`);
   // A person reopening or closing again is followed the same way; the remediation is still drw's to finish.
   expect((await asPerson(key, 'close', 'pat')).status).toBe(200);
   await waitFor(h, id, (x) => x.decisions.filter((d: any) => d.kind === 'ticket_reopened').length === 2, 'reopened a second time');
