@@ -425,7 +425,14 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
         ...(opts.linkBase ? { link: `${opts.linkBase.replace(/\/$/, '')}/v1/remediations/${s.id}` } : {}),
         ci: { ...(s.cmdb?.ciId ? { ciId: s.cmdb.ciId } : {}), name: s.cmdb?.name ?? s.facts.asset.id },
       });
-      feed({ kind: 'change_opened', stepId: step.id, ref, state: await call(CHANGE_READ, `read change ${ref.number}`).getChange({ changeId: ref.changeId }) });
+      // Opened: what it says now, or (unread) nothing implementable until the next read.
+      const state = await call(CHANGE_READ, `read change ${ref.number}`)
+        .getChange({ changeId: ref.changeId })
+        .catch((e: unknown) => {
+          if (isCancellation(e)) throw e;
+          return { changeId: ref.changeId, number: ref.number, state: { label: 'not read yet', value: NaN }, implementable: false, approval: 'requested' as const, closed: false };
+        });
+      feed({ kind: 'change_opened', stepId: step.id, ref, state });
     } catch (e) {
       if (isCancellation(e)) throw e;
       // Without its change the step may not run: blocked, and people are paged.
@@ -483,7 +490,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       feed({ kind: 'ticket_polled', state: await call(TICKET_READ, `read ticket ${ticketId}`).getTicketState({ ticketId }) });
     } catch (e) {
       if (isCancellation(e)) throw e;
-      // Reading again at the next poll is the remedy; the log keeps why this one said nothing.
+      // Reading again at the next poll is the remedy.
       feed({ kind: 'ticket_polled', error: failureMessage(e) });
     }
   }
