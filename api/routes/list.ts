@@ -25,6 +25,8 @@ export interface ListFilters {
   pendingApproval?: boolean;
   /** ISO time: remediations started at or after it. */
   since?: string;
+  /** Only the remediations of this drw (its workflow task queue), when several share a namespace. */
+  taskQueue?: string;
 }
 
 export class ListQueryError extends Error {
@@ -72,6 +74,7 @@ export function buildListQuery(f: ListFilters): string {
     if (!Number.isFinite(t)) throw new ListQueryError('since', `not a date/time: "${f.since.slice(0, 64)}"`);
     parts.push(`StartTime >= '${new Date(t).toISOString()}'`);
   }
+  if (f.taskQueue !== undefined) parts.push(`TaskQueue = ${quote('taskQueue', f.taskQueue)}`);
   return parts.join(' AND ');
 }
 

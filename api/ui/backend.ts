@@ -25,12 +25,13 @@ export interface UiBackend {
   decide(id: string, kind: 'approve' | 'deny', body: ApprovalDecisionInput): Promise<Plan>;
 }
 
-export function serviceBackend(service: RemediationService, client: Client): UiBackend {
+/** `taskQueue`: this drw's workflow task queue; other deployments' remediations in the namespace are not its to show (nor to query). */
+export function serviceBackend(service: RemediationService, client: Client, taskQueue?: string): UiBackend {
   return {
     async pending(limit) {
       const out: PendingRemediation[] = [];
       // SQL visibility (the embedded default) has no ORDER BY: the inbox sorts what it reads.
-      for await (const r of listAll(client, buildListQuery({ status: ['open'], pendingApproval: true }))) {
+      for await (const r of listAll(client, buildListQuery({ status: ['open'], pendingApproval: true, ...(taskQueue ? { taskQueue } : {}) }))) {
         out.push({ id: r.id, runId: r.runId, startTime: r.startTime });
         if (out.length >= limit) break;
       }

@@ -48,7 +48,7 @@ export function approvalPages(a: UiAssembly): (app: FastifyInstance) => Promise<
       : undefined;
   return (app) =>
     registerUi(app, {
-      backend: serviceBackend(a.service, a.client),
+      backend: serviceBackend(a.service, a.client, a.cfg.taskQueue),
       access: a.access,
       settings: ui,
       sessionKey: key,

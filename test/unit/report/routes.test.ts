@@ -18,6 +18,8 @@ describe('visibility query for GET /v1/remediations and drw list', () => {
       `WorkflowType = 'remediation' AND DrwStatus = 'awaiting_approval' AND DrwSeverity IN ('critical', 'high') AND DrwAsset = 'web-1' AND DrwPendingApproval = true AND StartTime >= '2026-01-01T00:00:00.000Z'`,
     );
     expect(buildListQuery({ pendingApproval: false })).toBe(`WorkflowType = 'remediation' AND DrwPendingApproval = false`);
+    // The approval pages list only their own drw's remediations (its task queue) when deployments share a namespace.
+    expect(buildListQuery({ pendingApproval: true, taskQueue: "drw-remediation'x" })).toBe(`WorkflowType = 'remediation' AND DrwPendingApproval = true AND TaskQueue = 'drw-remediation\\'x'`);
   });
   test('open / closed select the workflow execution status', () => {
     expect(buildListQuery({ status: ['open'] })).toBe(`WorkflowType = 'remediation' AND ExecutionStatus = 'Running'`);
