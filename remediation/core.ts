@@ -323,29 +323,23 @@ class Transition {
         return this.changeRead(e.stepId, e.state);
       }
       case 'change_read':
-        if (!s.changes?.[e.stepId]) return;
-        s.changes = { ...s.changes, [e.stepId]: { ...s.changes[e.stepId], readMs: this.ctx.now } };
-        if (e.state) this.changeRead(e.stepId, e.state);
+        if (this.updateChange(e.stepId, { readMs: this.ctx.now }) && e.state) this.changeRead(e.stepId, e.state);
         return;
       case 'change_implementing': {
-        const c = s.changes?.[e.stepId];
-        if (!c) return;
-        s.changes = { ...s.changes, [e.stepId]: { ...c, state: e.state.state.label, implementing: true } };
-        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'implementing', state: e.state.state.label });
+        const c = this.updateChange(e.stepId, { state: e.state.state.label, implementing: true });
+        if (c) this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'implementing', state: c.state });
         return;
       }
       case 'change_settled': {
-        const c = s.changes?.[e.stepId];
+        const c = this.updateChange(e.stepId, { state: e.state.state.label, settled: e.how });
         if (!c) return;
-        s.changes = { ...s.changes, [e.stepId]: { ...c, state: e.state.state.label, settled: e.how } };
-        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: e.how, state: e.state.state.label, ...(e.outcome ? { outcome: e.outcome } : {}), ...(e.reason ? { reason: e.reason } : {}) });
+        this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: e.how, state: c.state, ...(e.outcome ? { outcome: e.outcome } : {}), ...(e.reason ? { reason: e.reason } : {}) });
         this.publish();
         return;
       }
       case 'change_unsettled': {
-        const c = s.changes?.[e.stepId];
+        const c = this.updateChange(e.stepId, { settled: 'unsettled' });
         if (!c) return;
-        s.changes = { ...s.changes, [e.stepId]: { ...c, settled: 'unsettled' } };
         this.decide({ kind: 'change', stepId: e.stepId, number: c.number, event: 'unsettled', state: c.state, reason: `could not ${e.how} it: ${e.error}` });
         this.publish();
         return;
@@ -619,8 +613,7 @@ class Transition {
     }
     if (e.blocked) {
       // A missing input is not a fix and not a vendor failure: a person must supply it.
-      this.decide({ kind: 'step_blocked', stepId: e.stepId, reason: e.error });
-      this.escalate('step_blocked', `${e.stepId}: ${e.error}`);
+      this.blocked(e.stepId, e.error);
       return;
     }
     if (e.verification) {
@@ -663,10 +656,7 @@ class Transition {
     this.blockUnprovided();
     // A step the planner itself blocked (the policy engine gave no answer): recorded, and people paged, like any block.
     const newlyBlocked = s.plan.steps.find((x) => x.status === 'blocked' && !blockedBefore.has(x.id) && !s.running.includes(x.id));
-    if (newlyBlocked && !s.decisions.some((d) => d.kind === 'step_blocked' && d.stepId === newlyBlocked.id)) {
-      this.decide({ kind: 'step_blocked', stepId: newlyBlocked.id, reason: newlyBlocked.note ?? 'blocked' });
-      this.escalate('step_blocked', `${newlyBlocked.id}: ${newlyBlocked.note ?? 'blocked'}`);
-    }
+    if (newlyBlocked && !s.decisions.some((d) => d.kind === 'step_blocked' && d.stepId === newlyBlocked.id)) this.blocked(newlyBlocked.id, newlyBlocked.note ?? 'blocked');
     for (const st of s.plan.steps) {
       if (st.status !== 'awaiting_approval' || !st.approval?.expiresAfterMs) continue;
       const key = `${st.id}@${st.fingerprint}`;
@@ -675,12 +665,21 @@ class Transition {
     this.publish();
   }
 
+  /** A step's change record with `patch` applied (undefined when the step has none). */
+  private updateChange(stepId: string, patch: Partial<StepChange>): StepChange | undefined {
+    const s = this.s;
+    const before = s.changes?.[stepId];
+    if (!before) return undefined;
+    const c = { ...before, ...patch };
+    s.changes = { ...s.changes, [stepId]: c };
+    return c;
+  }
+
   /** What the change system says of a step's change: the CAB's approval or rejection is recorded with who; a rejection blocks the step. */
   private changeRead(stepId: string, st: ChangeState): void {
     const s = this.s;
     const before = s.changes![stepId];
-    const c: StepChange = { ...before, state: st.state.label, implementable: st.implementable, approval: st.approval, ...(st.approvedBy ? { approvedBy: st.approvedBy } : {}), ...(st.rejectedBy ? { rejectedBy: st.rejectedBy } : {}), ...(st.plannedStart ? { plannedStart: st.plannedStart } : {}), ...(st.plannedEnd ? { plannedEnd: st.plannedEnd } : {}) };
-    s.changes = { ...s.changes, [stepId]: c };
+    const c = this.updateChange(stepId, { state: st.state.label, implementable: st.implementable, approval: st.approval, ...(st.approvedBy ? { approvedBy: st.approvedBy } : {}), ...(st.rejectedBy ? { rejectedBy: st.rejectedBy } : {}), ...(st.plannedStart ? { plannedStart: st.plannedStart } : {}), ...(st.plannedEnd ? { plannedEnd: st.plannedEnd } : {}) })!;
     if (st.implementable && !before.implementable) {
       this.decide({ kind: 'change', stepId, number: c.number, event: 'approved', state: c.state, ...(c.approvedBy?.length ? { people: c.approvedBy } : {}), ...(c.plannedStart ? { plannedStart: c.plannedStart } : {}) });
       this.publish();
@@ -692,7 +691,7 @@ class Transition {
       const why = st.approval === 'rejected' ? `change ${c.number} was rejected${c.rejectedBy?.length ? ` by ${c.rejectedBy.join(', ')}` : ''} in the change system` : `change ${c.number} was ${c.state.toLowerCase()} in the change system`;
       this.decide({ kind: 'change', stepId, number: c.number, event: 'rejected', state: c.state, ...(c.rejectedBy?.length ? { people: c.rejectedBy } : {}) });
       // The change is over; nothing of drw's to close or cancel.
-      s.changes = { ...s.changes, [stepId]: { ...c, settled: 'canceled' } };
+      this.updateChange(stepId, { settled: 'canceled' });
       this.stepFailed({ kind: 'step_failed', stepId, error: why, blocked: true });
     }
   }
@@ -707,9 +706,14 @@ class Transition {
     const why = unprovided[ACTION_ROUTES[st.action].kind];
     st.status = 'blocked';
     st.note = why;
-    this.decide({ kind: 'step_blocked', stepId: st.id, reason: why });
     // The escalation re-plans, which blocks the next such step (an escalation's own, too).
-    this.escalate('step_blocked', `${st.id}: ${why}`);
+    this.blocked(st.id, why);
+  }
+
+  /** A blocked step is recorded with its reason and pages people (escalation step_blocked). */
+  private blocked(stepId: string, reason: string): void {
+    this.decide({ kind: 'step_blocked', stepId, reason });
+    this.escalate('step_blocked', `${stepId}: ${reason}`);
   }
 
   /** The exposure window of the current severity; a worse severity only brings it closer. */

@@ -7,6 +7,7 @@ import type { AssetFacts, TicketRef } from '../activities/interfaces';
 import type { PolicySet } from '../planner/policy-schema';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import type { ChangeType } from '../planner/types';
+import { instanceOf } from '../common/remediation-ref';
 import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
@@ -159,7 +160,7 @@ export function initialState(o: {
   return {
     core: CORE_STATE_VERSION,
     // One patch brought these: facts with provenance, changes previewed before approval, a remediation instance.
-    ...(o.planningChecks || o.closedLoop ? { factProvenance: true as const, previewChanges: true as const, ...(o.firstRunId ? { instance: `${o.id}~${o.firstRunId.slice(0, 12)}` } : {}) } : {}),
+    ...(o.planningChecks || o.closedLoop ? { factProvenance: true as const, previewChanges: true as const, ...(o.firstRunId ? { instance: instanceOf(o.id, o.firstRunId) } : {}) } : {}),
     ...(o.closedLoop ? { closedLoop: true as const } : {}),
     trust: o.trust ?? OPEN_TRUST,
     id: o.id,
