@@ -8,6 +8,7 @@
  * no answer) asks people, so an engine that cannot be reached never removes a safeguard.
  */
 import { fingerprint } from './hash';
+import type { PolicyDecision } from '../activities/interfaces';
 import type { Facts } from './types';
 
 /** The facts a playbook may hand to the engine (`input:`); by default all of them but the details. */
@@ -39,6 +40,12 @@ export function policyAsk(opa: { path: string; input?: PolicyInputFact[] }, fact
   const names = opa.input ?? DEFAULT_INPUT;
   const input = Object.fromEntries(names.filter((n) => facts[n] !== undefined).map((n) => [n, facts[n]]));
   return { key: `${opa.path}#${fingerprint(input)}`, path: opa.path, input };
+}
+
+/** The engine's decision for an ask, or why there is none: what the workflow and the dry run hand the planner. */
+export function answerOf(ask: PolicyAsk, d: PolicyDecision | { error: string }): PolicyAnswer {
+  if ('error' in d) return { key: ask.key, path: ask.path, error: d.error };
+  return { key: ask.key, path: ask.path, result: d.result, engine: d.engine, ...(d.decisionId ? { decisionId: d.decisionId } : {}), ...(d.revisions ? { revisions: d.revisions } : {}) };
 }
 
 /** How an answer reads in a step's reasons: the value, its origin and the decision id. */

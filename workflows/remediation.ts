@@ -23,7 +23,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AssetFacts, ResolvedDevice } from '../activities/interfaces';
 import type { PlanStep } from '../planner/types';
-import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
+import { answerOf, type PolicyAnswer, type PolicyAsk } from '../planner/policy-engine';
 import {
   checksFor,
   compensations,
@@ -474,11 +474,10 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     const answers: PolicyAnswer[] = [];
     for (const ask of asks) {
       try {
-        const d = await engine.evaluatePolicy({ path: ask.path, input: ask.input });
-        answers.push({ key: ask.key, path: ask.path, result: d.result, engine: d.engine, ...(d.decisionId ? { decisionId: d.decisionId } : {}), ...(d.revisions ? { revisions: d.revisions } : {}) });
+        answers.push(answerOf(ask, await engine.evaluatePolicy({ path: ask.path, input: ask.input })));
       } catch (e) {
         if (isCancellation(e)) throw e;
-        answers.push({ key: ask.key, path: ask.path, error: failureMessage(e) });
+        answers.push(answerOf(ask, { error: failureMessage(e) }));
       }
     }
     feed({ kind: 'policy_answered', answers });
@@ -499,20 +498,29 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   async function ownerCheck(step: PlanStep): Promise<void> {
     const found = checksFor(s, step);
     const cannot = unverifiable(found);
-    const failures = cannot.length ? [...cannot] : internalFailures(s, found.internal);
-    if (!cannot.length) {
-      const checker = activitiesFor(VERIFY_CHECK.kind, opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}: after the ticket was closed` });
-      for (const check of found.checks) {
-        try {
-          const r = await checker.verify({ check });
-          if (!r.ok) failures.push(`${check.kind}: ${r.detail}`);
-        } catch (e) {
-          if (isCancellation(e)) throw e;
-          failures.push(`${check.kind}: ${failureMessage(e)}`);
-        }
+    // A check that cannot be read now is a failure to confirm, not a failure of the remediation.
+    const failures = cannot.length
+      ? [...cannot]
+      : await failingChecks(found, activitiesFor(VERIFY_CHECK.kind, opts, { timeoutMs: step.timeoutMs, retry: step.retry, summary: `${step.id}: after the ticket was closed` }), true);
+    feed({ kind: 'owner_checked', failures, checks: found.checks.length + found.internal.length });
+  }
+
+  /**
+   * A verification's checks, once: what is not confirmed ([] = all confirmed). `tolerate`: a check
+   * whose activity fails counts as not confirmed; otherwise the failure is the step's.
+   */
+  async function failingChecks(found: ReturnType<typeof checksFor>, checker: ReturnType<typeof activitiesFor>, tolerate: boolean): Promise<string[]> {
+    const failing = internalFailures(s, found.internal);
+    for (const check of found.checks) {
+      try {
+        const r = await checker.verify({ check });
+        if (!r.ok) failing.push(`${check.kind}: ${r.detail}`);
+      } catch (e) {
+        if (!tolerate || isCancellation(e)) throw e;
+        failing.push(`${check.kind}: ${failureMessage(e)}`);
       }
     }
-    feed({ kind: 'owner_checked', failures, checks: found.checks.length + found.internal.length });
+    return failing;
   }
 
   async function reopenTicket(ticketId: string, evidence: string[]): Promise<void> {
@@ -540,11 +548,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       const { checks, internal } = found;
       const cannot = unverifiable(found);
       if (cannot.length) throw new VerificationFailed(`not verified: ${cannot.join('; ')}`);
-      const failing = internalFailures(s, internal);
-      for (const check of checks) {
-        const r = await checker.verify({ check });
-        if (!r.ok) failing.push(`${check.kind}: ${r.detail}`);
-      }
+      const failing = await failingChecks(found, checker, false);
       if (failing.length === 0) return { verified: true, attempts: attempt, checks: checks.length + internal.length };
       if (Date.now() + interval > deadline) throw new VerificationFailed(`verification not confirmed by its deadline (${attempt} checks): ${failing.join('; ')}`);
       // finding_resolved is a signal, not a poll: wake as soon as it arrives. Wake at the SLA

@@ -6,7 +6,7 @@
 import { createOpaPolicyEngine, loadOpaConfig } from '../../activities/adapters/opa';
 import type { OpaConfig } from '../../activities/adapters/opa';
 import type { PolicyEngine } from '../../activities/interfaces';
-import type { PolicyAnswer, PolicyAsk } from '../../planner/policy-engine';
+import { answerOf, type PolicyAnswer, type PolicyAsk } from '../../planner/policy-engine';
 import path from 'node:path';
 import type { Detection } from '../../domain/detection';
 import { remediationId } from '../../domain/ids';
@@ -139,12 +139,7 @@ export async function dryRunAsking(engine: PolicyEngine | undefined, plan: (answ
   // Each round can only add questions about steps the previous answers let in: a few rounds settle it.
   for (let round = 0; engine && r.policyEngine?.unasked.length && round < 5; round++) {
     for (const ask of r.policyEngine.unasked) {
-      try {
-        const d = await engine.evaluate({ path: ask.path, input: ask.input });
-        answers[ask.key] = { key: ask.key, path: ask.path, result: d.result, engine: d.engine, ...(d.decisionId ? { decisionId: d.decisionId } : {}) };
-      } catch (e) {
-        answers[ask.key] = { key: ask.key, path: ask.path, error: (e as Error).message };
-      }
+      answers[ask.key] = answerOf(ask, await engine.evaluate({ path: ask.path, input: ask.input }).catch((e: Error) => ({ error: e.message })));
     }
     r = plan(answers);
   }
