@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { slackSignature } from '../api/slack/signature';
 import { type SimRequest, type SimResponse, SimulatorServer } from './base';
 
 /**
@@ -80,7 +81,7 @@ export class SlackSimulator extends SimulatorServer {
     };
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const ts = String(Math.floor((o.at ?? Date.now()) / 1000));
-    const signature = `v0=${createHmac('sha256', o.secret ?? this.signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const signature = slackSignature(o.secret ?? this.signingSecret, ts, body);
     const res = await fetch(requestUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
     await res.arrayBuffer();
     return res.status;
