@@ -14,6 +14,7 @@ import { renderParams } from './template';
 import {
   SETTLED,
   type Action,
+  type ChangeType,
   type ApprovalRecord,
   type EscalationTrigger,
   type Facts,
@@ -148,6 +149,21 @@ function approvalsFor(records: ApprovalRecord[], step: Pick<PlanStep, 'id' | 'fi
 }
 
 
+const PRODUCTION = /^prod(uction)?$/i;
+
+/**
+ * The change record a step runs under: its own `change`, else the playbook's default for a
+ * disruptive step on a production asset; a normal change above the emergency risk score is an
+ * emergency change (the CAB that approves it is the emergency one).
+ */
+export function changeTypeOf(def: Pick<StepDef, 'change' | 'disruptive'>, pb: Pick<Playbook, 'changeControl' | 'changeWindow'>, facts: Pick<Facts, 'riskScore' | 'asset'>): ChangeType | undefined {
+  const cc = pb.changeControl;
+  const byDefault = cc && def.disruptive && PRODUCTION.test(facts.asset.environment ?? '') && cc.disruptiveInProduction !== 'none' ? cc.disruptiveInProduction : undefined;
+  const type = def.change ?? byDefault;
+  const threshold = cc?.emergencyAtRiskScore ?? pb.changeWindow?.emergencyOverride?.minRiskScore;
+  return type === 'normal' && threshold !== undefined && facts.riskScore >= threshold ? 'emergency' : type;
+}
+
 function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<string, unknown>, match: MatchResult, asks: Map<string, PolicyAsk>): PlanStep {
   const def = d.def;
   const params = renderParams(def.params, ctx);
@@ -190,7 +206,7 @@ function buildStep(d: Desired, pb: Playbook, state: PlannerState, ctx: Record<st
   const cw = pb.changeWindow;
   const emergency = Boolean(cw?.emergencyOverride && state.facts.riskScore >= cw.emergencyOverride.minRiskScore);
   const override = def.disruptive && emergency ? `emergency override: risk score ${state.facts.riskScore} ≥ ${cw!.emergencyOverride!.minRiskScore}` : undefined;
-  const change = def.change === 'normal' && emergency ? 'emergency' : def.change;
+  const change = changeTypeOf(def, pb, state.facts);
   const digest = stepDigest({ action: def.action, params, target, disruptive: def.disruptive, timeoutMs, retry, compensation, verify, ...(change ? { change } : {}) });
   return {
     id: d.id,

@@ -157,6 +157,18 @@ export const playbookSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Change control by default: a disruptive step on a production asset that names no `change`
+     * runs under a change record of this type (`none`: no record); a normal change is an emergency
+     * change at or above `emergencyAtRiskScore` (else the change window's emergency risk score).
+     */
+    changeControl: z
+      .object({
+        disruptiveInProduction: z.enum([...CHANGE_TYPES, 'none']).default('normal'),
+        emergencyAtRiskScore: z.number().min(0).max(100).optional(),
+      })
+      .strict()
+      .optional(),
     steps: z.array(stepSchema).min(1),
     escalation: z.array(stepSchema).default([]),
   })

@@ -86,7 +86,9 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
     ...o.env,
   });
   cfg.api.port = 0;
-  const systems = createInProcessSystems({ autoMergeAfterMs: 0, ...o.inprocess });
+  // Scenarios about something else need no CAB: the stand-in's change manager approves at once
+  // (test/e2e/change-control.test.ts waits for the CAB through ServiceNow's simulator).
+  const systems = createInProcessSystems({ autoMergeAfterMs: 0, changeApprover: 'cab-member', ...o.inprocess });
   const app = await startApp({
     cfg,
     logger,

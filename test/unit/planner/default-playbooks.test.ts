@@ -1,5 +1,5 @@
 import type { Detection } from '../../../domain/detection';
-import { buildPlan } from '../../../planner/plan';
+import { buildPlan, changeTypeOf } from '../../../planner/plan';
 import type { PolicySet } from '../../../planner/policy-schema';
 import { DETECTIONS, INGEST, ids, loadDefault, stateFor, statuses, step } from './helpers';
 
@@ -356,5 +356,49 @@ describe('the default policy set', () => {
       ['vulnerability', '20-vulnerability.yaml'],
     ]);
     expect(policy.version).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('change control by default: disruptive steps on production assets', () => {
+  it('a critical vulnerability at risk 100 contains and patches under emergency changes', () => {
+    const { plan } = buildPlan(policy, stateFor(CRITICAL_VULN));
+    expect(step(plan, 'critical-vuln-internet-prod.contain')).toMatchObject({ disruptive: true, change: 'emergency' });
+    expect(step(plan, 'critical-vuln-internet-prod.patch')).toMatchObject({ disruptive: true, change: 'emergency' });
+    // Telling and ticketing change nothing in production.
+    expect(step(plan, 'critical-vuln-internet-prod.ticket').change).toBeUndefined();
+    expect(step(plan, 'critical-vuln-internet-prod.notify').change).toBeUndefined();
+  });
+
+  it('malware below the emergency risk score contains under a normal change; on a staging host under none', () => {
+    const prod = buildPlan(policy, stateFor(DETECTIONS.falcon(60))).plan;
+    expect(step(prod, 'edr-malware.contain').change).toBe('normal');
+    const staging = DETECTIONS.falcon(60, { asset: { id: 'lab-3', type: 'host', environment: 'staging', owner: 'jdoe' } });
+    expect(step(buildPlan(policy, stateFor(staging)).plan, 'edr-malware.contain').change).toBeUndefined();
+  });
+
+  it('the change type is part of the digest an approver approves', () => {
+    const normal = step(buildPlan(policy, stateFor(DETECTIONS.falcon(60))).plan, 'edr-malware.contain');
+    // Same host, same parameters; only the change record differs.
+    const staging = step(buildPlan(policy, stateFor(DETECTIONS.falcon(60, { asset: { id: 'laptop-42', type: 'host', environment: 'staging', owner: 'jdoe' } }))).plan, 'edr-malware.contain');
+    expect(staging.params).toEqual(normal.params);
+    expect(staging.digest).not.toBe(normal.digest);
+  });
+});
+
+describe('changeTypeOf', () => {
+  const prod = { riskScore: 50, asset: { id: 'h', type: 'host', environment: 'prod' } } as const;
+  const cc = { changeControl: { disruptiveInProduction: 'normal' as const, emergencyAtRiskScore: 90 } };
+
+  it.each([
+    ['a step that is not disruptive', { disruptive: false }, cc, prod, undefined],
+    ['a playbook without changeControl (policies written before it plan as they did)', { disruptive: true }, {}, prod, undefined],
+    ['changeControl none', { disruptive: true }, { changeControl: { disruptiveInProduction: 'none' as const } }, prod, undefined],
+    ['a disruptive step in production', { disruptive: true }, cc, prod, 'normal'],
+    ['at the emergency risk score', { disruptive: true }, cc, { ...prod, riskScore: 90 }, 'emergency'],
+    ['the step\'s own standard change, even above it', { disruptive: true, change: 'standard' as const }, cc, { ...prod, riskScore: 95 }, 'standard'],
+    ['the step\'s own normal change outside production', { disruptive: false, change: 'normal' as const }, cc, { ...prod, asset: { ...prod.asset, environment: 'dev' } }, 'normal'],
+    ['the change window\'s emergency score without emergencyAtRiskScore', { disruptive: true }, { changeControl: { disruptiveInProduction: 'normal' as const }, changeWindow: { utcOffsetMinutes: 0, windows: [], emergencyOverride: { minRiskScore: 40 } } }, prod, 'emergency'],
+  ])('%s', (_, def, pb, facts, want) => {
+    expect(changeTypeOf(def, pb, facts)).toBe(want);
   });
 });
