@@ -40,7 +40,7 @@ function none<T extends object>(why: string): T {
 function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers: Provider<T>[], fallback: T | undefined): { impl: T; provider: string; unprovided?: string } {
   const variable = `DRW_${kind.toUpperCase()}`;
   const wanted = (env[variable] ?? 'auto').trim().toLowerCase();
-  if (wanted === 'inprocess') return { impl: fallback ?? inprocessOnly(kind), provider: 'inprocess' };
+  if (wanted === 'inprocess') return { impl: fallback ?? inprocessOnly(kind, env), provider: 'inprocess' };
   const candidates = wanted === 'auto' ? providers : providers.filter((p) => p.name === wanted);
   if (wanted !== 'auto' && candidates.length === 0) {
     throw new ConfigError([`${variable}: unknown provider "${wanted}" (one of ${['inprocess', ...providers.map((p) => p.name)].join(', ')})`]);
@@ -56,8 +56,14 @@ function pick<T extends object>(kind: string, env: NodeJS.ProcessEnv, providers:
 }
 
 /** DRW_<KIND>=inprocess asked for explicitly: the stand-in is built for it. */
-function inprocessOnly<T>(kind: string): T {
-  return (createInProcessSystems() as unknown as Record<string, T>)[kind];
+function inprocessOnly<T>(kind: string, env: NodeJS.ProcessEnv): T {
+  return (createInProcessSystems(inProcessOptions(env)) as unknown as Record<string, T>)[kind];
+}
+
+/** The stand-ins' settings a worker's environment may give: who plays the CAB (unset: nobody, changes wait). */
+function inProcessOptions(env: NodeJS.ProcessEnv): { changeApprover?: string } {
+  const cab = env.DRW_INPROCESS_CAB_APPROVER?.trim();
+  return cab ? { changeApprover: cab } : {};
 }
 
 export interface Systems extends Omit<ActivityDeps, 'policy'> {
@@ -72,7 +78,10 @@ export interface Systems extends Omit<ActivityDeps, 'policy'> {
  * `inprocess`: the stand-ins for kinds no vendor is configured for — the embedded default passes
  * them; a production worker gets them only with DRW_ALLOW_INPROCESS=1 (else those kinds fail closed).
  */
-export function buildSystems(env: NodeJS.ProcessEnv = process.env, inprocess: InProcessSystems | undefined = allowInProcess(env) ? createInProcessSystems() : undefined): Systems {
+export function buildSystems(
+  env: NodeJS.ProcessEnv = process.env,
+  inprocess: InProcessSystems | undefined = allowInProcess(env) ? createInProcessSystems(inProcessOptions(env)) : undefined,
+): Systems {
   const stand = <K extends keyof InProcessSystems>(k: K): InProcessSystems[K] | undefined => inprocess?.[k];
   const ticketing = pick<Ticketing>('ticketing', env, [
     { name: 'jira', load: (e) => ((c) => (c ? createJiraTicketing(c) : undefined))(loadJiraConfig(e)) },

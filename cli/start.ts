@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
   // Vendors the user has not configured are played by local simulators (DRW_EMBEDDED_SIMULATORS=0 turns them off).
   const dataDir = process.env.DRW_DATA_DIR ?? path.join(REPO_ROOT, '.drw');
   const sims = embedded ? await startEmbeddedSimulators(dataDir, process.env, { warn: (m) => logger.warn(m) }) : undefined;
-  const systems = apiOnly ? undefined : buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs }));
+  const systems = apiOnly ? undefined : buildSystems({ ...(sims?.env ?? {}), ...process.env }, createInProcessSystems({ autoMergeAfterMs: cfg.inprocessAutoMergeMs, changeApprover: cfg.inprocessCabApprover }));
   if (systems) {
     await preflightSystems(systems);
     logger.info({ providers: systems.providers, simulators: sims?.urls ?? {}, resumed: sims?.restored ?? [] }, 'integrations');

@@ -49,6 +49,7 @@ const envSchema = z.object({
   DRW_PUBLIC_URL: z.url().optional(),
   DRW_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   DRW_INPROCESS_AUTOMERGE_MS: z.coerce.number().int().min(0).default(3000),
+  DRW_INPROCESS_CAB_APPROVER: z.string().trim().min(1).max(100).optional(),
   // Authentication (api/auth). Ingest: per-source bearer tokens / HMAC secrets as JSON maps.
   DRW_INGEST_TOKENS: z.string().min(1).optional(),
   DRW_INGEST_HMAC_SECRETS: z.string().min(1).optional(),
@@ -94,6 +95,8 @@ export interface DrwConfig {
   maxHistoryEvents?: number;
   maxCachedWorkflows?: number;
   inprocessAutoMergeMs: number;
+  /** Who the in-process change stand-in approves every change as (unset: it waits, approving nothing). */
+  inprocessCabApprover?: string;
   auth: AuthConfig;
   /** Sealed audit archive, payload codec and codec server (audit/config.ts). */
   audit: AuditConfig;
@@ -265,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     maxHistoryEvents: e.DRW_MAX_HISTORY_EVENTS,
     maxCachedWorkflows: e.DRW_MAX_CACHED_WORKFLOWS,
     inprocessAutoMergeMs: e.DRW_INPROCESS_AUTOMERGE_MS,
+    ...(e.DRW_INPROCESS_CAB_APPROVER ? { inprocessCabApprover: e.DRW_INPROCESS_CAB_APPROVER } : {}),
     auth,
     audit,
   };

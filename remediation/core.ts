@@ -32,7 +32,7 @@ import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } fr
 import { ACTION_ROUTES } from './routing';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { sourceFindingRef } from '../ingest/source-ref';
-import { DECISION_LOG_LIMIT, OPEN_TRUST, factsAfterLookup, plannerState, type RemediationState, type StepChange } from './state';
+import { DECISION_LOG_LIMIT, OPEN_TRUST, awaitingCab, factsAfterLookup, plannerState, type RemediationState, type StepChange } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
 const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
@@ -701,9 +701,11 @@ class Transition {
     const s = this.s;
     const unprovided = s.unprovided;
     if (!unprovided) return;
-    const st = s.plan.steps.find((x) => (x.status === 'pending' || x.status === 'awaiting_approval') && unprovided[ACTION_ROUTES[x.action].kind]);
+    // A step under a change record needs the change system as well as its own.
+    const missing = (x: PlanStep) => unprovided[ACTION_ROUTES[x.action].kind] ?? (s.closedLoop && x.change ? unprovided.change : undefined);
+    const st = s.plan.steps.find((x) => (x.status === 'pending' || x.status === 'awaiting_approval') && missing(x));
     if (!st) return;
-    const why = unprovided[ACTION_ROUTES[st.action].kind];
+    const why = missing(st)!;
     st.status = 'blocked';
     st.note = why;
     // The escalation re-plans, which blocks the next such step (an escalation's own, too).
@@ -889,11 +891,13 @@ export function deviceLookup(s: RemediationState, cmdb: AssetFacts | undefined):
 }
 
 /** The next step that may run now (verification waits for every remediation step before it). */
-export function nextRunnable(s: Pick<RemediationState, 'plan'> & Partial<Pick<RemediationState, 'previewChanges'>>): PlanStep | undefined {
+export function nextRunnable(s: Pick<RemediationState, 'plan'> & Partial<Pick<RemediationState, 'previewChanges' | 'changes'>>): PlanStep | undefined {
   for (const [i, st] of s.plan.steps.entries()) {
     if (st.status !== 'pending') continue;
     // A pull request runs only with the change its approvers (or nobody, when none is needed) saw previewed.
     if (s.previewChanges && st.action === 'iac.pull_request' && !st.target) continue;
+    // Waiting for the CAB is waiting for an approval: the steps after it go on, as after one of drw's.
+    if (awaitingCab(s, st)) continue;
     if (st.action === 'verify' && s.plan.steps.slice(0, i).some((x) => x.reason.section === 'steps' && ['pending', 'awaiting_approval', 'running'].includes(x.status))) continue;
     return st;
   }
@@ -979,10 +983,11 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   if (s.unreportedRepeats > 0 && s.ticket && ctx.now - s.lastRepeatReportMs >= scaled(ctx, REPEAT_REPORT_EVERY_MS)) return { kind: 'report_repeats' };
   const preview = changeToPreview(s);
   if (preview) return preview;
+  const read = changeToRead(s, ctx);
+  if (read) return read;
   const step = nextRunnable(s);
   if (step) {
-    const gate = changeGate(s, step, ctx);
-    if (gate === 'wait') return { kind: 'wait', wake: nextWake(s, ctx) };
+    const gate = changeGate(s, step, ctx.now);
     if (gate) return gate;
     const until = windowOpensAt(s, step, ctx.now);
     return until !== undefined ? { kind: 'hold', step, untilMs: until } : { kind: 'run', step };
@@ -996,15 +1001,23 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   return { kind: 'wait', wake: nextWake(s, ctx) };
 }
 
-/** A step under a change record runs only inside an approved change: open it, read it while the CAB decides, wait for its window. */
-function changeGate(s: RemediationState, step: PlanStep, ctx: CoreContext): Work | 'wait' | undefined {
+/** A step under a change record runs only inside an approved change: open it (changeToRead reads it while the CAB decides), wait for its window. */
+function changeGate(s: RemediationState, step: PlanStep, now: number): Work | undefined {
   if (!s.closedLoop || !step.change) return undefined;
   const c = s.changes?.[step.id];
   if (!c || c.settled === 'canceled') return { kind: 'open_change', step };
-  if (!c.implementable) return ctx.now >= c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS) ? { kind: 'read_change', stepId: step.id, changeId: c.changeId } : 'wait';
   const start = c.plannedStart ? Date.parse(c.plannedStart) : NaN;
   // Inside the window the CAB scheduled (ServiceNow holds the change until then).
-  if (start > ctx.now) return { kind: 'hold', step, untilMs: start };
+  if (start > now) return { kind: 'hold', step, untilMs: start };
+  return undefined;
+}
+
+/** A change the CAB is deciding, due to be read again (every CHANGE_POLL_EVERY_MS, scaled). */
+function changeToRead(s: RemediationState, ctx: CoreContext): Work | undefined {
+  for (const st of s.plan.steps) {
+    const c = awaitingCab(s, st) ? s.changes![st.id] : undefined;
+    if (c && ctx.now >= c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS)) return { kind: 'read_change', stepId: st.id, changeId: c.changeId };
+  }
   return undefined;
 }
 

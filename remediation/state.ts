@@ -12,8 +12,8 @@ import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalKey } from '../governance/assertion';
-import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus, type StepTarget } from '../planner/types';
-import type { RemediationView } from '../signals';
+import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
+import type { ChangeView, RemediationView } from '../signals';
 import { described, type Decision } from './events';
 
 /** The decision log keeps this many entries in state; older ones stay in history only. */
@@ -195,6 +195,12 @@ export function isCoreState(v: unknown): v is RemediationState {
  * settled without a verification is (it waits for its ticket's owner or the source); runs begun
  * before the core said "escalated" or "remediating", and replaying them must upsert the same.
  */
+/** A step whose change record is open and not yet approved: it waits for the CAB, in the change system. */
+export function awaitingCab(s: Partial<Pick<RemediationState, 'changes'>>, step: PlanStep): boolean {
+  const c = step.status === 'pending' && step.change ? s.changes?.[step.id] : undefined;
+  return Boolean(c && !c.implementable && !c.settled);
+}
+
 export function deriveStatus(
   s: Pick<RemediationState, 'final' | 'plan' | 'paused' | 'waitingWindowUntilMs' | 'escalations' | 'slaBreached'> & Partial<Pick<RemediationState, 'changes'>>,
   settledUnverified: RemediationStatus = 'awaiting_owner',
@@ -207,15 +213,14 @@ export function deriveStatus(
   if (running?.action === 'verify') return 'verifying';
   if (running) return 'remediating';
   if (s.waitingWindowUntilMs !== undefined) return 'waiting_window';
-  // A step whose change record the CAB has not approved yet waits for people's approval, in the change system.
-  const cab = (x: (typeof steps)[number]) => x.status === 'pending' && x.change && s.changes?.[x.id] && !s.changes[x.id].implementable && !s.changes[x.id].settled;
-  if (steps.some(cab) && !steps.some((x) => x.status === 'pending' && !cab(x) && x.action !== 'verify')) return 'awaiting_approval';
+  // A step whose change record the CAB has not approved yet waits for people, in the change system.
+  const waiting = (x: PlanStep) => x.status === 'awaiting_approval' || awaitingCab(s, x);
   // A pending verify step waiting behind an approval is not work in progress.
   const runnable = steps.some(
-    (x, i) => x.status === 'pending' && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && y.status === 'awaiting_approval')),
+    (x, i) => x.status === 'pending' && !awaitingCab(s, x) && !(x.action === 'verify' && steps.slice(0, i).some((y) => y.reason.section === 'steps' && waiting(y))),
   );
   if (runnable) return 'remediating';
-  if (steps.some((x) => x.status === 'awaiting_approval')) return 'awaiting_approval';
+  if (steps.some(waiting)) return 'awaiting_approval';
   if (s.escalations.length > 0 || s.slaBreached) return 'escalated';
   if (!steps.every((x) => TERMINAL.has(x.status))) return 'planning';
   return steps.some((x) => x.action === 'verify' && x.status === 'done') ? 'remediating' : settledUnverified;
@@ -254,7 +259,7 @@ export type ViewSource = Pick<
   RemediationState,
   'id' | 'facts' | 'detection' | 'dedupeKey' | 'slaDeadlineMs' | 'slaBreached' | 'paused' | 'final' | 'ticket' | 'plan' | 'approvals' | 'decisionsDropped'
 > &
-  Partial<Pick<RemediationState, 'instance'>>;
+  Partial<Pick<RemediationState, 'instance' | 'changes'>>;
 
 export function viewOf(s: ViewSource, status: RemediationStatus, decisions: RemediationView['decisions']): RemediationView {
   return {
@@ -275,11 +280,32 @@ export function viewOf(s: ViewSource, status: RemediationStatus, decisions: Reme
     paused: Boolean(s.paused),
     ...(s.final ? { resolution: s.final.resolution } : {}),
     ...(s.ticket ? { ticket: { system: s.ticket.system, ticketId: s.ticket.ticketId, url: s.ticket.url } } : {}),
+    ...(s.changes && Object.keys(s.changes).length ? { changes: changeViews(s.changes) } : {}),
     plan: s.plan,
     approvals: s.approvals,
     decisions,
     decisionsDropped: s.decisionsDropped,
   };
+}
+
+function changeViews(changes: Record<string, StepChange>): Record<string, ChangeView> {
+  return Object.fromEntries(
+    Object.entries(changes).map(([stepId, c]) => [
+      stepId,
+      {
+        number: c.number,
+        ...(c.url ? { url: c.url } : {}),
+        type: c.type,
+        state: c.state,
+        approval: c.approval,
+        ...(c.approvedBy?.length ? { approvedBy: c.approvedBy } : {}),
+        ...(c.rejectedBy?.length ? { rejectedBy: c.rejectedBy } : {}),
+        ...(c.plannedStart ? { plannedStart: c.plannedStart } : {}),
+        ...(c.plannedEnd ? { plannedEnd: c.plannedEnd } : {}),
+        ...(c.settled ? { settled: c.settled } : {}),
+      },
+    ]),
+  );
 }
 
 /** The facts once the CMDB answered (`cmdb` undefined: the lookup failed), and why the risk is what it is. */

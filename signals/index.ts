@@ -31,6 +31,20 @@ export const falsePositiveSignal = defineSignal<[OperatorAction]>('falsePositive
 export const approveUpdate = defineUpdate<Plan, [ApprovalDecision]>('approve');
 export const denyUpdate = defineUpdate<Plan, [ApprovalDecision]>('deny');
 
+/** A step's change record: its number, where it is, and who at the CAB decided it. */
+export interface ChangeView {
+  number: string;
+  url?: string;
+  type: string;
+  state: string;
+  approval: string;
+  approvedBy?: string[];
+  rejectedBy?: string[];
+  plannedStart?: string;
+  plannedEnd?: string;
+  settled?: 'closed' | 'canceled' | 'unsettled';
+}
+
 export interface RemediationView {
   id: string;
   /** What vendor records (ticket labels, correlation ids, commit trailers) name this remediation by: `<id>~<first run>`. */
@@ -51,6 +65,8 @@ export interface RemediationView {
   paused: boolean;
   resolution?: string;
   ticket?: { system: string; ticketId: string; url?: string };
+  /** Each step's change record (ServiceNow Change) as drw last read it, by step id. */
+  changes?: Record<string, ChangeView>;
   plan: Plan;
   approvals: ApprovalRecord[];
   decisions: DescribedDecision[];

@@ -92,6 +92,8 @@ export function simulatesJira(env: NodeJS.ProcessEnv): boolean {
 
 export interface EmbeddedOptions {
   autoMergeAfterMs?: number;
+  /** A CAB member of the ServiceNow simulator who approves every change at once (tests about something else); unset, a person decides. */
+  cabApprover?: string;
   /** Where a state file that cannot be restored is reported (default: a process warning). */
   warn?: (message: string) => void;
 }
@@ -125,7 +127,7 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     persisted('jira', jira.server, jira, () => jira.close());
   }
   if (chosen('CMDB', 'SERVICENOW_INSTANCE_URL', 'DRW_INVENTORY_FILE')) {
-    const sn = await startServiceNowSimulator({ username: 'drw', password: 'demo-servicenow-password' });
+    const sn = await startServiceNowSimulator({ username: 'drw', password: 'demo-servicenow-password', ...(opts.cabApprover ? { change: { autoApproveAs: opts.cabApprover } } : {}) });
     for (const h of DEMO_HOSTS) {
       sn.seedHost({ name: h.name, usedFor: capitalized(h.environment), serviceCriticality: h.criticality, firewallStatus: h.internet === 'true' ? 'Internet' : 'Intranet', owned_by: h.owner });
     }

@@ -79,6 +79,11 @@ export const CHANGE_REFERENCES: Record<string, string> = {
 export interface ChangeSimOptions {
   /** Who the approvals of each stage are requested from (sys_user names); anyone may approve as a delegate. */
   cabMembers?: string[];
+  /**
+   * A CAB member who approves each stage the moment it asks for approval (scenarios about something
+   * else than the CAB). Unset (the default, and `npm start`), changes wait for a person's decision.
+   */
+  autoApproveAs?: string;
   /** Standard change templates besides DEMO_STANDARD_CHANGE_TEMPLATE. */
   standardTemplates?: { sys_id: string; name: string; short_description?: string }[];
 }
@@ -151,6 +156,30 @@ export function installChangeManagement(ctx: ChangeSimContext): { changes: Map<s
       ctx.insert('sysapproval_approver', { sysapproval: rec.sys_id, document_id: rec.sys_id, source_table: 'change_request', approver: ctx.byName('sys_user', member).sys_id, state: 'requested' });
     }
     rec.values.approval = 'requested';
+    if (ctx.options.autoApproveAs) decide(rec, ctx.options.autoApproveAs, 'approved', {});
+  }
+
+  /** A person's decision on the stage waiting for approval, as their sysapproval_approver record would carry it. */
+  function decide(rec: SimRecord, as: string, decision: 'approved' | 'rejected', b: Record<string, unknown>): void {
+    const stage = pending(rec);
+    const user = ctx.byName('sys_user', as).sys_id;
+    const mine = stage.find((a) => a.values.approver === user) ?? ctx.insert('sysapproval_approver', { sysapproval: rec.sys_id, document_id: rec.sys_id, source_table: 'change_request', approver: user, state: 'requested' });
+    ctx.applyWrite(mine, { state: decision, ...(typeof b.comments === 'string' ? { comments: b.comments } : {}) }, new Set(CHANGE_FIELDS.sysapproval_approver), as);
+    // "Anyone approves": the first decision settles the stage for the others.
+    for (const a of stage) if (a !== mine) a.values.state = 'not_required';
+    const write: Record<string, unknown> = {};
+    if (typeof b.start === 'string') write.start_date = b.start;
+    if (typeof b.end === 'string') write.end_date = b.end;
+    ctx.applyWrite(rec, write, known, as);
+    if (decision === 'rejected') {
+      rec.values.approval = 'rejected';
+      move(rec, STATE.New);
+    } else {
+      const next = APPROVED_STAGE[rec.values.type]?.[rec.values.state];
+      if (next) move(rec, next);
+      if (next === STATE.Scheduled) rec.values.approval = 'approved';
+      else if (next) requestApprovals(rec);
+    }
   }
   const pending = (rec: SimRecord) => [...approvals.values()].filter((a) => a.values.sysapproval === rec.sys_id && a.values.state === 'requested');
 
@@ -244,27 +273,8 @@ export function installChangeManagement(ctx: ChangeSimContext): { changes: Map<s
     const b = (req.body ?? {}) as Record<string, unknown>;
     const as = typeof b.as === 'string' ? b.as.trim() : '';
     if (!as) return failure(400, 'Missing person', 'say who decides: {"as": "<user name>"}');
-    const stage = pending(rec);
-    if (!stage.length) return failure(409, 'No approval requested', `change ${rec.values.number} is ${CHANGE_CHOICES.change_request.state[rec.values.state]} with approval ${rec.values.approval}: nothing to ${action}`);
-    const user = ctx.byName('sys_user', as).sys_id;
-    const mine = stage.find((a) => a.values.approver === user) ?? ctx.insert('sysapproval_approver', { sysapproval: rec.sys_id, document_id: rec.sys_id, source_table: 'change_request', approver: user, state: 'requested' });
-    const decision = action === 'approve' ? 'approved' : 'rejected';
-    ctx.applyWrite(mine, { state: decision, ...(typeof b.comments === 'string' ? { comments: b.comments } : {}) }, new Set(CHANGE_FIELDS.sysapproval_approver), as);
-    // "Anyone approves": the first decision settles the stage for the others.
-    for (const a of stage) if (a !== mine) a.values.state = 'not_required';
-    const write: Record<string, unknown> = {};
-    if (typeof b.start === 'string') write.start_date = b.start;
-    if (typeof b.end === 'string') write.end_date = b.end;
-    ctx.applyWrite(rec, write, known, as);
-    if (decision === 'rejected') {
-      rec.values.approval = 'rejected';
-      move(rec, STATE.New);
-    } else {
-      const next = APPROVED_STAGE[rec.values.type]?.[rec.values.state];
-      if (next) move(rec, next);
-      if (next === STATE.Scheduled) rec.values.approval = 'approved';
-      else if (next) requestApprovals(rec);
-    }
+    if (!pending(rec).length) return failure(409, 'No approval requested', `change ${rec.values.number} is ${CHANGE_CHOICES.change_request.state[rec.values.state]} with approval ${rec.values.approval}: nothing to ${action}`);
+    decide(rec, as, action === 'approve' ? 'approved' : 'rejected', b);
     const v = rec.values;
     return { status: 200, body: { number: v.number, state: v.state, state_label: CHANGE_CHOICES.change_request.state[v.state], approval: v.approval, decided_by: as } };
   });

@@ -183,6 +183,7 @@ export function stepCard(v: RemediationView, step: PlanStep, ctx: PageContext, o
     <dt>Status</dt><dd>${step.status.replace(/_/g, ' ')}${step.note ? html` — ${step.note}` : ''}</dd>
     ${a ? html`<dt>Who may decide</dt><dd>${[a.users.length ? `users ${a.users.join(', ')}` : '', a.groups.length ? `groups ${a.groups.join(', ')}` : ''].filter(Boolean).join(' or ')}; ${a.quorum} approval${a.quorum === 1 ? '' : 's'} needed${a.approvedBy.length ? `; approved by ${a.approvedBy.join(', ')}` : ''}${a.allowRequester ? '' : `; not ${step.requestedBy}, who requested it`}</dd>` : ''}
     <dt>Step digest</dt><dd><code class="digest" data-test="digest">${step.digest}</code></dd>
+    ${step.change ? html`<dt>Change record</dt><dd data-test="change-${step.id}">${changeLine(v, step)}</dd>` : ''}
   </dl>
   <h4>What will be done</h4>
   ${targetBlock(step.target, step)}
@@ -196,6 +197,15 @@ export function stepCard(v: RemediationView, step: PlanStep, ctx: PageContext, o
   </dl>
   ${ctx.who && step.status === 'awaiting_approval' ? decisionForm(v.id, step, ctx) : ''}
 </section>`;
+}
+
+/** The step's change number, where the change stands and who at the CAB decided (a link when the change system gave one). */
+function changeLine(v: RemediationView, step: PlanStep): Html {
+  const c = v.changes?.[step.id];
+  if (!c) return html`a ${step.change} change, not opened yet`;
+  const number = c.url && /^https?:\/\//.test(c.url) ? html`<a href="${c.url}" rel="noreferrer noopener">${c.number}</a>` : html`${c.number}`;
+  const who = c.approvedBy?.length ? `; approved by ${c.approvedBy.join(', ')}` : c.rejectedBy?.length ? `; rejected by ${c.rejectedBy.join(', ')}` : '';
+  return html`${number} (${c.type}, ${c.state}${c.settled ? `, ${c.settled}` : `, approval ${c.approval}`}${who})`;
 }
 
 function factsTable(v: RemediationView): Html {
@@ -263,7 +273,7 @@ ${awaiting.filter((s) => s.id !== changedStep?.id).length ? awaiting.filter((s) 
 <h2>Plan</h2>
 <table><caption>Plan v${v.plan.version}</caption>
 <thead><tr><th scope="col">Step</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Status</th><th scope="col">Note</th></tr></thead>
-<tbody>${v.plan.steps.map((s) => html`<tr><th scope="row"><code>${s.id}</code></th><td>${s.action}</td><td>${s.target ? html`<code>${s.target.id}</code>` : ''}</td><td data-test="step-status-${s.id}">${s.status.replace(/_/g, ' ')}</td><td>${s.note ?? ''}</td></tr>`)}</tbody></table>
+<tbody>${v.plan.steps.map((s) => html`<tr><th scope="row"><code>${s.id}</code></th><td>${s.action}</td><td>${s.target ? html`<code>${s.target.id}</code>` : ''}</td><td data-test="step-status-${s.id}">${s.status.replace(/_/g, ' ')}${s.change ? html`<br><small>${changeLine(v, s)}</small>` : ''}</td><td>${s.note ?? ''}</td></tr>`)}</tbody></table>
 <h2>Why</h2>
 ${factsTable(v)}
 <h3>Plan changes</h3>

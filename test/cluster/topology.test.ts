@@ -66,6 +66,8 @@ beforeAll(async () => {
     DRW_LOG_LEVEL: 'info',
     // The runbook and identity kinds have no simulator here: their in-process stand-ins, asked for (workers fail closed otherwise).
     DRW_ALLOW_INPROCESS: '1',
+    // Nor has change control: the in-process CAB approves at once (test/e2e/change-control.test.ts waits for a real one).
+    DRW_INPROCESS_CAB_APPROVER: 'CAB Manager',
   };
   const port = await freePort();
   const healthPort = await freePort();

@@ -29,7 +29,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(SHOTS, { recursive: true });
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-approver-browser-'));
-  sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0 });
+  sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0, cabApprover: 'CAB Manager' });
   h = await startHarness({ policyDir: DEFAULT_POLICY, override: adapterSystems(buildSystems({ ...sims.env })) });
   // Root in a container has no user namespace for Chromium's sandbox.
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });

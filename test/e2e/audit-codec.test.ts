@@ -58,7 +58,7 @@ async function start(keys: Record<string, string>, current: string): Promise<Gen
     DRW_CODEC_KEY_ID: current,
   });
   const policy = new PolicyStore(cfg.policyDir);
-  const activities = createActivities({ ...createInProcessSystems({ autoMergeAfterMs: 0 }), policy: () => policy.get() });
+  const activities = createActivities({ ...createInProcessSystems({ autoMergeAfterMs: 0, changeApprover: 'CAB Manager' }), policy: () => policy.get() });
   const dataConverter = dataConverterOf(cfg)!;
   const nc = await connectWorker(cfg);
   const workers = [

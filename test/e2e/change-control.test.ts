@@ -10,7 +10,7 @@ import path from 'node:path';
 import { buildSystems } from '../../activities/registry';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
 import { SCENARIO_FACTS, http, startHarness, type Harness } from '../helpers/harness';
-import { asset, detection, operator, step, submit, waitFor } from '../helpers/scenario';
+import { approve, asset, detection, operator, step, submit, waitFor } from '../helpers/scenario';
 import { adapterSystems } from '../helpers/sims';
 
 let dataDir: string;
@@ -84,8 +84,41 @@ test('the CAB rejects: the step is blocked with who rejected it and never runs; 
   const w = await waitFor(h, id2, (x) => x.decisions.some((d: any) => d.kind === 'change' && d.event === 'opened'), 'change opened');
   const number2 = w.decisions.find((d: any) => d.kind === 'change').number;
   expect((await operator(h, id2, 'false-positive')).status).toBe(202);
-  const s2 = await waitFor(h, id2, (x) => x.decisions.some((d: any) => d.kind === 'change' && d.event === 'canceled'), 'change canceled');
-  expect(s2.status).toBe('resolved');
+  // The change is canceled before the last ticket close; the run resolves after both.
+  const s2 = await waitFor(h, id2, (x) => x.status === 'resolved' && x.decisions.some((d: any) => d.kind === 'change' && d.event === 'canceled'), 'change canceled, resolved');
+  expect(s2.changes['restart.restart']).toMatchObject({ number: number2, settled: 'canceled' });
   const rec = [...sims.simulators.servicenow!.changes.values()].find((c) => c.values.number === number2)!;
   expect(rec.values.state).toBe('4');
+});
+
+describe('the default policy', () => {
+  let d: Harness;
+  beforeAll(async () => {
+    // The shipped playbooks (policies/default), on the same simulators: web-2 is a production host in their CMDB.
+    d = await startHarness({ override: adapterSystems(buildSystems({ ...sims.env })) });
+  });
+  afterAll(async () => d?.close());
+
+  test('malware on a production host is contained under a normal change: secops approves in drw, then the CAB in ServiceNow', async () => {
+    const rule = `Malware-${asset('chg')}`;
+    const id = await submit(d, detection({ source: 'crowdstrike', rule, category: 'malware', severity: 'medium', asset: { id: 'web-2' } }));
+    const asked = await waitFor(d, id, (x) => step(x, 'edr-malware.contain').status === 'awaiting_approval', 'containment awaiting secops');
+    expect(step(asked, 'edr-malware.contain')).toMatchObject({ disruptive: true, change: 'normal' });
+    const contain = step(asked, 'edr-malware.contain');
+    expect((await approve(d, id, contain.id, { approver: 'alice', groups: ['secops'], reason: 'confirmed', digest: contain.digest })).status).toBe(200);
+    // drw's approval is not the CAB's: the change is opened and the host is not contained yet.
+    // (The status says so once the ticket and the notification, which need no change, are done.)
+    const opened = await waitFor(d, id, (x) => Boolean(x.changes?.['edr-malware.contain']) && x.status === 'awaiting_approval', 'change opened, awaiting the CAB');
+    const number = opened.changes['edr-malware.contain'].number;
+    expect(opened.changes['edr-malware.contain']).toMatchObject({ type: 'normal', state: 'Assess', approval: 'requested' });
+    expect(step(opened, 'edr-malware.contain').status).toBe('pending');
+    const contained = () => sims.simulators.crowdstrike!.actionRequests('contain').length;
+    expect(contained()).toBe(0);
+    expect((await cab(number, 'approve', 'Carla CAB')).status).toBe(200);
+    expect((await cab(number, 'approve', 'Dan CAB')).status).toBe(200);
+    const done = await waitFor(d, id, (x) => x.changes?.['edr-malware.contain']?.settled === 'closed', 'change closed', 60_000);
+    expect(step(done, 'edr-malware.contain')).toMatchObject({ status: 'done', result: expect.objectContaining({ change: number }) });
+    expect(contained()).toBe(1);
+    expect(done.changes['edr-malware.contain']).toMatchObject({ number, state: 'Closed', approvedBy: expect.arrayContaining(['Dan CAB']) });
+  });
 });

@@ -21,7 +21,7 @@ const WEBHOOK_SECRET = 'closed-loop-jira-webhook-secret';
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-closed-loop-'));
   // As npm start wires it: Jira's webhook (signed) reaches this drw's API.
-  sims = await startEmbeddedSimulators(dataDir, { DRW_JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET }, { autoMergeAfterMs: 0 });
+  sims = await startEmbeddedSimulators(dataDir, { DRW_JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET }, { autoMergeAfterMs: 0, cabApprover: 'CAB Manager' });
   h = await startHarness({ policyDir: DEFAULT_POLICY, override: adapterSystems(buildSystems({ ...sims.env })), env: { DRW_JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET } });
   expect(sims.connectApi(h.api)).toHaveLength(1);
 });

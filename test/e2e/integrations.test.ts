@@ -44,7 +44,7 @@ const tallies: Record<string, FaultTally> = {};
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-integrations-'));
   // No vendor configured: every kind is played by a simulator, as with `npm start`.
-  sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0 });
+  sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0, cabApprover: 'CAB Manager' });
   const { jira, servicenow, crowdstrike, slack, github } = sims.simulators;
   if (!jira || !servicenow || !crowdstrike || !slack || !github) throw new Error(`not every simulator started: ${Object.keys(sims.simulators).join(', ')}`);
   for (const host of hosts) {

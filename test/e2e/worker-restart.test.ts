@@ -12,7 +12,8 @@ import { HistoryKeeper, eventTypes } from '../helpers/histories';
 import { approve, asset, counting, refOf, detection, notificationsFor, statusIs, step, stepStatuses, submit, ticketsFor, waitFor } from '../helpers/scenario';
 
 const keeper = new HistoryKeeper();
-const world = createInProcessSystems({ autoMergeAfterMs: 0 });
+// The CAB approves at once: this scenario is about the worker, not change control.
+const world = createInProcessSystems({ autoMergeAfterMs: 0, changeApprover: 'CAB Manager' });
 let first: Harness | undefined;
 let second: Harness | undefined;
 

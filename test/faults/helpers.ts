@@ -143,6 +143,9 @@ export async function startVendors(o: { dir: string; assets: string[]; autoMerge
   merger.unref();
   const env: Record<string, string> = {
     DRW_CMDB: 'inprocess',
+    // No ServiceNow here: the in-process change stand-in, with a CAB that approves at once (change control has its own scenarios).
+    DRW_CHANGE: 'inprocess',
+    DRW_INPROCESS_CAB_APPROVER: 'CAB Manager',
     JIRA_BASE_URL: jira.url,
     JIRA_EMAIL: 'drw@example.com',
     JIRA_API_TOKEN: 'faults-jira-token',

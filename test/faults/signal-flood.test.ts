@@ -45,7 +45,7 @@ let api: string;
 beforeAll(async () => {
   dir = tmpDir('flood');
   ({ client, connection } = await connect());
-  ({ service, worker } = serviceAndWorker(client, { queue: `faults-flood-${RUN}`, policyDir: DEFAULT_POLICY, logFile: path.join(dir, 'worker.log'), env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) }, workerEnv: { DRW_ALLOW_INPROCESS: '1' } }));
+  ({ service, worker } = serviceAndWorker(client, { queue: `faults-flood-${RUN}`, policyDir: DEFAULT_POLICY, logFile: path.join(dir, 'worker.log'), env: { DRW_MAX_HISTORY_EVENTS: String(LIMIT) }, workerEnv: { DRW_ALLOW_INPROCESS: '1', DRW_INPROCESS_CAB_APPROVER: 'CAB Manager' } }));
   await worker.start();
   const logger = testLogger();
   // The flood is the point: no rate limit in front of it.

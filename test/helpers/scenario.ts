@@ -157,6 +157,8 @@ export function counting(
       endpoint: wrap('endpoint', systems.endpoint),
       notify: wrap('notify', systems.notify),
       runbook: wrap('runbook', systems.runbook),
+      identity: wrap('identity', systems.identity),
+      change: wrap('change', systems.change),
     },
     calls,
     count: (name, pred) => (calls.get(name) ?? []).filter((x) => (pred ? pred(x) : true)).length,

@@ -145,7 +145,8 @@ export function demoRepository(dataDir: string): string {
 export async function startVendorSims(o: { dataDir: string; credentials: Credentials; hosts: SimHost[]; autoMergeAfterMs?: number }): Promise<VendorSims> {
   const c = o.credentials;
   const jira = await startJiraSimulator({ email: c.jiraEmail, apiToken: c.jiraToken, projects: ['SEC'] });
-  const servicenow = await startServiceNowSimulator({ username: c.serviceNowUser, password: c.serviceNowPassword });
+  // Plays the CAB as the timer below plays the reviewer: change control has its own scenarios (test/e2e/change-control).
+  const servicenow = await startServiceNowSimulator({ username: c.serviceNowUser, password: c.serviceNowPassword, change: { autoApproveAs: 'CAB Manager' } });
   for (const h of o.hosts) {
     servicenow.seedHost({
       name: h.name,

@@ -150,6 +150,16 @@ test('a cloud owner sees the step in the inbox and, on its page, the target, the
   expect(page.text).toMatch(/environment<\/th><td>production<\/td><td>cmdb/);
 });
 
+test('a step under a change record shows its change number, where the CAB is, and who approved there', async () => {
+  const b = new Browser();
+  await b.signIn('carol', ['cloud-owners']);
+  current = { ...view({ ...fixStep(D1), change: 'normal' }) };
+  expect((await b.request('GET', `/ui/remediations/${ID}`)).text).toMatch(/data-test="change-[^"]+">a normal change, not opened yet</);
+  current = { ...current, changes: { [STEP]: { number: 'CHG0030002', url: 'https://acme.service-now.com/change_request.do?sys_id=9', type: 'normal', state: 'Scheduled', approval: 'approved', approvedBy: ['cab.lead'] } } };
+  const page = await b.request('GET', `/ui/remediations/${ID}`);
+  expect(page.text).toContain('<a href="https://acme.service-now.com/change_request.do?sys_id=9" rel="noreferrer noopener">CHG0030002</a> (normal, Scheduled, approval approved; approved by cab.lead)');
+});
+
 test('an auditor sees the step without an approve button, and a forged decision from them is 403 with nothing decided', async () => {
   const b = new Browser();
   await b.signIn('eve', ['auditors']);

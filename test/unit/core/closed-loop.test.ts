@@ -113,6 +113,15 @@ describe('fail closed at planning', () => {
     expect(r.step('edr-malware.ticket').status).toBe('pending');
     expect(r.s.plan.steps.some((x) => x.action === 'endpoint.isolate' && x.status === 'awaiting_approval')).toBe(false);
   });
+
+  test('a containment under a change record is blocked when the worker has no change system, though it has an EDR', () => {
+    const why = 'no change provider is configured on this worker: set DRW_CHANGE (servicenow) and its variables (README, Integrations)';
+    const r = new Remediation(malware(60), { closedLoop: true });
+    r.on({ kind: 'started' }).on({ kind: 'policy_loaded', policy }).on({ kind: 'providers_missing', unprovided: { change: why } }).on({ kind: 'asset_looked_up' });
+    expect(r.step(CONTAIN)).toMatchObject({ change: 'normal', status: 'blocked', note: why });
+    expect(r.last('step_blocked')).toMatchObject({ stepId: CONTAIN, reason: why });
+    expect(r.step('edr-malware.ticket').status).toBe('pending');
+  });
 });
 
 describe('a regression', () => {
@@ -174,6 +183,22 @@ steps:
     expect(r.step('restart.restart')).toMatchObject({ status: 'blocked', note: 'change CHG0030001 was rejected by Erin CAB in the change system' });
     expect(r.s.escalations).toContain('step_blocked');
     expect(r.work().kind).not.toBe('settle_change');
+  });
+
+  test('while the CAB decides, the steps after it go on as after any approval, and the verification waits', () => {
+    const withMore = changePolicy();
+    const pb = withMore.playbooks[0];
+    const tell = { ...pb.steps[0], id: 'tell', action: 'notify' as const, params: { channel: 'ops', text: 'restarting' } };
+    const check = { ...pb.steps[0], id: 'check', action: 'verify' as const, params: { checks: ['service_healthy'] }, verify: { interval: 1000, deadline: 60_000 } };
+    const policy2 = { ...withMore, playbooks: [{ ...pb, steps: [...pb.steps, tell, check] }] };
+    const r = Remediation.started(alert(50), policy2, undefined, { closedLoop: true }).ran('restart.ticket');
+    r.on({ kind: 'change_opened', stepId: 'restart.restart', ref: { system: 'servicenow', changeId: 'c1', number: 'CHG0030001' }, state: state() });
+    expect(r.work()).toMatchObject({ kind: 'run', step: { id: 'restart.tell' } });
+    r.ran('restart.tell');
+    expect(deriveStatus(r.s)).toBe('awaiting_approval');
+    expect(r.work()).toMatchObject({ kind: 'wait', wake: { what: 'read change CHG0030001 of restart.restart' } });
+    r.later(CHANGE_POLL_EVERY_MS);
+    expect(r.work()).toEqual({ kind: 'read_change', stepId: 'restart.restart', changeId: 'c1' });
   });
 
   test('a re-plan that withdraws the step cancels its change', () => {
