@@ -127,6 +127,7 @@ export class RemediationService {
         taskQueues: this.cfg.activityQueues,
         timeScale: this.cfg.timeScale,
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
+        ...(this.cfg.changePollMs ? { changePollMs: this.cfg.changePollMs } : {}),
         linkBase: this.cfg.api.publicUrl,
         ...(this.cfg.audit.archive.kind !== 'off' ? { auditTaskQueue: auditTaskQueue(this.cfg) } : {}),
         ...(this.approvals ? { approvals: this.approvals.trust } : {}),

@@ -35,6 +35,8 @@ async function main(argv: string[]): Promise<void> {
   // The Jira simulator tells this API about tickets people close, signed as Jira signs: with a
   // secret made for this run, given to both through the environment (unless the user set one).
   if (embedded && simulatesJira(process.env) && !process.env.DRW_JIRA_WEBHOOK_SECRET) process.env.DRW_JIRA_WEBHOOK_SECRET = randomBytes(32).toString('base64url');
+  // The simulated CAB decides when a person runs its curl: drw reads changes often, not every 5 minutes.
+  if (embedded && !process.env.DRW_CHANGE_POLL_INTERVAL) process.env.DRW_CHANGE_POLL_INTERVAL = '10s';
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);

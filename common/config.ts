@@ -8,6 +8,7 @@ import { approvalEnv, type ApprovalEnv } from '../governance/approval-settings';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../planner/durations';
 import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
 import { loadAuditConfig, type AuditConfig } from '../audit/config';
 import { loadApiSettings, type ApiSettings } from '../api/config';
@@ -50,6 +51,20 @@ const envSchema = z.object({
   DRW_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   DRW_INPROCESS_AUTOMERGE_MS: z.coerce.number().int().min(0).default(3000),
   DRW_INPROCESS_CAB_APPROVER: z.string().trim().min(1).max(100).optional(),
+  DRW_CHANGE_POLL_INTERVAL: z
+    .string()
+    .trim()
+    .transform((v, c) => {
+      try {
+        const ms = parseDuration(v);
+        if (ms >= 1000) return ms;
+      } catch {
+        // reported below
+      }
+      c.addIssue({ code: 'custom', message: 'a duration of at least 1s, like 30s or 5m' });
+      return z.NEVER;
+    })
+    .optional(),
   // Authentication (api/auth). Ingest: per-source bearer tokens / HMAC secrets as JSON maps.
   DRW_INGEST_TOKENS: z.string().min(1).optional(),
   DRW_INGEST_HMAC_SECRETS: z.string().min(1).optional(),
@@ -95,6 +110,8 @@ export interface DrwConfig {
   maxHistoryEvents?: number;
   maxCachedWorkflows?: number;
   inprocessAutoMergeMs: number;
+  /** How often a change the CAB is deciding is read (unset: every 5 minutes × the time scale). */
+  changePollMs?: number;
   /** Who the in-process change stand-in approves every change as (unset: it waits, approving nothing). */
   inprocessCabApprover?: string;
   auth: AuthConfig;
@@ -269,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     maxCachedWorkflows: e.DRW_MAX_CACHED_WORKFLOWS,
     inprocessAutoMergeMs: e.DRW_INPROCESS_AUTOMERGE_MS,
     ...(e.DRW_INPROCESS_CAB_APPROVER ? { inprocessCabApprover: e.DRW_INPROCESS_CAB_APPROVER } : {}),
+    ...(e.DRW_CHANGE_POLL_INTERVAL ? { changePollMs: e.DRW_CHANGE_POLL_INTERVAL } : {}),
     auth,
     audit,
   };

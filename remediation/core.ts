@@ -42,6 +42,8 @@ export interface CoreContext {
   now: number;
   /** Multiplies every policy duration (SLA, approval expiry, verification, repeat reports). */
   timeScale: number;
+  /** How often a change the CAB is deciding is read (unscaled); absent: CHANGE_POLL_EVERY_MS, scaled. */
+  changePollMs?: number;
 }
 
 /** Everything that can happen to a remediation. */
@@ -946,7 +948,7 @@ export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; w
   const poll = ticketPollAt(s, ctx);
   if (poll !== undefined) cands.push({ at: poll, what: `read ticket ${s.ticket!.ticketId}` });
   for (const [stepId, c] of Object.entries(s.changes ?? {})) {
-    if (!c.settled && !c.implementable) cands.push({ at: c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS), what: `read change ${c.number} of ${stepId}` });
+    if (!c.settled && !c.implementable) cands.push({ at: c.readMs + changePollEvery(ctx), what: `read change ${c.number} of ${stepId}` });
   }
   cands.sort((a, b) => a.at - b.at);
   return cands[0];
@@ -1012,11 +1014,13 @@ function changeGate(s: RemediationState, step: PlanStep, now: number): Work | un
   return undefined;
 }
 
-/** A change the CAB is deciding, due to be read again (every CHANGE_POLL_EVERY_MS, scaled). */
+const changePollEvery = (ctx: CoreContext) => ctx.changePollMs ?? scaled(ctx, CHANGE_POLL_EVERY_MS);
+
+/** A change the CAB is deciding, due to be read again (DRW_CHANGE_POLL_INTERVAL, else every CHANGE_POLL_EVERY_MS, scaled). */
 function changeToRead(s: RemediationState, ctx: CoreContext): Work | undefined {
   for (const st of s.plan.steps) {
     const c = awaitingCab(s, st) ? s.changes![st.id] : undefined;
-    if (c && ctx.now >= c.readMs + scaled(ctx, CHANGE_POLL_EVERY_MS)) return { kind: 'read_change', stepId: st.id, changeId: c.changeId };
+    if (c && ctx.now >= c.readMs + changePollEvery(ctx)) return { kind: 'read_change', stepId: st.id, changeId: c.changeId };
   }
   return undefined;
 }

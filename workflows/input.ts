@@ -16,6 +16,8 @@ export interface RemediationOptions {
   linkBase?: string;
   /** With an audit archive: each run, once closed, is sealed into it by a workflow on this queue. */
   auditTaskQueue?: string;
+  /** How often a change the CAB is deciding is read, in ms (DRW_CHANGE_POLL_INTERVAL); absent: 5 min × timeScale. */
+  changePollMs?: number;
   /** How approvals prove who made them (remediation/state.ts ApprovalTrust); absent: unsigned approvals count. */
   approvals?: ApprovalTrust;
 }

@@ -90,7 +90,7 @@ class VerificationFailed extends Error {}
 /** The rules a new run begins with (a continued run keeps them in its state). */
 async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean }): Promise<RemediationResult> {
   const opts = input.options;
-  const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale });
+  const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale, ...(opts.changePollMs ? { changePollMs: opts.changePollMs } : {}) });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
   let s: RemediationState = carried
     ? { ...carried, runs: carried.runs + 1 }

@@ -37,3 +37,10 @@ test('Temporal Cloud API key and mTLS settings reach the connection options, per
   expect(mtls.activityQueues.endpoint).toBe('edr');
   expect(mtls.rateLimits.endpoint).toBe(0.5);
 });
+
+test('change control settings: how often a change is read, who the in-process CAB is', () => {
+  expect(loadConfig({}).changePollMs).toBeUndefined();
+  expect(loadConfig({ DRW_CHANGE_POLL_INTERVAL: '30s', DRW_INPROCESS_CAB_APPROVER: ' Carla CAB ' })).toMatchObject({ changePollMs: 30_000, inprocessCabApprover: 'Carla CAB' });
+  expect(problems({ DRW_CHANGE_POLL_INTERVAL: 'soon' })[0]).toMatch(/^DRW_CHANGE_POLL_INTERVAL: a duration of at least 1s/);
+  expect(problems({ DRW_CHANGE_POLL_INTERVAL: '10ms' })[0]).toMatch(/^DRW_CHANGE_POLL_INTERVAL: /);
+});
