@@ -85,3 +85,18 @@ describe('the ServiceNow simulator\'s change state model', () => {
     }
   });
 });
+
+test('a simulator told who plays the CAB approves each stage as it asks, and records that person', async () => {
+  const sim = await startServiceNowSimulator({ username: USER, password: PASSWORD, change: { autoApproveAs: 'cab.bot' } });
+  try {
+    const { sys_id } = (await call(sim, 'POST', '/api/sn_chg_rest/change/normal', { short_description: 'Contain web-2' })).body.result;
+    // Nothing is approved before the integration asks for it (New → Assess).
+    expect(sim.changes.get(sys_id.value)!.values).toMatchObject({ state: '-5', approval: 'not requested' });
+    const assessed = await call(sim, 'PATCH', `/api/sn_chg_rest/change/${sys_id.value}`, { state: '-4' });
+    expect(assessed.body.result).toMatchObject({ state: { display_value: 'Scheduled' }, approval: { value: 'approved' } });
+    const approvers = await call(sim, 'GET', `/api/now/table/sysapproval_approver?sysparm_query=sysapproval=${sys_id.value}^state=approved&sysparm_display_value=true`);
+    expect(approvers.body.result.map((a: any) => a.approver?.display_value ?? a.approver)).toEqual(['cab.bot', 'cab.bot']);
+  } finally {
+    await sim.close();
+  }
+});
