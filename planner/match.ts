@@ -73,10 +73,11 @@ export function mismatch(pb: Playbook, f: Facts, seen: Record<string, unknown>):
  * Picks the playbook: highest priority first, then the most specific (more criteria), then
  * id, so the choice never depends on file order.
  */
+/** Which playbook is tried first: higher priority, then the more specific match, then the id. */
+const byRank = (x: Playbook, y: Playbook) => y.priority - x.priority || specificity(y) - specificity(x) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
 export function selectPlaybook(playbooks: Playbook[], facts: Facts): MatchResult | undefined {
-  const ranked = [...playbooks].sort(
-    (x, y) => y.priority - x.priority || specificity(y) - specificity(x) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
-  );
+  const ranked = [...playbooks].sort(byRank);
   for (const pb of ranked) {
     const seen: Record<string, unknown> = {};
     if (mismatch(pb, facts, seen) === undefined) {
@@ -107,7 +108,13 @@ export type FixedFacts = Pick<Facts, 'source' | 'rule' | 'category'>;
 export function playbooksFor(policy: PolicySet, f: FixedFacts): PolicySet {
   const probe: Facts = { ...f, severity: 'info', riskScore: 0, asset: { id: '', type: '' }, findingCount: 1, details: {} };
   const fixed = (pb: Playbook): Playbook => ({ ...pb, match: { sources: pb.match.sources, rules: pb.match.rules, categories: pb.match.categories } });
-  const playbooks = policy.playbooks.filter((pb) => mismatch(fixed(pb), probe, {}) === undefined);
+  const candidates = policy.playbooks.filter((pb) => mismatch(fixed(pb), probe, {}) === undefined);
+  // The first candidate (in selection order) that asks nothing of the facts that change always
+  // wins over the ones ranked after it: they can never be selected, so they are not carried.
+  const ranked = [...candidates].sort(byRank);
+  const always = ranked.findIndex((pb) => !pb.match.severities && !pb.match.riskScore && Object.keys(pb.match.asset ?? {}).length === 0);
+  const reachable = new Set(always < 0 ? ranked : ranked.slice(0, always + 1));
+  const playbooks = candidates.filter((pb) => reachable.has(pb));
   const files = Object.fromEntries(playbooks.filter((pb) => policy.files[pb.id]).map((pb) => [pb.id, policy.files[pb.id]]));
   return { version: policy.version, playbooks, ...(policy.facts ? { facts: policy.facts } : {}), files };
 }

@@ -55,10 +55,16 @@ test('the subset chooses the same playbook as the whole policy for every later s
   expect(compared).toBe(sources.length * rules.length * categories.length * 40);
 });
 
-test('it keeps only what the fixed facts allow', () => {
+test('it keeps only what the fixed facts allow, and nothing ranked below a playbook that matches whatever else changes', () => {
   const ids = (f: Parameters<typeof playbooksFor>[1]) => playbooksFor(policy, f).playbooks.map((p) => p.id).sort();
-  expect(ids({ source: 'falco', rule: 'Terminal shell in container', category: 'malware' })).toEqual(['edr-malware', 'falco-shell', 'triage'].sort());
-  expect(ids({ source: 'wazuh', rule: 'rootcheck', category: 'malware' })).toEqual(['edr-malware', 'triage', 'wazuh-rootcheck'].sort());
-  expect(ids({ source: 'trivy', rule: 'CVE-1', category: 'vulnerability' })).toEqual(['critical-vuln-internet-prod', 'triage', 'vulnerability'].sort());
-  expect(Object.keys(playbooksFor(policy, { source: 'trivy', rule: 'x', category: 'vulnerability' }).files).sort()).toEqual(['critical-vuln-internet-prod', 'triage', 'vulnerability']);
+  // falco-shell (priority 90, more specific than edr-malware's 90) asks nothing of severity, risk or asset:
+  // edr-malware and triage, ranked after it, can never be chosen.
+  expect(ids({ source: 'falco', rule: 'Terminal shell in container', category: 'malware' })).toEqual(['falco-shell']);
+  // wazuh-rootcheck (80) ranks after edr-malware (90), which takes any malware.
+  expect(ids({ source: 'wazuh', rule: 'rootcheck', category: 'malware' })).toEqual(['edr-malware']);
+  expect(ids({ source: 'crowdstrike', rule: 'x', category: 'malware' })).toEqual(['edr-malware']);
+  // critical-vuln-internet-prod asks for a critical, internet-facing production asset: vulnerability stays; triage does not.
+  expect(ids({ source: 'trivy', rule: 'CVE-1', category: 'vulnerability' })).toEqual(['critical-vuln-internet-prod', 'vulnerability']);
+  expect(Object.keys(playbooksFor(policy, { source: 'trivy', rule: 'x', category: 'vulnerability' }).files).sort()).toEqual(['critical-vuln-internet-prod', 'vulnerability']);
+  expect(ids({ source: 'nessus', rule: 'x', category: 'other' })).toEqual(['triage']);
 });
