@@ -13,7 +13,7 @@ import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalKey } from '../governance/assertion';
 import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
-import type { ChangeView, RemediationView } from '../signals';
+import type { ChangeView, RemediationView, ResultPlan } from '../signals';
 import { described, type Decision } from './events';
 
 /** The decision log keeps this many entries in state; older ones stay in history only. */
@@ -285,6 +285,25 @@ export function viewOf(s: ViewSource, status: RemediationStatus, decisions: Reme
     approvals: s.approvals,
     decisions,
     decisionsDropped: s.decisionsDropped,
+  };
+}
+
+/** The plan a run returns when it ends (signals ResultStep says what it keeps). */
+export function resultPlan(p: Plan): ResultPlan {
+  return {
+    ...p,
+    steps: p.steps.map((s) => ({
+      id: s.id,
+      action: s.action,
+      title: s.title,
+      status: s.status,
+      params: s.params,
+      ...(s.note !== undefined ? { note: s.note } : {}),
+      ...(s.result !== undefined ? { result: s.result } : {}),
+      ...(s.change !== undefined ? { change: s.change } : {}),
+      ...(s.approval ? { approval: s.approval } : {}),
+      reason: { playbook: s.reason.playbook, section: s.reason.section, rule: s.reason.rule, ...(s.reason.trigger ? { trigger: s.reason.trigger } : {}) },
+    })),
   };
 }
 

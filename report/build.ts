@@ -8,7 +8,7 @@
 import type { Detection } from '../domain/detection';
 import { scoreRisk } from '../planner/risk';
 import type { Plan, PlanDiffEntry, RemediationStatus } from '../planner/types';
-import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged } from '../signals';
+import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, ResultPlan, RiskScoreChanged } from '../signals';
 import { actorOf, type DecisionKind, type DescribedDecision } from '../remediation/events';
 import { extract, comparePositions, type ActivityRecord, type Extracted, type Position, type PositionedDecision, type RunSummary } from './extract';
 import { historyDigest, type RunHistory } from './history';
@@ -120,7 +120,8 @@ export interface RemediationReport {
   compensations: { at: string; stepId?: string; summary: string }[];
   timers: { summary?: string; startedAt: string; durationMs?: number; outcome: string; closedAt?: string }[];
   searchAttributes: { at: string; values: Record<string, unknown> }[];
-  finalPlan?: Plan;
+  /** The last plan (steps as a run's result keeps them: signals ResultStep). */
+  finalPlan?: ResultPlan;
   timeline: TimelineEntry[];
   warnings: string[];
 }

@@ -8,8 +8,7 @@
 import type { Detection } from '../domain/detection';
 import { canonicalJson } from '../planner/hash';
 import type { PolicySet } from '../planner/policy-schema';
-import type { Plan, PlanStep } from '../planner/types';
-import type { ApprovalDecision, FindingResolved, OperatorAction, RiskScoreChanged } from '../signals';
+import type { ApprovalDecision, FindingResolved, OperatorAction, ResultPlan, ResultStep, RiskScoreChanged } from '../signals';
 import { comparePositions, extract, type Extracted, type Position } from './extract';
 import { historyDigest, type RunHistory } from './history';
 import { Replayer, type PlanSnapshot, type ReplayInit, type ReplayInput, type ReplayNote } from './replay';
@@ -22,7 +21,7 @@ export interface RecoveredInputs {
   /** The plans the decision log recorded (version, playbook, policy). */
   recordedPlans: { version: number; playbook?: string; policyVersion?: string; at: string; summary: string }[];
   recordedPolicies: string[];
-  actualFinalPlan?: Plan;
+  actualFinalPlan?: ResultPlan;
   warnings: string[];
 }
 
@@ -239,21 +238,21 @@ export interface PlanSummary {
   steps: { id: string; status: string; approval?: string }[];
 }
 
-const stepKey = (s: PlanStep) => (s.id.startsWith(`${s.reason.playbook}.`) ? s.id.slice(s.reason.playbook.length + 1) : s.id);
+const stepKey = (s: ResultStep) => (s.id.startsWith(`${s.reason.playbook}.`) ? s.id.slice(s.reason.playbook.length + 1) : s.id);
 
-function approvalText(s: PlanStep | undefined): string {
+function approvalText(s: ResultStep | undefined): string {
   const a = s?.approval;
   if (!a) return 'no approval';
   const who = [a.users.length ? `users [${a.users.join(', ')}]` : '', a.groups.length ? `groups [${a.groups.join(', ')}]` : ''].filter(Boolean).join(' or ');
   return `approval by ${who}${a.quorum > 1 ? `, quorum ${a.quorum}` : ''}`;
 }
 
-export function summarizePlan(p: Plan): PlanSummary {
+export function summarizePlan(p: ResultPlan): PlanSummary {
   return { version: p.version, playbook: p.playbook, policyVersion: p.policyVersion, steps: p.steps.map((s) => ({ id: s.id, status: s.status, ...(s.approval ? { approval: approvalText(s) } : {}) })) };
 }
 
 /** How plan `c` (candidate) differs from plan `a` (actual), step by step (steps matched by their playbook step id). */
-export function comparePlans(a: Plan, c: Plan): PlanDifference[] {
+export function comparePlans(a: ResultPlan, c: ResultPlan): PlanDifference[] {
   const out: PlanDifference[] = [];
   if (a.playbook !== c.playbook) out.push({ kind: 'playbook', actual: a.playbook, candidate: c.playbook, detail: `playbook ${a.playbook || '(none)'} → ${c.playbook || '(none)'}` });
   const am = new Map(a.steps.map((s) => [stepKey(s), s]));

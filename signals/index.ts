@@ -6,7 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Detection } from '../domain/detection';
 import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged, TicketChanged } from './messages';
-import type { ApprovalRecord, Plan, RemediationStatus } from '../planner/types';
+import type { ApprovalRecord, Plan, PlanStep, RemediationStatus } from '../planner/types';
 import type { Provenance } from '../planner/provenance';
 import type { DescribedDecision } from '../remediation/events';
 
@@ -78,7 +78,17 @@ export interface RemediationView {
  * core leave `decisions` out (every decision is already in the history's memo writes); runs
  * begun before it include them.
  */
-export type RemediationResult = Omit<RemediationView, 'decisions'> & { decisions?: DescribedDecision[] };
+export type RemediationResult = Omit<RemediationView, 'decisions' | 'plan'> & { plan: Plan | ResultPlan; decisions?: DescribedDecision[] };
+
+/**
+ * A plan step as a run's result keeps it: what it did and why, for reports and comparisons. The
+ * digests, retry policies, targets and the facts each reason looked at are in the history's plan
+ * decisions and activity inputs already (runs begun before this keep whole steps).
+ */
+export type ResultStep = Pick<PlanStep, 'id' | 'action' | 'title' | 'status' | 'params' | 'note' | 'result' | 'change' | 'approval'> & {
+  reason: Pick<PlanStep['reason'], 'playbook' | 'section' | 'rule' | 'trigger'>;
+};
+export type ResultPlan = Omit<Plan, 'steps'> & { steps: ResultStep[] };
 
 // Queries
 export const stateQuery = defineQuery<RemediationView>('state');

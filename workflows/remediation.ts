@@ -44,7 +44,7 @@ import {
 } from '../remediation/core';
 import { decisionsSince, describe, described, type Decision } from '../remediation/events';
 import { CHANGE_CANCEL, CHANGE_CLOSE, CHANGE_OPEN, CHANGE_READ, CHANGE_START, EVALUATE_POLICY, LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
-import { deriveStatus, initialState, isCoreState, remediationRef, view, type RemediationState } from '../remediation/state';
+import { deriveStatus, initialState, isCoreState, remediationRef, resultPlan, view, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
   coreStateQuery,
@@ -282,8 +282,8 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     await startSealOnClose(opts.auditTaskQueue);
   }
   // The decision log is in the history (memo writes) up to this last activation, whose decisions the result carries.
-  const { decisions: _inHistory, ...result } = view(s);
-  return { ...result, ...(unwritten.length ? { decisions: unwritten.map(described) } : {}) };
+  const { decisions: _inHistory, plan, ...result } = view(s);
+  return { ...result, plan: resultPlan(plan), ...(unwritten.length ? { decisions: unwritten.map(described) } : {}) };
 
   async function mainLoop(): Promise<void> {
     while (!s.final) {
