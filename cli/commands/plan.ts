@@ -180,7 +180,7 @@ export function dryRunText(r: DryRun): string {
       ['STEP', 'ACTION', 'STATUS', 'WHY'],
       r.plan.steps.map((s) => {
         const approval = approvalText(s, r.approvalWhen[s.id]);
-        return [s.id, s.action, s.status, `when ${s.reason.rule}${approval ? `; ${approval}` : ''}${factsText(s.reason.facts, r.playbook.matchedOn)}${s.disruptive ? '; disruptive (change window)' : ''}${s.windowOverride ? `; ${s.windowOverride}` : ''}`];
+        return [s.id, s.action, s.status, `when ${s.reason.rule}${approval ? `; ${approval}` : ''}${factsText(s.reason.facts, r.playbook.matchedOn)}${s.disruptive ? '; disruptive (change window)' : ''}${s.windowOverride ? `; ${s.windowOverride}` : ''}${s.change ? `; under a ${s.change} change (the CAB approves it in the change system)` : ''}`];
       }),
     )
       .split('\n')
@@ -246,7 +246,9 @@ export const plan: CommandSpec = {
     for (const d of detections) results.push(await dryRunAsking(engine, (policyAnswers) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, policyAnswers, ...(cmdb ? { cmdb } : {}) })));
     if (values.providers) {
       const byKind = providersHere(ctx.io.env);
-      for (const r of results) r.providers = { byKind, blocked: r.plan.steps.filter((st) => byKind[ACTION_ROUTES[st.action].kind] === 'none').map((st) => ({ step: st.id, kind: ACTION_ROUTES[st.action].kind })) };
+      // A step under a change record needs the change system too.
+      const missing = (st: PlanStep) => [ACTION_ROUTES[st.action].kind, ...(st.change ? ['change'] : [])].find((k) => byKind[k] === 'none');
+      for (const r of results) r.providers = { byKind, blocked: r.plan.steps.flatMap((st) => ((kind) => (kind ? [{ step: st.id, kind }] : []))(missing(st))) };
     }
     if (ctx.json) ctx.outJson(results.length === 1 ? results[0] : results);
     else ctx.out(results.map(dryRunText).join('\n\n---\n\n'));

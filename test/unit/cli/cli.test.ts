@@ -325,7 +325,7 @@ describe('commands without a server', () => {
     const r = await drw(['plan', '--dry-run', f]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Playbook: edr-malware');
-    expect(r.stdout).toMatch(/edr-malware\.contain +endpoint\.isolate +awaiting_approval +when always; needs @secops while riskScore < 90, expires after 1h \(escalate\) \[riskScore=65\]/);
+    expect(r.stdout).toMatch(/edr-malware\.contain +endpoint\.isolate +awaiting_approval +when always; needs @secops while riskScore < 90, expires after 1h \(escalate\) \[riskScore=65\]; disruptive \(change window\); under a normal change \(the CAB approves it in the change system\)/);
     // The detection's own 60 does not count from the native API; each fact says where it came from.
     expect(r.stdout).toMatch(/riskScore +65 +from drw: severity high → 60, production \+5 .*the detection's 60 does not count: drw is not a trusted risk source/);
     expect(r.stdout).toMatch(/environment +production +from detection: /);
@@ -343,6 +343,9 @@ describe('commands without a server', () => {
     const slack = JSON.parse((await drw(['plan', '--dry-run', f, '--providers', '--json'], { DRW_ALLOW_INPROCESS: '', SLACK_WEBHOOK_URLS: '{"secops":"https://hooks.slack.com/services/T0/B0/x"}' })).stdout);
     expect(slack.providers.byKind.notify).toBe('slack');
     expect(slack.providers.blocked.map((b: any) => b.step)).toEqual(['edr-malware.ticket', 'edr-malware.contain']);
+    // An EDR but no change system: the containment still cannot run, for want of its change record.
+    const edr = JSON.parse((await drw(['plan', '--dry-run', f, '--providers', '--json'], { DRW_ALLOW_INPROCESS: '', DRW_ENDPOINT: 'inprocess' })).stdout);
+    expect(edr.providers.blocked).toContainEqual({ step: 'edr-malware.contain', kind: 'change' });
     expect(j.plan.steps.map((s: any) => [s.id, s.status])).toEqual([
       ['edr-malware.ticket', 'pending'],
       ['edr-malware.contain', 'awaiting_approval'],
