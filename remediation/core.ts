@@ -656,9 +656,14 @@ class Transition {
     }
     for (const st of s.plan.steps) if (st.status === 'cancelled' && s.running.includes(st.id)) this.effects.push({ kind: 'cancel_running', stepId: st.id });
     this.blockUnprovided();
-    // A step the planner itself blocked (the policy engine gave no answer): recorded, and people paged, like any block.
-    const newlyBlocked = s.plan.steps.find((x) => x.status === 'blocked' && !blockedBefore.has(x.id) && !s.running.includes(x.id));
-    if (newlyBlocked && !s.decisions.some((d) => d.kind === 'step_blocked' && d.stepId === newlyBlocked.id)) this.blocked(newlyBlocked.id, newlyBlocked.note ?? 'blocked');
+    // Steps the planner itself blocked (the policy engine gave no answer): each recorded, and people paged once for them all.
+    const newlyBlocked = s.plan.steps.filter(
+      (x) => x.status === 'blocked' && !blockedBefore.has(x.id) && !s.running.includes(x.id) && !s.decisions.some((d) => d.kind === 'step_blocked' && d.stepId === x.id),
+    );
+    if (newlyBlocked.length) {
+      for (const x of newlyBlocked) this.decide({ kind: 'step_blocked', stepId: x.id, reason: x.note ?? 'blocked' });
+      this.escalate('step_blocked', newlyBlocked.map((x) => `${x.id}: ${x.note ?? 'blocked'}`).join('; '));
+    }
     for (const st of s.plan.steps) {
       if (st.status !== 'awaiting_approval' || !st.approval?.expiresAfterMs) continue;
       const key = `${st.id}@${st.fingerprint}`;

@@ -208,3 +208,36 @@ steps:
     expect(r.work()).toMatchObject({ kind: 'settle_change', how: 'cancel', changeId: 'c1' });
   });
 });
+
+describe('the policy engine gives no answer', () => {
+  test('two steps it decides are each blocked with their own decision, and people are paged once for both', () => {
+    const r0 = parsePlaybookText(
+      `id: gated
+name: Two steps the engine decides
+match: { categories: [infrastructure] }
+steps:
+  - id: ticket
+    action: ticket.open
+  - id: restart
+    action: runbook.run
+    opa: { path: drw/restart/allow }
+    params: { runbook: restart-service }
+  - id: scale
+    action: runbook.run
+    opa: { path: drw/scale/allow }
+    params: { runbook: scale-up }
+`,
+      'gated.yaml',
+    );
+    const policy2: PolicySet = { ...policy, version: 'gated', playbooks: [r0.playbook!] };
+    const r = Remediation.started(testCategory('infrastructure', { riskScore: 50 }), policy2, undefined, { closedLoop: true });
+    const asks = r.s.policyAsks ?? [];
+    expect(asks.map((a) => a.path).sort()).toEqual(['drw/restart/allow', 'drw/scale/allow']);
+    r.on({ kind: 'policy_answered', answers: asks.map((a) => ({ key: a.key, path: a.path, error: 'connect ECONNREFUSED 127.0.0.1:8181' })) });
+    const blocked = r.s.decisions.filter((d) => d.kind === 'step_blocked').map((d) => (d as { stepId: string }).stepId);
+    expect(blocked.sort()).toEqual(['gated.restart', 'gated.scale']);
+    expect(r.s.decisions.filter((d) => d.kind === 'escalation')).toHaveLength(1);
+    expect(r.step('gated.restart').status).toBe('blocked');
+    expect(r.step('gated.scale').status).toBe('blocked');
+  });
+});
