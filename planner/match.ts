@@ -69,13 +69,13 @@ export function mismatch(pb: Playbook, f: Facts, seen: Record<string, unknown>):
   return undefined;
 }
 
+/** Which playbook is tried first: higher priority, then the more specific match, then the id. */
+const byRank = (x: Playbook, y: Playbook) => y.priority - x.priority || specificity(y) - specificity(x) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
+
 /**
  * Picks the playbook: highest priority first, then the most specific (more criteria), then
  * id, so the choice never depends on file order.
  */
-/** Which playbook is tried first: higher priority, then the more specific match, then the id. */
-const byRank = (x: Playbook, y: Playbook) => y.priority - x.priority || specificity(y) - specificity(x) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
-
 export function selectPlaybook(playbooks: Playbook[], facts: Facts): MatchResult | undefined {
   const ranked = [...playbooks].sort(byRank);
   for (const pb of ranked) {
