@@ -190,17 +190,17 @@ export function isCoreState(v: unknown): v is RemediationState {
   return typeof v === 'object' && v !== null && (v as { core?: unknown }).core === CORE_STATE_VERSION;
 }
 
-/**
- * The status people and search attributes see. `settledUnverified`: what a plan whose steps all
- * settled without a verification is (it waits for its ticket's owner or the source); runs begun
- * before the core said "escalated" or "remediating", and replaying them must upsert the same.
- */
 /** A step whose change record is open and not yet approved: it waits for the CAB, in the change system. */
 export function awaitingCab(s: Partial<Pick<RemediationState, 'changes'>>, step: PlanStep): boolean {
   const c = step.status === 'pending' && step.change ? s.changes?.[step.id] : undefined;
   return Boolean(c && !c.implementable && !c.settled);
 }
 
+/**
+ * The status people and search attributes see. `settledUnverified`: what a plan whose steps all
+ * settled without a verification is (it waits for its ticket's owner or the source); runs begun
+ * before the core said "escalated" or "remediating", and replaying them must upsert the same.
+ */
 export function deriveStatus(
   s: Pick<RemediationState, 'final' | 'plan' | 'paused' | 'waitingWindowUntilMs' | 'escalations' | 'slaBreached'> & Partial<Pick<RemediationState, 'changes'>>,
   settledUnverified: RemediationStatus = 'awaiting_owner',
