@@ -15,7 +15,8 @@ import { type SimRequest, type SimResponse, SimulatorServer } from './base';
  * response_url (here /actions/<ts>) takes the app's replacement of the message. chat.update
  * replaces a posted message (`message_not_found` for an unknown channel/ts).
  *
- * People: `POST /_admin/messages/{ts}/click` `{"user": "U0ALICE", "action": "approve"|"deny",
+ * People: `GET /_admin/messages` lists the bot's messages (ts, channel, text, buttons);
+ * `POST /_admin/messages/{ts}/click` `{"user": "U0ALICE", "action": "approve"|"deny",
  * "reason": "…"}` presses a button of a posted message as that Slack user, signed and sent to
  * `requestUrl` (the app's Interactivity Request URL; `npm start` points it at drw's API); the
  * answer carries the app's HTTP status.
@@ -53,18 +54,21 @@ export class SlackSimulator extends SimulatorServer {
 
   /** The bot token chat.postMessage accepts, and the app's signing secret its interactivity requests carry. */
   readonly botToken = `xoxb-${randomBytes(12).toString('hex')}`;
-  readonly signingSecret = randomBytes(16).toString('hex');
+  readonly signingSecret: string;
   /** The app's Interactivity Request URL, where the admin route's clicks go. */
   requestUrl?: string;
   private seq = 0;
 
-  constructor() {
+  /** `signingSecret`: the app's (npm start gives drw's API and this simulator the same one); else a fresh one. */
+  constructor(o: { signingSecret?: string } = {}) {
     super('slack');
+    this.signingSecret = o.signingSecret ?? randomBytes(16).toString('hex');
     this.route('POST', '/services/:team/:bot/:token', (r) => this.receive(r));
     this.route('POST', '/api/chat.postMessage', (r) => this.postMessage(r));
     this.route('POST', '/api/chat.update', (r) => this.update(r));
     this.route('POST', '/actions/:ts', (r) => this.respond(r));
     this.route('POST', '/_admin/messages/:ts/click', (r) => this.adminClick(r));
+    this.route('GET', '/_admin/messages', () => ({ status: 200, body: this.messages.filter((m) => m.ts).map((m) => ({ ts: m.ts, channel: m.channel, text: m.text ?? null, buttons: buttonsOf(m).map((b) => b.action_id) })) }));
   }
 
   /** The approval message buttons' action ids, by what a person means. */
@@ -95,8 +99,7 @@ export class SlackSimulator extends SimulatorServer {
   async click(requestUrl: string, o: { ts: string; userId: string; actionId: string; reason?: string; at?: number; secret?: string }): Promise<number> {
     const m = this.messages.find((x) => x.ts === o.ts);
     if (!m) throw new Error(`no message ${o.ts}`);
-    const buttons = (m.blocks ?? []).flatMap((b) => ((b as { type?: string }).type === 'actions' ? ((b as { elements: SlackButton[] }).elements ?? []) : []));
-    const button = buttons.find((b) => b.action_id === o.actionId);
+    const button = buttonsOf(m).find((b) => b.action_id === o.actionId);
     if (!button) throw new Error(`message ${o.ts} has no button ${o.actionId}`);
     const input = (m.blocks ?? []).find((b) => (b as { type?: string }).type === 'input') as { block_id: string; element: { action_id: string } } | undefined;
     const payload = {
@@ -189,6 +192,10 @@ export class SlackSimulator extends SimulatorServer {
   }
 }
 
+function buttonsOf(m: SlackMessageRecord): SlackButton[] {
+  return (m.blocks ?? []).flatMap((b) => ((b as { type?: string }).type === 'actions' ? ((b as { elements: SlackButton[] }).elements ?? []) : []));
+}
+
 function json(body: unknown): SimResponse {
   return { status: 200, body, headers: { 'Content-Type': 'application/json' } };
 }
@@ -197,8 +204,8 @@ function text(status: number, body: string): SimResponse {
   return { status, body, headers: { 'Content-Type': 'text/html' } };
 }
 
-export async function startSlackSimulator(): Promise<SlackSimulator> {
-  const sim = new SlackSimulator();
+export async function startSlackSimulator(o: { signingSecret?: string } = {}): Promise<SlackSimulator> {
+  const sim = new SlackSimulator(o);
   await sim.start();
   return sim;
 }

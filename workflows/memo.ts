@@ -6,3 +6,5 @@ export const CORE_PATCH = 'remediation-core';
 export const PLANNING_CHECKS_PATCH = 'planning-checks';
 /** Runs begun with this marker close the loop (remediation/state.ts closedLoop); it implies the planning checks. */
 export const CLOSED_LOOP_PATCH = 'closed-loop';
+/** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
+export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
