@@ -10,6 +10,7 @@ import type { ApprovalRequestCall } from '../activities';
 import { normalizeIdentity } from '../governance/identity';
 import type { PlanStep, RetrySpec } from '../planner/types';
 import type { DecisionEvent } from '../remediation/events';
+import type { AwaitingMemo } from './memo';
 import { APPROVAL_OUTCOME, APPROVAL_REQUEST } from '../remediation/routing';
 import { remediationRef, type RemediationState } from '../remediation/state';
 import { activitiesFor, failureMessage } from './activities';
@@ -17,8 +18,8 @@ import type { RemediationOptions } from './input';
 
 /** What the driver knows of its requests; carried through continue-as-new (RemediationInput.approvalMessages). */
 export interface ApprovalMessages {
-  /** By step id: the digest asked about and the messages posted for it. */
-  steps: Record<string, { digest: string; posts: { channel: string; ts: string }[]; posting?: true; settled?: true }>;
+  /** By step id: the digest asked about, since when (workflow time), and the messages posted for it. */
+  steps: Record<string, { digest: string; since: string; posts: { channel: string; ts: string }[]; posting?: true; settled?: true }>;
   /** The notify worker has no chat configured: said once, not asked again in this remediation. */
   unconfigured?: true;
 }
@@ -37,6 +38,26 @@ export function approversOf(s: Pick<RemediationState, 'plan'>): string[] {
     for (const g of step.approval.groups) out.add(`group:${normalizeIdentity(g)}`);
   }
   return [...out].sort();
+}
+
+/** The steps awaiting approval as the inbox lists them (the AWAITING_MEMO memo field); `since` from the requests' record. */
+export function awaitingOf(s: Pick<RemediationState, 'plan' | 'detection' | 'receivedAt'>, record: ApprovalMessages): AwaitingMemo {
+  const steps: AwaitingMemo['steps'] = [];
+  for (const x of s.plan.steps) {
+    if (x.status !== 'awaiting_approval' || !x.approval) continue;
+    const seen = record.steps[x.id];
+    steps.push({
+      id: x.id,
+      title: x.title,
+      action: x.action,
+      digest: x.digest,
+      requestedBy: x.requestedBy,
+      approval: x.approval,
+      ...(x.target ? { target: { kind: x.target.kind, id: x.target.id, ...(x.target.name ? { name: x.target.name } : {}) } } : {}),
+      since: seen?.digest === x.digest ? seen.since : s.receivedAt,
+    });
+  }
+  return { title: s.detection.title, steps };
 }
 
 /** The sentence that replaces a request: who decided and when, or what became of the step. */
@@ -116,7 +137,6 @@ export function approvalMessenger(o: { state: () => RemediationState; opts: Reme
   }
 
   function sync(): void {
-    if (record.unconfigured) return;
     const s = o.state();
     const awaiting = new Map(s.plan.steps.filter((x) => x.status === 'awaiting_approval').map((x) => [x.id, x]));
     for (const [id, entry] of Object.entries(record.steps)) {
@@ -128,9 +148,10 @@ export function approvalMessenger(o: { state: () => RemediationState; opts: Reme
     for (const step of awaiting.values()) {
       const entry = record.steps[step.id];
       if (entry && (entry.digest === step.digest || entry.posting)) continue;
-      const fresh: ApprovalMessages['steps'][string] = { digest: step.digest, posts: [], posting: true };
+      // Recorded (since when it awaits) even without a chat to post to: the inbox lists it oldest first.
+      const fresh: ApprovalMessages['steps'][string] = { digest: step.digest, since: new Date().toISOString(), posts: [], ...(record.unconfigured ? {} : { posting: true as const }) };
       record.steps[step.id] = fresh;
-      beside(() => post(step, fresh));
+      if (!record.unconfigured) beside(() => post(step, fresh));
     }
   }
 

@@ -70,8 +70,8 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
-import { approvalMessenger, approversOf, type ApprovalMessenger } from './approval-messages';
+import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
 
 
@@ -123,6 +123,9 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   let published: Record<string, unknown> = {};
   /** Decisions made since the last memo write (kept here: the state's log drops its oldest entries). */
   let unwritten: Decision[] = [];
+  /** Other memo fields to write with them (the steps awaiting approval, AWAITING_MEMO), and what was last written. */
+  let memoWanted: Record<string, unknown> | undefined;
+  let publishedAwaiting = '';
 
   const feed = (event: CoreEvent, fromMessage = false) => {
     const r = apply(s, event, ctx());
@@ -180,7 +183,16 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       upsertSearchAttributes(pairs);
       published = next;
     }
-    messenger?.sync();
+    if (messenger && approvalMessages) {
+      messenger.sync();
+      // What the inbox lists, when it changed: written with the decisions (one memo write).
+      const awaiting = awaitingOf(s, approvalMessages);
+      const text = JSON.stringify(awaiting);
+      if (text !== publishedAwaiting) {
+        publishedAwaiting = text;
+        memoWanted = { [AWAITING_MEMO]: awaiting };
+      }
+    }
     if (!closing) writeDecisions();
     // What each waiting step acts on, so the Temporal UI shows what an approval would let happen.
     const waiting = s.plan.steps
@@ -199,9 +211,10 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   };
 
   const writeDecisions = () => {
-    if (!unwritten.length) return;
-    upsertMemo({ [DECISIONS_MEMO]: unwritten });
+    if (!unwritten.length && !memoWanted) return;
+    upsertMemo({ ...memoWanted, ...(unwritten.length ? { [DECISIONS_MEMO]: unwritten } : {}) });
     unwritten = [];
+    memoWanted = undefined;
   };
 
   // ---- messages: validated by the core; a malformed one is recorded as rejected, never thrown

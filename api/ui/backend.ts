@@ -1,24 +1,48 @@
 /**
  * What the approval pages read and do, over the API's own service: the remediations waiting for
- * someone's approval (Temporal visibility, DrwPendingApproval), a remediation's state (the
- * workflow's query) and run, and a decision, sent through RemediationService.decide — the same
- * digest-bound, signed path as POST /v1/remediations/{id}/steps/{stepId}/approve.
+ * someone's approval (Temporal visibility: DrwApprovers, and DrwPendingApproval for runs begun
+ * before it), a remediation's state (the workflow's query) and run, and a decision, sent through
+ * RemediationService.decide — the same digest-bound, signed path as
+ * POST /v1/remediations/{id}/steps/{stepId}/approve.
  */
 import type { Client } from '@temporalio/client';
+import { normalizeIdentity } from '../../governance/identity';
 import type { ApprovalDecisionInput, RemediationView } from '../../signals';
 import type { Plan } from '../../planner/types';
-import { buildListQuery, listAll } from '../routes/list';
+import { SA } from '../../signals/search-attributes';
+import { AWAITING_MEMO, type AwaitingMemo } from '../../workflows/memo';
+import { buildListQuery, MAX_PAGE_SIZE, quote, toListItem, type RemediationListItem } from '../routes/list';
 import type { RemediationService } from '../service';
 
 export interface PendingRemediation {
   id: string;
   runId: string;
   startTime: string;
+  /**
+   * What the visibility list says of it, when its run publishes the steps awaiting approval
+   * (AWAITING_MEMO): enough for the inbox without querying the workflow.
+   */
+  listed?: { awaiting: AwaitingMemo; attributes: RemediationListItem };
+}
+
+/** The DrwApprovers values that name a person: their user and each of their groups (normalized as the workflow writes them). */
+export function approverKeys(who: { user: string; groups: string[] }): string[] {
+  return [...new Set([`user:${normalizeIdentity(who.user)}`, ...who.groups.map((g) => `group:${normalizeIdentity(g)}`)])].sort();
+}
+
+/**
+ * This drw's open remediations with a step `approvers` may decide; with runs begun before
+ * DrwApprovers (no such attribute, DrwPendingApproval true), whose states the inbox reads to know.
+ */
+export function inboxQuery(approvers: string[], taskQueue?: string): string {
+  const base = buildListQuery({ status: ['open'], ...(taskQueue ? { taskQueue } : {}) });
+  const mine = approvers.length ? `${SA.approvers.name} IN (${approvers.map((k) => quote('approvers', k)).join(', ')}) OR ` : '';
+  return `${base} AND (${mine}(${SA.pendingApproval.name} = true AND ${SA.approvers.name} IS NULL))`;
 }
 
 export interface UiBackend {
-  /** Open remediations with a step awaiting approval (at most `limit`). */
-  pending(limit: number): Promise<PendingRemediation[]>;
+  /** Open remediations with a step awaiting the approval of one of `approvers` (approverKeys), or of anyone in runs that do not say (at most `limit`). */
+  pending(limit: number, approvers: string[]): Promise<PendingRemediation[]>;
   state(id: string): Promise<RemediationView>;
   /** The current run of the remediation's workflow (for the Temporal Web UI link). */
   runId(id: string): Promise<string | undefined>;
@@ -28,13 +52,33 @@ export interface UiBackend {
 /** `taskQueue`: this drw's workflow task queue; other deployments' remediations in the namespace are not its to show (nor to query). */
 export function serviceBackend(service: RemediationService, client: Client, taskQueue?: string): UiBackend {
   return {
-    async pending(limit) {
+    async pending(limit, approvers) {
       const out: PendingRemediation[] = [];
+      const { executionInfoFromRaw } = await import('@temporalio/client/lib/helpers');
+      const query = inboxQuery(approvers, taskQueue);
       // SQL visibility (the embedded default) has no ORDER BY: the inbox sorts what it reads.
-      for await (const r of listAll(client, buildListQuery({ status: ['open'], pendingApproval: true, ...(taskQueue ? { taskQueue } : {}) }))) {
-        out.push({ id: r.id, runId: r.runId, startTime: r.startTime });
-        if (out.length >= limit) break;
-      }
+      let token: Uint8Array | undefined;
+      do {
+        const res = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: MAX_PAGE_SIZE, nextPageToken: token ?? Buffer.alloc(0) });
+        for (const raw of res.executions ?? []) {
+          // Only the inbox's memo field is decoded (the decisions are not needed, and may be large).
+          const field = raw.memo?.fields?.[AWAITING_MEMO];
+          raw.memo = field ? { fields: { [AWAITING_MEMO]: field } } : null;
+          let info;
+          try {
+            info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
+          } catch {
+            // Not readable here (a codec key this process lacks): the inbox reads the state instead.
+            raw.memo = null;
+            info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
+          }
+          const attributes = toListItem(info);
+          const awaiting = info.memo?.[AWAITING_MEMO] as AwaitingMemo | undefined;
+          out.push({ id: attributes.id, runId: attributes.runId, startTime: attributes.startTime, ...(awaiting && Array.isArray(awaiting.steps) ? { listed: { awaiting, attributes } } : {}) });
+          if (out.length >= limit) return out;
+        }
+        token = res.nextPageToken?.length ? res.nextPageToken : undefined;
+      } while (token);
       return out;
     },
     state: (id) => service.state(id),

@@ -1,11 +1,13 @@
 /**
  * The approver's inbox: every step awaiting a decision the signed-in person may give, oldest
- * first, with the remediation's SLA time left. The states are read through the workflow's query,
- * a bounded number at a time.
+ * first, with the remediation's SLA time left. Visibility lists only the remediations with a step
+ * the person's user or groups may decide (DrwApprovers), each with its steps awaiting approval (a
+ * memo field): no workflow is queried. Runs begun before that are listed for everyone awaiting
+ * approval, and their states read through the workflow's query, a bounded number at a time.
  */
 import type { PlanStep } from '../../planner/types';
 import type { RemediationView } from '../../signals';
-import type { PendingRemediation, UiBackend } from './backend';
+import { approverKeys, type PendingRemediation, type UiBackend } from './backend';
 import { whyNotDecide, type Person } from './decide-rule';
 
 export interface InboxItem {
@@ -63,7 +65,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise
 export async function buildInbox(backend: UiBackend, who: Person, from = 0): Promise<Inbox> {
   // Without the permission to decide, nothing is this person's to decide: no state is read.
   if (!who.permissions.has('decide')) return { items: [], pending: 0, truncated: false, unreadable: 0 };
-  const pending = (await backend.pending(INBOX_LIMIT + 1)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  const pending = (await backend.pending(INBOX_LIMIT + 1, approverKeys(who))).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
   const all = pending.slice(0, INBOX_LIMIT);
   let unreadable = 0;
   const items: InboxItem[] = [];
@@ -72,7 +74,8 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
     // No more states than the page can still show (one step each, usually).
     const chunk = all.slice(at, at + Math.min(CONCURRENCY, PAGE_STEPS - items.length));
     at += chunk.length;
-    const states = await mapLimited(chunk, CONCURRENCY, async (p: PendingRemediation) => {
+    for (const p of chunk) if (p.listed) items.push(...listedItems(p, who));
+    const states = await mapLimited(chunk.filter((p) => !p.listed), CONCURRENCY, async (p: PendingRemediation) => {
       try {
         return { p, v: await backend.state(p.id) };
       } catch {
@@ -97,6 +100,24 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
   return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
 }
 
+/** The person's steps of a remediation as the visibility list gave them (its run's AWAITING_MEMO and search attributes). */
+function listedItems(p: PendingRemediation, who: Person): InboxItem[] {
+  const { awaiting, attributes: a } = p.listed!;
+  const out: InboxItem[] = [];
+  for (const x of awaiting.steps) {
+    // What the row and the decide rule read of a step (status, approval rule, requester, target).
+    const { since: _since, ...summary } = x;
+    const step = { ...summary, status: 'awaiting_approval' } as unknown as PlanStep;
+    if (whyNotDecide(who, step)) continue;
+    out.push({
+      remediation: { id: p.id, title: awaiting.title, severity: a.severity as RemediationView['severity'], riskScore: a.riskScore ?? 0, asset: { id: a.asset ?? '' } as RemediationView['asset'], slaDeadline: a.slaDeadline, slaBreached: false, status: (a.status ?? 'awaiting_approval') as RemediationView['status'] },
+      step,
+      since: x.since,
+    });
+  }
+  return out;
+}
+
 /**
  * States (and the list of remediations awaiting approval) read for inboxes, shared for a few seconds: every open inbox refreshes itself, and
  * approvers looking at the same steps need not each query every workflow. Only the inbox reads
@@ -104,7 +125,8 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
  */
 export class InboxStates {
   private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
-  private listed?: { at: number; limit: number; list: Promise<PendingRemediation[]> };
+  /** By the approvers asked for: people with the same user and groups share one list. */
+  private readonly lists = new Map<string, { at: number; list: Promise<PendingRemediation[]> }>();
 
   constructor(
     private readonly backend: UiBackend,
@@ -115,17 +137,19 @@ export class InboxStates {
 
   /** The backend, with its state reads shared. */
   get reader(): UiBackend {
-    return { ...this.backend, pending: (limit) => this.pending(limit), state: (id) => this.state(id) };
+    return { ...this.backend, pending: (limit, approvers) => this.pending(limit, approvers), state: (id) => this.state(id) };
   }
 
   /** The visibility list of remediations awaiting approval, shared the same way (it is most of a render's cost). */
-  pending(limit: number): Promise<PendingRemediation[]> {
+  pending(limit: number, approvers: string[]): Promise<PendingRemediation[]> {
     const t = this.now();
-    const l = this.listed;
-    if (l && l.limit === limit && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
-    const list = this.backend.pending(limit);
-    this.listed = { at: t, limit, list };
-    list.catch(() => this.listed?.list === list && (this.listed = undefined));
+    const key = `${limit}\n${approvers.join('\n')}`;
+    const l = this.lists.get(key);
+    if (l && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
+    if (this.lists.size >= 1000) for (const [k, v] of this.lists) if (t - v.at >= this.ttlMs) this.lists.delete(k);
+    const list = this.backend.pending(limit, approvers);
+    this.lists.set(key, { at: t, list });
+    list.catch(() => this.lists.get(key)?.list === list && this.lists.delete(key));
     return list.then((x) => [...x]);
   }
 
@@ -144,6 +168,6 @@ export class InboxStates {
   /** After a decision here: the next inbox reads the remediation again. */
   forget(id: string): void {
     this.entries.delete(id);
-    this.listed = undefined;
+    this.lists.clear();
   }
 }
