@@ -54,7 +54,8 @@ async function main(argv: string[]): Promise<void> {
     const [host, port] = cfg.temporal.address.split(':');
     const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace };
     const wasUp = devServer('status', env);
-    if (!wasUp && !devServer('start', env)) {
+    // Started, or (already up) given the search attributes this drw upserts that an older one lacked.
+    if (!devServer('start', env) && !wasUp) {
       throw new Error('could not start the Temporal dev server (see the temporal-dev messages above)');
     }
     startedServer = !wasUp;
