@@ -40,9 +40,17 @@ export function inboxQuery(approvers: string[], taskQueue?: string): string {
   return `${base} AND (${mine}(${SA.pendingApproval.name} = true AND ${SA.approvers.name} IS NULL))`;
 }
 
+/** How many rows more than a page an inbox window may list (cheaper than an exact boundary). */
+const WINDOW_SLACK = 50;
+
 export interface UiBackend {
   /** Open remediations with a step awaiting the approval of one of `approvers` (approverKeys), or of anyone in runs that do not say (at most `limit`). */
   pending(limit: number, approvers: string[]): Promise<PendingRemediation[]>;
+  /**
+   * The same, but only (at least) the `oldest` oldest of them, and how many there are in all: what
+   * one inbox page needs, without listing every open remediation.
+   */
+  oldestPending?(approvers: string[], oldest: number): Promise<{ items: PendingRemediation[]; total: number }>;
   state(id: string): Promise<RemediationView>;
   /** The current run of the remediation's workflow (for the Temporal Web UI link). */
   runId(id: string): Promise<string | undefined>;
@@ -51,35 +59,86 @@ export interface UiBackend {
 
 /** `taskQueue`: this drw's workflow task queue; other deployments' remediations in the namespace are not its to show (nor to query). */
 export function serviceBackend(service: RemediationService, client: Client, taskQueue?: string): UiBackend {
-  return {
-    async pending(limit, approvers) {
-      const out: PendingRemediation[] = [];
-      const { executionInfoFromRaw } = await import('@temporalio/client/lib/helpers');
-      const query = inboxQuery(approvers, taskQueue);
-      // SQL visibility (the embedded default) has no ORDER BY: the inbox sorts what it reads.
-      let token: Uint8Array | undefined;
-      do {
-        const res = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: MAX_PAGE_SIZE, nextPageToken: token ?? Buffer.alloc(0) });
-        for (const raw of res.executions ?? []) {
-          // Only the inbox's memo field is decoded (the decisions are not needed, and may be large).
-          const field = raw.memo?.fields?.[AWAITING_MEMO];
-          raw.memo = field ? { fields: { [AWAITING_MEMO]: field } } : null;
-          let info;
-          try {
-            info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
-          } catch {
-            // Not readable here (a codec key this process lacks): the inbox reads the state instead.
-            raw.memo = null;
-            info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
-          }
-          const attributes = toListItem(info);
-          const awaiting = info.memo?.[AWAITING_MEMO] as AwaitingMemo | undefined;
-          out.push({ id: attributes.id, runId: attributes.runId, startTime: attributes.startTime, ...(awaiting && Array.isArray(awaiting.steps) ? { listed: { awaiting, attributes } } : {}) });
-          if (out.length >= limit) return out;
+  /** The list for `query`, up to `limit`, each with what its run publishes for the inbox. */
+  async function list(query: string, limit: number): Promise<PendingRemediation[]> {
+    const out: PendingRemediation[] = [];
+    const { executionInfoFromRaw } = await import('@temporalio/client/lib/helpers');
+    // SQL visibility (the embedded default) has no ORDER BY: the inbox sorts what it reads.
+    let token: Uint8Array | undefined;
+    do {
+      const res = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: MAX_PAGE_SIZE, nextPageToken: token ?? Buffer.alloc(0) });
+      for (const raw of res.executions ?? []) {
+        // Only the inbox's memo field is decoded (the decisions are not needed, and may be large).
+        const field = raw.memo?.fields?.[AWAITING_MEMO];
+        raw.memo = field ? { fields: { [AWAITING_MEMO]: field } } : null;
+        let info;
+        try {
+          info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
+        } catch {
+          // Not readable here (a codec key this process lacks): the inbox reads the state instead.
+          raw.memo = null;
+          info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, client.options.namespace);
         }
-        token = res.nextPageToken?.length ? res.nextPageToken : undefined;
-      } while (token);
-      return out;
+        const attributes = toListItem(info);
+        const awaiting = info.memo?.[AWAITING_MEMO] as AwaitingMemo | undefined;
+        out.push({ id: attributes.id, runId: attributes.runId, startTime: attributes.startTime, ...(awaiting && Array.isArray(awaiting.steps) ? { listed: { awaiting, attributes } } : {}) });
+        if (out.length >= limit) return out;
+      }
+      token = res.nextPageToken?.length ? res.nextPageToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /**
+   * A start time before which at least `want` (and not many more) of the query's remediations
+   * began: counts, which visibility answers without reading the rows. SQL visibility lists the
+   * newest first and has no ORDER BY, so the oldest are found by time. The last boundary found for
+   * the query is tried first: between two renders it rarely moves far.
+   */
+  async function boundary(query: string, want: number, total: number): Promise<number> {
+    const count = async (before: number) => Number((await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query: `${query} AND StartTime < '${new Date(before).toISOString()}'` })).count ?? 0);
+    const enough = (n: number) => n >= want && n <= want + 4 * WINDOW_SLACK;
+    let hi = Date.now() + 1000;
+    let hiCount = total;
+    const hint = hints.get(query);
+    if (hint !== undefined) {
+      const n = await count(hint);
+      if (enough(n)) return hint;
+      if (n >= want) [hi, hiCount] = [hint, n];
+    }
+    // Back from `hi` in doubling steps until fewer than `want` began before, then halve the gap.
+    let lo = hi;
+    for (let step = 60_000; ; step *= 2) {
+      lo = hi - step;
+      const n = await count(lo);
+      if (n < want) break;
+      [hi, hiCount] = [lo, n];
+      if (enough(n) || step > 20 * 365 * 86_400_000) break;
+    }
+    while (!enough(hiCount) && hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const n = await count(mid);
+      if (n >= want) [hi, hiCount] = [mid, n];
+      else lo = mid;
+    }
+    remember(query, hi);
+    return hi;
+  }
+  const hints = new Map<string, number>();
+  const remember = (query: string, at: number) => {
+    if (hints.size >= 1000) hints.clear();
+    hints.set(query, at);
+  };
+
+  return {
+    pending: (limit, approvers) => list(inboxQuery(approvers, taskQueue), limit),
+    async oldestPending(approvers, oldest) {
+      const query = inboxQuery(approvers, taskQueue);
+      const total = Number((await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query })).count ?? 0);
+      // A few more than asked for is cheaper to list than to find the exact boundary.
+      if (total <= oldest + WINDOW_SLACK) return { items: await list(query, total + WINDOW_SLACK), total };
+      const before = await boundary(query, oldest, total);
+      return { items: await list(`${query} AND StartTime < '${new Date(before).toISOString()}'`, oldest + 4 * WINDOW_SLACK), total };
     },
     state: (id) => service.state(id),
     async runId(id) {

@@ -65,7 +65,10 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise
 export async function buildInbox(backend: UiBackend, who: Person, from = 0): Promise<Inbox> {
   // Without the permission to decide, nothing is this person's to decide: no state is read.
   if (!who.permissions.has('decide')) return { items: [], pending: 0, truncated: false, unreadable: 0 };
-  const pending = (await backend.pending(INBOX_LIMIT + 1, approverKeys(who))).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  // The oldest remediations up to the end of this page when the backend can find them by time (how many in all, too); else all of them.
+  const window = backend.oldestPending ? await backend.oldestPending(approverKeys(who), Math.min(INBOX_LIMIT, from + PAGE_STEPS)) : undefined;
+  const pending = (window?.items ?? (await backend.pending(INBOX_LIMIT + 1, approverKeys(who)))).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  const total = window ? window.total : pending.length;
   const all = pending.slice(0, INBOX_LIMIT);
   let unreadable = 0;
   const items: InboxItem[] = [];
@@ -97,7 +100,8 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
     }
   }
   items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
-  return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
+  const listed = Math.min(total, INBOX_LIMIT);
+  return { items, pending: listed, ...(at < listed ? { next: at } : {}), truncated: total > INBOX_LIMIT, unreadable };
 }
 
 /** The person's steps of a remediation as the visibility list gave them (its run's AWAITING_MEMO and search attributes). */
@@ -126,7 +130,7 @@ function listedItems(p: PendingRemediation, who: Person): InboxItem[] {
 export class InboxStates {
   private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
   /** By the approvers asked for: people with the same user and groups share one list. */
-  private readonly lists = new Map<string, { at: number; list: Promise<PendingRemediation[]> }>();
+  private readonly lists = new Map<string, { at: number; list: Promise<unknown> }>();
 
   constructor(
     private readonly backend: UiBackend,
@@ -137,20 +141,29 @@ export class InboxStates {
 
   /** The backend, with its state reads shared. */
   get reader(): UiBackend {
-    return { ...this.backend, pending: (limit, approvers) => this.pending(limit, approvers), state: (id) => this.state(id) };
+    const b = this.backend;
+    return { ...b, pending: (limit, approvers) => this.pending(limit, approvers), ...(b.oldestPending ? { oldestPending: (approvers: string[], oldest: number) => this.oldest(approvers, oldest) } : {}), state: (id) => this.state(id) };
+  }
+
+  /** The backend's oldest pending, shared as the list is. */
+  oldest(approvers: string[], oldest: number): Promise<{ items: PendingRemediation[]; total: number }> {
+    return this.shared(`oldest\n${oldest}\n${approvers.join('\n')}`, () => this.backend.oldestPending!(approvers, oldest));
   }
 
   /** The visibility list of remediations awaiting approval, shared the same way (it is most of a render's cost). */
   pending(limit: number, approvers: string[]): Promise<PendingRemediation[]> {
+    return this.shared(`${limit}\n${approvers.join('\n')}`, () => this.backend.pending(limit, approvers)).then((x) => [...x]);
+  }
+
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
     const t = this.now();
-    const key = `${limit}\n${approvers.join('\n')}`;
     const l = this.lists.get(key);
-    if (l && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
+    if (l && t - l.at < this.ttlMs) return l.list as Promise<T>;
     if (this.lists.size >= 1000) for (const [k, v] of this.lists) if (t - v.at >= this.ttlMs) this.lists.delete(k);
-    const list = this.backend.pending(limit, approvers);
+    const list = read();
     this.lists.set(key, { at: t, list });
     list.catch(() => this.lists.get(key)?.list === list && this.lists.delete(key));
-    return list.then((x) => [...x]);
+    return list;
   }
 
   state(id: string): Promise<RemediationView> {

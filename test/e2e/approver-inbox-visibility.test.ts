@@ -33,6 +33,10 @@ test('a secops approver finds the waiting step in visibility without a query; an
   expect(listed.listed!.awaiting.steps).toEqual([expect.objectContaining({ id: CONTAIN, digest: step(s, CONTAIN).digest, approval: expect.objectContaining({ groups: ['secops'] }), since: expect.stringMatching(/^\d{4}-/) })]);
   expect(listed.listed!.attributes).toMatchObject({ severity: 'high', riskScore: 50 });
   expect((await backend.pending(100, ['group:cloud-owners', 'user:carol'])).map((p) => p.id)).not.toContain(id);
+  // An inbox page asks for the oldest few by time and gets the count of all.
+  const page = await backend.oldestPending!(['group:secops'], 1);
+  expect(page.total).toBeGreaterThanOrEqual(1);
+  expect(page.items.length).toBeLessThanOrEqual(page.total);
 
   expect((await approve(h, id, CONTAIN, { approver: 'sam', groups: ['secops'], reason: 'ok', digest: step(s, CONTAIN).digest })).status).toBe(200);
   await eventually(async () => ((await backend.pending(100, ['group:secops'])).some((p) => p.id === id) ? undefined : true), 'the run gone from the secops list');
