@@ -57,6 +57,36 @@ export interface UiBackend {
   decide(id: string, kind: 'approve' | 'deny', body: ApprovalDecisionInput): Promise<Plan>;
 }
 
+/**
+ * A start time before which at least `want` and at most `want + slack` of a query's `total`
+ * remediations began, found with `countBefore` (visibility counts read no rows): SQL visibility
+ * lists the newest first and has no ORDER BY, so an inbox finds its oldest page by time. `hint`: a
+ * boundary found before and its count, tried first. Back from now in doubling steps until fewer
+ * than `want` began before, then halving the gap.
+ */
+export async function startBoundary(countBefore: (at: number) => Promise<number>, o: { want: number; slack: number; total: number; now: number; hint?: [number, number] }): Promise<number> {
+  const enough = (n: number) => n >= o.want && n <= o.want + o.slack;
+  let [hi, hiCount] = [o.now + 1000, o.total];
+  if (o.hint) {
+    if (enough(o.hint[1])) return o.hint[0];
+    if (o.hint[1] >= o.want) [hi, hiCount] = o.hint;
+  }
+  let lo = hi;
+  for (let step = 60_000; !enough(hiCount); step *= 2) {
+    lo = hi - step;
+    const n = await countBefore(lo);
+    if (n < o.want) break;
+    [hi, hiCount] = [lo, n];
+  }
+  while (!enough(hiCount) && hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const n = await countBefore(mid);
+    if (n >= o.want) [hi, hiCount] = [mid, n];
+    else lo = mid;
+  }
+  return hi;
+}
+
 /** `taskQueue`: this drw's workflow task queue; other deployments' remediations in the namespace are not its to show (nor to query). */
 export function serviceBackend(service: RemediationService, client: Client, taskQueue?: string): UiBackend {
   /** The list for `query`, up to `limit`, each with what its run publishes for the inbox. */
@@ -89,56 +119,25 @@ export function serviceBackend(service: RemediationService, client: Client, task
     return out;
   }
 
-  /**
-   * A start time before which at least `want` (and not many more) of the query's remediations
-   * began: counts, which visibility answers without reading the rows. SQL visibility lists the
-   * newest first and has no ORDER BY, so the oldest are found by time. The last boundary found for
-   * the query is tried first: between two renders it rarely moves far.
-   */
-  async function boundary(query: string, want: number, total: number): Promise<number> {
-    const count = async (before: number) => Number((await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query: `${query} AND StartTime < '${new Date(before).toISOString()}'` })).count ?? 0);
-    const enough = (n: number) => n >= want && n <= want + 4 * WINDOW_SLACK;
-    let hi = Date.now() + 1000;
-    let hiCount = total;
-    const hint = hints.get(query);
-    if (hint !== undefined) {
-      const n = await count(hint);
-      if (enough(n)) return hint;
-      if (n >= want) [hi, hiCount] = [hint, n];
-    }
-    // Back from `hi` in doubling steps until fewer than `want` began before, then halve the gap.
-    let lo = hi;
-    for (let step = 60_000; ; step *= 2) {
-      lo = hi - step;
-      const n = await count(lo);
-      if (n < want) break;
-      [hi, hiCount] = [lo, n];
-      if (enough(n) || step > 20 * 365 * 86_400_000) break;
-    }
-    while (!enough(hiCount) && hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      const n = await count(mid);
-      if (n >= want) [hi, hiCount] = [mid, n];
-      else lo = mid;
-    }
-    remember(query, hi);
-    return hi;
-  }
+  const count = async (query: string) => Number((await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query })).count ?? 0);
+  const before = (query: string, at: number) => `${query} AND StartTime < '${new Date(at).toISOString()}'`;
+  /** The last boundary found per query: between two renders it rarely moves far. */
   const hints = new Map<string, number>();
-  const remember = (query: string, at: number) => {
-    if (hints.size >= 1000) hints.clear();
-    hints.set(query, at);
-  };
 
   return {
     pending: (limit, approvers) => list(inboxQuery(approvers, taskQueue), limit),
     async oldestPending(approvers, oldest) {
       const query = inboxQuery(approvers, taskQueue);
-      const total = Number((await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query })).count ?? 0);
+      const hint = hints.get(query);
+      // How many in all, and how many began before the last boundary (counts read no rows).
+      const [total, atHint] = await Promise.all([count(query), hint === undefined ? undefined : count(before(query, hint))]);
       // A few more than asked for is cheaper to list than to find the exact boundary.
       if (total <= oldest + WINDOW_SLACK) return { items: await list(query, total + WINDOW_SLACK), total };
-      const before = await boundary(query, oldest, total);
-      return { items: await list(`${query} AND StartTime < '${new Date(before).toISOString()}'`, oldest + 4 * WINDOW_SLACK), total };
+      const at = await startBoundary((t) => count(before(query, t)), { want: oldest, slack: WINDOW_SLACK, total, now: Date.now(), ...(hint !== undefined && atHint !== undefined ? { hint: [hint, atHint] as [number, number] } : {}) });
+      if (hints.size >= 1000) hints.clear();
+      hints.set(query, at);
+      // Not truncated: visibility lists the newest first, and the oldest are the ones wanted.
+      return { items: await list(before(query, at), total), total };
     },
     state: (id) => service.state(id),
     async runId(id) {

@@ -4,7 +4,7 @@
  * oldest remediation first, and someone who may not decide costs nothing.
  */
 import { permissionsOf, parseAccessPolicy } from '../../../api/auth/access';
-import { approverKeys, inboxQuery, type PendingRemediation, type UiBackend } from '../../../api/ui/backend';
+import { approverKeys, inboxQuery, startBoundary, type PendingRemediation, type UiBackend } from '../../../api/ui/backend';
 import { buildInbox, InboxStates, PAGE_STEPS } from '../../../api/ui/inbox';
 import { D1, fixStep, view } from '../../helpers/approval-fixture';
 
@@ -86,4 +86,23 @@ test("the visibility query: the person's approver keys, quoted, or a run begun b
   expect(inboxQuery(["user:o'hara", 'group:secops'], 'drw-remediation')).toBe(
     `WorkflowType = 'remediation' AND ExecutionStatus = 'Running' AND TaskQueue = 'drw-remediation' AND (DrwApprovers IN ('user:o\\'hara', 'group:secops') OR (DrwPendingApproval = true AND DrwApprovers IS NULL))`,
   );
+});
+
+test('the oldest page is found by counting by start time: a window of 50 to 100 of 1,000 remediations, and the last boundary reused without a count', async () => {
+  const now = Date.UTC(2026, 10, 30, 12);
+  // 1,000 opened over the last ten hours, some in the same second.
+  const starts = Array.from({ length: 1000 }, (_, i) => now - 10 * 3_600_000 + Math.floor(i / 3) * 108_000);
+  let counts = 0;
+  const countBefore = async (t: number) => (counts++, starts.filter((x) => x < t).length);
+  const at = await startBoundary(countBefore, { want: 50, slack: 50, total: 1000, now });
+  const inWindow = starts.filter((x) => x < at).length;
+  expect(inWindow).toBeGreaterThanOrEqual(50);
+  expect(inWindow).toBeLessThanOrEqual(100);
+  expect(counts).toBeLessThan(30);
+  counts = 0;
+  expect(await startBoundary(countBefore, { want: 50, slack: 50, total: 1000, now, hint: [at, inWindow] })).toBe(at);
+  expect(counts).toBe(0);
+  // Steps decided meanwhile: the old boundary holds too few, and a new one is found.
+  const later = await startBoundary(countBefore, { want: 50, slack: 50, total: 1000, now, hint: [starts[30], 30] });
+  expect(starts.filter((x) => x < later).length).toBeGreaterThanOrEqual(50);
 });
