@@ -40,6 +40,7 @@ SEARCH_ATTRIBUTES=(
   DrwPolicyVersion=Keyword
   DrwPlaybook=Keyword
   DrwSlaDeadline=Datetime
+  DrwApprovers=KeywordList
 )
 
 say() { printf 'temporal-dev: %s\n' "$*" >&2; }
@@ -132,6 +133,19 @@ set_retention() {
   "$1" operator namespace update --address "$ip:$port" --namespace "$namespace" --retention "${hours}h" >/dev/null
 }
 
+# A server started by an earlier drw knows the attributes it was started with: add the ones
+# this drw's workflows upsert and it lacks (an upsert of an unknown one fails the workflow task).
+add_search_attributes() {
+  local have i name
+  have="$("$1" operator search-attribute list --address "$ip:$port" --namespace "$namespace" 2>/dev/null)" || return 0
+  for i in "${SEARCH_ATTRIBUTES[@]}"; do
+    name="${i%%=*}"
+    grep -qw "$name" <<<"$have" && continue
+    "$1" operator search-attribute create --address "$ip:$port" --namespace "$namespace" --name "$name" --type "${i#*=}" >/dev/null 2>&1 \
+      && say "registered search attribute $name" || say "could not register search attribute $name (register it: temporal operator search-attribute create --name $name --type ${i#*=})"
+  done
+}
+
 recorded_pid() {
   [ -f "$pid_file" ] || return 1
   local pid
@@ -144,10 +158,12 @@ start() {
   cli="$(resolve_cli)"
   if pid="$(recorded_pid)"; then
     set_retention "$cli" || return 1
+    add_search_attributes "$cli"
     say "already running (pid $pid) on $ip:$port, UI http://$ip:$ui_port, retention $retention"
     return 0
   fi
   if healthy "$cli"; then
+    add_search_attributes "$cli"
     say "a Temporal server already answers on $ip:$port (not started by this script); using it"
     return 0
   fi

@@ -8,6 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
 import type { PolicySet } from '../planner/policy-schema';
 import { checkSourceFinding, type FindingSources } from './finding-sources';
+import type { SlackApprovals } from './adapters/slack';
+import type { ApprovalSubject } from './adapters/slack/approval-message';
+import type { PlanStep } from '../planner/types';
 import type { CancelChangeInput, ChangeControl, ChangeIdInput, CloseChangeInput, Cmdb, Endpoint, EvaluatePolicyInput, Iac, Identity, IdentityActionInput, MarkImplementingInput, OpenChangeInput, Notify, PolicyDecision, PolicyEngine, Runbook, Ticketing, Verify, VerifyCheck, VerifyResult } from './interfaces';
 
 export interface ActivityDeps {
@@ -34,6 +37,31 @@ export interface ActivityDeps {
   findingSources?: FindingSources;
   /** Current policy set (reloaded by the caller when the files change). */
   policy: () => PolicySet;
+  /** Approval requests in Slack (SLACK_BOT_TOKEN); none: they are not posted, and the activity says so. */
+  approvalMessages?: SlackApprovals;
+}
+
+export interface ApprovalRequestCall {
+  idempotencyKey: string;
+  remediationId: string;
+  remediation: ApprovalSubject;
+  step: PlanStep;
+  /** The remediation's page (/ui/remediations/{id}). */
+  pageUrl?: string;
+}
+
+/** `configured: false`: no chat is configured on this worker; nothing was posted. */
+export interface ApprovalRequestPosts {
+  configured: boolean;
+  /** Each message posted (or posted before for this key): its channel and ts. */
+  posts: { channel: string; ts?: string }[];
+}
+
+export interface ApprovalOutcomeCall {
+  idempotencyKey: string;
+  remediationId: string;
+  posts: { channel: string; ts: string }[];
+  text: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -64,6 +92,24 @@ export function createActivities(deps: ActivityDeps) {
     isolateHost: deps.endpoint.isolateHost.bind(deps.endpoint),
     releaseHost: deps.endpoint.releaseHost.bind(deps.endpoint),
     notify: deps.notify.notify.bind(deps.notify),
+    /** A step awaiting approval, asked for in each of its groups' channels; one key, one message per channel. */
+    async postApprovalRequest(input: ApprovalRequestCall): Promise<ApprovalRequestPosts> {
+      const slack = deps.approvalMessages;
+      if (!slack) return { configured: false, posts: [] };
+      const posts: ApprovalRequestPosts['posts'] = [];
+      for (const channel of slack.channelsFor(input.step)) {
+        const r = await slack.postApprovalRequest({ ...input, channel, pageUrl: input.pageUrl ?? '' });
+        posts.push({ channel: r.channel, ...(r.ts ? { ts: r.ts } : {}) });
+      }
+      return { configured: true, posts };
+    },
+    /** The posted requests replaced with the step's outcome. */
+    async updateApprovalRequest(input: ApprovalOutcomeCall): Promise<{ configured: boolean; updated: number }> {
+      const slack = deps.approvalMessages;
+      if (!slack) return { configured: false, updated: 0 };
+      for (const p of input.posts) await slack.updateApprovalRequest({ idempotencyKey: input.idempotencyKey, remediationId: input.remediationId, channel: p.channel, ts: p.ts, text: input.text });
+      return { configured: true, updated: input.posts.length };
+    },
     runRunbook: deps.runbook.runRunbook.bind(deps.runbook),
     /** A playbook's question to the policy engine; without one configured, no answer (the planner fails closed). */
     evaluatePolicy: async (input: EvaluatePolicyInput): Promise<PolicyDecision> =>

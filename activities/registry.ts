@@ -17,7 +17,7 @@ import { createServiceNowChange, createServiceNowCmdb, createServiceNowTicketing
 import { createFileInventory, loadInventoryConfig } from './adapters/inventory';
 import { createCrowdStrikeEndpoint, loadCrowdStrikeConfig } from './adapters/crowdstrike';
 import { createDefenderEndpoint, loadDefenderConfig } from './adapters/defender';
-import { createSlackNotify, loadSlackConfig } from './adapters/slack';
+import { createSlackApprovals, createSlackNotify, loadSlackBotConfig, loadSlackConfig } from './adapters/slack';
 import { createWebhookNotify, loadWebhookConfig } from './adapters/webhook';
 import { createGitHubIac, loadGitHubIacConfig } from './adapters/github';
 import { createHttpCheckVerify } from './adapters/httpcheck';
@@ -116,6 +116,8 @@ export function buildSystems(
   const opa = loadOpaConfig(env);
   // Nor an in-process finding source: a source nobody asked must not say the finding is gone.
   const sources = buildFindingSources(env);
+  // Approval requests in chat only with a bot token (the embedded default's Slack simulator gives one): no stand-in posts them.
+  const bot = loadSlackBotConfig(env);
   return {
     ticketing: ticketing.impl,
     cmdb: cmdb.impl,
@@ -129,6 +131,7 @@ export function buildSystems(
     httpVerify: createHttpCheckVerify({ endpoint: endpoint.impl }),
     unprovided: Object.fromEntries(Object.entries({ ticketing, cmdb, iac, endpoint, notify, runbook, identity, change }).flatMap(([k, v]) => (v.unprovided ? [[k, v.unprovided]] : []))),
     findingSources: sources.sources,
+    ...(bot ? { approvalMessages: createSlackApprovals(bot) } : {}),
     providers: { ticketing: ticketing.provider, cmdb: cmdb.provider, iac: iac.provider, endpoint: endpoint.provider, notify: notify.provider, runbook: runbook.provider, identity: identity.provider, change: change.provider, policyEngine: opa ? 'opa' : 'none', source: sources.provider },
     ...(inprocess ? { inprocess } : {}),
   };

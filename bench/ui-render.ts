@@ -4,8 +4,9 @@
  * drw's workers and API in this process, in-process systems). Target: under 200 ms (issue 14).
  *
  * Opens BENCH_UI_OPEN (1,000) EDR remediations that wait for a secops approval, signs in through
- * the loopback identity picker, then times GET /ui (the inbox: the visibility list, then state
- * queries oldest first until a page of steps) and GET /ui/remediations/{id}, sequentially, for a
+ * the loopback identity picker, then times GET /ui (the inbox: visibility counts and the oldest page
+ * of the remediations the approver may decide, DrwApprovers, their steps from each run's drwAwaiting
+ * memo; no workflow queried) and GET /ui/remediations/{id}, sequentially, for a
  * secops approver (every step is theirs) and an auditor (no decide permission). Figures go to stdout.
  */
 import { mkdtempSync } from 'node:fs';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     const secops = await signIn(api, 'sam', ['secops']);
     const auditor = await signIn(api, 'ada', ['auditors']);
     const rows: [string, ReturnType<typeof summarize>][] = [
-      [`GET /ui, secops (the oldest ${PAGE_STEPS} of ${OPEN} steps listed), states read from the workflows`, summarize(await time(`${api}/ui`, secops, new RegExp(`${PAGE_STEPS} steps awaiting your decision`), 5, 5500))],
+      [`GET /ui, secops (the oldest ${PAGE_STEPS} of ${OPEN} steps listed), read afresh from visibility`, summarize(await time(`${api}/ui`, secops, new RegExp(`${PAGE_STEPS} steps awaiting your decision`), 5, 5500))],
       [`GET /ui, secops, back to back (states shared for 5 s, as refreshing inboxes are)`, summarize(await time(`${api}/ui`, secops, new RegExp(`${PAGE_STEPS} steps awaiting your decision`)))],
       ['GET /ui, auditor (none listed)', summarize(await time(`${api}/ui`, auditor, /Nothing awaits your decision/))],
       ['GET /ui/remediations/{id}, secops', summarize(await time(`${api}/ui/remediations/${ids[0]}`, secops, /value="approve"/))],

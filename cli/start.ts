@@ -16,7 +16,7 @@ import { startApp } from './app';
 import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
-import { simulatesJira, startEmbeddedSimulators } from '../simulators/embedded';
+import { DEMO_SLACK_USERS, simulatesJira, simulatesSlack, startEmbeddedSimulators } from '../simulators/embedded';
 
 function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
   try {
@@ -35,8 +35,17 @@ async function main(argv: string[]): Promise<void> {
   // The Jira simulator tells this API about tickets people close, signed as Jira signs: with a
   // secret made for this run, given to both through the environment (unless the user set one).
   if (embedded && simulatesJira(process.env) && !process.env.DRW_JIRA_WEBHOOK_SECRET) process.env.DRW_JIRA_WEBHOOK_SECRET = randomBytes(32).toString('base64url');
+<<<<<<< HEAD
   // The simulated CAB decides when a person runs its curl: drw reads changes often, not every 5 minutes.
   if (embedded && !process.env.DRW_CHANGE_POLL_INTERVAL) process.env.DRW_CHANGE_POLL_INTERVAL = '10s';
+=======
+  // The same for the simulated Slack app: its button presses are signed with the run's signing secret, and its people are mapped.
+  const slackSim = embedded && simulatesSlack(process.env) && !process.env.SLACK_BOT_TOKEN;
+  if (slackSim && !process.env.DRW_SLACK_SIGNING_SECRET) {
+    process.env.DRW_SLACK_SIGNING_SECRET = randomBytes(32).toString('base64url');
+    process.env.DRW_SLACK_USERS ??= JSON.stringify(DEMO_SLACK_USERS);
+  }
+>>>>>>> h-slack
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);
@@ -50,7 +59,8 @@ async function main(argv: string[]): Promise<void> {
     const [host, port] = cfg.temporal.address.split(':');
     const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace };
     const wasUp = devServer('status', env);
-    if (!wasUp && !devServer('start', env)) {
+    // Started, or (already up) given the search attributes this drw upserts that an older one lacked.
+    if (!devServer('start', env) && !wasUp) {
       throw new Error('could not start the Temporal dev server (see the temporal-dev messages above)');
     }
     startedServer = !wasUp;
@@ -80,6 +90,11 @@ async function main(argv: string[]): Promise<void> {
       : `  Workers      none in this process (--api-only): run node dist/workers/main.js against task queue ${cfg.taskQueue}`,
     ...(sims?.urls.jira
       ? [`  Jira (sim)   ${sims.urls.jira}; close an issue as a person: curl -XPOST ${sims.urls.jira}/_admin/issues/SEC-1/close -H 'content-type: application/json' -d '{"as":"alice"}'`]
+      : []),
+    ...(sims?.urls.slack && slackSim
+      ? [
+          `  Slack (sim)  ${sims.urls.slack}; approval requests: curl ${sims.urls.slack}/_admin/messages; approve as alice (secops): curl -XPOST ${sims.urls.slack}/_admin/messages/<ts>/click -H 'content-type: application/json' -d '{"user":"U0ALICE","action":"approve","reason":"checked"}'`,
+        ]
       : []),
     ...(sims?.urls.servicenow
       ? [`  ServiceNow   ${sims.urls.servicenow}; approve a change as the CAB: curl -XPOST ${sims.urls.servicenow}/_admin/changes/CHG0030001/approve -H 'content-type: application/json' -d '{"as":"alice"}'`]

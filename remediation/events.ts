@@ -57,6 +57,12 @@ export type DecisionEvent =
   | { kind: 'change'; stepId: string; number: string; event: ChangeEvent; state: string; people?: string[]; plannedStart?: string; outcome?: string; reason?: string }
   /** The policy engine's answer to a playbook's question (a fact from the policy engine), or why there is none. */
   | { kind: 'policy_decision'; path: string; key: string; result?: unknown; decisionId?: string; engine?: string; revisions?: Record<string, string>; error?: string }
+  /**
+   * drw's approval request in chat (Slack) for a step and digest: posted to its channels, not posted
+   * (no chat configured, or the vendor failed after retries: approvals go on through the pages and
+   * the API), or its replacement with the outcome failed.
+   */
+  | { kind: 'approval_request'; stepId: string; digest: string; event: 'posted' | 'not_posted' | 'update_failed'; channels: string[]; error?: string }
   /** drw reopened the ticket a person closed, with what is not fixed. */
   | { kind: 'ticket_reopened'; ticketId: string; evidence: string[] }
   | { kind: 'continued_as_new'; historyLength: number; run: number }
@@ -83,7 +89,7 @@ export const DECISION_KINDS = [
   'received', 'enriched', 'enrichment_failed', 'plan', 'sla', 'escalation', 'approval', 'approval_expired', 'rejected', 'risk_changed',
   'repeat', 'resolved_at_source', 'policy_updated', 'policy_update_failed', 'operator', 'window_hold', 'step_started', 'step_done', 'step_failed', 'step_blocked', 'step_cancelled',
   'verification_failed', 'change_previewed', 'compensated', 'compensation_failed', 'ticket_update_failed', 'ticket_changed', 'owner_verification', 'ticket_reopened', 'policy_decision', 'change',
-  'continued_as_new', 'final', 'legacy',
+  'approval_request', 'continued_as_new', 'final', 'legacy',
 ] as const satisfies readonly DecisionKind[];
 type Missing = Exclude<DecisionKind, (typeof DECISION_KINDS)[number]>;
 const everyKindListed: [Missing] extends [never] ? true : Missing = true;
@@ -164,6 +170,12 @@ export function describe(e: DecisionEvent): string {
       return e.error !== undefined
         ? `policy engine gave no answer at ${e.path}: ${e.error}`
         : `policy engine (${e.engine ?? 'engine'}) answered ${JSON.stringify(e.result)} at ${e.path}${e.decisionId ? ` (decision ${e.decisionId})` : ''}`;
+    case 'approval_request':
+      return e.event === 'posted'
+        ? `approval request for ${e.stepId} (digest ${e.digest.slice(0, 12)}…) posted to ${e.channels.join(', ')}`
+        : e.event === 'not_posted'
+          ? `approval request for ${e.stepId} not posted (approve through the pages or the API): ${e.error ?? 'no channel'}`
+          : `approval request for ${e.stepId} in ${e.channels.join(', ')} not updated with the outcome: ${e.error ?? 'unknown error'}`;
     case 'ticket_reopened':
       return `ticket ${e.ticketId} reopened: the fix is not verified (${e.evidence.join('; ')})`;
     case 'continued_as_new':

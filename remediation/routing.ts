@@ -62,6 +62,9 @@ export const CHANGE_CLOSE: Route = { kind: 'change', activity: 'closeChange' };
 export const CHANGE_CANCEL: Route = { kind: 'change', activity: 'cancelChange' };
 /** A playbook's question to the policy engine (OPA), asked before the steps it decides. */
 export const EVALUATE_POLICY: Route = { kind: 'policy', activity: 'evaluatePolicy' };
+/** A step awaiting approval asked for in chat (Slack Block Kit with buttons), and the message replaced with its outcome. */
+export const APPROVAL_REQUEST: Route = { kind: 'notify', activity: 'postApprovalRequest' };
+export const APPROVAL_OUTCOME: Route = { kind: 'notify', activity: 'updateApprovalRequest' };
 
 /**
  * The activities a worker of each kind registers: exactly those some route schedules on it.
@@ -69,7 +72,7 @@ export const EVALUATE_POLICY: Route = { kind: 'policy', activity: 'evaluatePolic
  */
 export const ACTIVITIES_OF: Record<ActivityKind, ActivityName[]> = Object.fromEntries(
   ACTIVITY_KINDS.map((kind) => {
-    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK, EVALUATE_POLICY, CHANGE_OPEN, CHANGE_READ, CHANGE_START, CHANGE_CLOSE, CHANGE_CANCEL];
+    const routes = [...Object.values(ACTION_ROUTES), LOAD_POLICY, LOOKUP_ASSET, RESOLVE_DEVICE, PREVIEW_CHANGE, TICKET_UPDATE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, VERIFY_CHECK, EVALUATE_POLICY, CHANGE_OPEN, CHANGE_READ, CHANGE_START, CHANGE_CLOSE, CHANGE_CANCEL, APPROVAL_REQUEST, APPROVAL_OUTCOME];
     return [kind, [...new Set(routes.filter((r) => r.kind === kind).map((r) => r.activity))]];
   }),
 ) as Record<ActivityKind, ActivityName[]>;

@@ -12,9 +12,15 @@ import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalKey } from '../governance/assertion';
+<<<<<<< HEAD
 import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
 import type { ChangeView, RemediationView, ResultPlan } from '../signals';
 import { described, type Decision } from './events';
+=======
+import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus, type StepTarget } from '../planner/types';
+import type { RemediationView } from '../signals';
+import { described, type Decision, type DecisionEvent } from './events';
+>>>>>>> h-slack
 
 /** The decision log keeps this many entries in state; older ones stay in history only. */
 export const DECISION_LOG_LIMIT = 300;
@@ -352,6 +358,17 @@ export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefi
 }
 
 /** What vendor records and idempotency keys name this remediation by (its instance; its id for older runs). */
+/**
+ * The state with one more decision, numbered and timed, the log kept within DECISION_LOG_LIMIT:
+ * how the core records each decision, and how the driver records what its own side effects did
+ * (the approval requests in chat, workflows/approval-messages.ts).
+ */
+export function withDecision(s: RemediationState, e: DecisionEvent, now: number): RemediationState {
+  const decisions = [...s.decisions, { ...e, seq: s.seq + 1, at: new Date(now).toISOString() }];
+  const drop = Math.max(0, decisions.length - DECISION_LOG_LIMIT);
+  return { ...s, seq: s.seq + 1, decisions: drop ? decisions.slice(drop) : decisions, decisionsDropped: s.decisionsDropped + drop };
+}
+
 export function remediationRef(s: Pick<RemediationState, 'id' | 'instance'>): string {
   return s.instance ?? s.id;
 }

@@ -12,7 +12,9 @@ export const SA = {
   policyVersion: defineSearchAttributeKey('DrwPolicyVersion', 'KEYWORD'),
   playbook: defineSearchAttributeKey('DrwPlaybook', 'KEYWORD'),
   slaDeadline: defineSearchAttributeKey('DrwSlaDeadline', 'DATETIME'),
+  /** Who may decide the steps awaiting approval: `group:<name>`, `user:<name>` (normalized); what the inbox filters on. */
+  approvers: defineSearchAttributeKey('DrwApprovers', 'KEYWORD_LIST'),
 } as const;
 
 /** Temporal CLI type names, as `--search-attribute Name=Type` wants them. */
-export const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', INT: 'Int', TEXT: 'Text' };
+export const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', BOOL: 'Bool', DATETIME: 'Datetime', INT: 'Int', TEXT: 'Text', KEYWORD_LIST: 'KeywordList' };

@@ -43,7 +43,8 @@ export interface EmbeddedSimulators {
   urls: Record<string, string>;
   /**
    * Points the simulators' outbound calls at drw's API once it listens: the Jira simulator's
-   * webhook to its Jira route, signed with DRW_JIRA_WEBHOOK_SECRET. Returns the URLs it set.
+   * webhook to its Jira route, signed with DRW_JIRA_WEBHOOK_SECRET; the Slack simulator's button
+   * presses to the interactivity route, signed with DRW_SLACK_SIGNING_SECRET. Returns the URLs it set.
    */
   connectApi(apiUrl: string): string[];
   summary(): Record<string, number>;
@@ -83,6 +84,14 @@ export function demoRepository(bare: string): string {
   execFileSync('git', ['clone', '-q', '--bare', work, bare], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
   return bare;
+}
+
+/** Slack people of the embedded default (DRW_SLACK_USERS): who may press Approve / Deny in the simulated Slack. */
+export const DEMO_SLACK_USERS = { U0ALICE: { user: 'alice', groups: ['secops'] }, U0CAROL: { user: 'carol', groups: ['cloud-owners'] } };
+
+/** Whether the embedded default plays Slack (no notifier configured), as startEmbeddedSimulators decides. */
+export function simulatesSlack(env: NodeJS.ProcessEnv): boolean {
+  return (env.DRW_NOTIFY ?? 'auto') === 'auto' && !env.SLACK_WEBHOOK_URLS && !env.DRW_WEBHOOK_URLS;
 }
 
 /** Whether the embedded default plays Jira (no ticketing system configured), as startEmbeddedSimulators decides. */
@@ -155,11 +164,14 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     counts.containActions = () => cs.served((r) => r.path.includes('devices-actions')).length;
     persisted('crowdstrike', cs, cs, () => cs.close());
   }
-  if (chosen('NOTIFY', 'SLACK_WEBHOOK_URLS', 'DRW_WEBHOOK_URLS')) {
-    const slack = await startSlackSimulator();
+  if (simulatesSlack(env)) {
+    // Signed with the API's DRW_SLACK_SIGNING_SECRET (npm start sets one for the run), so its clicks reach drw.
+    const slack = await startSlackSimulator({ signingSecret: env.DRW_SLACK_SIGNING_SECRET });
     const hooks: Record<string, string> = {};
     for (const channel of ['secops', 'cloud-owners', 'vuln-management', 'oncall', 'triage']) hooks[channel] = slack.addWebhook(channel);
     out.SLACK_WEBHOOK_URLS = JSON.stringify(hooks);
+    // The approval requests (chat.postMessage with a bot token), unless a real bot is configured.
+    if (!env.SLACK_BOT_TOKEN) Object.assign(out, { SLACK_BOT_TOKEN: slack.botToken, SLACK_API_URL: `${slack.baseUrl}/api` });
     urls.slack = slack.baseUrl;
     simulators.slack = slack;
     counts.messages = () => slack.messages.length;
@@ -227,11 +239,16 @@ export async function startEmbeddedSimulators(dataDir: string, env: NodeJS.Proce
     env: out,
     urls,
     connectApi(apiUrl) {
+      const set: string[] = [];
       const jira = simulators.jira;
       const secret = env.DRW_JIRA_WEBHOOK_SECRET;
-      if (!jira || !secret) return [];
-      jira.options.webhook = { url: `${apiUrl}/v1/integrations/jira/webhook`, secret };
-      return [jira.options.webhook.url];
+      if (jira && secret) {
+        jira.options.webhook = { url: `${apiUrl}/v1/integrations/jira/webhook`, secret };
+        set.push(jira.options.webhook.url);
+      }
+      const slack = simulators.slack;
+      if (slack && env.DRW_SLACK_SIGNING_SECRET) set.push((slack.requestUrl = `${apiUrl}/v1/integrations/slack/interactivity`));
+      return set;
     },
     summary: () => Object.fromEntries(Object.entries(counts).map(([k, f]) => [k, f()])),
     restored,

@@ -2,6 +2,7 @@ import type { Detection } from '../domain/detection';
 import type { ActivityKind } from '../remediation/routing';
 import type { ApprovalTrust } from '../remediation/state';
 import type { PreviousRemediation } from '../remediation/events';
+import type { ApprovalMessages } from './approval-messages';
 
 export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
@@ -33,5 +34,7 @@ export interface RemediationInput {
   carried?: unknown;
   /** The closed remediation with the same id this one recurs after (the API found it when starting). */
   previous?: PreviousRemediation;
+  /** Set by continue-as-new in runs that post approval requests in chat: the requests posted so far. */
+  approvalMessages?: ApprovalMessages;
 }
 

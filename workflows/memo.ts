@@ -1,3 +1,5 @@
+import type { PlanStep, StepTarget } from '../planner/types';
+
 /** The memo field each activation's new decisions are written to; the history keeps every write. */
 export const DECISIONS_MEMO = 'drwDecisions';
 /** The patch that moved remediations onto the remediation core (workflows/remediation.ts). */
@@ -6,3 +8,24 @@ export const CORE_PATCH = 'remediation-core';
 export const PLANNING_CHECKS_PATCH = 'planning-checks';
 /** Runs begun with this marker close the loop (remediation/state.ts closedLoop); it implies the planning checks. */
 export const CLOSED_LOOP_PATCH = 'closed-loop';
+/** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
+export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
+
+/**
+ * The memo field that lists the steps awaiting approval as an inbox shows them (approval-requests
+ * runs): the approval inbox reads it from the visibility list instead of querying each workflow.
+ */
+export const AWAITING_MEMO = 'drwAwaiting';
+
+export type AwaitingStep = Pick<PlanStep, 'id' | 'title' | 'action' | 'digest' | 'requestedBy'> & {
+  approval: NonNullable<PlanStep['approval']>;
+  target?: Pick<StepTarget, 'kind' | 'id' | 'name'>;
+  /** When it began awaiting approval with this digest. */
+  since: string;
+};
+
+export interface AwaitingMemo {
+  /** The remediation's title (its severity, risk, asset, status and SLA are search attributes). */
+  title: string;
+  steps: AwaitingStep[];
+}

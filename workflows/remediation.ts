@@ -42,9 +42,9 @@ import {
   type FinalStatus,
   type Work,
 } from '../remediation/core';
-import { decisionsSince, describe, described, type Decision } from '../remediation/events';
+import { decisionsSince, describe, described, type Decision, type DecisionEvent } from '../remediation/events';
 import { CHANGE_CANCEL, CHANGE_CLOSE, CHANGE_OPEN, CHANGE_READ, CHANGE_START, EVALUATE_POLICY, LOAD_POLICY, LOOKUP_ASSET, NO_PROVIDER, PREVIEW_CHANGE, RESOLVE_DEVICE, TICKET_CLOSE, TICKET_READ, TICKET_REOPEN, TICKET_UPDATE, VERIFY_CHECK } from '../remediation/routing';
-import { deriveStatus, initialState, isCoreState, remediationRef, resultPlan, view, type RemediationState } from '../remediation/state';
+import { deriveStatus, initialState, isCoreState, remediationRef, resultPlan, view, withDecision, type RemediationState } from '../remediation/state';
 import {
   approveSignal,
   coreStateQuery,
@@ -70,25 +70,31 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
 
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
   // A continued run carries its rules in its state; one begun before the core finishes on the code it began with.
-  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, { planningChecks: false, closedLoop: false }) : remediationV1(input);
+  // (A continued run that posts approval requests carries what it posted.)
+  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined }) : remediationV1(input);
   // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): the newest
   // marker implies every earlier one; a run without any began before the core.
-  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true });
+  if (patched(APPROVAL_REQUESTS_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true });
+  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: false });
   const checks = patched(PLANNING_CHECKS_PATCH);
   if (!checks && !patched(CORE_PATCH)) return remediationV1(input);
-  return drive(input, { planningChecks: checks, closedLoop: false });
+  return drive(input, { planningChecks: checks, closedLoop: false, approvalRequests: false });
 }
 
 class VerificationFailed extends Error {}
 
-/** The rules a new run begins with (a continued run keeps them in its state). */
-async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean }): Promise<RemediationResult> {
+/**
+ * The rules a new run begins with (a continued run keeps them in its state). `approvalRequests`:
+ * approval requests in chat and the DrwApprovers search attribute.
+ */
+async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean; approvalRequests: boolean }): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale, ...(opts.changePollMs ? { changePollMs: opts.changePollMs } : {}) });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
@@ -101,7 +107,8 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
         receivedAt: input.receivedAt,
         detection: input.detection,
         trust: input.options.approvals,
-        ...rules,
+        planningChecks: rules.planningChecks,
+        closedLoop: rules.closedLoop,
         firstRunId: workflowInfo().firstExecutionRunId,
       });
   /** Set by messages: the main loop looks again at what to do. */
@@ -116,6 +123,9 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   let published: Record<string, unknown> = {};
   /** Decisions made since the last memo write (kept here: the state's log drops its oldest entries). */
   let unwritten: Decision[] = [];
+  /** Other memo fields to write with them (the steps awaiting approval, AWAITING_MEMO), and what was last written. */
+  let memoWanted: Record<string, unknown> | undefined;
+  let publishedAwaiting = '';
 
   const feed = (event: CoreEvent, fromMessage = false) => {
     const r = apply(s, event, ctx());
@@ -132,6 +142,19 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     if (fromMessage) dirty = true;
   };
 
+  /** A decision about what the driver's own side effects did (the approval requests in chat). */
+  const note = (e: DecisionEvent) => {
+    s = withDecision(s, e, Date.now());
+    const d = s.decisions[s.decisions.length - 1];
+    unwritten.push(d);
+    publishWanted = true;
+    log.info(`decision: ${describe(d)}`, { remediation: s.id, kind: d.kind });
+  };
+  const approvalMessages = rules.approvalRequests ? (input.approvalMessages ?? { steps: {} }) : undefined;
+  const messenger: ApprovalMessenger | undefined = approvalMessages && approvalMessenger({ state: () => s, opts, record: approvalMessages, note });
+  /** Nothing of the approval requests is in flight (they are not cut short by continuing as new or closing). */
+  const messagesIdle = () => messenger?.idle() ?? true;
+
   /**
    * Search attributes and current details when they changed; the activation's new decisions into
    * the memo. Each write is a history event: once per activation, and none for the last one.
@@ -140,7 +163,8 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     publishWanted = false;
     const status = deriveStatus(s);
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
-    const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source };
+    const approvers = messenger ? approversOf(s) : undefined;
+    const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source, approvers: approvers?.join('\n') };
     if (Object.keys(next).some((k) => next[k] !== published[k])) {
       const pairs: SearchAttributeUpdatePair[] = [
         { key: SA.asset, value: s.facts.asset.id },
@@ -154,8 +178,20 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       if (s.plan.policyVersion) pairs.push({ key: SA.policyVersion, value: s.plan.policyVersion });
       if (s.plan.playbook) pairs.push({ key: SA.playbook, value: s.plan.playbook });
       if (s.slaDeadlineMs !== undefined) pairs.push({ key: SA.slaDeadline, value: new Date(s.slaDeadlineMs) });
+      // An empty list removes the attribute: nobody's inbox finds the remediation.
+      if (approvers) pairs.push({ key: SA.approvers, value: approvers });
       upsertSearchAttributes(pairs);
       published = next;
+    }
+    if (messenger && approvalMessages) {
+      messenger.sync();
+      // What the inbox lists, when it changed: written with the decisions (one memo write).
+      const awaiting = awaitingOf(s, approvalMessages);
+      const text = JSON.stringify(awaiting);
+      if (text !== publishedAwaiting) {
+        publishedAwaiting = text;
+        memoWanted = { [AWAITING_MEMO]: awaiting };
+      }
     }
     if (!closing) writeDecisions();
     // What each waiting step acts on, so the Temporal UI shows what an approval would let happen.
@@ -175,9 +211,10 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   };
 
   const writeDecisions = () => {
-    if (!unwritten.length) return;
-    upsertMemo({ [DECISIONS_MEMO]: unwritten });
+    if (!unwritten.length && !memoWanted) return;
+    upsertMemo({ ...memoWanted, ...(unwritten.length ? { [DECISIONS_MEMO]: unwritten } : {}) });
     unwritten = [];
+    memoWanted = undefined;
   };
 
   // ---- messages: validated by the core; a malformed one is recorded as rejected, never thrown
@@ -270,12 +307,15 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       feed({ kind: 'message', name: 'cancel', payload: { by: 'temporal', reason: 'cancellation requested through Temporal (the history names who)' } });
       await compensate();
       await finish('cancelled', 'cancelled');
+      await condition(messagesIdle);
     });
     // Cancelled: no result carries the last decisions.
     writeDecisions();
     throw e;
   }
 
+  // The approval requests' last updates (the outcome of each step) before the run closes.
+  if (messenger) await condition(messagesIdle);
   if (opts.auditTaskQueue) {
     // Sealing takes another workflow task, during which the run could be terminated: the decisions first.
     writeDecisions();
@@ -288,11 +328,15 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   async function mainLoop(): Promise<void> {
     while (!s.final) {
       if (shouldContinueAsNew()) {
-        await condition(allHandlersFinished);
+        await condition(messenger ? () => allHandlersFinished() && messagesIdle() : allHandlersFinished);
         feed({ kind: 'continuing_as_new', historyLength: workflowInfo().historyLength });
         publish();
+        if (messenger) {
+          await condition(messagesIdle);
+          writeDecisions();
+        }
         if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
-        await continueAsNew<typeof remediation>({ ...input, carried: s });
+        await continueAsNew<typeof remediation>({ ...input, carried: s, ...(approvalMessages ? { approvalMessages } : {}) });
       }
       dirty = false;
       const work = nextWork(s, ctx());

@@ -1,11 +1,13 @@
 /**
  * The approver's inbox: every step awaiting a decision the signed-in person may give, oldest
- * first, with the remediation's SLA time left. The states are read through the workflow's query,
- * a bounded number at a time.
+ * first, with the remediation's SLA time left. Visibility lists only the remediations with a step
+ * the person's user or groups may decide (DrwApprovers), each with its steps awaiting approval (a
+ * memo field): no workflow is queried. Runs begun before that are listed for everyone awaiting
+ * approval, and their states read through the workflow's query, a bounded number at a time.
  */
 import type { PlanStep } from '../../planner/types';
 import type { RemediationView } from '../../signals';
-import type { PendingRemediation, UiBackend } from './backend';
+import { approverKeys, type PendingRemediation, type UiBackend } from './backend';
 import { whyNotDecide, type Person } from './decide-rule';
 
 export interface InboxItem {
@@ -63,7 +65,10 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise
 export async function buildInbox(backend: UiBackend, who: Person, from = 0): Promise<Inbox> {
   // Without the permission to decide, nothing is this person's to decide: no state is read.
   if (!who.permissions.has('decide')) return { items: [], pending: 0, truncated: false, unreadable: 0 };
-  const pending = (await backend.pending(INBOX_LIMIT + 1)).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  // The oldest remediations up to the end of this page when the backend can find them by time (how many in all, too); else all of them.
+  const window = backend.oldestPending ? await backend.oldestPending(approverKeys(who), Math.min(INBOX_LIMIT, from + PAGE_STEPS)) : undefined;
+  const pending = (window?.items ?? (await backend.pending(INBOX_LIMIT + 1, approverKeys(who)))).sort((a, b) => a.startTime.localeCompare(b.startTime) || a.id.localeCompare(b.id));
+  const total = window ? window.total : pending.length;
   const all = pending.slice(0, INBOX_LIMIT);
   let unreadable = 0;
   const items: InboxItem[] = [];
@@ -72,7 +77,8 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
     // No more states than the page can still show (one step each, usually).
     const chunk = all.slice(at, at + Math.min(CONCURRENCY, PAGE_STEPS - items.length));
     at += chunk.length;
-    const states = await mapLimited(chunk, CONCURRENCY, async (p: PendingRemediation) => {
+    for (const p of chunk) if (p.listed) items.push(...listedItems(p, who));
+    const states = await mapLimited(chunk.filter((p) => !p.listed), CONCURRENCY, async (p: PendingRemediation) => {
       try {
         return { p, v: await backend.state(p.id) };
       } catch {
@@ -94,7 +100,26 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
     }
   }
   items.sort((a, b) => a.since.localeCompare(b.since) || a.remediation.id.localeCompare(b.remediation.id));
-  return { items, pending: all.length, ...(at < all.length ? { next: at } : {}), truncated: pending.length > INBOX_LIMIT, unreadable };
+  const listed = Math.min(total, INBOX_LIMIT);
+  return { items, pending: listed, ...(at < listed ? { next: at } : {}), truncated: total > INBOX_LIMIT, unreadable };
+}
+
+/** The person's steps of a remediation as the visibility list gave them (its run's AWAITING_MEMO and search attributes). */
+function listedItems(p: PendingRemediation, who: Person): InboxItem[] {
+  const { awaiting, attributes: a } = p.listed!;
+  const out: InboxItem[] = [];
+  for (const x of awaiting.steps) {
+    // What the row and the decide rule read of a step (status, approval rule, requester, target).
+    const { since: _since, ...summary } = x;
+    const step = { ...summary, status: 'awaiting_approval' } as unknown as PlanStep;
+    if (whyNotDecide(who, step)) continue;
+    out.push({
+      remediation: { id: p.id, title: awaiting.title, severity: a.severity as RemediationView['severity'], riskScore: a.riskScore ?? 0, asset: { id: a.asset ?? '' } as RemediationView['asset'], slaDeadline: a.slaDeadline, slaBreached: false, status: (a.status ?? 'awaiting_approval') as RemediationView['status'] },
+      step,
+      since: x.since,
+    });
+  }
+  return out;
 }
 
 /**
@@ -104,7 +129,8 @@ export async function buildInbox(backend: UiBackend, who: Person, from = 0): Pro
  */
 export class InboxStates {
   private readonly entries = new Map<string, { at: number; state: Promise<RemediationView> }>();
-  private listed?: { at: number; limit: number; list: Promise<PendingRemediation[]> };
+  /** By the approvers asked for: people with the same user and groups share one list. */
+  private readonly lists = new Map<string, { at: number; list: Promise<unknown> }>();
 
   constructor(
     private readonly backend: UiBackend,
@@ -115,18 +141,29 @@ export class InboxStates {
 
   /** The backend, with its state reads shared. */
   get reader(): UiBackend {
-    return { ...this.backend, pending: (limit) => this.pending(limit), state: (id) => this.state(id) };
+    const b = this.backend;
+    return { ...b, pending: (limit, approvers) => this.pending(limit, approvers), ...(b.oldestPending ? { oldestPending: (approvers: string[], oldest: number) => this.oldest(approvers, oldest) } : {}), state: (id) => this.state(id) };
+  }
+
+  /** The backend's oldest pending, shared as the list is. */
+  oldest(approvers: string[], oldest: number): Promise<{ items: PendingRemediation[]; total: number }> {
+    return this.shared(`oldest\n${oldest}\n${approvers.join('\n')}`, () => this.backend.oldestPending!(approvers, oldest));
   }
 
   /** The visibility list of remediations awaiting approval, shared the same way (it is most of a render's cost). */
-  pending(limit: number): Promise<PendingRemediation[]> {
+  pending(limit: number, approvers: string[]): Promise<PendingRemediation[]> {
+    return this.shared(`${limit}\n${approvers.join('\n')}`, () => this.backend.pending(limit, approvers)).then((x) => [...x]);
+  }
+
+  private shared<T>(key: string, read: () => Promise<T>): Promise<T> {
     const t = this.now();
-    const l = this.listed;
-    if (l && l.limit === limit && t - l.at < this.ttlMs) return l.list.then((x) => [...x]);
-    const list = this.backend.pending(limit);
-    this.listed = { at: t, limit, list };
-    list.catch(() => this.listed?.list === list && (this.listed = undefined));
-    return list.then((x) => [...x]);
+    const l = this.lists.get(key);
+    if (l && t - l.at < this.ttlMs) return l.list as Promise<T>;
+    if (this.lists.size >= 1000) for (const [k, v] of this.lists) if (t - v.at >= this.ttlMs) this.lists.delete(k);
+    const list = read();
+    this.lists.set(key, { at: t, list });
+    list.catch(() => this.lists.get(key)?.list === list && this.lists.delete(key));
+    return list;
   }
 
   state(id: string): Promise<RemediationView> {
@@ -144,6 +181,6 @@ export class InboxStates {
   /** After a decision here: the next inbox reads the remediation again. */
   forget(id: string): void {
     this.entries.delete(id);
-    this.listed = undefined;
+    this.lists.clear();
   }
 }

@@ -43,7 +43,7 @@ export function approvalRequest(v: ApprovalSubject, step: PlanStep, pageUrl: str
         text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(v.title)}* (${v.severity}, risk ${v.riskScore})\n*What will be done:* ${targetLine(step)}\n*Why:* playbook \`${escapeMrkdwn(step.reason.playbook)}\`, rule \`${escapeMrkdwn(step.reason.rule)}\`\n*Who may decide:* ${escapeMrkdwn(who)}`, 3000) },
       },
       ...(diff ? [{ type: 'section', text: { type: 'mrkdwn', text: clip(`\`\`\`${diff.replace(/```/g, "'''")}\`\`\``, 3000) } }] : []),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `digest \`${step.digest}\` · <${pageUrl}|open in drw>` }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `digest \`${step.digest}\`${pageUrl ? ` · <${pageUrl}|open in drw>` : ''}` }] },
       { type: 'input', block_id: REASON_BLOCK, optional: false, label: { type: 'plain_text', text: 'Reason' }, element: { type: 'plain_text_input', action_id: REASON_ACTION, max_length: 2000 } },
       {
         type: 'actions',

@@ -1,4 +1,4 @@
 export { createSlackNotify } from './notify';
 export { loadSlackConfig, type SlackConfig } from './config';
 export { buildSlackMessage } from './message';
-export { createSlackApprovals, loadSlackBotConfig, type ApprovalRequestInput, type SlackApprovals, type SlackBotConfig } from './approvals';
+export { approvalChannels, createSlackApprovals, loadSlackBotConfig, type ApprovalOutcomeInput, type ApprovalRequestInput, type SlackApprovals, type SlackBotConfig } from './approvals';

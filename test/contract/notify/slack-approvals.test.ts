@@ -25,7 +25,7 @@ test('a step awaiting approval is posted once to the channel, with its digest an
   const slack = createSlackApprovals(loadSlackBotConfig({ SLACK_BOT_TOKEN: sim.botToken, SLACK_API_URL: `${sim.baseUrl}/api` })!);
   const first = await slack.postApprovalRequest(input());
   expect(first).toEqual({ channel: 'C0CLOUD', ts: expect.stringMatching(/^\d+\.\d{6}$/), posted: true });
-  expect(await slack.postApprovalRequest(input())).toEqual({ channel: 'C0CLOUD', posted: false });
+  expect(await slack.postApprovalRequest(input())).toEqual({ channel: 'C0CLOUD', ts: first.ts, posted: false });
   const mine = sim.messages.filter((m) => m.channel === 'C0CLOUD');
   expect(mine).toHaveLength(1);
   expect(JSON.stringify(mine[0].blocks)).toContain(`digest \`${D1}\``);

@@ -10,7 +10,7 @@ test('temporal-dev.sh registers exactly the search attributes the workflows upse
   const fromScript = execFileSync(path.join(root, 'temporal-dev.sh'), ['search-attributes'], { encoding: 'utf8' }).trim().split('\n').sort();
   const fromCode = Object.values(SA).map((k) => `${k.name}=${CLI_TYPE[k.type]}`).sort();
   expect(fromScript).toEqual(fromCode);
-  expect(fromCode).toEqual(expect.arrayContaining(['DrwStatus=Keyword', 'DrwSeverity=Keyword', 'DrwRiskScore=Double', 'DrwAsset=Keyword', 'DrwPendingApproval=Bool', 'DrwPolicyVersion=Keyword', 'DrwSlaDeadline=Datetime']));
+  expect(fromCode).toEqual(expect.arrayContaining(['DrwStatus=Keyword', 'DrwSeverity=Keyword', 'DrwRiskScore=Double', 'DrwAsset=Keyword', 'DrwPendingApproval=Bool', 'DrwPolicyVersion=Keyword', 'DrwSlaDeadline=Datetime', 'DrwApprovers=KeywordList']));
 });
 
 test('temporal-dev.sh rejects an unknown command with exit 2', () => {
