@@ -35,17 +35,14 @@ async function main(argv: string[]): Promise<void> {
   // The Jira simulator tells this API about tickets people close, signed as Jira signs: with a
   // secret made for this run, given to both through the environment (unless the user set one).
   if (embedded && simulatesJira(process.env) && !process.env.DRW_JIRA_WEBHOOK_SECRET) process.env.DRW_JIRA_WEBHOOK_SECRET = randomBytes(32).toString('base64url');
-<<<<<<< HEAD
-  // The simulated CAB decides when a person runs its curl: drw reads changes often, not every 5 minutes.
-  if (embedded && !process.env.DRW_CHANGE_POLL_INTERVAL) process.env.DRW_CHANGE_POLL_INTERVAL = '10s';
-=======
   // The same for the simulated Slack app: its button presses are signed with the run's signing secret, and its people are mapped.
   const slackSim = embedded && simulatesSlack(process.env) && !process.env.SLACK_BOT_TOKEN;
   if (slackSim && !process.env.DRW_SLACK_SIGNING_SECRET) {
     process.env.DRW_SLACK_SIGNING_SECRET = randomBytes(32).toString('base64url');
     process.env.DRW_SLACK_USERS ??= JSON.stringify(DEMO_SLACK_USERS);
   }
->>>>>>> h-slack
+  // The simulated CAB decides when a person runs its curl: drw reads changes often, not every 5 minutes.
+  if (embedded && !process.env.DRW_CHANGE_POLL_INTERVAL) process.env.DRW_CHANGE_POLL_INTERVAL = '10s';
   const cfg = loadConfig();
   const logger = createLogger(cfg.logLevel);
   installSdkLogger(logger);

@@ -12,15 +12,9 @@ import { factsOf } from '../planner/facts';
 import { establishFacts } from '../planner/provenance';
 import { scoreRisk } from '../planner/risk';
 import type { ApprovalKey } from '../governance/assertion';
-<<<<<<< HEAD
 import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type PlanStep, type RemediationStatus, type StepTarget } from '../planner/types';
 import type { ChangeView, RemediationView, ResultPlan } from '../signals';
-import { described, type Decision } from './events';
-=======
-import { TERMINAL, type ApprovalRecord, type EscalationTrigger, type Facts, type Plan, type PlannerState, type RemediationStatus, type StepTarget } from '../planner/types';
-import type { RemediationView } from '../signals';
 import { described, type Decision, type DecisionEvent } from './events';
->>>>>>> h-slack
 
 /** The decision log keeps this many entries in state; older ones stay in history only. */
 export const DECISION_LOG_LIMIT = 300;
