@@ -32,7 +32,7 @@ import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } fr
 import { ACTION_ROUTES } from './routing';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { sourceFindingRef } from '../ingest/source-ref';
-import { DECISION_LOG_LIMIT, OPEN_TRUST, awaitingCab, factsAfterLookup, plannerState, type RemediationState, type StepChange } from './state';
+import { OPEN_TRUST, awaitingCab, factsAfterLookup, plannerState, pushDecision, type RemediationState, type StepChange } from './state';
 
 /** A repeat's detection: the largest details the API may be configured to accept (DRW_MAX_DETAILS_BYTES) pass. */
 const repeatSchema = detectionSchemaWith({ maxDetailsBytes: MAX_DETAILS_BYTES });
@@ -744,13 +744,7 @@ class Transition {
   }
 
   private decide(e: DecisionEvent): void {
-    const s = this.s;
-    s.decisions.push({ ...e, seq: ++s.seq, at: new Date(this.ctx.now).toISOString() });
-    if (s.decisions.length > DECISION_LOG_LIMIT) {
-      const drop = s.decisions.length - DECISION_LOG_LIMIT;
-      s.decisions.splice(0, drop);
-      s.decisionsDropped += drop;
-    }
+    pushDecision(this.s, e, this.ctx.now);
   }
 
   private publish(): void {

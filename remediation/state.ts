@@ -351,18 +351,28 @@ export function enrichAsset(asset: Detection['asset'], cmdb: AssetFacts | undefi
   };
 }
 
-/** What vendor records and idempotency keys name this remediation by (its instance; its id for older runs). */
 /**
  * The state with one more decision, numbered and timed, the log kept within DECISION_LOG_LIMIT:
  * how the core records each decision, and how the driver records what its own side effects did
  * (the approval requests in chat, workflows/approval-messages.ts).
  */
 export function withDecision(s: RemediationState, e: DecisionEvent, now: number): RemediationState {
-  const decisions = [...s.decisions, { ...e, seq: s.seq + 1, at: new Date(now).toISOString() }];
-  const drop = Math.max(0, decisions.length - DECISION_LOG_LIMIT);
-  return { ...s, seq: s.seq + 1, decisions: drop ? decisions.slice(drop) : decisions, decisionsDropped: s.decisionsDropped + drop };
+  const next = { ...s, decisions: [...s.decisions] };
+  pushDecision(next, e, now);
+  return next;
 }
 
+/** withDecision in place, for a state the caller owns (a core transition's private copy). */
+export function pushDecision(s: Pick<RemediationState, 'seq' | 'decisions' | 'decisionsDropped'>, e: DecisionEvent, now: number): void {
+  s.decisions.push({ ...e, seq: ++s.seq, at: new Date(now).toISOString() });
+  if (s.decisions.length > DECISION_LOG_LIMIT) {
+    const drop = s.decisions.length - DECISION_LOG_LIMIT;
+    s.decisions.splice(0, drop);
+    s.decisionsDropped += drop;
+  }
+}
+
+/** What vendor records and idempotency keys name this remediation by (its instance; its id for older runs). */
 export function remediationRef(s: Pick<RemediationState, 'id' | 'instance'>): string {
   return s.instance ?? s.id;
 }
