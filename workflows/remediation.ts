@@ -165,21 +165,24 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
     const approvers = messenger ? approversOf(s) : undefined;
     const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source, approvers: approvers?.join('\n') };
-    if (Object.keys(next).some((k) => next[k] !== published[k])) {
-      const pairs: SearchAttributeUpdatePair[] = [
-        { key: SA.asset, value: s.facts.asset.id },
-        { key: SA.source, value: s.facts.source },
-        { key: SA.dedupeKey, value: s.dedupeKey },
-        { key: SA.status, value: status },
-        { key: SA.severity, value: s.facts.severity },
-        { key: SA.riskScore, value: s.facts.riskScore },
-        { key: SA.pendingApproval, value: pending },
-      ];
-      if (s.plan.policyVersion) pairs.push({ key: SA.policyVersion, value: s.plan.policyVersion });
-      if (s.plan.playbook) pairs.push({ key: SA.playbook, value: s.plan.playbook });
-      if (s.slaDeadlineMs !== undefined) pairs.push({ key: SA.slaDeadline, value: new Date(s.slaDeadlineMs) });
+    const changed = (k: string) => next[k] !== published[k];
+    if (Object.keys(next).some(changed)) {
+      // Only what changed since this run's last upsert (each attribute costs its bytes in history every time).
+      const first = Object.keys(published).length === 0;
+      const pairs: SearchAttributeUpdatePair[] = [];
+      const put = (k: string, pair: SearchAttributeUpdatePair) => (first || changed(k)) && pairs.push(pair);
+      put('asset', { key: SA.asset, value: s.facts.asset.id });
+      put('source', { key: SA.source, value: s.facts.source });
+      if (first) pairs.push({ key: SA.dedupeKey, value: s.dedupeKey });
+      put('status', { key: SA.status, value: status });
+      put('severity', { key: SA.severity, value: s.facts.severity });
+      put('risk', { key: SA.riskScore, value: s.facts.riskScore });
+      put('pending', { key: SA.pendingApproval, value: pending });
+      if (s.plan.policyVersion) put('policy', { key: SA.policyVersion, value: s.plan.policyVersion });
+      if (s.plan.playbook) put('playbook', { key: SA.playbook, value: s.plan.playbook });
+      if (s.slaDeadlineMs !== undefined) put('sla', { key: SA.slaDeadline, value: new Date(s.slaDeadlineMs) });
       // An empty list removes the attribute: nobody's inbox finds the remediation.
-      if (approvers) pairs.push({ key: SA.approvers, value: approvers });
+      if (approvers) put('approvers', { key: SA.approvers, value: approvers });
       upsertSearchAttributes(pairs);
       published = next;
     }
