@@ -94,6 +94,26 @@ class VerificationFailed extends Error {}
  * The rules a new run begins with (a continued run keeps them in its state). `approvalRequests`:
  * approval requests in chat and the DrwApprovers search attribute.
  */
+/** The run's search attributes as `publish` compares them (an unset list is no list; a time is its ms). */
+function searchAttributesNow(): Record<string, unknown> {
+  const sa = workflowInfo().typedSearchAttributes;
+  const sla = sa.get(SA.slaDeadline);
+  const approvers = sa.get(SA.approvers);
+  return {
+    status: sa.get(SA.status),
+    severity: sa.get(SA.severity),
+    risk: sa.get(SA.riskScore),
+    pending: sa.get(SA.pendingApproval),
+    policy: sa.get(SA.policyVersion),
+    playbook: sa.get(SA.playbook),
+    sla: sla?.getTime(),
+    asset: sa.get(SA.asset),
+    source: sa.get(SA.source),
+    dedupe: sa.get(SA.dedupeKey),
+    approvers: approvers?.length ? approvers.join('\n') : undefined,
+  };
+}
+
 async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean; approvalRequests: boolean }): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale, ...(opts.changePollMs ? { changePollMs: opts.changePollMs } : {}) });
@@ -120,7 +140,10 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   /** The run is ending: its last decisions go in the result (or, cancelled or sealed, one last memo write). */
   let closing = false;
   const scopes = new Map<string, CancellationScope>();
+  // When to upsert: whenever what publish() derives changed (the activations runs always upserted in).
   let published: Record<string, unknown> = {};
+  // What to send: only what the run's search attributes do not hold already (the API's start, the previous run's, the last upsert).
+  let onServer = searchAttributesNow();
   /** Decisions made since the last memo write (kept here: the state's log drops its oldest entries). */
   let unwritten: Decision[] = [];
   /** Other memo fields to write with them (the steps awaiting approval, AWAITING_MEMO), and what was last written. */
@@ -165,15 +188,14 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
     const approvers = messenger ? approversOf(s) : undefined;
     const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source, approvers: approvers?.join('\n') };
-    const changed = (k: string) => next[k] !== published[k];
-    if (Object.keys(next).some(changed)) {
-      // Only what changed since this run's last upsert (each attribute costs its bytes in history every time).
-      const first = Object.keys(published).length === 0;
+    if (Object.keys(next).some((k) => next[k] !== published[k])) {
+      // Only what the server does not hold (each attribute costs its bytes in history every time it is sent).
+      const sending: Record<string, unknown> = { ...next, dedupe: s.dedupeKey, approvers: approvers?.length ? next.approvers : undefined };
       const pairs: SearchAttributeUpdatePair[] = [];
-      const put = (k: string, pair: SearchAttributeUpdatePair) => (first || changed(k)) && pairs.push(pair);
+      const put = (k: string, pair: SearchAttributeUpdatePair) => sending[k] !== onServer[k] && pairs.push(pair);
       put('asset', { key: SA.asset, value: s.facts.asset.id });
       put('source', { key: SA.source, value: s.facts.source });
-      if (first) pairs.push({ key: SA.dedupeKey, value: s.dedupeKey });
+      put('dedupe', { key: SA.dedupeKey, value: s.dedupeKey });
       put('status', { key: SA.status, value: status });
       put('severity', { key: SA.severity, value: s.facts.severity });
       put('risk', { key: SA.riskScore, value: s.facts.riskScore });
@@ -183,8 +205,10 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
       if (s.slaDeadlineMs !== undefined) put('sla', { key: SA.slaDeadline, value: new Date(s.slaDeadlineMs) });
       // An empty list removes the attribute: nobody's inbox finds the remediation.
       if (approvers) put('approvers', { key: SA.approvers, value: approvers });
-      upsertSearchAttributes(pairs);
+      // Still one upsert in this activation, as runs recorded before this always made (replay compares commands).
+      upsertSearchAttributes(pairs.length ? pairs : [{ key: SA.status, value: status }]);
       published = next;
+      onServer = sending;
     }
     if (messenger && approvalMessages) {
       messenger.sync();

@@ -82,7 +82,7 @@ beforeAll(async () => {
     readyLine: 'drw is running',
   });
   for (const n of [1, 2]) workflowWorkers.push(new WorkerProcess({ ...base, DRW_WORKER_ROLES: 'workflows' }, log(`workflows-${n}`)));
-  const integrations = ['ticketing,notify', 'endpoint,iac', 'policy,cmdb,runbook,verify'].map(
+  const integrations = ['ticketing,notify', 'endpoint,iac', 'policy,cmdb,runbook,verify,change'].map(
     (roles, i) => new WorkerProcess({ ...base, ...vendors.env, DRW_WORKER_ROLES: roles, ...(i === 0 ? { DRW_HEALTH_PORT: String(healthPort) } : {}) }, log(roles.split(',')[0])),
   );
   processes.push(apiProcess, ...workflowWorkers, ...integrations);
