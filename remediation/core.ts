@@ -29,7 +29,7 @@ import {
   type TicketChanged,
 } from '../signals/messages';
 import type { DecisionEvent, MessageName, OperatorVerb, PreviousRemediation } from './events';
-import { ACTION_ROUTES } from './routing';
+import { kindsOf } from './routing';
 import type { PolicyAnswer, PolicyAsk } from '../planner/policy-engine';
 import { sourceFindingRef } from '../ingest/source-ref';
 import { OPEN_TRUST, awaitingCab, factsAfterLookup, plannerState, pushDecision, type RemediationState, type StepChange } from './state';
@@ -708,8 +708,7 @@ class Transition {
     const s = this.s;
     const unprovided = s.unprovided;
     if (!unprovided) return;
-    // A step under a change record needs the change system as well as its own.
-    const missing = (x: PlanStep) => unprovided[ACTION_ROUTES[x.action].kind] ?? (s.closedLoop && x.change ? unprovided.change : undefined);
+    const missing = (x: PlanStep) => kindsOf(x, s.closedLoop).map((k) => unprovided[k]).find(Boolean);
     const st = s.plan.steps.find((x) => (x.status === 'pending' || x.status === 'awaiting_approval') && missing(x));
     if (!st) return;
     const why = missing(st)!;

@@ -5,7 +5,7 @@
  * Type-only imports: it is part of the workflow bundle.
  */
 import type { Activities } from '../activities';
-import type { Action } from '../planner/types';
+import type { Action, PlanStep } from '../planner/types';
 
 /** A kind of system: one task queue each, so each integration can be scaled and rate-limited alone. */
 export const ACTIVITY_KINDS = ['policy', 'cmdb', 'ticketing', 'iac', 'endpoint', 'notify', 'runbook', 'identity', 'verify', 'change'] as const;
@@ -40,6 +40,14 @@ export const ACTION_ROUTES: Record<Action, Route> = {
 
 /** The failure type of every call to a kind with no provider on the worker (activities/registry.ts): the step is blocked, not failed. */
 export const NO_PROVIDER = 'NoProvider';
+
+/**
+ * The kinds of system a step needs, its own first: a step under a change record needs the change
+ * system too (`underChange` false: runs begun before change control, which ignore `change`).
+ */
+export function kindsOf(step: Pick<PlanStep, 'action' | 'change'>, underChange = true): ActivityKind[] {
+  return [ACTION_ROUTES[step.action].kind, ...(underChange && step.change ? (['change'] as const) : [])];
+}
 
 /** What the workflow calls outside plan steps. */
 export const LOAD_POLICY: Route = { kind: 'policy', activity: 'loadPolicy' };

@@ -29,7 +29,7 @@ import { SUBMIT_SOURCES } from '../../ingest';
 import { FACT_NAMES, establishFacts, type CmdbAnswer, type Provenance } from '../../planner/provenance';
 import { buildSystems } from '../../activities/registry';
 import { ConfigError } from '../../common/config';
-import { ACTION_ROUTES } from '../../remediation/routing';
+import { kindsOf } from '../../remediation/routing';
 
 /** `--cmdb`: what the CMDB says about the asset, as JSON (the fields facts come from). */
 const cmdbOption = assetSchema.omit({ id: true, type: true }).partial().strict();
@@ -246,8 +246,7 @@ export const plan: CommandSpec = {
     for (const d of detections) results.push(await dryRunAsking(engine, (policyAnswers) => dryRun(policy, relative(ctx, ctx.io.cwd, dir), d, requestedBy, { via, policyAnswers, ...(cmdb ? { cmdb } : {}) })));
     if (values.providers) {
       const byKind = providersHere(ctx.io.env);
-      // A step under a change record needs the change system too.
-      const missing = (st: PlanStep) => [ACTION_ROUTES[st.action].kind, ...(st.change ? ['change'] : [])].find((k) => byKind[k] === 'none');
+      const missing = (st: PlanStep) => kindsOf(st).find((k) => byKind[k] === 'none');
       for (const r of results) r.providers = { byKind, blocked: r.plan.steps.flatMap((st) => ((kind) => (kind ? [{ step: st.id, kind }] : []))(missing(st))) };
     }
     if (ctx.json) ctx.outJson(results.length === 1 ? results[0] : results);
