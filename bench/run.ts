@@ -31,6 +31,7 @@
  *   BENCH_CONCURRENCY=50      requests in flight for (a) and (c)
  *   BENCH_MAX_CACHED_WORKFLOWS  the (d) worker's cache (default max(50, 250 × scale))
  *   BENCH_SKIP=d,f,g          skip phases
+ *   BENCH_SAVE_HISTORIES=dir  write the histories (f) replays there (drw.json, baseline.json) for bench/replay-profile.ts
  *   BENCH_OUT=bench           where results.json and RESULTS.md go (relative to the repository)
  *   BENCH_RENDER=bench/results.json  no run: RESULTS.md and the table again from recorded measurements
  *   BENCH_LOG_LEVEL=warn      drw/SDK log level (on stderr)
@@ -52,6 +53,7 @@ import { createActivities } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
 import { startApp, type App } from '../cli/app';
 import { createWorkers } from '../workers';
+import { bundleDrwWorkflows } from '../workers/workflow-bundle';
 import { RemediationService } from '../api/service';
 import { loadPolicyDir } from '../planner/load';
 import { buildPlan } from '../planner/plan';
@@ -410,6 +412,15 @@ async function replayRate(bundle: Bundle, histories: { workflowId: string; histo
   };
 }
 
+/** For profiling a replay outside the run (bench/replay-profile.ts reads these). */
+function saveHistories(dir: string, drw: { workflowId: string; history: History }[], baseline: { workflowId: string; history: History }[]): void {
+  mkdirSync(dir, { recursive: true });
+  const write = (name: string, hs: { workflowId: string; history: History }[]) =>
+    writeFileSync(path.join(dir, name), JSON.stringify(hs.map((h) => ({ workflowId: h.workflowId, history: Buffer.from(temporal.api.history.v1.History.encode(h.history).finish()).toString('base64') }))));
+  write('drw.json', drw);
+  write('baseline.json', baseline);
+}
+
 interface ReplayResultFigures {
   drw: ReplayRate;
   baseline: ReplayRate;
@@ -421,6 +432,7 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   progress(`(f) fetching ${Math.min(drwIds.length, COUNTS.replayMax)} + ${Math.min(baselineIds.length, COUNTS.replayMax)} histories recorded in this run`);
   const dh = await fetchHistories(ctx, take(drwIds));
   const bh = await fetchHistories(ctx, take(baselineIds));
+  if (process.env.BENCH_SAVE_HISTORIES) saveHistories(process.env.BENCH_SAVE_HISTORIES, dh, bh);
   progress('(f) replaying drw remediations');
   const drw = await replayRate(ctx.drwBundle, dh, 'bench-replay-drw');
   progress(`(f)   drw: ${drw.perSecond.toFixed(1)} histories/s (${drw.errors.length} errors)`);
@@ -996,7 +1008,7 @@ async function main(): Promise<void> {
       progress(`  ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}, data ${server.dataDir}`);
       progress('bundling the drw and baseline workflows');
       const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never;
-      const drwBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet });
+      const drwBundle = await bundleDrwWorkflows(quiet);
       const baselineBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: quiet });
       const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
       cfg.api.port = 0;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleDrwWorkflows } from '../workers/workflow-bundle';
 import { loadConfig } from '../common/config';
 import { createLogger, installSdkLogger } from '../common/logger';
 import { connectClient } from '../common/temporal';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   installSdkLogger(logger);
   const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-ui-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_ARCHIVE: 'off', DRW_API_RATE_LIMIT: '0', DRW_UI_SESSION_KEY_FILE: path.join(server.dataDir, 'ui-session.key'), DRW_APPROVAL_SIGNING_KEY_FILE: path.join(server.dataDir, 'approval.pem') });
   cfg.api.port = 0;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never });
+  const workflowBundle = await bundleDrwWorkflows({ trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never);
   const app = await startApp({ cfg, logger, systems: createInProcessSystems({ autoMergeAfterMs: 0 }), workflowBundle });
   try {
     const api = app.apiUrl!;

@@ -7,6 +7,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DrwConfig } from '../common/config';
 import { dataConverterOf } from '../common/temporal';
+import { workflowSourceOptions } from './workflow-bundle';
 import type { Activities } from '../activities';
 import { ACTIVITIES_OF, ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 import type { Logger } from '../common/logger';
@@ -41,7 +42,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
       await Worker.create({
         ...common,
         taskQueue: o.cfg.taskQueue,
-        ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+        ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : workflowSourceOptions()),
         ...(o.cfg.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.cfg.maxCachedWorkflows } : {}),
       }),
     );

@@ -21,6 +21,7 @@ import { remediationId } from '../../domain/ids';
 import { historyFromJson, historyToJson } from '../../report/history-json';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
+import { workflowSourceOptions } from '../../workers/workflow-bundle';
 
 export const HISTORY_DIR = path.join(ROOT, 'test', 'histories');
 export const RECORDING = process.env.DRW_RECORD_HISTORIES === '1';
@@ -45,7 +46,7 @@ export interface NamedHistory {
 export function replayWorkerOptions(): ReplayWorkerOptions {
   const bundle = process.env.DRW_TEST_WORKFLOW_BUNDLE;
   return {
-    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : workflowSourceOptions()),
     replayName: 'drw-replay',
   };
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleDrwWorkflows } from '../../workers/workflow-bundle';
 import { SA } from '../../signals/search-attributes';
 
 /** Small enough that scenarios with floods exercise continue-as-new; large enough for normal ones. */
@@ -17,7 +17,7 @@ export const SUGGEST_CONTINUE_AS_NEW_AFTER = 1500;
 export default async function globalSetup(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'drw-test-'));
-  const { code } = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+  const { code } = await bundleDrwWorkflows({ trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never, path.join(root, 'workflows', 'index.ts'));
   const bundle = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundle, code);
   process.env.DRW_TEST_WORKFLOW_BUNDLE = bundle;
