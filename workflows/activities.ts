@@ -2,11 +2,11 @@
  * Activity proxies for the remediation workflow: each call goes to the task queue of its kind of
  * system (remediation/routing.ts) with the step's own timeout, retries and a summary for the UI.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RetrySpec } from '../planner/types';
 import type { ActivityKind } from '../remediation/routing';
-import type { RemediationOptions } from './input';
+import { taskQueueOf, type RemediationOptions } from './input';
 
 export interface CallSpec {
   timeoutMs: number;
@@ -19,7 +19,7 @@ export const CORE_CALL: RetrySpec = { maximumAttempts: 10, initialIntervalMs: 10
 
 export function activitiesFor(kind: ActivityKind, opts: RemediationOptions, spec: CallSpec): Activities {
   return proxyActivities<Activities>({
-    taskQueue: opts.taskQueues[kind],
+    taskQueue: taskQueueOf(opts, kind, workflowInfo().taskQueue),
     startToCloseTimeout: spec.timeoutMs,
     // A vendor outage should not fail a remediation that can wait; the SLA timer escalates it.
     scheduleToCloseTimeout: Math.max(spec.timeoutMs * spec.retry.maximumAttempts * 4, 10 * 60_000),

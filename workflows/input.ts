@@ -7,8 +7,11 @@ import type { ApprovalMessages } from './approval-messages';
 export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
 export interface RemediationOptions {
-  /** Task queue per kind of system, so each integration can be rate-limited on its own. */
-  taskQueues: Record<ActivityKind, string>;
+  /**
+   * Task queue per kind of system, so each integration can be rate-limited on its own: only those
+   * not named `<the workflow's task queue>-<kind>` (taskQueueOf). Runs begun before this carry all.
+   */
+  taskQueues?: Partial<Record<ActivityKind, string>>;
   /** Multiplies every policy duration (SLA, approval expiry, verification); tests and demos use < 1. */
   timeScale: number;
   /** Continue-as-new once history has this many events, even if the server has not suggested it yet. */
@@ -38,3 +41,14 @@ export interface RemediationInput {
   approvalMessages?: ApprovalMessages;
 }
 
+
+/** The task queue of a kind of system: its own name when given, else the workflow's task queue + `-kind`. */
+export function taskQueueOf(opts: Pick<RemediationOptions, 'taskQueues'>, kind: ActivityKind, workflowTaskQueue: string): string {
+  return opts.taskQueues?.[kind] ?? `${workflowTaskQueue}-${kind}`;
+}
+
+/** The queues to put in a remediation's input: each kind's that is not its default name (a workflow input is history bytes). */
+export function taskQueuesToSend(queues: Record<ActivityKind, string>, workflowTaskQueue: string): Partial<Record<ActivityKind, string>> | undefined {
+  const differing = Object.entries(queues).filter(([kind, q]) => q !== `${workflowTaskQueue}-${kind}`);
+  return differing.length ? (Object.fromEntries(differing) as Partial<Record<ActivityKind, string>>) : undefined;
+}
