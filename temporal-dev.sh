@@ -7,6 +7,7 @@
 #   ./temporal-dev.sh status    say whether it runs; exit 0 if it answers
 #   ./temporal-dev.sh path      obtain the CLI if needed and print its path
 #   ./temporal-dev.sh search-attributes   print the --search-attribute arguments
+#   ./temporal-dev.sh dynamic-config      print the server settings it starts with (key=value)
 #
 # Environment: TEMPORAL_CLI (a binary to use), DRW_TEMPORAL_VERSION (1.5.1),
 # TEMPORAL_IP (127.0.0.1), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
@@ -41,6 +42,16 @@ SEARCH_ATTRIBUTES=(
   DrwPlaybook=Keyword
   DrwSlaDeadline=Datetime
   DrwApprovers=KeywordList
+)
+
+# The server's dynamic config for drw's shape (README, "temporal-dev.sh"; npm run bench starts its
+# server with the same list, BENCH_SERVER=stock for the CLI's defaults):
+# - One partition per task queue: the server splits a queue's activities-per-second limit across
+#   partitions, so vendor quotas (DRW_RATE_LIMIT_<KIND>) hold per second only with one; on one
+#   node, more partitions only add forwarding between them.
+DYNAMIC_CONFIG=(
+  matching.numTaskqueueReadPartitions=1
+  matching.numTaskqueueWritePartitions=1
 )
 
 say() { printf 'temporal-dev: %s\n' "$*" >&2; }
@@ -171,9 +182,7 @@ start() {
   args=(server start-dev --ip "$ip" --port "$port" --ui-port "$ui_port" --namespace "$namespace"
         --db-filename "$data_dir/temporal.sqlite" --log-format json --log-level warn)
   for i in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$i"); done
-  # One partition per task queue: the server splits a queue's activities-per-second limit across
-  # partitions, so vendor quotas (DRW_RATE_LIMIT_<KIND>) hold per second only with one.
-  args+=(--dynamic-config-value matching.numTaskqueueReadPartitions=1 --dynamic-config-value matching.numTaskqueueWritePartitions=1)
+  for i in "${DYNAMIC_CONFIG[@]}"; do args+=(--dynamic-config-value "$i"); done
   # setsid: the server outlives this script and is not hit by a Ctrl-C meant for npm.
   setsid "$cli" "${args[@]}" >>"$log_file" 2>&1 < /dev/null &
   pid=$!
@@ -181,6 +190,9 @@ start() {
   for i in $(seq 1 120); do
     if healthy "$cli"; then
       set_retention "$cli" || return 1
+      # A data directory from an older drw lacks the attributes added since (--search-attribute only
+      # registers them in a new database).
+      add_search_attributes "$cli"
       say "started (pid $pid): gRPC $ip:$port, namespace $namespace (retention $retention), Web UI http://$ip:$ui_port, data $data_dir"
       return 0
     fi
@@ -230,6 +242,7 @@ case "${1:-start}" in
   status) status ;;
   path) resolve_cli ;;
   search-attributes) printf '%s\n' "${SEARCH_ATTRIBUTES[@]}" ;;
-  -h|--help|help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) say "unknown command '$1' (start, stop, status, path, search-attributes)"; exit 2 ;;
+  dynamic-config) printf '%s\n' "${DYNAMIC_CONFIG[@]}" ;;
+  -h|--help|help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) say "unknown command '$1' (start, stop, status, path, search-attributes, dynamic-config)"; exit 2 ;;
 esac

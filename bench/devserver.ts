@@ -36,6 +36,19 @@ export function temporalCli(): string {
   return execFileSync(path.join(REPO, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
+/** The dynamic config temporal-dev.sh starts drw's dev server with (`./temporal-dev.sh dynamic-config`). */
+export function drwDynamicConfig(): Record<string, string | number | boolean> {
+  const out = execFileSync(path.join(REPO, 'temporal-dev.sh'), ['dynamic-config'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const entries = out
+    .split('\n')
+    .filter((l) => l.includes('='))
+    .map((l) => {
+      const [k, v] = [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)];
+      return [k, v === 'true' || v === 'false' ? v === 'true' : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v] as const;
+    });
+  return Object.fromEntries(entries);
+}
+
 export interface DevServerOptions {
   cli?: string;
   /** Data directory (created); default a fresh temporary one, removed by stop({ clean: true }). */
