@@ -1,11 +1,13 @@
 /**
  * Replays the histories a bench run saved (BENCH_SAVE_HISTORIES=dir) again and again, so a
  * profiler sees only the replay: `node --cpu-prof dist/bench/replay-profile.js dir [drw|baseline] [rounds]`.
- * Prints histories/s per round.
+ * Prints histories/s per round, and with REPLAY_COUNT_PROMISES=1 the promises created per history
+ * (the SDK's promise hook captures a stack trace for each one a workflow creates).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { bundleDrwWorkflows } from '../workers/workflow-bundle';
@@ -18,7 +20,10 @@ async function main(): Promise<void> {
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const workflowBundle =
     which === 'drw' ? await bundleDrwWorkflows(quiet) : await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: quiet });
+  let promises = 0;
+  if (process.env.REPLAY_COUNT_PROMISES === '1') v8.promiseHooks.onInit(() => void promises++);
   for (let r = 0; r < Number(roundsArg); r++) {
+    promises = 0;
     const t0 = performance.now();
     let n = 0;
     let errors = 0;
@@ -27,7 +32,8 @@ async function main(): Promise<void> {
       if (res.error) errors++;
     }
     const s = (performance.now() - t0) / 1000;
-    process.stdout.write(`${which} round ${r + 1}: ${n} histories in ${s.toFixed(2)} s = ${(n / s).toFixed(1)}/s, ${errors} errors\n`);
+    const counted = process.env.REPLAY_COUNT_PROMISES === '1' ? `, ${Math.round(promises / n)} promises created per history` : '';
+    process.stdout.write(`${which} round ${r + 1}: ${n} histories in ${s.toFixed(2)} s = ${(n / s).toFixed(1)}/s, ${errors} errors${counted}\n`);
   }
 }
 
