@@ -27,6 +27,8 @@ function unfreezable(original: RegExp): RegExp {
   });
 }
 const shielded = new WeakSet<object>();
+
+/** Walks everything reachable from the roots by own properties; answers how many objects it readied. */
 export function materialize(...roots: unknown[]): number {
   const seen = new WeakSet<object>();
   const stack: unknown[] = [...roots];
