@@ -50,7 +50,7 @@ import {
 } from '../signals';
 import { SA } from '../signals/search-attributes';
 import type { remediation } from '../workflows';
-import { taskQueuesToSend, type RemediationInput } from '../workflows/input';
+import type { RemediationInput } from '../workflows/input';
 import { ApiError } from './errors';
 import { instanceOf, parseInstance } from '../common/remediation-ref';
 
@@ -118,14 +118,13 @@ export class RemediationService {
         throw e;
       }
     }
-    const queues = taskQueuesToSend(this.cfg.activityQueues, this.cfg.taskQueue);
     const input: RemediationInput = {
       detection,
       dedupeKey,
       requestedBy,
       receivedAt: new Date().toISOString(),
       options: {
-        ...(queues ? { taskQueues: queues } : {}),
+        taskQueues: this.cfg.activityQueues,
         timeScale: this.cfg.timeScale,
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
         ...(this.cfg.changePollMs ? { changePollMs: this.cfg.changePollMs } : {}),

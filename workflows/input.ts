@@ -8,8 +8,12 @@ export { ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 
 export interface RemediationOptions {
   /**
-   * Task queue per kind of system, so each integration can be rate-limited on its own: only those
-   * not named `<the workflow's task queue>-<kind>` (taskQueueOf). Runs begun before this carry all.
+   * Task queue per kind of system, so each integration can be rate-limited on its own. A kind not
+   * named here runs on `<the workflow's task queue>-<kind>` (taskQueueOf): workers of this release
+   * accept an input that names only the queues that differ, so a later API can stop sending the
+   * others (about 380 bytes of every history) once no older workflow worker runs. The API still
+   * sends all of them: an older worker fails every workflow task of an input without them (the
+   * rolling-upgrade suite runs this API against the build before the remediation core).
    */
   taskQueues?: Partial<Record<ActivityKind, string>>;
   /** Multiplies every policy duration (SLA, approval expiry, verification); tests and demos use < 1. */
@@ -41,14 +45,7 @@ export interface RemediationInput {
   approvalMessages?: ApprovalMessages;
 }
 
-
 /** The task queue of a kind of system: its own name when given, else the workflow's task queue + `-kind`. */
 export function taskQueueOf(opts: Pick<RemediationOptions, 'taskQueues'>, kind: ActivityKind, workflowTaskQueue: string): string {
   return opts.taskQueues?.[kind] ?? `${workflowTaskQueue}-${kind}`;
-}
-
-/** The queues to put in a remediation's input: each kind's that is not its default name (a workflow input is history bytes). */
-export function taskQueuesToSend(queues: Record<ActivityKind, string>, workflowTaskQueue: string): Partial<Record<ActivityKind, string>> | undefined {
-  const differing = Object.entries(queues).filter(([kind, q]) => q !== `${workflowTaskQueue}-${kind}`);
-  return differing.length ? (Object.fromEntries(differing) as Partial<Record<ActivityKind, string>>) : undefined;
 }
