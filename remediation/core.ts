@@ -137,7 +137,8 @@ export type Work =
   | { kind: 'reopen_ticket'; ticketId: string; evidence: string[] }
   | { kind: 'run'; step: PlanStep }
   | { kind: 'finish'; status: FinalStatus; resolution: string }
-  | { kind: 'wait'; wake?: { at: number; what: string } };
+  /** `wakeBeforeFix`: where runs begun before CHANGE_READ_WAKE_PATCH woke instead (workflows/remediation.ts replays them with it). */
+  | { kind: 'wait'; wake?: { at: number; what: string }; wakeBeforeFix?: { at: number; what: string } };
 
 /** How often repeats are told to the ticket, at most (before the time scale). */
 const REPEAT_REPORT_EVERY_MS = 60_000;
@@ -933,8 +934,12 @@ export function settle(s: Pick<RemediationState, 'plan' | 'resolvedAtSource'>): 
   return { status: 'failed', resolution: `failed: ${failed.map((x) => x.id).join(', ')}` };
 }
 
-/** The earliest deadline the driver must wake for while it waits for messages. */
-export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; what: string } | undefined {
+/**
+ * The earliest deadline the driver must wake for while it waits for messages. `idleChangeReads`:
+ * also the reads of changes whose step waits for an approval, which nothing reads (what runs begun
+ * before CHANGE_READ_WAKE_PATCH woke for: a deadline in the past, again and again, until the approval).
+ */
+export function nextWake(s: RemediationState, ctx: CoreContext, o: { idleChangeReads?: boolean } = {}): { at: number; what: string } | undefined {
   const cands: { at: number; what: string }[] = [];
   if (s.slaDeadlineMs !== undefined && !s.slaBreached) cands.push({ at: s.slaDeadlineMs, what: `SLA deadline (${s.facts.severity})` });
   for (const st of s.plan.steps) {
@@ -946,7 +951,9 @@ export function nextWake(s: RemediationState, ctx: CoreContext): { at: number; w
   const poll = ticketPollAt(s, ctx);
   if (poll !== undefined) cands.push({ at: poll, what: `read ticket ${s.ticket!.ticketId}` });
   for (const [stepId, c] of Object.entries(s.changes ?? {})) {
-    if (!c.settled && !c.implementable) cands.push({ at: c.readMs + changePollEvery(ctx), what: `read change ${c.number} of ${stepId}` });
+    const step = s.plan.steps.find((x) => x.id === stepId);
+    const read = step !== undefined && awaitingCab(s, step);
+    if (read || (o.idleChangeReads && !c.settled && !c.implementable)) cands.push({ at: c.readMs + changePollEvery(ctx), what: `read change ${c.number} of ${stepId}` });
   }
   cands.sort((a, b) => a.at - b.at);
   return cands[0];
@@ -998,7 +1005,9 @@ export function nextWork(s: RemediationState, ctx: CoreContext): Work {
   }
   const poll = ticketPollAt(s, ctx);
   if (poll !== undefined && ctx.now >= poll) return { kind: 'poll_ticket', ticketId: s.ticket!.ticketId };
-  return { kind: 'wait', wake: nextWake(s, ctx) };
+  const wake = nextWake(s, ctx);
+  const before = nextWake(s, ctx, { idleChangeReads: true });
+  return { kind: 'wait', wake, ...(before && (before.at !== wake?.at || before.what !== wake?.what) ? { wakeBeforeFix: before } : {}) };
 }
 
 /** A step under a change record runs only inside an approved change: open it (changeToRead reads it while the CAB decides), wait for its window. */

@@ -10,6 +10,12 @@ export const PLANNING_CHECKS_PATCH = 'planning-checks';
 export const CLOSED_LOOP_PATCH = 'closed-loop';
 /** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
 export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
+/**
+ * Checked only where it matters (a change record whose step waits for an approval): runs with this
+ * marker stop waking to read that change, which nothing reads until the approval. Runs before it
+ * woke at a deadline already past, again and again, until the approval (remediation/core.ts nextWake).
+ */
+export const CHANGE_READ_WAKE_PATCH = 'change-read-wake';
 
 /**
  * The memo field that lists the steps awaiting approval as an inbox shows them (approval-requests

@@ -70,7 +70,7 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
 import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
 
@@ -431,7 +431,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
           await finish(work.status, work.resolution);
           break;
         case 'wait': {
-          const wake = work.wake;
+          const wake = work.wakeBeforeFix && !patched(CHANGE_READ_WAKE_PATCH) ? work.wakeBeforeFix : work.wake;
           if (wake) await condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what });
           else await condition(() => dirty || shouldContinueAsNew());
           break;

@@ -10,12 +10,14 @@ import path from 'node:path';
 import { buildSystems } from '../../activities/registry';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
 import { SCENARIO_FACTS, http, startHarness, type Harness } from '../helpers/harness';
-import { approve, asset, detection, operator, step, submit, waitFor } from '../helpers/scenario';
+import { HistoryKeeper } from '../helpers/histories';
+import { approve, asset, detection, operator, sleep, step, submit, waitFor } from '../helpers/scenario';
 import { adapterSystems } from '../helpers/sims';
 
 let dataDir: string;
 let sims: EmbeddedSimulators;
 let h: Harness;
+const keeper = new HistoryKeeper();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-change-'));
@@ -32,6 +34,23 @@ steps:
     action: runbook.run
     change: normal
     params: { runbook: restart-service }
+`,
+  );
+  // The same restart, asking ops as well below risk 70: a risk drop after the change is open puts its step behind an approval.
+  writeFileSync(
+    path.join(policyDir, 'gated-restart.yaml'),
+    `id: gated-restart
+name: Restart a degraded service under a change record, ops approving at lower risk
+priority: 10
+match: { categories: [infrastructure], rules: [ServiceDegraded] }
+steps:
+  - id: ticket
+    action: ticket.open
+  - id: restart
+    action: runbook.run
+    change: normal
+    params: { runbook: restart-service }
+    approval: { groups: [ops], when: "riskScore < 70" }
 `,
   );
   writeFileSync(path.join(policyDir, 'facts.yaml'), SCENARIO_FACTS);
@@ -89,6 +108,35 @@ test('the CAB rejects: the step is blocked with who rejected it and never runs; 
   expect(s2.changes['restart.restart']).toMatchObject({ number: number2, settled: 'canceled' });
   const rec = [...sims.simulators.servicenow!.changes.values()].find((c) => c.values.number === number2)!;
   expect(rec.values.state).toBe('4');
+});
+
+test('a step waiting for an approval while the CAB decides: the wait does not spin on its change; the approval reads it at once', async () => {
+  const host = asset('chg-gated');
+  const id = await submit(h, detection({ source: 'alertmanager', rule: 'ServiceDegraded', category: 'infrastructure', riskScore: 80, asset: { id: host } }));
+  const opened = await waitFor(h, id, (x) => x.decisions.some((d: any) => d.kind === 'change' && d.event === 'opened'), 'change opened');
+  const number = opened.changes['gated-restart.restart'].number;
+  expect((await http('POST', `${h.api}/v1/remediations/${id}/risk`, { riskScore: 50, reason: 'one node of three down' })).status).toBe(202);
+  const gated = await waitFor(h, id, (x) => step(x, 'gated-restart.restart').status === 'awaiting_approval', 'restart awaiting ops');
+  // Past the time the change would be read again (5 min at the harness's time scale, 3 s): nothing reads it before the approval.
+  await sleep(4_500);
+  // Runs before the fix started a 1 ms timer after another here (a read whose time had come, which nothing does) until the approval:
+  // each one a timer and a workflow task, as fast as the server fires them.
+  const spins = async () => {
+    const events = (await h.app.service.handle(id).fetchHistory()).events ?? [];
+    const ms = (d: any) => Number(d?.seconds ?? 0) * 1000 + (d?.nanos ?? 0) / 1e6;
+    return events.filter((e) => e.timerStartedEventAttributes && ms(e.timerStartedEventAttributes.startToFireTimeout) < 50).length;
+  };
+  expect(await spins()).toBe(0);
+  const restart = step(gated, 'gated-restart.restart');
+  expect((await approve(h, id, restart.id, { approver: 'olga', groups: ['ops'], reason: 'restart it', digest: restart.digest })).status).toBe(200);
+  expect((await cab(number, 'approve', 'Carla CAB')).status).toBe(200);
+  expect((await cab(number, 'approve', 'Dan CAB')).status).toBe(200);
+  const s = await waitFor(h, id, (x) => x.changes?.['gated-restart.restart']?.settled === 'closed', 'change closed');
+  expect(step(s, 'gated-restart.restart')).toMatchObject({ status: 'done', result: expect.objectContaining({ change: number }) });
+  expect(await spins()).toBe(0);
+  keeper.keep('change-awaiting-approval', id);
+  const { failures } = await keeper.check(h);
+  expect(failures).toEqual([]);
 });
 
 describe('the default policy', () => {

@@ -8,7 +8,7 @@ import { parsePlaybookText } from '../../../planner/load';
 import { CHANGE_POLL_EVERY_MS, TICKET_POLL_EVERY_MS, ticketNeedsClosing } from '../../../remediation/core';
 import { describe as sentence } from '../../../remediation/events';
 import { deriveStatus } from '../../../remediation/state';
-import { DEFAULT_POLICY, Remediation, T0, malware, testCategory } from './helpers';
+import { DEFAULT_POLICY, Remediation, T0, approve, malware, testCategory } from './helpers';
 
 let policy: PolicySet;
 beforeAll(() => {
@@ -136,7 +136,7 @@ describe('a regression', () => {
 });
 
 describe('a step under a change record', () => {
-  const changePolicy = (): PolicySet => {
+  const changePolicy = (restartApproval = ''): PolicySet => {
     const r = parsePlaybookText(
       `id: restart
 name: Restart under a change
@@ -149,7 +149,7 @@ steps:
     action: runbook.run
     change: normal
     params: { runbook: restart-service }
-`,
+${restartApproval}`,
       'restart.yaml',
     );
     return { ...policy, version: 'test', playbooks: [r.playbook!] };
@@ -173,6 +173,23 @@ steps:
     r.on({ kind: 'step_done', stepId: 'restart.restart', result: { ok: true } });
     expect(r.step('restart.restart').result).toEqual({ ok: true, change: 'CHG0030001' });
     expect(r.work()).toMatchObject({ kind: 'settle_change', how: 'close', outcome: 'successful' });
+  });
+
+  test('while its step waits for an approval its change is not read, and the wait does not wake for it; the approval reads it at once', () => {
+    const gated = changePolicy('    approval: { groups: [ops], when: "riskScore < 70" }\n');
+    const r = Remediation.started(alert(80), gated, undefined, { closedLoop: true }).ran('restart.ticket');
+    r.on({ kind: 'change_opened', stepId: 'restart.restart', ref: { system: 'servicenow', changeId: 'c1', number: 'CHG0030001' }, state: state() });
+    r.message('riskScoreChanged', { riskScore: 50, reason: 'contained elsewhere', by: 'soc-bot' });
+    expect(r.step('restart.restart').status).toBe('awaiting_approval');
+    r.later(CHANGE_POLL_EVERY_MS * 2);
+    const work = r.work();
+    expect(work.kind).toBe('wait');
+    // Nothing reads the change before the approval, so a wake at its read would be a deadline in the past, forever.
+    expect(work.kind === 'wait' && (work.wake?.what ?? 'nothing')).not.toMatch(/read change/);
+    // Runs begun before the fix replay with where they woke.
+    expect(work).toMatchObject({ wakeBeforeFix: { what: 'read change CHG0030001 of restart.restart' } });
+    r.message('approve', approve('restart.restart', 'olga', ['ops']), 'update');
+    expect(r.work()).toEqual({ kind: 'read_change', stepId: 'restart.restart', changeId: 'c1' });
   });
 
   test('above the emergency risk score the change is an emergency one; a rejection blocks the step and pages people', () => {
