@@ -55,6 +55,7 @@ import { PolicyStore } from '../activities/policy-store';
 import { startApp, type App } from '../cli/app';
 import { createWorkers } from '../workers';
 import { bundleDrwWorkflows } from '../workers/workflow-bundle';
+import { cpuMeter, type CpuUse } from './cpu';
 import { RemediationService } from '../api/service';
 import { loadPolicyDir } from '../planner/load';
 import { buildPlan } from '../planner/plan';
@@ -263,7 +264,12 @@ interface BatchResult {
   failures: number;
   latencyMs: Summary;
   ids: string[];
+  /** CPU per workflow: the Temporal server's, and this process's threads' (drw's API and workers, or the baseline's worker). */
+  cpu?: CpuUse;
 }
+
+/** Set once the server is up: whose CPU the batches count as the server's. */
+let serverPid: number | undefined;
 
 /**
  * Runs `one` n times, CONCURRENCY at a time, timing each end to end. `one` answers the workflow's
@@ -274,6 +280,7 @@ async function timedBatch(kind: BatchResult['kind'], n: number, one: (i: number)
   const lat: number[] = [];
   let failures = 0;
   const ids: string[] = [];
+  const used = cpuMeter(serverPid)();
   const t0 = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
     const s = performance.now();
@@ -287,7 +294,7 @@ async function timedBatch(kind: BatchResult['kind'], n: number, one: (i: number)
     lat.push(performance.now() - s);
   });
   const ms = performance.now() - t0;
-  return { kind, n, ms, perSecond: n / seconds(ms), failures, latencyMs: summarize(lat), ids };
+  return { kind, n, ms, perSecond: n / seconds(ms), failures, latencyMs: summarize(lat), ids, cpu: used(n) };
 }
 
 function drwBatch(ctx: Ctx, tag: string, n: number): Promise<BatchResult> {
@@ -440,6 +447,27 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   const baseline = await replayRate(ctx.baselineBundle, bh, 'bench-replay-baseline');
   progress(`(f)   baseline: ${baseline.perSecond.toFixed(1)} histories/s (${baseline.errors.length} errors)`);
   return { drw, baseline, ratio: ratio(drw.perSecond, baseline.perSecond) };
+}
+
+/** Where (a)'s CPU went, per workflow, averaged over the rounds (results recorded before it have none). */
+function cpuDetail(rounds: ThroughputResult['rounds']): string | undefined {
+  const side = (k: 'drw' | 'baseline') => {
+    const cpus = rounds.map((r) => r[k].cpu).filter((c): c is CpuUse => c !== undefined);
+    if (!cpus.length) return undefined;
+    const threads: Record<string, number> = {};
+    for (const c of cpus) for (const [name, ms] of Object.entries(c.threadsMs)) threads[name] = (threads[name] ?? 0) + ms / cpus.length;
+    const server = cpus.reduce((a, c) => a + c.serverMs, 0) / cpus.length;
+    const own = Object.values(threads).reduce((a, b) => a + b, 0);
+    const top = Object.entries(threads)
+      .filter(([, ms]) => ms >= 0.5)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${fmt(ms)}`)
+      .join(', ');
+    return `server ${fmt(server)} ms, bench process ${fmt(own)} ms (${top})`;
+  };
+  const d = side('drw');
+  const b = side('baseline');
+  return d && b ? `(a) CPU per workflow (Temporal server; the benchmark process's threads by name): drw ${d}; baseline ${b}.` : undefined;
 }
 
 // ---------------------------------------------------------------- (b) signal → re-plan latency
@@ -888,6 +916,8 @@ function details(r: Results['results']): string[] {
   if (r.throughput) {
     const t = r.throughput;
     out.push(`(a) ${t.rounds.length} rounds × ${t.rounds[0]?.drw.n ?? 0} per side, ${t.concurrency} in flight; per round drw/baseline: ${t.rounds.map((x) => `${fmt(x.drw.perSecond)}/${fmt(x.baseline.perSecond)}`).join(', ')}; end-to-end latency p50 drw ${fmt(t.rounds[0]?.drw.latencyMs.p50)} ms vs baseline ${fmt(t.rounds[0]?.baseline.latencyMs.p50)} ms; history per workflow drw ${fmt(t.historyEventsPerRemediation)} events / ${fmt(t.historyBytesPerRemediation / 1024)} KiB vs baseline ${fmt(t.historyEventsPerBaseline)} events / ${fmt(t.historyBytesPerBaseline / 1024)} KiB; failures ${t.failures}.`);
+    const cpu = cpuDetail(t.rounds);
+    if (cpu) out.push(cpu);
   }
   if (r.signalLatency) {
     const l = r.signalLatency;
@@ -1017,6 +1047,7 @@ async function main(): Promise<void> {
       const dynamicConfig = process.env.BENCH_SERVER === 'stock' ? {} : drwDynamicConfig();
       server = await startDevServer({ cli, dataDir: mkdtempSync(path.join(benchDataRoot(), 'drw-bench-')), dynamicConfig });
       res.temporal = { address: server.address, dataDir: server.dataDir };
+      serverPid = server.pid();
       progress(`  ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}, data ${server.dataDir}`);
       progress('bundling the drw and baseline workflows');
       const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never;
