@@ -11,7 +11,7 @@ import type { RemediationInput } from '../workflows/input';
 import { described, type Decision, type DescribedDecision } from '../remediation/events';
 import { isCoreState } from '../remediation/state';
 import { typedLegacyDecision, type DecisionEntry as LegacyDecision } from '../workflows/legacy/state';
-import { CORE_PATCH, DECISIONS_MEMO, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH } from '../workflows/memo';
+import { CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_MARKERS } from '../workflows/memo';
 import {
   attributesOf,
   decodePayload,
@@ -260,8 +260,8 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
         case 'markerRecorded':
           {
             const patch = (firstPayload(a.details?.['patch-data']) as { id?: unknown } | undefined)?.id;
-            // A run with the planning checks (or the closed loop, which implies them) is a core run: it records that marker instead of the core's.
-            const checks = patch === PLANNING_CHECKS_PATCH || patch === CLOSED_LOOP_PATCH;
+            // A run with the planning checks (or a later rule, which implies them) is a core run: it records that marker instead of the core's.
+            const checks = typeof patch === 'string' && PLANNING_CHECKS_MARKERS.includes(patch);
             if (patch === CORE_PATCH || checks) typed = true;
             if (checks && ri === 0) planningChecks = true;
           }

@@ -11,6 +11,12 @@ export const CLOSED_LOOP_PATCH = 'closed-loop';
 /** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
 export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
 /**
+ * What a new run records when it begins on the remediation core with the planning checks: one of
+ * these, the newest of its release (each implies every earlier one). Readers of histories (the
+ * audit report, the upgrade suite) know a core run by any of them.
+ */
+export const PLANNING_CHECKS_MARKERS: readonly string[] = [APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH];
+/**
  * Checked only where it matters (a change record whose step waits for an approval): runs with this
  * marker stop waking to read that change, which nothing reads until the approval. Runs before it
  * woke at a deadline already past, again and again, until the approval (remediation/core.ts nextWake).

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { freePort } from '../../bench/devserver';
-import { APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, PLANNING_CHECKS_PATCH } from '../../workflows/memo';
+import { CORE_PATCH, PLANNING_CHECKS_MARKERS } from '../../workflows/memo';
 import { signAssertion, signingKeyFromFile } from '../../governance/signer';
 import { approveSignal } from '../../signals';
 import { approve, asset, deny, detection, operator, RUN, statusIs, step, submit, waitFor, type ApiTarget } from '../helpers/scenario';
@@ -86,7 +86,7 @@ async function historyOf(id: string): Promise<{ failedTasks: number; failedPids:
     failedPids: failures.map((f) => f.identity!.split('@')[0]),
     ...(failures[0] ? { failureCause: temporal.api.enums.v1.WorkflowTaskFailedCause[failures[0].cause!], failureMessage: failures[0].failure?.message ?? '' } : {}),
     // Begun on the core: its marker, or (since the planning checks) theirs instead.
-    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => [CORE_PATCH, PLANNING_CHECKS_PATCH, CLOSED_LOOP_PATCH, APPROVAL_REQUESTS_PATCH].some((p) => text(d).includes(p)))),
+    corePatch: events.some((e) => e.markerRecordedEventAttributes && Object.values(e.markerRecordedEventAttributes.details ?? {}).some((d) => [CORE_PATCH, ...PLANNING_CHECKS_MARKERS].some((p) => text(d).includes(p)))),
     taskPids: events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED).map((e) => e.workflowTaskStartedEventAttributes!.identity!.split('@')[0]),
     // The started event of an activity is written when it ends, with the attempt that ended it and who ran that attempt.
     ...(() => {

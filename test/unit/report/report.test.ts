@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { aggregate, renderAggregate } from '../../../report/aggregate';
 import { buildReport } from '../../../report/build';
 import { canonicalText, chainText, historyDigest, HistoryFormatError, runFromJson, runsFromText } from '../../../report/history';
@@ -204,6 +206,15 @@ describe('report from a recorded history (EDR, one run)', () => {
     expect(pre.plans.map((p) => p.version)).toEqual([1, 2, 3]);
     expect(pre.approvals).toEqual([expect.objectContaining({ by: 'alice', decision: 'approve', via: 'update', outcome: 'accepted' })]);
     expect(pre.timeline.some((t) => t.kind === 'note' && /^remediation remediated/.test(t.summary))).toBe(true);
+  });
+
+  test('every generation of core run is read as one: its decisions typed (the last ones from its result), its planning checks known', () => {
+    // Recorded by the scenario tests (test/histories): runs that begin with the newest marker of their release.
+    for (const file of ['critical-vuln-internet-prod.json', '5-before-approval-requests/critical-vuln-internet-prod.json']) {
+      const x = extract(runsFromText(readFileSync(path.join(__dirname, '../../histories', file), 'utf8')).runs);
+      expect([file, x.decisions.filter((d) => d.kind === 'legacy')]).toEqual([file, []]);
+      expect([file, x.decisions.some((d) => d.kind === 'final'), x.planningChecks]).toEqual([file, true, true]);
+    }
   });
 
   test('not a history: a precise error', () => {
