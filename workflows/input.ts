@@ -43,6 +43,8 @@ export interface RemediationInput {
   previous?: PreviousRemediation;
   /** Set by continue-as-new in runs that post approval requests in chat: the requests posted so far. */
   approvalMessages?: ApprovalMessages;
+  /** Set by continue-as-new in runs that publish as their main loop blocks (PUBLISH_WHEN_BLOCKED_PATCH). */
+  publishWhenBlocked?: true;
 }
 
 /** The task queue of a kind of system: its own name when given, else the workflow's task queue + `-kind`. */

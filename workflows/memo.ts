@@ -11,11 +11,18 @@ export const CLOSED_LOOP_PATCH = 'closed-loop';
 /** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
 export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
 /**
+ * Runs begun with this marker publish (search attributes, details, decisions) as the main loop
+ * blocks, in the same workflow task as before; it implies the approval requests. Before it, a
+ * condition published after the loop had blocked, which cost the SDK one more round of condition
+ * checks, a call into the workflow's context, in nearly every workflow task.
+ */
+export const PUBLISH_WHEN_BLOCKED_PATCH = 'publish-when-blocked';
+/**
  * What a new run records when it begins on the remediation core with the planning checks: one of
  * these, the newest of its release (each implies every earlier one). Readers of histories (the
  * audit report, the upgrade suite) know a core run by any of them.
  */
-export const PLANNING_CHECKS_MARKERS: readonly string[] = [APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH];
+export const PLANNING_CHECKS_MARKERS: readonly string[] = [PUBLISH_WHEN_BLOCKED_PATCH, APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH];
 /**
  * Checked only where it matters (a change record whose step waits for an approval): runs with this
  * marker stop waking to read that change, which nothing reads until the approval. Runs before it

@@ -70,7 +70,7 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH } from './memo';
+import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH, PUBLISH_WHEN_BLOCKED_PATCH } from './memo';
 import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
 
@@ -78,22 +78,33 @@ import { startSealOnClose } from './seal-sweep';
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
   // A continued run carries its rules in its state; one begun before the core finishes on the code it began with.
   // (A continued run that posts approval requests carries what it posted.)
-  if (input.carried !== undefined) return isCoreState(input.carried) ? drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined }) : remediationV1(input);
+  if (input.carried !== undefined) {
+    if (!isCoreState(input.carried)) return remediationV1(input);
+    return drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined, publishWhenBlocked: input.publishWhenBlocked === true });
+  }
   // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): the newest
   // marker implies every earlier one; a run without any began before the core.
-  if (patched(APPROVAL_REQUESTS_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true });
-  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: false });
+  if (patched(PUBLISH_WHEN_BLOCKED_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: true });
+  if (patched(APPROVAL_REQUESTS_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: false });
+  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: false, publishWhenBlocked: false });
   const checks = patched(PLANNING_CHECKS_PATCH);
   if (!checks && !patched(CORE_PATCH)) return remediationV1(input);
-  return drive(input, { planningChecks: checks, closedLoop: false, approvalRequests: false });
+  return drive(input, { planningChecks: checks, closedLoop: false, approvalRequests: false, publishWhenBlocked: false });
+}
+
+/**
+ * The rules a run drives with. `approvalRequests`: approval requests in chat and the DrwApprovers
+ * search attribute. `publishWhenBlocked`: the main loop publishes as it blocks (PUBLISH_WHEN_BLOCKED_PATCH).
+ */
+interface DriveRules {
+  planningChecks: boolean;
+  closedLoop: boolean;
+  approvalRequests: boolean;
+  publishWhenBlocked: boolean;
 }
 
 class VerificationFailed extends Error {}
 
-/**
- * The rules a new run begins with (a continued run keeps them in its state). `approvalRequests`:
- * approval requests in chat and the DrwApprovers search attribute.
- */
 /** The run's search attributes as `publish` compares them (an unset list is no list; a time is its ms). */
 function searchAttributesNow(): Record<string, unknown> {
   const sa = workflowInfo().typedSearchAttributes;
@@ -114,7 +125,7 @@ function searchAttributesNow(): Record<string, unknown> {
   };
 }
 
-async function drive(input: RemediationInput, rules: { planningChecks: boolean; closedLoop: boolean; approvalRequests: boolean }): Promise<RemediationResult> {
+async function drive(input: RemediationInput, rules: DriveRules): Promise<RemediationResult> {
   const opts = input.options;
   const ctx = (): CoreContext => ({ now: Date.now(), timeScale: opts.timeScale, ...(opts.changePollMs ? { changePollMs: opts.changePollMs } : {}) });
   const carried = isCoreState(input.carried) ? input.carried : undefined;
@@ -135,6 +146,8 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   let dirty = false;
   /** Set by every change: search attributes, details and new decisions go out once, at the end of the activation. */
   let publishWanted = false;
+  /** The main loop waits on a condition a message wakes (publishWhenBlocked: it then publishes itself). */
+  let loopWakesForMessages = false;
   /** Nothing is published before the first plan: the starter set status "planning", and the input holds the detection. */
   let planned = Boolean(carried);
   /** The run is ending: its last decisions go in the result (or, cancelled or sealed, one last memo write). */
@@ -273,9 +286,11 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
 
   // Conditions are checked once an activation's messages are applied: one publish for all of them.
   // Not cancellable: a workflow cancellation must not leave this loop's wait rejected and unhandled.
+  // With publishWhenBlocked, a message the main loop wakes for is left to it (it publishes as it
+  // blocks again); this condition publishes what the loop does not see, e.g. a message while a step runs.
   void CancellationScope.nonCancellable(async () => {
     for (;;) {
-      await condition(() => publishWanted && planned);
+      await condition(() => publishWanted && planned && !(rules.publishWhenBlocked && loopWakesForMessages && dirty));
       publish();
     }
   });
@@ -352,6 +367,29 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
   const { decisions: _inHistory, plan, ...result } = view(s);
   return { ...result, plan: resultPlan(plan), ...(unwritten.length ? { decisions: unwritten.map(described) } : {}) };
 
+  /**
+   * `work` has issued its commands and now blocks: with publishWhenBlocked the activation's publish
+   * goes out here, after them, and the publisher's condition has nothing left to do. Returns the
+   * same promise, so awaiting it takes no more turns than awaiting `work` (runs before the rule
+   * replay as they were recorded).
+   */
+  function blocked<T>(work: Promise<T>): Promise<T> {
+    if (rules.publishWhenBlocked && publishWanted && planned) publish();
+    return work;
+  }
+
+  /** A wait a message wakes: the main loop publishes once it wakes, so the publisher leaves a message's changes to it. */
+  function waitingForMessages(wait: () => Promise<unknown>): Promise<unknown> {
+    loopWakesForMessages = true;
+    const waiting = blocked(wait());
+    // Whatever ends the wait (a message, its time, a cancellation), the loop runs next.
+    waiting.then(
+      () => (loopWakesForMessages = false),
+      () => (loopWakesForMessages = false),
+    );
+    return waiting;
+  }
+
   async function mainLoop(): Promise<void> {
     while (!s.final) {
       if (shouldContinueAsNew()) {
@@ -363,7 +401,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
           writeDecisions();
         }
         if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
-        await continueAsNew<typeof remediation>({ ...input, carried: s, ...(approvalMessages ? { approvalMessages } : {}) });
+        await continueAsNew<typeof remediation>({ ...input, carried: s, ...(approvalMessages ? { approvalMessages } : {}), ...(rules.publishWhenBlocked ? { publishWhenBlocked: true as const } : {}) });
       }
       dirty = false;
       const work = nextWork(s, ctx());
@@ -373,7 +411,7 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
           try {
             // A worker that has not picked up the announced version yet fails the attempt; about half a minute, then give up.
             const reload = call(LOAD_POLICY, `reload the policy (${work.request.version ?? 'latest'})`, 6);
-            const { unprovided: _planning, ...policy } = await reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() });
+            const { unprovided: _planning, ...policy } = await blocked(reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }));
             feed({ kind: 'policy_reloaded', request: work.request, policy });
           } catch (e) {
             if (isCancellation(e)) throw e;
@@ -384,56 +422,56 @@ async function drive(input: RemediationInput, rules: { planningChecks: boolean; 
           feed({ kind: 'tick' });
           break;
         case 'wind_down':
-          await compensate();
-          await finish(work.status, work.resolution);
+          await blocked(compensate());
+          await blocked(finish(work.status, work.resolution));
           break;
         case 'paused':
-          await condition(() => dirty || !s.paused || Boolean(s.cancelled) || Boolean(s.falsePositive));
+          await waitingForMessages(() => condition(() => dirty || !s.paused || Boolean(s.cancelled) || Boolean(s.falsePositive)));
           break;
         case 'report_repeats':
-          await reportRepeats();
+          await blocked(reportRepeats());
           break;
         case 'hold': {
           const until = work.untilMs;
           feed({ kind: 'window_hold', stepId: work.step.id, untilMs: until });
-          await condition(() => dirty || Date.now() >= until, Math.max(1, until - Date.now()), { summary: `change window for ${work.step.id}` });
+          await waitingForMessages(() => condition(() => dirty || Date.now() >= until, Math.max(1, until - Date.now()), { summary: `change window for ${work.step.id}` }));
           if (Date.now() >= until) feed({ kind: 'window_open' });
           break;
         }
         case 'preview_change':
-          await previewChange(work);
+          await blocked(previewChange(work));
           break;
         case 'open_change':
-          await openChange(work.step);
+          await blocked(openChange(work.step));
           break;
         case 'read_change':
-          await readChange(work.stepId, work.changeId);
+          await blocked(readChange(work.stepId, work.changeId));
           break;
         case 'settle_change':
-          await settleChange(work);
+          await blocked(settleChange(work));
           break;
         case 'ask_policy_engine':
-          await askPolicyEngine(work.asks);
+          await blocked(askPolicyEngine(work.asks));
           break;
         case 'poll_ticket':
-          await pollTicket(work.ticketId);
+          await blocked(pollTicket(work.ticketId));
           break;
         case 'owner_check':
-          await ownerCheck(work.step);
+          await blocked(ownerCheck(work.step));
           break;
         case 'reopen_ticket':
-          await reopenTicket(work.ticketId, work.evidence);
+          await blocked(reopenTicket(work.ticketId, work.evidence));
           break;
         case 'run':
-          await execute(work.step);
+          await blocked(execute(work.step));
           break;
         case 'finish':
-          await finish(work.status, work.resolution);
+          await blocked(finish(work.status, work.resolution));
           break;
         case 'wait': {
           const wake = work.wakeBeforeFix && !patched(CHANGE_READ_WAKE_PATCH) ? work.wakeBeforeFix : work.wake;
-          if (wake) await condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what });
-          else await condition(() => dirty || shouldContinueAsNew());
+          if (wake) await waitingForMessages(() => condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what }));
+          else await waitingForMessages(() => condition(() => dirty || shouldContinueAsNew()));
           break;
         }
       }
