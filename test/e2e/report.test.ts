@@ -19,6 +19,7 @@ import { historyFromJson, sha256 } from '../../report/history-json';
 import { runsFromText } from '../../report/history';
 import { whatIf } from '../../report/whatif';
 import { buildReport } from '../../report/build';
+import { extract } from '../../report/extract';
 import { malwareDetection as malware, DEFAULT_POLICY, eventually, http as call, startHarness, type Harness } from '../helpers/harness';
 
 const FIXTURES = path.join(__dirname, '..', 'unit', 'report', 'fixtures');
@@ -94,6 +95,25 @@ test('an EDR remediation with a repeat, a risk change and an approval: report an
   const csv = await call('GET', `${api}/v1/remediations/${edrId}/report?format=csv`);
   expect(csv.body.content.split('\r\n')[0]).toBe('remediation_id,history_sha256,at,kind,summary,by,step,source,run,event_id,decision_seq');
   expect(csv.body.content).toContain(r.history.sha256);
+
+  // The history alone (memo writes, the result) holds the whole decision log the workflow keeps; a
+  // memo write that holds only what the activity events beside it say (steps started and done) is
+  // made only as the remediation waits for a person or a time (none in a task that schedules an activity).
+  const kept = (await call('GET', `${api}/v1/remediations/${edrId}`)).body.decisions.map((d: any) => d.seq);
+  expect(extract(runsFromText(historyText).runs).decisions.map((d) => d.seq)).toEqual(kept);
+  const tasks: any[][] = [];
+  for (const e of hist.body.events) {
+    if (e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED') tasks.push([]);
+    else tasks[tasks.length - 1]?.push(e);
+  }
+  const mirrorsOnly = tasks.filter((events) =>
+    events.some((e) => {
+      const f = e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.drwDecisions;
+      return f && JSON.parse(Buffer.from(f.data, 'base64').toString('utf8')).every((d: any) => d.kind === 'step_started' || d.kind === 'step_done');
+    }),
+  );
+  expect(tasks.some((events) => events.some((e) => e.workflowPropertiesModifiedEventAttributes))).toBe(true);
+  expect(mirrorsOnly.filter((events) => events.some((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED'))).toEqual([]);
 
   // The exported history is what the replayer reads: the workflow code replays it deterministically.
   await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.DRW_TEST_WORKFLOW_BUNDLE! } }, historyFromJson(hist.body), edrId);
