@@ -151,6 +151,8 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
   let publishWanted = false;
   /** The main loop waits on a condition a message wakes (publishWhenBlocked: it then publishes itself). */
   let loopWakesForMessages = false;
+  /** The outcome finish is closing the remediation with (publishWhenBlocked: the status published from then on). */
+  let deciding: FinalStatus | undefined;
   /** Nothing is published before the first plan: the starter set status "planning", and the input holds the detection. */
   let planned = Boolean(carried);
   /** The run is ending: its last decisions go in the result (or, cancelled or sealed, one last memo write). */
@@ -205,7 +207,8 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
    */
   const publish = () => {
     publishWanted = false;
-    const status = deriveStatus(s);
+    // (publishWhenBlocked) Once the outcome is decided, the list shows it while the ticket closes: one upsert, not two.
+    const status = deciding ?? deriveStatus(s);
     const pending = s.plan.steps.some((x) => x.status === 'awaiting_approval');
     const approvers = messenger ? approversOf(s) : undefined;
     const next: Record<string, unknown> = { status, severity: s.facts.severity, risk: s.facts.riskScore, pending, policy: s.plan.policyVersion, playbook: s.plan.playbook, sla: s.slaDeadlineMs, asset: s.facts.asset.id, source: s.facts.source, approvers: approvers?.join('\n') };
@@ -708,6 +711,7 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
   }
 
   async function finish(status: FinalStatus, resolution: string): Promise<void> {
+    if (rules.publishWhenBlocked) deciding = status;
     const comment = `drw: remediation ${status} (${resolution}). Plan v${s.plan.version}; ${s.decisions.length + s.decisionsDropped} decisions in the log.`;
     const closeTicket = async () => {
       try {
