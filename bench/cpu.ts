@@ -30,15 +30,22 @@ export function processCpuSeconds(pid: number): number {
   return statCpu(`/proc/${pid}/stat`)?.seconds ?? 0;
 }
 
-/** CPU seconds of this process's threads, by thread name (the main thread is "main"). */
+/**
+ * CPU seconds of this process's threads, by thread name (the main thread is "main"); "exited
+ * threads" is what threads that no longer run used (the whole process's time less the live
+ * threads': e.g. the watchdog thread Node starts for each vm call with a timeout).
+ */
 export function threadCpuSeconds(): Record<string, number> {
   const out: Record<string, number> = {};
+  let live = 0;
   for (const tid of readdirSync('/proc/self/task')) {
     const s = statCpu(`/proc/self/task/${tid}/stat`);
     if (!s) continue;
     const name = Number(tid) === process.pid ? 'main' : s.name;
     out[name] = (out[name] ?? 0) + s.seconds;
+    live += s.seconds;
   }
+  out['exited threads'] = Math.max(0, processCpuSeconds(process.pid) - live);
   return out;
 }
 
