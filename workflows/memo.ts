@@ -11,10 +11,12 @@ export const CLOSED_LOOP_PATCH = 'closed-loop';
 /** Runs begun with this marker post approval requests in chat and index their approvers (DrwApprovers); it implies the closed loop. */
 export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
 /**
- * Runs begun with this marker publish (search attributes, details, decisions) as the main loop
- * blocks, in the same workflow task as before; it implies the approval requests. Before it, a
- * condition published after the loop had blocked, which cost the SDK one more round of condition
- * checks, a call into the workflow's context, in nearly every workflow task.
+ * Runs begun with this marker (it implies the approval requests) publish as the main loop blocks,
+ * in the same workflow task as before (a condition published after the loop had blocked, which
+ * cost the SDK one more round of condition checks, a call into the workflow's context, in nearly
+ * every workflow task); and update their visibility record less: a step started or done waits
+ * for the next memo write, an empty inbox list is not written, and the decided outcome is the
+ * status while the ticket closes (workflows/remediation.ts publish).
  */
 export const PUBLISH_WHEN_BLOCKED_PATCH = 'publish-when-blocked';
 /**

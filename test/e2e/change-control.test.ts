@@ -22,11 +22,8 @@ const keeper = new HistoryKeeper();
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'drw-change-'));
   const policyDir = mkdtempSync(path.join(os.tmpdir(), 'drw-change-policy-'));
-  writeFileSync(
-    path.join(policyDir, 'restart.yaml'),
-    `id: restart
-name: Restart a service under a change record
-match: { categories: [infrastructure] }
+  /** A ticket, then a service restart under a normal change record. */
+  const restart = (head: string, restartApproval = '') => `${head}
 steps:
   - id: ticket
     action: ticket.open
@@ -34,24 +31,15 @@ steps:
     action: runbook.run
     change: normal
     params: { runbook: restart-service }
-`,
-  );
+${restartApproval}`;
+  writeFileSync(path.join(policyDir, 'restart.yaml'), restart('id: restart\nname: Restart a service under a change record\nmatch: { categories: [infrastructure] }'));
   // The same restart, asking ops as well below risk 70: a risk drop after the change is open puts its step behind an approval.
   writeFileSync(
     path.join(policyDir, 'gated-restart.yaml'),
-    `id: gated-restart
-name: Restart a degraded service under a change record, ops approving at lower risk
-priority: 10
-match: { categories: [infrastructure], rules: [ServiceDegraded] }
-steps:
-  - id: ticket
-    action: ticket.open
-  - id: restart
-    action: runbook.run
-    change: normal
-    params: { runbook: restart-service }
-    approval: { groups: [ops], when: "riskScore < 70" }
-`,
+    restart(
+      'id: gated-restart\nname: Restart a degraded service under a change record, ops approving at lower risk\npriority: 10\nmatch: { categories: [infrastructure], rules: [ServiceDegraded] }',
+      '    approval: { groups: [ops], when: "riskScore < 70" }\n',
+    ),
   );
   writeFileSync(path.join(policyDir, 'facts.yaml'), SCENARIO_FACTS);
   sims = await startEmbeddedSimulators(dataDir, {}, { autoMergeAfterMs: 0 });
