@@ -52,7 +52,7 @@ SEARCH_ATTRIBUTES=(
 # - The transfer queue (what hands new workflow and activity tasks to matching) read up to 1,000
 #   times a second, not 20: at 20 every hop of a remediation (a signal's workflow task, each
 #   activity) waited 30-45 ms for the next read, on an idle server (a 4-activity workflow took
-#   415 ms, 63 ms after; npm run bench (b) p99 75 ms -> ~30 ms). A read is one indexed range
+#   415 ms, 63 ms after; npm run bench (b) p50 50 -> 22 ms). A read is one indexed range
 #   query of the shard's pending tasks; the rate is per shard.
 DYNAMIC_CONFIG=(
   matching.numTaskqueueReadPartitions=1
