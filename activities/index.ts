@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { playbooksFor, type FixedFacts } from '../planner/match';
+import { compactPolicy } from '../planner/policy-wire';
 import type { PolicySet } from '../planner/policy-schema';
 import { checkSourceFinding, type FindingSources } from './finding-sources';
 import type { SlackApprovals } from './adapters/slack';
@@ -70,13 +71,15 @@ export function createActivities(deps: ActivityDeps) {
     ...createChangeActivities(deps),
     /** With `for`, only the playbooks this remediation can ever use (planner/match.ts playbooksFor). */
     /** `unprovided` (only when some kind this process serves has no provider): what planning blocks, with why. */
-    async loadPolicy(input: { expectVersion?: string; for?: FixedFacts }): Promise<PolicySet & { unprovided?: Record<string, string> }> {
+    /** `compact` (workflows that expand it, planner/policy-wire.ts): each step's defaults left out of what the history records. */
+    async loadPolicy(input: { expectVersion?: string; for?: FixedFacts; compact?: boolean }): Promise<PolicySet & { unprovided?: Record<string, string> }> {
       const p = deps.policy();
       if (input.expectVersion && input.expectVersion !== p.version) {
         // This worker has not picked up the announced policy yet; another attempt (or worker) will.
         throw ApplicationFailure.retryable(`policy ${input.expectVersion} announced but this worker has ${p.version}`, 'PolicyVersionMismatch');
       }
-      const policy = input.for ? playbooksFor(p, input.for) : p;
+      const chosen = input.for ? playbooksFor(p, input.for) : p;
+      const policy = input.compact ? compactPolicy(chosen) : chosen;
       return deps.unprovided && Object.keys(deps.unprovided).length ? { ...policy, unprovided: deps.unprovided } : policy;
     },
     lookupAsset: deps.cmdb.lookupAsset.bind(deps.cmdb),

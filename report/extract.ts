@@ -12,6 +12,7 @@ import { described, type Decision, type DescribedDecision } from '../remediation
 import { isCoreState } from '../remediation/state';
 import { typedLegacyDecision, type DecisionEntry as LegacyDecision } from '../workflows/legacy/state';
 import { CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_MARKERS } from '../workflows/memo';
+import { expandPolicy } from '../planner/policy-wire';
 import {
   attributesOf,
   decodePayload,
@@ -357,7 +358,7 @@ export function extract(runs: RunHistory[], opts: { queried?: DescribedDecision[
           if (a.failure) rec.failure = failureMessage(a.failure);
           if (a.retryState) rec.retryState = String(a.retryState).replace(/^RETRY_STATE_/, '').toLowerCase();
           if (k === 'activityTaskCompleted' && rec.type === 'loadPolicy' && rec.result && typeof rec.result === 'object') {
-            policies.push({ pos: rec.closedPos, at, policy: rec.result as PolicySet });
+            policies.push({ pos: rec.closedPos, at, policy: expandPolicy(rec.result as PolicySet) });
           }
           if (k === 'activityTaskCompleted' && rec.type === 'lookupAsset' && rec.result && typeof rec.result === 'object') {
             cmdb.push({ pos: rec.closedPos, at, facts: rec.result as AssetFacts });

@@ -16,7 +16,8 @@ export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
  * cost the SDK one more round of condition checks, a call into the workflow's context, in nearly
  * every workflow task); and update their visibility record less: a step started or done waits
  * for the next memo write, an empty inbox list is not written, and the decided outcome is the
- * status while the ticket closes (workflows/remediation.ts publish).
+ * status while the ticket closes (workflows/remediation.ts publish); and ask for the policy
+ * without each step's defaults (planner/policy-wire.ts).
  */
 export const PUBLISH_WHEN_BLOCKED_PATCH = 'publish-when-blocked';
 /**

@@ -73,6 +73,7 @@ import { remediationV1 } from './legacy/remediation-v1';
 import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH, PUBLISH_WHEN_BLOCKED_PATCH } from './memo';
 import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
+import { expandPolicy } from '../planner/policy-wire';
 
 
 export async function remediation(input: RemediationInput): Promise<RemediationResult> {
@@ -312,11 +313,13 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
   const call = (route: { kind: Parameters<typeof activitiesFor>[0] }, summary: string, maximumAttempts = CORE_CALL.maximumAttempts) =>
     activitiesFor(route.kind, opts, { timeoutMs: 30_000, retry: { ...CORE_CALL, maximumAttempts }, summary });
   const fixedFacts = () => ({ source: s.facts.source, rule: s.facts.rule, category: s.facts.category });
+  // (publishWhenBlocked) The policy without each step's defaults in the history; an older activity worker sends it whole.
+  const compactPolicyAsked = () => (rules.publishWhenBlocked ? { compact: true } : {});
 
   if (!carried) {
     feed({ kind: 'started', ...(input.previous ? { previous: input.previous } : {}) });
-    const { unprovided, ...policy } = await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts() });
-    feed({ kind: 'policy_loaded', policy });
+    const { unprovided, ...sent } = await call(LOAD_POLICY, 'load the policy').loadPolicy({ for: fixedFacts(), ...compactPolicyAsked() });
+    feed({ kind: 'policy_loaded', policy: expandPolicy(sent) });
     // Kinds the worker has no provider for: their steps are blocked when planned, before anyone is asked.
     if (s.closedLoop && unprovided && Object.keys(unprovided).length) feed({ kind: 'providers_missing', unprovided });
     // A lookup is several CMDB requests (CI, its class, the services that depend on it, tags): as many attempts as drw's own calls.
@@ -422,8 +425,8 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
           try {
             // A worker that has not picked up the announced version yet fails the attempt; about half a minute, then give up.
             const reload = call(LOAD_POLICY, `reload the policy (${work.request.version ?? 'latest'})`, 6);
-            const { unprovided: _planning, ...policy } = await blocked(reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts() }));
-            feed({ kind: 'policy_reloaded', request: work.request, policy });
+            const { unprovided: _planning, ...sent } = await blocked(reload.loadPolicy({ expectVersion: work.request.version, for: fixedFacts(), ...compactPolicyAsked() }));
+            feed({ kind: 'policy_reloaded', request: work.request, policy: expandPolicy(sent) });
           } catch (e) {
             if (isCancellation(e)) throw e;
             feed({ kind: 'policy_reload_failed', request: work.request, error: failureMessage(e) });
