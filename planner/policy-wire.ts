@@ -2,9 +2,9 @@
  * The policy as loadPolicy sends it to a workflow, where it is recorded in the history of every
  * remediation: each step's defaults (retry, timeout, disruptive: false, empty params, an approval's
  * empty users, quorum 1, allowRequester false, onExpiry deny) are left out, and put back by
- * `expandPolicy` before anything plans with it. The defaults are the policy schema's; a step that
- * sets a default explicitly plans the same either way. Pure: the workflow, the activity and the
- * history readers (reports, what-if) share it.
+ * `expandPolicy` before anything plans with it. The values are the policy schema's defaults; a
+ * value equal to one is left out and put back as it was, whether the file set it or the schema
+ * did. Pure: the workflow, the activity and the history readers (reports, what-if) share it.
  */
 import type { PolicySet, StepDef } from './policy-schema';
 
@@ -16,7 +16,10 @@ const STEP_DEFAULTS = {
 } as const;
 const APPROVAL_DEFAULTS = { users: [], quorum: 1, allowRequester: false, onExpiry: 'deny' } as const;
 
-/** Marks a policy sent without its defaults: an older reader that ignores it still plans (with the defaults it applies itself). */
+/**
+ * Marks a policy sent without its defaults. Only a workflow that asks gets one (an older workflow
+ * never does); readers of histories from this release on (reports, what-if) expand it.
+ */
 export const COMPACT_POLICY = 'defaultsOmitted';
 
 type Compact = PolicySet & { [COMPACT_POLICY]?: true };
