@@ -14,6 +14,7 @@ import type { App } from '../cli/app';
 import { startApp } from '../cli/app';
 import { loadConfig } from '../common/config';
 import { benchPolicyDir } from './policy-dir';
+import { machineBusySeconds, processCpuSeconds } from './cpu';
 import type { Logger } from '../common/logger';
 import { connectClient } from '../common/temporal';
 import { ACTIVITY_KINDS } from '../workflows/input';
@@ -64,34 +65,6 @@ export interface ClusterResult {
   cpus: number;
 }
 
-const TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process, in seconds (0 when it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds the whole machine spent busy (every core: all of /proc/stat's cpu line but idle and iowait). */
-function machineBusySeconds(): number {
-  try {
-    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + (steal || 0)) / TICKS;
-  } catch {
-    return 0;
-  }
-}
 
 /** Every PostgreSQL process on the machine (the cluster's server and its backends). */
 function postgresPids(): number[] {
@@ -154,7 +127,7 @@ async function measure(o: ClusterPhaseOptions, target: { server: ClusterRun['ser
       'Temporal server': () => (target.serverPid ? [target.serverPid] : []),
       ...(target.server === 'cluster' ? { PostgreSQL: postgresPids } : {}),
     };
-    const sample = (): Record<string, number> => ({ ...Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, pids().reduce((a, p) => a + cpuSeconds(p), 0)])), machine: machineBusySeconds() });
+    const sample = (): Record<string, number> => ({ ...Object.fromEntries(Object.entries(roles).map(([k, pids]) => [k, pids().reduce((a, p) => a + processCpuSeconds(p), 0)])), machine: machineBusySeconds() });
     const before = sample();
     const batch = await o.batch(t, label, o.n);
     const after = sample();

@@ -30,6 +30,16 @@ export function processCpuSeconds(pid: number): number {
   return statCpu(`/proc/${pid}/stat`)?.seconds ?? 0;
 }
 
+/** CPU seconds the whole machine spent busy (every core: all of /proc/stat's cpu line but idle and iowait). */
+export function machineBusySeconds(): number {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * CPU seconds of this process's threads, by thread name (the main thread is "main"); "exited
  * threads" is what threads that no longer run used (the whole process's time less the live
