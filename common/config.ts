@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../planner/durations';
-import { ACTIVITY_KINDS, type ActivityKind } from '../workflows/input';
+import { ACTIVITY_KINDS, taskQueueOf, type ActivityKind } from '../workflows/input';
 import { loadAuditConfig, type AuditConfig } from '../audit/config';
 import { loadApiSettings, type ApiSettings } from '../api/config';
 
@@ -203,7 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
   for (const kind of ACTIVITY_KINDS) {
     const upper = kind.toUpperCase();
     const q = env[`DRW_TASK_QUEUE_${upper}`];
-    activityQueues[kind] = q && q.trim() ? q.trim() : `${e.DRW_TASK_QUEUE}-${kind}`;
+    activityQueues[kind] = q && q.trim() ? q.trim() : taskQueueOf({}, kind, e.DRW_TASK_QUEUE);
     const rl = env[`DRW_RATE_LIMIT_${upper}`];
     if (rl !== undefined && rl !== '') {
       const n = Number(rl);
