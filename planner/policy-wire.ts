@@ -6,6 +6,7 @@
  * value equal to one is left out and put back as it was, whether the file set it or the schema
  * did. Pure: the workflow, the activity and the history readers (reports, what-if) share it.
  */
+import { canonicalJson } from './hash';
 import type { PolicySet, StepDef } from './policy-schema';
 
 const STEP_DEFAULTS = {
@@ -24,17 +25,8 @@ export const COMPACT_POLICY = 'defaultsOmitted';
 
 type Compact = PolicySet & { [COMPACT_POLICY]?: true };
 
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
 function without(o: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => !(k in defaults) || !same(v, defaults[k])));
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => !(k in defaults) || canonicalJson(v) !== canonicalJson(defaults[k])));
 }
 
 function compactStep(s: StepDef): StepDef {
