@@ -395,6 +395,8 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
 
   /** A wait a message wakes: the main loop publishes once it wakes, so the publisher leaves a message's changes to it. */
   function waitingForMessages(wait: () => Promise<unknown>): Promise<unknown> {
+    // Only publishWhenBlocked reads the flag: older runs wait as they always did.
+    if (!rules.publishWhenBlocked) return wait();
     loopWakesForMessages = true;
     const waiting = blocked(wait());
     // Whatever ends the wait (a message, its time, a cancellation), the loop runs next.
