@@ -11,7 +11,8 @@
 #
 # Environment: TEMPORAL_CLI (a binary to use), DRW_TEMPORAL_VERSION (1.5.1),
 # TEMPORAL_IP (127.0.0.1), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233),
-# TEMPORAL_NAMESPACE (default), DRW_DATA_DIR (<repo>/.drw), DRW_CACHE_DIR
+# TEMPORAL_NAMESPACE (default), TEMPORAL_UI_CODEC_ENDPOINT (the Web UI's codec server, which
+# npm start serves: drw's payloads are compressed), DRW_DATA_DIR (<repo>/.drw), DRW_CACHE_DIR
 # (${XDG_CACHE_HOME:-$HOME/.cache}/drw), DRW_RETENTION (30d: how long the namespace keeps
 # closed workflows' histories; Nd or Nh).
 set -euo pipefail
@@ -22,6 +23,7 @@ ip="${TEMPORAL_IP:-127.0.0.1}"
 port="${TEMPORAL_PORT:-7233}"
 ui_port="${TEMPORAL_UI_PORT:-8233}"
 namespace="${TEMPORAL_NAMESPACE:-default}"
+ui_codec_endpoint="${TEMPORAL_UI_CODEC_ENDPOINT:-}"
 data_dir="${DRW_DATA_DIR:-$here/.drw}"
 cache_root="${DRW_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/drw}"
 pid_file="$data_dir/temporal.pid"
@@ -187,6 +189,7 @@ start() {
   mkdir -p "$data_dir"
   args=(server start-dev --ip "$ip" --port "$port" --ui-port "$ui_port" --namespace "$namespace"
         --db-filename "$data_dir/temporal.sqlite" --log-format json --log-level warn)
+  [ -n "$ui_codec_endpoint" ] && args+=(--ui-codec-endpoint "$ui_codec_endpoint")
   for i in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$i"); done
   for i in "${DYNAMIC_CONFIG[@]}"; do args+=(--dynamic-config-value "$i"); done
   # setsid: the server outlives this script and is not hit by a Ctrl-C meant for npm.

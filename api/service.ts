@@ -50,7 +50,8 @@ import {
 } from '../signals';
 import { SA } from '../signals/search-attributes';
 import type { remediation } from '../workflows';
-import type { RemediationInput } from '../workflows/input';
+import { taskQueueOf, type RemediationInput } from '../workflows/input';
+import type { ActivityKind } from '../remediation/routing';
 import { ApiError } from './errors';
 import { instanceOf, parseInstance } from '../common/remediation-ref';
 
@@ -98,6 +99,12 @@ export class RemediationService {
     return this.client.workflow.getHandle<typeof remediation>(id);
   }
 
+  /** The activity queues the workflow cannot derive from its own queue; undefined when there are none. */
+  private customQueues(): RemediationInput['options']['taskQueues'] {
+    const custom = Object.entries(this.cfg.activityQueues).filter(([kind, q]) => q !== taskQueueOf({}, kind as ActivityKind, this.cfg.taskQueue));
+    return custom.length ? Object.fromEntries(custom) : undefined;
+  }
+
   /**
    * `actor`: the authenticated person submitting, whose groups decide whether their resolve may
    * undo a safeguard (a machine's credential, which owns what its source opened, resolves as the source).
@@ -118,13 +125,15 @@ export class RemediationService {
         throw e;
       }
     }
+    const taskQueues = this.customQueues();
     const input: RemediationInput = {
       detection,
       dedupeKey,
       requestedBy,
       receivedAt: new Date().toISOString(),
       options: {
-        taskQueues: this.cfg.activityQueues,
+        // Only the queues that are not the workflow queue's `<queue>-<kind>` (taskQueueOf's default): every run records its input.
+        ...(taskQueues ? { taskQueues } : {}),
         timeScale: this.cfg.timeScale,
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
         ...(this.cfg.changePollMs ? { changePollMs: this.cfg.changePollMs } : {}),

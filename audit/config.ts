@@ -10,6 +10,7 @@
  *   DRW_SEAL_SWEEP_EVERY        how often the schedule sweeps for unsealed closed runs (15m)
  *   DRW_SEAL_LOOKBACK           how far back the sweep looks (3d; keep it well under the namespace retention)
  *   DRW_CODEC_KEYS, DRW_CODEC_KEY_ID   see keys.ts; codec on when set
+ *   DRW_PAYLOAD_COMPRESSION     on (default) or off: payloads compressed (compression.ts) before any encryption
  *   DRW_CODEC_SERVER_HOST/PORT  `drw codec-server` (127.0.0.1:8888)
  *   DRW_CODEC_SERVER_TOKEN      bearer token; required when the codec server listens beyond loopback
  *   DRW_CODEC_CORS_ORIGINS      origins allowed to call it (the Temporal UI: TEMPORAL_UI_URL's origin)
@@ -36,6 +37,8 @@ export interface AuditConfig {
   archive: ArchiveLocation;
   /** The payload codec's keys; undefined: payloads and archive in the clear. */
   keys?: KeyRing;
+  /** Larger payloads zlib-compressed in history (audit/compression.ts). */
+  compression: boolean;
   sweep: { everyMs: number; lookbackMs: number };
   codecServer: { host: string; port: number; token?: string; corsOrigins: string[] };
 }
@@ -85,6 +88,15 @@ function archiveLocation(env: NodeJS.ProcessEnv, root: string, problems: string[
   };
 }
 
+/** The UI's origin, and on loopback also as the browser may be pointed at it (127.0.0.1 or localhost). */
+function loopbackAliases(ui: URL): string[] {
+  const alias = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[ui.hostname];
+  if (!alias) return [ui.origin];
+  const other = new URL(ui.origin);
+  other.hostname = alias;
+  return [ui.origin, other.origin];
+}
+
 export function loadAuditConfig(env: NodeJS.ProcessEnv, root: string, uiUrl: string, problems: string[]): AuditConfig {
   let keys: KeyRing | undefined;
   try {
@@ -97,13 +109,16 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv, root: string, uiUrl: str
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`DRW_CODEC_SERVER_PORT: a port number (got "${env.DRW_CODEC_SERVER_PORT}")`);
   const token = env.DRW_CODEC_SERVER_TOKEN?.trim() || undefined;
   if (token && token.length < 16) problems.push('DRW_CODEC_SERVER_TOKEN: at least 16 characters');
-  const origins = (env.DRW_CODEC_CORS_ORIGINS ?? new URL(uiUrl).origin).split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = (env.DRW_CODEC_CORS_ORIGINS ?? loopbackAliases(new URL(uiUrl)).join(',')).split(',').map((o) => o.trim()).filter(Boolean);
   for (const o of origins) {
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`DRW_CODEC_CORS_ORIGINS: "${o.slice(0, 80)}" is not an origin (scheme://host[:port])`);
   }
+  const compression = env.DRW_PAYLOAD_COMPRESSION?.trim().toLowerCase() || 'on';
+  if (!['on', 'off'].includes(compression)) problems.push(`DRW_PAYLOAD_COMPRESSION: on or off (got "${compression.slice(0, 40)}")`);
   return {
     archive: archiveLocation(env, root, problems),
     ...(keys ? { keys } : {}),
+    compression: compression !== 'off',
     sweep: { everyMs: duration('DRW_SEAL_SWEEP_EVERY', env.DRW_SEAL_SWEEP_EVERY, '15m', problems), lookbackMs: duration('DRW_SEAL_LOOKBACK', env.DRW_SEAL_LOOKBACK, '3d', problems) },
     codecServer: { host: env.DRW_CODEC_SERVER_HOST?.trim() || '127.0.0.1', port, token, corsOrigins: origins },
   };

@@ -1,12 +1,13 @@
 /**
  * Payloads in their proto3 JSON form (base64 metadata values and data), as history JSON and
- * the remote codec protocol carry them, and decoding every encrypted payload of a history
+ * the remote codec protocol carry them, and decoding every compressed or encrypted payload of a history
  * JSON so reports, the archive and digests see the plain values.
  */
 import type { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { ENCRYPTED_ENCODING } from './codec';
+import { isCompressedEncoding } from './compression';
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
 export const jsonPayloadSchema = z.object({
@@ -29,25 +30,26 @@ export function payloadToJson(p: Payload): { metadata: Record<string, string>; d
 
 const ENCRYPTED_B64 = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
 
-function isEncryptedJson(v: unknown): v is JsonPayload {
+function isEncodedJson(v: unknown): v is JsonPayload {
   const m = (v as { metadata?: Record<string, unknown> } | null)?.metadata;
-  return typeof m === 'object' && m !== null && m.encoding === ENCRYPTED_B64;
+  if (typeof m !== 'object' || m === null || typeof m.encoding !== 'string') return false;
+  return m.encoding === ENCRYPTED_B64 || isCompressedEncoding(Buffer.from(m.encoding, 'base64').toString('utf8'));
 }
 
 /**
- * A copy of a history JSON (or any JSON holding payloads) with every encrypted payload
- * decoded by the codec. Without a codec the value is returned as is: payloads that stay
- * encrypted are reported as unreadable by report/history's decodePayload.
+ * A copy of a history JSON (or any JSON holding payloads) with every payload drw's codecs
+ * encoded (compressed, encrypted) decoded by the codec. Without a codec the value is
+ * returned as is: such payloads are reported as unreadable by report/history's decodePayload.
  */
 export async function decodeJsonPayloads<T>(value: T, codec: PayloadCodec | undefined): Promise<T> {
   if (!codec) return value;
   const found: { holder: Record<string, unknown> | unknown[]; key: string | number; payload: JsonPayload }[] = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) {
-      v.forEach((x, i) => (isEncryptedJson(x) ? found.push({ holder: v, key: i, payload: x }) : walk(x)));
+      v.forEach((x, i) => (isEncodedJson(x) ? found.push({ holder: v, key: i, payload: x }) : walk(x)));
     } else if (typeof v === 'object' && v !== null) {
       for (const [k, x] of Object.entries(v)) {
-        if (isEncryptedJson(x)) found.push({ holder: v as Record<string, unknown>, key: k, payload: x });
+        if (isEncodedJson(x)) found.push({ holder: v as Record<string, unknown>, key: k, payload: x });
         else walk(x);
       }
     }
@@ -62,10 +64,8 @@ export async function decodeJsonPayloads<T>(value: T, codec: PayloadCodec | unde
   return copy;
 }
 
-/** The payload codecs a client was made with (common/temporal.ts connectClient), as one codec; undefined when none. */
-export function codecOfClient(client: Client): PayloadCodec | undefined {
-  const codecs = client.workflow.options.loadedDataConverter.payloadCodecs;
-  if (codecs.length === 0) return undefined;
+/** Codecs applied as one, in the SDK's order: encode first to last, decode last to first. */
+export function chainCodecs(codecs: PayloadCodec[]): PayloadCodec {
   return {
     async encode(payloads) {
       for (const c of codecs) payloads = await c.encode(payloads);
@@ -76,4 +76,10 @@ export function codecOfClient(client: Client): PayloadCodec | undefined {
       return payloads;
     },
   };
+}
+
+/** The payload codecs a client was made with (common/temporal.ts connectClient), as one codec; undefined when none. */
+export function codecOfClient(client: Client): PayloadCodec | undefined {
+  const codecs = client.workflow.options.loadedDataConverter.payloadCodecs;
+  return codecs.length === 0 ? undefined : chainCodecs(codecs);
 }

@@ -6,19 +6,19 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAuditActivities } from '../activities/audit';
 import type { DrwConfig } from '../common/config';
-import { dataConverterOf } from '../common/temporal';
+import { dataConverterOf, payloadCodecOf } from '../common/temporal';
 import type { Archive } from './archive';
-import { EncryptionCodec } from './codec';
 import { auditTaskQueue } from './schedule';
+import { buildIdOf } from '../workers';
 
 export async function createAuditWorker(o: { cfg: DrwConfig; connection: NativeConnection; client: Client; archive: Archive; identity?: string }): Promise<Worker> {
-  const dataConverter = dataConverterOf(o.cfg);
   return Worker.create({
     connection: o.connection,
     namespace: o.cfg.temporal.namespace,
     taskQueue: auditTaskQueue(o.cfg),
-    activities: createAuditActivities({ client: o.client, archive: o.archive, codec: o.cfg.audit.keys ? new EncryptionCodec(o.cfg.audit.keys) : undefined }),
-    ...(dataConverter ? { dataConverter } : {}),
+    buildId: buildIdOf(),
+    activities: createAuditActivities({ client: o.client, archive: o.archive, codec: payloadCodecOf(o.cfg) }),
+    dataConverter: dataConverterOf(o.cfg),
     ...(o.identity ? { identity: o.identity } : {}),
   });
 }

@@ -47,6 +47,8 @@ import pino from 'pino';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type ReplayResult } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterOf } from '../common/temporal';
 import { loadConfig, type DrwConfig } from '../common/config';
 import { createLogger, installSdkLogger, type Logger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
@@ -399,15 +401,15 @@ interface ReplayRate {
   errors: string[];
 }
 
-async function replayRate(bundle: Bundle, histories: { workflowId: string; history: History }[], name: string): Promise<ReplayRate> {
+async function replayRate(bundle: Bundle, dataConverter: DataConverter, histories: { workflowId: string; history: History }[], name: string): Promise<ReplayRate> {
   const collect = async (it: AsyncIterable<ReplayResult>) => {
     const out: ReplayResult[] = [];
     for await (const r of it) out.push(r);
     return out;
   };
-  await collect(Worker.runReplayHistories({ workflowBundle: bundle, replayName: `${name}-warm` }, histories.slice(0, Math.min(5, histories.length))));
+  await collect(Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, replayName: `${name}-warm` }, histories.slice(0, Math.min(5, histories.length))));
   const t0 = performance.now();
-  const results = await collect(Worker.runReplayHistories({ workflowBundle: bundle, replayName: name }, histories));
+  const results = await collect(Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, replayName: name }, histories));
   const ms = performance.now() - t0;
   const events = histories.reduce((a, h) => a + (h.history.events?.length ?? 0), 0);
   return {
@@ -442,9 +444,10 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   const bh = await fetchHistories(ctx, take(baselineIds));
   if (process.env.BENCH_SAVE_HISTORIES) saveHistories(process.env.BENCH_SAVE_HISTORIES, dh, bh);
   progress('(f) replaying drw remediations');
-  const drw = await replayRate(ctx.drwBundle, dh, 'bench-replay-drw');
+  // Both with drw's data converter, as their workers ran: drw's larger payloads are compressed, the baseline's are too small to be.
+  const drw = await replayRate(ctx.drwBundle, dataConverterOf(ctx.cfg), dh, 'bench-replay-drw');
   progress(`(f)   drw: ${drw.perSecond.toFixed(1)} histories/s (${drw.errors.length} errors)`);
-  const baseline = await replayRate(ctx.baselineBundle, bh, 'bench-replay-baseline');
+  const baseline = await replayRate(ctx.baselineBundle, dataConverterOf(ctx.cfg), bh, 'bench-replay-baseline');
   progress(`(f)   baseline: ${baseline.perSecond.toFixed(1)} histories/s (${baseline.errors.length} errors)`);
   return { drw, baseline, ratio: ratio(drw.perSecond, baseline.perSecond) };
 }
@@ -1057,10 +1060,10 @@ async function main(): Promise<void> {
       cfg.api.port = 0;
       const app = await startApp({ cfg, logger, systems: createInProcessSystems({ autoMergeAfterMs: 0 }), workflowBundle: drwBundle });
       const connection = await Connection.connect({ address: server.address });
-      const client = new Client({ connection, namespace: 'default' });
+      const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterOf(cfg) });
       const workerConnection = await NativeConnection.connect({ address: server.address });
       const baselineQueue = `bench-baseline-${RUN}`;
-      const baselineWorker = await Worker.create({ connection: workerConnection, namespace: 'default', taskQueue: baselineQueue, workflowBundle: baselineBundle, activities: createBaselineActivities() });
+      const baselineWorker = await Worker.create({ connection: workerConnection, namespace: 'default', dataConverter: dataConverterOf(cfg), taskQueue: baselineQueue, workflowBundle: baselineBundle, activities: createBaselineActivities() });
       const baselineRun = baselineWorker.run();
       ctx = { server, cfg, logger, app, client, connection, workerConnection, drwBundle, baselineBundle, baselineQueue, baselineWorker, baselineRun };
       await eventually('drw workers polling', 30_000, async () => (app.workers.ready() ? true : undefined));

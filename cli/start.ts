@@ -17,6 +17,33 @@ import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
 import { DEMO_SLACK_USERS, simulatesJira, simulatesSlack, startEmbeddedSimulators } from '../simulators/embedded';
+import { startCodecServer } from '../audit/codec-server';
+import { payloadCodecOf } from '../common/temporal';
+import type { DrwConfig } from '../common/config';
+import type { Logger } from '../common/logger';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Where this process serves the payload codec for the local Web UI; none beyond loopback (that is `drw codec-server`'s, with its token). */
+function localCodecUrl(cfg: DrwConfig): string | undefined {
+  const { host, port } = cfg.audit.codecServer;
+  return LOOPBACK.has(host) && port > 0 ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
+}
+
+/**
+ * drw's payloads are compressed (and encrypted when keys are set): the dev server's Web UI reads
+ * them through this codec server, which temporal-dev.sh names to it. A port already taken (another
+ * drw, or `drw codec-server`) leaves the UI with that one.
+ */
+async function serveCodec(cfg: DrwConfig, logger: Logger): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (!localCodecUrl(cfg)) return undefined;
+  try {
+    return await startCodecServer({ ...cfg.audit.codecServer, codec: payloadCodecOf(cfg), namespace: cfg.temporal.namespace });
+  } catch (e) {
+    logger.warn({ err: (e as Error).message }, 'payload codec server not started; the Temporal UI shows compressed payloads unless another codec server answers there');
+    return undefined;
+  }
+}
 
 function devServer(command: 'start' | 'stop' | 'status', env: NodeJS.ProcessEnv): boolean {
   try {
@@ -54,7 +81,8 @@ async function main(argv: string[]): Promise<void> {
   let startedServer = false;
   if (!apiOnly && isLocalDevServer(cfg)) {
     const [host, port] = cfg.temporal.address.split(':');
-    const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace };
+    const codecUrl = localCodecUrl(cfg);
+    const env = { ...process.env, TEMPORAL_IP: host, TEMPORAL_PORT: port, TEMPORAL_NAMESPACE: cfg.temporal.namespace, ...(codecUrl ? { TEMPORAL_UI_CODEC_ENDPOINT: codecUrl } : {}) };
     const wasUp = devServer('status', env);
     // Started, or (already up) given the search attributes this drw upserts that an older one lacked.
     if (!devServer('start', env) && !wasUp) {
@@ -72,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
     logger.info({ providers: systems.providers, simulators: sims?.urls ?? {}, resumed: sims?.restored ?? [] }, 'integrations');
   }
   const app = await startApp({ cfg, logger, systems, workers: !apiOnly });
+  const codec = isLocalDevServer(cfg) ? await serveCodec(cfg, logger) : undefined;
   const webhooks = sims && app.apiUrl ? sims.connectApi(app.apiUrl) : [];
   if (webhooks.length) logger.info({ webhooks }, 'simulator webhooks');
 
@@ -81,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
     `  API          ${app.apiUrl}   (GET /healthz, POST /v1/detections[/{format}], GET /v1/remediations/{id})`,
     `  Temporal UI  ${cfg.temporal.uiUrl}/namespaces/${cfg.temporal.namespace}/workflows`,
     `  Temporal     ${cfg.temporal.address} (namespace ${cfg.temporal.namespace}, task queue ${cfg.taskQueue})`,
+    ...(codec ? [`  Codec        ${codec.url}   (payloads are compressed: the Temporal UI and \`temporal workflow show --codec-endpoint\` read them through it)`] : []),
     `  Policy       ${cfg.policyDir} (version ${app.policy.get().version})`,
     systems
       ? `  Systems      ${Object.entries(systems.providers).map(([k, v]) => `${k}=${v}${sims?.urls[v === 'inprocess' ? '' : v] ? ' (simulator)' : ''}`).join(', ')}`
@@ -107,6 +137,7 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await app.close();
+    await codec?.close();
     if (sims) {
       logger.info({ simulated: sims.summary() }, 'what the simulated vendors received');
       await sims.close();

@@ -1,7 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { EncryptionCodec } from '../audit/codec';
+import { CompressionCodec } from '../audit/compression';
+import { chainCodecs } from '../audit/payload-json';
 import type { DrwConfig } from './config';
 
 function connectionOptions(cfg: DrwConfig) {
@@ -14,18 +16,24 @@ function connectionOptions(cfg: DrwConfig) {
 }
 
 /**
- * The data converter every client and worker uses: payloads encrypted with the configured
- * keys (audit/codec.ts), or the SDK default when none is configured. Clients and workers
- * of one namespace must agree, so both take it from here.
+ * The data converter every client and worker uses: larger payloads compressed
+ * (audit/compression.ts; DRW_PAYLOAD_COMPRESSION=off stops compressing but still reads
+ * compressed payloads), then encrypted with the configured keys (audit/codec.ts). Clients
+ * and workers of one namespace must agree, so both take it from here. Each codec decodes
+ * only what it encoded, so histories written with other settings stay readable.
  */
-export function dataConverterOf(cfg: DrwConfig): DataConverter | undefined {
-  return cfg.audit.keys ? { payloadCodecs: [new EncryptionCodec(cfg.audit.keys)] } : undefined;
+export function dataConverterOf(cfg: DrwConfig): DataConverter {
+  return { payloadCodecs: [new CompressionCodec({ compress: cfg.audit.compression }), ...(cfg.audit.keys ? [new EncryptionCodec(cfg.audit.keys)] : [])] };
+}
+
+/** The same codecs as one (the codec server, the archive's sealing, reports reading raw history JSON). */
+export function payloadCodecOf(cfg: DrwConfig): PayloadCodec {
+  return chainCodecs(dataConverterOf(cfg).payloadCodecs ?? []);
 }
 
 export async function connectClient(cfg: DrwConfig): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ ...connectionOptions(cfg), connectTimeout: 10_000 });
-  const dataConverter = dataConverterOf(cfg);
-  return { client: new Client({ connection, namespace: cfg.temporal.namespace, ...(dataConverter ? { dataConverter } : {}) }), connection };
+  return { client: new Client({ connection, namespace: cfg.temporal.namespace, dataConverter: dataConverterOf(cfg) }), connection };
 }
 
 export async function connectWorker(cfg: DrwConfig): Promise<NativeConnection> {

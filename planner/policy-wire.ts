@@ -1,6 +1,6 @@
 /**
  * The policy as loadPolicy sends it to a workflow, where it is recorded in the history of every
- * remediation: each step's defaults (retry, timeout, disruptive: false, empty params, an approval's
+ * remediation: without the playbooks' descriptions and file names, and each step's defaults (retry, timeout, disruptive: false, empty params, an approval's
  * empty users, quorum 1, allowRequester false, onExpiry deny) are left out, and put back by
  * `expandPolicy` before anything plans with it. The values are the policy schema's defaults; a
  * value equal to one is left out and put back as it was, whether the file set it or the schema
@@ -47,9 +47,12 @@ function structuredCloneDefaults<T extends Record<string, unknown>>(d: T): T {
 }
 
 export function compactPolicy(p: PolicySet): Compact {
+  // Nothing plans with a playbook's description or the files the playbooks came from: the policy's version names them.
+  const { files: _files, ...rest } = p;
   return {
-    ...p,
-    playbooks: p.playbooks.map((pb) => ({ ...pb, steps: pb.steps.map(compactStep), escalation: pb.escalation.map(compactStep) })),
+    ...rest,
+    files: {},
+    playbooks: p.playbooks.map(({ description: _description, ...pb }) => ({ ...pb, steps: pb.steps.map(compactStep), escalation: pb.escalation.map(compactStep) })),
     [COMPACT_POLICY]: true,
   };
 }

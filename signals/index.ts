@@ -8,7 +8,7 @@ import type { Detection } from '../domain/detection';
 import type { ApprovalDecision, FindingResolved, OperatorAction, PolicyUpdated, RiskScoreChanged, TicketChanged } from './messages';
 import type { ApprovalRecord, Plan, PlanStep, RemediationStatus } from '../planner/types';
 import type { Provenance } from '../planner/provenance';
-import type { DescribedDecision } from '../remediation/events';
+import type { Decision, DescribedDecision } from '../remediation/events';
 
 export * from './messages';
 
@@ -73,12 +73,17 @@ export interface RemediationView {
   decisionsDropped: number;
 }
 
+/** What the history holds already (the start input, the enrichment decision): a result written since leaves it out. */
+type RecordedElsewhere = 'facts' | 'asset' | 'source' | 'rule' | 'title' | 'dedupeKey' | 'paused';
+
 /**
- * What a remediation workflow returns when it ends: its final view. Runs of the remediation
- * core leave `decisions` out (every decision is already in the history's memo writes); runs
- * begun before it include them.
+ * What a remediation workflow returns when it ends: its outcome and final plan, with the
+ * decisions of its last activation that no memo write carried (without their summaries, which
+ * readers derive: remediation/events.ts `described`). Results of earlier releases carry the
+ * whole final view, and some all their decisions.
  */
-export type RemediationResult = Omit<RemediationView, 'decisions' | 'plan'> & { plan: Plan | ResultPlan; decisions?: DescribedDecision[] };
+export type RemediationResult = Omit<RemediationView, 'decisions' | 'plan' | RecordedElsewhere> &
+  Partial<Pick<RemediationView, RecordedElsewhere>> & { plan: Plan | ResultPlan; decisions?: (Decision | DescribedDecision)[] };
 
 /**
  * A plan step as a run's result keeps it: what it did and why, for reports and comparisons. The

@@ -4,10 +4,13 @@
  * (maxTaskQueueActivitiesPerSecond is enforced by the Temporal server across all workers of
  * that queue). Run them all in one process (npm start) or spread them over many.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { DrwConfig } from '../common/config';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { REPO_ROOT, type DrwConfig } from '../common/config';
 import { dataConverterOf } from '../common/temporal';
-import { workflowSourceOptions } from './workflow-bundle';
+import { bundleDrwWorkflows } from './workflow-bundle';
 import type { Activities } from '../activities';
 import { ACTIVITIES_OF, ACTIVITY_KINDS, type ActivityKind } from '../remediation/routing';
 import type { Logger } from '../common/logger';
@@ -32,17 +35,36 @@ export interface WorkerSet {
   ready(): boolean;
 }
 
+const DRW_VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/**
+ * What history stamps on every workflow task (and activity) a worker runs: drw's version, and for
+ * the workflow worker the first 12 hex digits of its bundle's SHA-256. The SDK's default names
+ * the SDK and all 64 digits, about 60 bytes more in each of the ~18 workflow-task events of a
+ * remediation (a tenth of its history); 12 digits tell two bundles apart as surely in practice.
+ */
+export function buildIdOf(bundleCode?: string): string {
+  return bundleCode === undefined ? `drw@${DRW_VERSION}` : `drw@${DRW_VERSION}+${createHash('sha256').update(bundleCode).digest('hex').slice(0, 12)}`;
+}
+
+async function workflowBundleOf(given: WorkerOptions['workflowBundle']): Promise<{ bundle: NonNullable<WorkerOptions['workflowBundle']>; code: string }> {
+  // Bundled here rather than by Worker.create, so the build id can name the code (with the SDK's logger, as Worker.create would).
+  const bundle = given ?? (await bundleDrwWorkflows(Runtime.instance().logger));
+  return { bundle, code: 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8') };
+}
+
 export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   const roles = o.roles ?? ['workflows', ...ACTIVITY_KINDS];
-  const dataConverter = dataConverterOf(o.cfg);
-  const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, ...(dataConverter ? { dataConverter } : {}), ...(o.identity ? { identity: o.identity } : {}) };
+  const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, dataConverter: dataConverterOf(o.cfg), ...(o.identity ? { identity: o.identity } : {}) };
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {
+    const { bundle, code } = await workflowBundleOf(o.workflowBundle);
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: o.cfg.taskQueue,
-        ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : workflowSourceOptions()),
+        workflowBundle: bundle,
+        buildId: buildIdOf(code),
         ...(o.cfg.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.cfg.maxCachedWorkflows } : {}),
       }),
     );
@@ -55,6 +77,7 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
       await Worker.create({
         ...common,
         taskQueue: o.cfg.activityQueues[kind],
+        buildId: buildIdOf(),
         activities: acts,
         ...(limit ? { maxTaskQueueActivitiesPerSecond: limit } : {}),
       }),

@@ -379,8 +379,9 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
     await startSealOnClose(opts.auditTaskQueue);
   }
   // The decision log is in the history (memo writes) up to this last activation, whose decisions the result carries.
-  const { decisions: _inHistory, plan, ...result } = view(s);
-  return { ...result, plan: resultPlan(plan), ...(unwritten.length ? { decisions: unwritten.map(described) } : {}) };
+  // The detection, its facts and the enrichment are in the history already (input, enrichment decision).
+  const { decisions: _inHistory, plan, facts: _facts, asset: _asset, source: _source, rule: _rule, title: _title, dedupeKey: _dedupeKey, paused: _paused, ...result } = view(s);
+  return { ...result, plan: resultPlan(plan), ...(unwritten.length ? { decisions: unwritten } : {}) };
 
   /**
    * `work` has issued its commands and now blocks: with publishWhenBlocked the activation's publish

@@ -1,10 +1,10 @@
 /** `drw audit verify`, `drw audit export`, `drw codec-server`: the sealed archive and the payload codec. */
 import { openArchive, type Archive } from '../../audit';
-import { EncryptionCodec } from '../../audit/codec';
 import { startCodecServer } from '../../audit/codec-server';
 import { verifyArchive } from '../../audit/verify';
 import { CliError, EXIT, str, UsageError, type CommandSpec, type Ctx } from './common';
 import type { DrwConfig } from '../../common/config';
+import { payloadCodecOf } from '../../common/temporal';
 import { sinceTime } from './remediations';
 
 function archiveOf(ctx: Ctx): Archive {
@@ -13,10 +13,6 @@ function archiveOf(ctx: Ctx): Archive {
   return a;
 }
 
-function codecOf(ctx: Ctx): EncryptionCodec | undefined {
-  const keys = ctx.config().audit.keys;
-  return keys ? new EncryptionCodec(keys) : undefined;
-}
 
 export const auditVerify: CommandSpec = {
   name: 'audit verify',
@@ -34,7 +30,7 @@ export const auditVerify: CommandSpec = {
     const archive = archiveOf(ctx);
     const client = values.offline ? undefined : await ctx.temporal();
     ctx.progress(`verifying ${archive.location}${client ? ' (and against Temporal)' : ''}...`);
-    const r = await verifyArchive(archive, { client, codec: codecOf(ctx), progress: (m) => ctx.progress(m) });
+    const r = await verifyArchive(archive, { client, codec: payloadCodecOf(ctx.config()), progress: (m) => ctx.progress(m) });
     if (ctx.json) ctx.outJson({ archive: archive.location, ...r });
     else if (r.ok) {
       ctx.out(`ok: ${r.records} records, chain intact${r.head ? ` (head ${r.head.seq}, ${r.head.digest})` : ''}`);
@@ -95,7 +91,8 @@ export const codecServer: CommandSpec = {
   description: [
     'POST /encode and /decode with {"payloads":[...]}, CORS for DRW_CODEC_CORS_ORIGINS (default: the Temporal UI\'s origin).',
     'In the UI: Settings → Codec Server → http://127.0.0.1:8888. With the CLI: temporal workflow show -w <id> --codec-endpoint http://127.0.0.1:8888.',
-    'Needs DRW_CODEC_KEYS; beyond loopback also DRW_CODEC_SERVER_TOKEN (sent as Authorization: Bearer) or person',
+    'It decompresses (DRW_PAYLOAD_COMPRESSION) and decrypts (DRW_CODEC_KEYS) what drw\'s workers encoded.',
+    'Beyond loopback it needs DRW_CODEC_SERVER_TOKEN (sent as Authorization: Bearer) or person',
     'authentication (DRW_JWT_*): the UI\'s "pass access token" sends the user\'s JWT, which must grant read.',
   ].join('\n'),
   options: {
@@ -105,8 +102,7 @@ export const codecServer: CommandSpec = {
   positionals: [0, 0],
   async run(ctx, { values }) {
     const cfg = ctx.config();
-    const codec = codecOf(ctx);
-    if (!codec) throw new UsageError('DRW_CODEC_KEYS: not set, so payloads are not encrypted and there is nothing to decode');
+    const codec = payloadCodecOf(cfg);
     const port = str(values.port) !== undefined ? Number(values.port) : cfg.audit.codecServer.port;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: a port number (got "${str(values.port)}")`);
     let srv;

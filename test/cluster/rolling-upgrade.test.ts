@@ -132,6 +132,8 @@ beforeAll(async () => {
     // A policy hour is 6 min: approvals outlast the upgrade on a busy machine; verification polls every second.
     DRW_TIME_SCALE: '0.1',
     DRW_LOG_LEVEL: 'info',
+    // The old build has no payload compression: this build starts without compressing (README, Upgrades), reading what is.
+    DRW_PAYLOAD_COMPRESSION: 'off',
   };
   const port = await freePort();
   apiProcess = new WorkerProcess({ ...env, DRW_API_PORT: String(port), DRW_LOG_LEVEL: 'warn', DRW_APPROVAL_SIGNING_KEY_FILE: keyFile() }, path.join(dir, 'api.log'), {

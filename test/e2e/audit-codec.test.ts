@@ -12,18 +12,18 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, type Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createInProcessSystems } from '../../activities/inprocess';
 import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
 import { Archive } from '../../audit/archive';
-import { EncryptionCodec } from '../../audit/codec';
 import { startCodecServer } from '../../audit/codec-server';
 import { draftRecord, fetchDecodedRun } from '../../audit/seal';
 import { LocalStore } from '../../audit/store-local';
 import { loadConfig, type DrwConfig } from '../../common/config';
-import { connectClient, connectWorker, dataConverterOf } from '../../common/temporal';
+import { connectClient, connectWorker, dataConverterOf, payloadCodecOf } from '../../common/temporal';
 import { buildReport } from '../../report/build';
 import { fetchRun } from '../../report/fetch';
 import { historyFromJson } from '../../report/history-json';
@@ -43,7 +43,7 @@ interface Generation {
   cfg: DrwConfig;
   client: Client;
   service: RemediationService;
-  codec: EncryptionCodec;
+  codec: PayloadCodec;
   stop(): Promise<void>;
 }
 
@@ -75,7 +75,8 @@ async function start(keys: Record<string, string>, current: string): Promise<Gen
     cfg,
     client,
     service: new RemediationService(client, cfg, () => policy.get()),
-    codec: new EncryptionCodec(cfg.audit.keys!),
+    // Compression, then encryption: the chain drw's workers use (common/temporal.ts).
+    codec: payloadCodecOf(cfg),
     async stop() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;

@@ -16,7 +16,7 @@ import { auditTaskQueue, ensureSealSchedule } from '../../audit/schedule';
 import { LocalStore } from '../../audit/store-local';
 import { createAuditWorker } from '../../audit/worker';
 import { runDrw } from '../helpers/drw-cli';
-import { connectClient, connectWorker } from '../../common/temporal';
+import { connectClient, connectWorker, dataConverterOf } from '../../common/temporal';
 import { buildReport } from '../../report/build';
 import { fetchRun } from '../../report/fetch';
 import { sealWorkflowId, type SealClosedRunInput } from '../../workflows/seal-sweep';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   sealQueue = `${h.cfg.taskQueue}-seal`;
   workers = [
     await createAuditWorker({ cfg: h.cfg, connection: workerConnection, client, archive }),
-    await Worker.create({ connection: workerConnection, taskQueue: sealQueue, workflowsPath: require.resolve('../../workflows/seal-sweep') }),
+    await Worker.create({ connection: workerConnection, taskQueue: sealQueue, workflowsPath: require.resolve('../../workflows/seal-sweep'), dataConverter: dataConverterOf(h.cfg) }),
   ];
   running = Promise.all(workers.map((w) => w.run()));
 }, 180_000);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { createJiraTicketing, loadJiraConfig } from '../../activities/adapters/jira';
+import { CompressionCodec } from '../../audit/compression';
 import { startEmbeddedSimulators, type EmbeddedSimulators } from '../../simulators/embedded';
 import type { JiraSimulator } from '../../simulators/jira';
 import { malwareDetection, startHarness, type Harness } from '../helpers/harness';
@@ -59,9 +60,11 @@ async function remediationWithTicket(name: string) {
 /** The ticketChanged signals in the remediation's history, decoded. */
 async function ticketSignals(id: string): Promise<Record<string, unknown>[]> {
   const history = await h.app.service.handle(id).fetchHistory();
-  return (history.events ?? [])
+  const payloads = (history.events ?? [])
     .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === 'ticketChanged')
-    .map((e) => defaultPayloadConverter.fromPayload(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]));
+    .map((e) => e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]);
+  // As the workers read them: larger payloads are compressed (audit/compression.ts).
+  return (await new CompressionCodec().decode(payloads)).map((p) => defaultPayloadConverter.fromPayload(p));
 }
 
 async function post(base: string, route: string, body: string, headers: Record<string, string> = {}) {

@@ -22,6 +22,7 @@ import { loadConfig } from '../../common/config';
 import { PolicyStore } from '../../activities/policy-store';
 import { RemediationService } from '../../api/service';
 import { WorkerProcess } from '../../bench/drw-process';
+import { CompressionCodec } from '../../audit/compression';
 
 export { WORKER, WORKER_MAIN, WorkerProcess, type ProcessSpec } from '../../bench/drw-process';
 
@@ -41,7 +42,8 @@ export function tmpDir(name: string): string {
 
 export async function connect(address = process.env.TEMPORAL_ADDRESS!, namespace = process.env.TEMPORAL_NAMESPACE ?? 'default'): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect({ address });
-  return { client: new Client({ connection, namespace }), connection };
+  // drw's workers compress larger payloads (audit/compression.ts): query results and histories read through the same codec.
+  return { client: new Client({ connection, namespace, dataConverter: { payloadCodecs: [new CompressionCodec()] } }), connection };
 }
 
 /** A detection the fault playbook (fixtures/policies) handles: ticket, containment, pull request, notification, verification. */

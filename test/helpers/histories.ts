@@ -22,6 +22,9 @@ import { historyFromJson, historyToJson } from '../../report/history-json';
 import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio/worker';
 import { ROOT, type Harness } from './harness';
 import { workflowSourceOptions } from '../../workers/workflow-bundle';
+import { CompressionCodec } from '../../audit/compression';
+import { decodeJsonPayloads } from '../../audit/payload-json';
+export { decompressed } from './payloads';
 
 export const HISTORY_DIR = path.join(ROOT, 'test', 'histories');
 export const RECORDING = process.env.DRW_RECORD_HISTORIES === '1';
@@ -47,6 +50,8 @@ export function replayWorkerOptions(): ReplayWorkerOptions {
   const bundle = process.env.DRW_TEST_WORKFLOW_BUNDLE;
   return {
     ...(bundle ? { workflowBundle: { codePath: bundle } } : workflowSourceOptions()),
+    // As drw's workers read them (common/temporal.ts): compressed payloads too.
+    dataConverter: { payloadCodecs: [new CompressionCodec()] },
     replayName: 'drw-replay',
   };
 }
@@ -130,12 +135,13 @@ export class HistoryKeeper {
     return this.kept.length;
   }
 
+  /** The kept histories with their payloads decompressed, as `drw history export` writes them: readable, and what the files hold. */
   async fetch(h: Harness): Promise<NamedHistory[]> {
     const out: NamedHistory[] = [];
     for (const k of this.kept) {
       const handle = h.app.service.handle(k.workflowId);
       const history = k.runId ? await handle.client.getHandle(k.workflowId, k.runId).fetchHistory() : await handle.fetchHistory();
-      out.push({ name: k.name, history });
+      out.push({ name: k.name, history: historyFromJSON(await decodeJsonPayloads(JSON.parse(historyToJSON(history)), new CompressionCodec())) });
     }
     return out;
   }

@@ -1,14 +1,19 @@
 import { readdirSync } from 'node:fs';
 import { compactPolicy, expandPolicy } from '../../../planner/policy-wire';
+import type { PolicySet } from '../../../planner/policy-schema';
 import { FIXTURES, loadDefault, loadFixture } from './helpers';
+
+/** What planning reads of a policy: everything but the playbooks' descriptions and the files they came from. */
+const planned = (p: PolicySet): PolicySet => ({ ...p, files: {}, playbooks: p.playbooks.map(({ description: _d, ...pb }) => pb) });
 
 const policies = () => [['policies/default', loadDefault()] as const, ...readdirSync(FIXTURES).filter((name) => name !== 'invalid').map((name) => [name, loadFixture(name)] as const)];
 
 describe('the policy as loadPolicy sends it to a workflow', () => {
-  test('without each step\'s defaults, expanded back to the very policy the schema parsed (every shipped and fixture policy)', () => {
+  test('without each step\'s defaults, descriptions and file names, expanded back to everything planning reads of the policy the schema parsed (every shipped and fixture policy)', () => {
     for (const [name, policy] of policies()) {
       const sent = JSON.parse(JSON.stringify(compactPolicy(policy)));
-      expect([name, expandPolicy(sent)]).toEqual([name, policy]);
+      expect([name, expandPolicy(sent)]).toEqual([name, planned(policy)]);
+      expect(JSON.stringify(sent)).not.toContain('"description"');
     }
   });
 
@@ -24,7 +29,7 @@ describe('the policy as loadPolicy sends it to a workflow', () => {
     // A step that sets something other than the default keeps it.
     const changed = { ...policy, playbooks: policy.playbooks.map((pb, i) => (i === 0 ? { ...pb, steps: pb.steps.map((s, j) => (j === 0 ? { ...s, timeout: 5000, disruptive: true } : s)) } : pb)) };
     expect(compactPolicy(changed).playbooks[0].steps[0]).toMatchObject({ timeout: 5000, disruptive: true });
-    expect(expandPolicy(JSON.parse(JSON.stringify(compactPolicy(changed))))).toEqual(changed);
+    expect(expandPolicy(JSON.parse(JSON.stringify(compactPolicy(changed))))).toEqual(planned(changed));
   });
 
   test('a policy sent whole (an older activity worker, an older history) is planned with as it is', () => {
