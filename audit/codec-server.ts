@@ -31,7 +31,7 @@ export interface CodecResponse {
 
 export interface CodecHandlerOptions {
   codec: PayloadCodec;
-  /** The namespace whose payloads this codec serves (X-Namespace must name it when sent). */
+  /** The namespace whose payloads this codec serves (X-Namespace must name it when sent non-empty). */
   namespace: string;
   /** Origins allowed by CORS (the Temporal UI's); "*" for any. */
   corsOrigins: string[];
@@ -85,7 +85,8 @@ export function codecHandler(o: CodecHandlerOptions): (req: CodecRequest) => Pro
       const ok = (o.token !== undefined && bearer !== undefined && sameSecret(bearer, o.token)) || (o.authorize ? await o.authorize(auth).catch(() => false) : false);
       if (!ok) return json(401, { error: 'unauthorized: send Authorization: Bearer <token>' }, { ...c, 'www-authenticate': 'Bearer' });
     }
-    const ns = header(req.headers, 'x-namespace');
+    // `temporal workflow show` without --namespace sends an empty X-Namespace (it means the default namespace).
+    const ns = header(req.headers, 'x-namespace') || undefined;
     if (ns !== undefined && ns !== o.namespace) return json(403, { error: `this codec serves namespace "${o.namespace}", not "${ns.slice(0, 200)}"` }, c);
     if (!/^application\/json\b/i.test(header(req.headers, 'content-type') ?? 'application/json')) return json(415, { error: 'content-type: application/json' }, c);
     if (Buffer.byteLength(req.body) > MAX_CODEC_BODY) return json(413, { error: `body larger than ${MAX_CODEC_BODY} bytes` }, c);

@@ -216,8 +216,9 @@ test('the Temporal UI calls the codec server: CORS preflight from its origin, th
     expect((await post('decode', { payloads: input }, 'another-namespace')).status).toBe(403);
 
     const bin = process.env.DRW_TEMPORAL_CLI ?? execFileSync(path.join(ROOT, 'temporal-dev.sh'), ['path'], { encoding: 'utf8' }).trim();
-    // Asynchronously: the codec server answering the CLI runs in this process.
-    const show = async (extra: string[]) => (await promisify(execFile)(bin, ['workflow', 'show', '--workflow-id', firstId, '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', 'default', '--output', 'json', ...extra], { encoding: 'utf8', timeout: 60_000 })).stdout;
+    // Asynchronously: the codec server answering the CLI runs in this process. Without --namespace, as people type it
+    // (the CLI then sends an empty X-Namespace).
+    const show = async (extra: string[]) => (await promisify(execFile)(bin, ['workflow', 'show', '--workflow-id', firstId, '--address', process.env.TEMPORAL_ADDRESS!, '--output', 'json', ...extra], { encoding: 'utf8', timeout: 60_000 })).stdout;
     const startInput = async (extra: string[]) => JSON.parse(await show(extra)).events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
     expect((await startInput([])).metadata.encoding).toBe(b64('binary/encrypted'));
     const shown = await startInput(['--codec-endpoint', srv.url]);

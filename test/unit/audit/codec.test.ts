@@ -66,6 +66,9 @@ test('the codec handler asks for the bearer token when one is set, and a server 
   expect((await req({})).status).toBe(401);
   expect((await req({ authorization: 'Bearer wrong-token-of-some-length' })).status).toBe(401);
   expect((await req({ authorization: 'Bearer a-long-enough-codec-token' })).status).toBe(200);
+  // Another namespace is refused; an empty X-Namespace (`temporal workflow show` without --namespace) is the default one.
+  expect((await req({ authorization: 'Bearer a-long-enough-codec-token', 'x-namespace': 'payroll' })).status).toBe(403);
+  expect((await req({ authorization: 'Bearer a-long-enough-codec-token', 'x-namespace': '' })).status).toBe(200);
   expect((await handle({ method: 'POST', path: '/encode', headers: { authorization: 'Bearer a-long-enough-codec-token' }, body: '{"payloads":[{"data":7}]}' })).body).toMatch(/body\.payloads\.0\.data/);
   expect((await handle({ method: 'GET', path: '/decode', headers: {}, body: '' })).status).toBe(405);
   await expect(startCodecServer({ codec: new EncryptionCodec(testKeys()), namespace: 'default', corsOrigins: [], host: '0.0.0.0', port: 0 })).rejects.toThrow(/DRW_CODEC_SERVER_TOKEN: required to listen on 0\.0\.0\.0/);
