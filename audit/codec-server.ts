@@ -111,7 +111,7 @@ export function codecHandler(o: CodecHandlerOptions): (req: CodecRequest) => Pro
   };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Serves the handler with node:http; refuses a non-loopback address without authentication. */
 export async function startCodecServer(o: CodecHandlerOptions & { host: string; port: number }): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {

@@ -1,15 +1,15 @@
 /**
  * The compressing payload codec: zlib over each whole payload (metadata and data) with a preset
  * dictionary of what drw's payloads are made of (audit/dictionary/), named in the payload's
- * encoding (`binary/zlib+drw-1`). A remediation's payloads are JSON that repeats the same field names, playbooks and
- * phrases in every run: zlib alone halves the larger ones, and with the dictionary it also
- * shrinks the small ones and takes the larger ones to a fifth. Temporal stores, replicates and
- * replays every one of them. A payload compression does not make smaller is left as it is. It
- * runs before encryption (encrypted bytes do not compress).
+ * encoding (`binary/zlib+drw-1`). A remediation's payloads are JSON that repeats the same field
+ * names, playbooks and phrases in every run: zlib alone halves the larger ones; with the
+ * dictionary the small ones shrink too and the larger ones to a fifth. Temporal stores,
+ * replicates and replays every one of them. A payload compression does not make smaller is left
+ * as it is. It runs before encryption (encrypted bytes do not compress).
  *
  * Decoding also reads `binary/zlib` without a dictionary (the Go SDK's ZlibCodec format).
- * Anything else passes through, so histories written before (or with compression off) read
- * as they were.
+ * Anything else passes through, so histories written before (or with compression off) read as
+ * they were.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { Payload, PayloadCodec } from '@temporalio/common';

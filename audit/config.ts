@@ -90,7 +90,7 @@ function archiveLocation(env: NodeJS.ProcessEnv, root: string, problems: string[
 
 /** The UI's origin, and on loopback also as the browser may be pointed at it (127.0.0.1 or localhost). */
 function loopbackAliases(ui: URL): string[] {
-  const alias = { '127.0.0.1': 'localhost', localhost: '127.0.0.1' }[ui.hostname];
+  const alias = ui.hostname === '127.0.0.1' ? 'localhost' : ui.hostname === 'localhost' ? '127.0.0.1' : undefined;
   if (!alias) return [ui.origin];
   const other = new URL(ui.origin);
   other.hostname = alias;

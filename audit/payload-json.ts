@@ -1,7 +1,7 @@
 /**
  * Payloads in their proto3 JSON form (base64 metadata values and data), as history JSON and
- * the remote codec protocol carry them, and decoding every compressed or encrypted payload of a history
- * JSON so reports, the archive and digests see the plain values.
+ * the remote codec protocol carry them, and decoding every compressed or encrypted payload of
+ * a history JSON so reports, the archive and digests see the plain values.
  */
 import type { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';

@@ -9,20 +9,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT } from '../common/config';
-import { createLogger, installSdkLogger } from '../common/logger';
+import { ConfigError, isLocalDevServer, loadConfig, REPO_ROOT, type DrwConfig } from '../common/config';
+import { createLogger, installSdkLogger, type Logger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
 import { startApp } from './app';
 import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
 import { DEMO_SLACK_USERS, simulatesJira, simulatesSlack, startEmbeddedSimulators } from '../simulators/embedded';
-import { startCodecServer } from '../audit/codec-server';
+import { LOOPBACK, startCodecServer } from '../audit/codec-server';
 import { payloadCodecOf } from '../common/temporal';
-import type { DrwConfig } from '../common/config';
-import type { Logger } from '../common/logger';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Where this process serves the payload codec for the local Web UI; none beyond loopback (that is `drw codec-server`'s, with its token). */
 function localCodecUrl(cfg: DrwConfig): string | undefined {

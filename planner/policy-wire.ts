@@ -1,10 +1,12 @@
 /**
  * The policy as loadPolicy sends it to a workflow, where it is recorded in the history of every
- * remediation: without the playbooks' descriptions and file names, and each step's defaults (retry, timeout, disruptive: false, empty params, an approval's
+ * remediation: each step's defaults (retry, timeout, disruptive: false, empty params, an approval's
  * empty users, quorum 1, allowRequester false, onExpiry deny) are left out, and put back by
  * `expandPolicy` before anything plans with it. The values are the policy schema's defaults; a
  * value equal to one is left out and put back as it was, whether the file set it or the schema
- * did. Pure: the workflow, the activity and the history readers (reports, what-if) share it.
+ * did. The playbooks' descriptions and the files they came from are left out for good: nothing
+ * plans with them, and the policy's version names the files. Pure: the workflow, the activity and
+ * the history readers (reports, what-if) share it.
  */
 import { canonicalJson } from './hash';
 import type { PolicySet, StepDef } from './policy-schema';
