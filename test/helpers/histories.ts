@@ -24,7 +24,6 @@ import { ROOT, type Harness } from './harness';
 import { workflowSourceOptions } from '../../workers/workflow-bundle';
 import { CompressionCodec } from '../../audit/compression';
 import { decodeJsonPayloads } from '../../audit/payload-json';
-export { decompressed } from './payloads';
 
 export const HISTORY_DIR = path.join(ROOT, 'test', 'histories');
 export const RECORDING = process.env.DRW_RECORD_HISTORIES === '1';
