@@ -36,6 +36,7 @@
  *   BENCH_OUT=bench           where results.json and RESULTS.md go (relative to the repository)
  *   BENCH_RENDER=bench/results.json  no run: RESULTS.md and the table again from recorded measurements
  *   BENCH_LOG_LEVEL=warn      drw/SDK log level (on stderr)
+ *   DRW_PAYLOAD_COMPRESSION=off  drw without payload compression (to measure what it costs and saves)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +76,11 @@ import { pollUntil } from '../common/poll';
 import { CLUSTER_NOTE, clusterDetails, clusterPhase, clusterRows, type ClusterResult } from './cluster';
 
 type History = temporal.api.history.v1.IHistory;
+
+/** drw's configuration is the bench's own, but for payload compression, which can be turned off to compare. */
+function compressionSetting(): { DRW_PAYLOAD_COMPRESSION?: string } {
+  return process.env.DRW_PAYLOAD_COMPRESSION ? { DRW_PAYLOAD_COMPRESSION: process.env.DRW_PAYLOAD_COMPRESSION } : {};
+}
 type Bundle = { code: string };
 
 const T0 = performance.now();
@@ -695,7 +701,7 @@ function rssOf(child: ChildProcess, logFile: string): { rss: number; hwm: number
 async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
   const queue = `bench-mem-${RUN}`;
   const source = `bench-mem-${RUN}`;
-  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
+  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...compressionSetting() });
   const store = new PolicyStore(cfg.policyDir);
   // Activities run here, so the worker process measured holds workflows only.
   const acts = await createWorkers({
@@ -1056,7 +1062,7 @@ async function main(): Promise<void> {
       const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never;
       const drwBundle = await bundleDrwWorkflows(quiet);
       const baselineBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: quiet });
-      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off' });
+      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...compressionSetting() });
       cfg.api.port = 0;
       const app = await startApp({ cfg, logger, systems: createInProcessSystems({ autoMergeAfterMs: 0 }), workflowBundle: drwBundle });
       const connection = await Connection.connect({ address: server.address });

@@ -5,7 +5,8 @@
  * that queue). Run them all in one process (npm start) or spread them over many.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { REPO_ROOT, type DrwConfig } from '../common/config';
@@ -48,9 +49,19 @@ export function buildIdOf(bundleCode?: string): string {
 }
 
 async function workflowBundleOf(given: WorkerOptions['workflowBundle']): Promise<{ bundle: NonNullable<WorkerOptions['workflowBundle']>; code: string }> {
-  // Bundled here rather than by Worker.create, so the build id can name the code (with the SDK's logger, as Worker.create would).
-  const bundle = given ?? (await bundleDrwWorkflows(Runtime.instance().logger));
-  return { bundle, code: 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8') };
+  if (given) return { bundle: given, code: 'code' in given ? given.code : readFileSync(given.codePath, 'utf8') };
+  // Bundled here rather than by Worker.create, so the build id can name the code (with the SDK's logger, as Worker.create
+  // would). Handed over as a file: a worker keeps its options, and a bundle given as a string (code and source map, ~13 MiB)
+  // would stay in memory beside the copy the worker runs.
+  const { code } = await bundleDrwWorkflows(Runtime.instance().logger);
+  const buildId = buildIdOf(code);
+  const codePath = path.join(os.tmpdir(), `drw-workflows-${buildId.replace(/[^a-z0-9.+-]/gi, '_')}.js`);
+  if (!existsSync(codePath)) {
+    const partial = `${codePath}.${process.pid}.tmp`;
+    writeFileSync(partial, code);
+    renameSync(partial, codePath);
+  }
+  return { bundle: { codePath }, code };
 }
 
 export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
