@@ -50,8 +50,7 @@ import {
 } from '../signals';
 import { SA } from '../signals/search-attributes';
 import type { remediation } from '../workflows';
-import { taskQueueOf, type RemediationInput } from '../workflows/input';
-import type { ActivityKind } from '../remediation/routing';
+import type { RemediationInput } from '../workflows/input';
 import { ApiError } from './errors';
 import { instanceOf, parseInstance } from '../common/remediation-ref';
 
@@ -99,12 +98,6 @@ export class RemediationService {
     return this.client.workflow.getHandle<typeof remediation>(id);
   }
 
-  /** The activity queues the workflow cannot derive from its own queue; undefined when there are none. */
-  private customQueues(): RemediationInput['options']['taskQueues'] {
-    const custom = Object.entries(this.cfg.activityQueues).filter(([kind, q]) => q !== taskQueueOf({}, kind as ActivityKind, this.cfg.taskQueue));
-    return custom.length ? Object.fromEntries(custom) : undefined;
-  }
-
   /**
    * `actor`: the authenticated person submitting, whose groups decide whether their resolve may
    * undo a safeguard (a machine's credential, which owns what its source opened, resolves as the source).
@@ -125,15 +118,15 @@ export class RemediationService {
         throw e;
       }
     }
-    const taskQueues = this.customQueues();
     const input: RemediationInput = {
       detection,
       dedupeKey,
       requestedBy,
       receivedAt: new Date().toISOString(),
       options: {
-        // Only the queues that are not the workflow queue's `<queue>-<kind>` (taskQueueOf's default): every run records its input.
-        ...(taskQueues ? { taskQueues } : {}),
+        // Every queue, though a current workflow derives the default ones (`<queue>-<kind>`): workflow code of
+        // earlier releases requires them all, and may run what this API starts during a rolling upgrade.
+        taskQueues: this.cfg.activityQueues,
         timeScale: this.cfg.timeScale,
         ...(this.cfg.maxHistoryEvents ? { maxHistoryEvents: this.cfg.maxHistoryEvents } : {}),
         ...(this.cfg.changePollMs ? { changePollMs: this.cfg.changePollMs } : {}),
