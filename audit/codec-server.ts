@@ -113,6 +113,11 @@ export function codecHandler(o: CodecHandlerOptions): (req: CodecRequest) => Pro
 
 export const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** The codec server's base URL on a host and port (an IPv6 address in brackets). */
+export function codecServerUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** Serves the handler with node:http; refuses a non-loopback address without authentication. */
 export async function startCodecServer(o: CodecHandlerOptions & { host: string; port: number }): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {
   if (!LOOPBACK.has(o.host) && !o.token && !o.authorize) {
@@ -144,6 +149,5 @@ export async function startCodecServer(o: CodecHandlerOptions & { host: string; 
     server.listen(o.port, o.host, () => resolve());
   });
   const addr = server.address() as { port: number };
-  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-  return { server, url: `http://${host}:${addr.port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return { server, url: codecServerUrl(o.host, addr.port), close: () => new Promise((r) => server.close(() => r())) };
 }

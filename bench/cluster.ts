@@ -65,7 +65,6 @@ export interface ClusterResult {
   cpus: number;
 }
 
-
 /** Every PostgreSQL process on the machine (the cluster's server and its backends). */
 function postgresPids(): number[] {
   const pids: number[] = [];

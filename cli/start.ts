@@ -17,13 +17,13 @@ import { assertSafeExposure, createAuth } from '../api/auth';
 import { loadAccessPolicy } from '../api/auth/access';
 import { buildSystems, preflightSystems } from '../activities/registry';
 import { DEMO_SLACK_USERS, simulatesJira, simulatesSlack, startEmbeddedSimulators } from '../simulators/embedded';
-import { LOOPBACK, startCodecServer } from '../audit/codec-server';
+import { codecServerUrl, LOOPBACK, startCodecServer } from '../audit/codec-server';
 import { payloadCodecOf } from '../common/temporal';
 
 /** Where this process serves the payload codec for the local Web UI; none beyond loopback (that is `drw codec-server`'s, with its token). */
 function localCodecUrl(cfg: DrwConfig): string | undefined {
   const { host, port } = cfg.audit.codecServer;
-  return LOOPBACK.has(host) && port > 0 ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : undefined;
+  return LOOPBACK.has(host) && port > 0 ? codecServerUrl(host, port) : undefined;
 }
 
 /**

@@ -48,8 +48,9 @@ export function buildIdOf(bundleCode?: string): string {
   return bundleCode === undefined ? `drw@${DRW_VERSION}` : `drw@${DRW_VERSION}+${createHash('sha256').update(bundleCode).digest('hex').slice(0, 12)}`;
 }
 
-async function workflowBundleOf(given: WorkerOptions['workflowBundle']): Promise<{ bundle: NonNullable<WorkerOptions['workflowBundle']>; code: string }> {
-  if (given) return { bundle: given, code: 'code' in given ? given.code : readFileSync(given.codePath, 'utf8') };
+/** The bundle to give Worker.create, and the build id that names it (the bundle hashed once). */
+async function workflowBundleOf(given: WorkerOptions['workflowBundle']): Promise<{ bundle: NonNullable<WorkerOptions['workflowBundle']>; buildId: string }> {
+  if (given) return { bundle: given, buildId: buildIdOf('code' in given ? given.code : readFileSync(given.codePath, 'utf8')) };
   // Bundled here rather than by Worker.create, so the build id can name the code (with the SDK's logger, as Worker.create
   // would). Handed over as a file: a worker keeps its options, and a bundle given as a string (code and source map, ~13 MiB)
   // would stay in memory beside the copy the worker runs.
@@ -61,7 +62,7 @@ async function workflowBundleOf(given: WorkerOptions['workflowBundle']): Promise
     writeFileSync(partial, code);
     renameSync(partial, codePath);
   }
-  return { bundle: { codePath }, code };
+  return { bundle: { codePath }, buildId };
 }
 
 export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
@@ -69,13 +70,13 @@ export async function createWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   const common = { connection: o.connection, namespace: o.cfg.temporal.namespace, dataConverter: dataConverterOf(o.cfg), ...(o.identity ? { identity: o.identity } : {}) };
   const workers: Worker[] = [];
   if (roles.includes('workflows')) {
-    const { bundle, code } = await workflowBundleOf(o.workflowBundle);
+    const { bundle, buildId } = await workflowBundleOf(o.workflowBundle);
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: o.cfg.taskQueue,
         workflowBundle: bundle,
-        buildId: buildIdOf(code),
+        buildId,
         ...(o.cfg.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.cfg.maxCachedWorkflows } : {}),
       }),
     );
