@@ -28,12 +28,30 @@ export function digestContent(step: Pick<PlanStep, 'action' | 'params' | 'disrup
  * API and the CLI.
  */
 export function stepDigest(step: Parameters<typeof digestContent>[0]): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson(digestContent(step)))));
+  return sha256Hex(canonicalJson(digestContent(step)));
 }
 
 export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
 
 /** SHA-256 (hex) of a step's rendered parameters: which parameters a previewed change was made for. */
 export function paramsDigest(params: Record<string, unknown>): string {
-  return bytesToHex(sha256(utf8ToBytes(canonicalJson(params))));
+  return sha256Hex(canonicalJson(params));
+}
+
+/**
+ * Digests computed before, by their text. A remediation re-plans after every event and digests
+ * the same few steps again each time: the SHA-256 in pure JS was about a third of a re-plan in a
+ * replay profile. A pure function's answers, so sharing them between workflow runs (the planner
+ * is one module per worker) changes nothing but the time; bounded by emptying when full.
+ */
+const digests = new Map<string, string>();
+const DIGESTS_KEPT = 512;
+
+function sha256Hex(text: string): string {
+  const known = digests.get(text);
+  if (known !== undefined) return known;
+  const hex = bytesToHex(sha256(utf8ToBytes(text)));
+  if (digests.size >= DIGESTS_KEPT) digests.clear();
+  digests.set(text, hex);
+  return hex;
 }
