@@ -87,6 +87,12 @@ export class RemediationService {
     private readonly approvals?: ApprovalSettings,
     /** policies/access.yaml's `correlate`: which sources may join the remediations another opened. */
     private readonly correlate: Correlation = {},
+    /**
+     * A client on this process's workflow worker connection (cli/app.ts), when the process runs that
+     * worker: starts through it are eager, the start's answer hands the first workflow task to the
+     * worker here instead of the server queueing it for a poll.
+     */
+    private readonly eager?: Client,
   ) {}
 
   /** The deduplication key: the detection's own, else the matching playbook's template, else source|asset|rule. */
@@ -172,7 +178,8 @@ export class RemediationService {
   private async start(id: string, input: RemediationInput, reuse: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE'): Promise<boolean> {
     const { detection, dedupeKey } = input;
     try {
-      await this.client.workflow.start<typeof remediation>('remediation', {
+      await (this.eager ?? this.client).workflow.start<typeof remediation>('remediation', {
+        ...(this.eager ? { requestEagerStart: true } : {}),
         taskQueue: this.cfg.taskQueue,
         workflowId: id,
         args: [input],

@@ -37,6 +37,8 @@
  *   BENCH_RENDER=bench/results.json  no run: RESULTS.md and the table again from recorded measurements
  *   BENCH_LOG_LEVEL=warn      drw/SDK log level (on stderr)
  *   DRW_PAYLOAD_COMPRESSION=off  drw without payload compression (to measure what it costs and saves)
+ *   DRW_EAGER_START=off       drw's API starts remediations through the server's queue instead of eagerly
+ *   BENCH_BASELINE_EAGER=1    the baseline starts eagerly too
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,10 +79,13 @@ import { CLUSTER_NOTE, clusterDetails, clusterPhase, clusterRows, type ClusterRe
 
 type History = temporal.api.history.v1.IHistory;
 
-/** drw's configuration is the bench's own, but for payload compression, which can be turned off to compare. */
-function compressionSetting(): { DRW_PAYLOAD_COMPRESSION?: string } {
-  return process.env.DRW_PAYLOAD_COMPRESSION ? { DRW_PAYLOAD_COMPRESSION: process.env.DRW_PAYLOAD_COMPRESSION } : {};
+/** drw's configuration is the bench's own, but for payload compression and eager start, which can be turned off to compare. */
+function drwSettings(): { DRW_PAYLOAD_COMPRESSION?: string; DRW_EAGER_START?: string } {
+  const { DRW_PAYLOAD_COMPRESSION, DRW_EAGER_START } = process.env;
+  return { ...(DRW_PAYLOAD_COMPRESSION ? { DRW_PAYLOAD_COMPRESSION } : {}), ...(DRW_EAGER_START ? { DRW_EAGER_START } : {}) };
 }
+/** BENCH_BASELINE_EAGER=1: the baseline starts eagerly too (on its worker's connection), to compare like with like. */
+const BASELINE_EAGER = process.env.BENCH_BASELINE_EAGER === '1';
 type Bundle = { code: string };
 
 const T0 = performance.now();
@@ -245,6 +250,8 @@ interface Ctx {
   client: Client;
   connection: Connection;
   workerConnection: NativeConnection;
+  /** A client on the baseline worker's connection (BENCH_BASELINE_EAGER). */
+  baselineStarter: Client;
   drwBundle: Bundle;
   baselineBundle: Bundle;
   baselineQueue: string;
@@ -318,7 +325,9 @@ function drwBatch(ctx: Ctx, tag: string, n: number): Promise<BatchResult> {
 function baselineBatch(ctx: Ctx, tag: string, n: number, calls: number): Promise<BatchResult> {
   return timedBatch('baseline', n, async (i) => {
     const workflowId = `bench-baseline-${RUN}-${tag}-${i}`;
-    const h = await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls] });
+    const h = BASELINE_EAGER
+      ? await ctx.baselineStarter.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls], requestEagerStart: true })
+      : await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls] });
     return { id: workflowId, ok: (await h.result()) === calls };
   });
 }
@@ -335,6 +344,8 @@ interface ThroughputResult {
   historyBytesPerRemediation: number;
   historyBytesPerBaseline: number;
   concurrency: number;
+  /** How each side started its workflows: eager (the first workflow task in the start's answer) or through the server's queue. */
+  starts?: { drw: 'eager' | 'queued'; baseline: 'eager' | 'queued' };
   rounds: { drw: Omit<BatchResult, 'ids'>; baseline: Omit<BatchResult, 'ids'> }[];
   drwPerSecond: number;
   baselinePerSecond: number;
@@ -385,6 +396,7 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
       historyBytesPerRemediation: drwBytes,
       historyBytesPerBaseline: baseBytes,
       concurrency: CONCURRENCY,
+      starts: { drw: ctx.cfg.eagerStart ? 'eager' : 'queued', baseline: BASELINE_EAGER ? 'eager' : 'queued' },
       rounds,
       drwPerSecond,
       baselinePerSecond,
@@ -701,7 +713,7 @@ function rssOf(child: ChildProcess, logFile: string): { rss: number; hwm: number
 async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
   const queue = `bench-mem-${RUN}`;
   const source = `bench-mem-${RUN}`;
-  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...compressionSetting() });
+  const cfg = loadConfig({ TEMPORAL_ADDRESS: ctx.server.address, DRW_TASK_QUEUE: queue, DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...drwSettings() });
   const store = new PolicyStore(cfg.policyDir);
   // Activities run here, so the worker process measured holds workflows only.
   const acts = await createWorkers({
@@ -924,7 +936,7 @@ function details(r: Results['results']): string[] {
   const out: string[] = [];
   if (r.throughput) {
     const t = r.throughput;
-    out.push(`(a) ${t.rounds.length} rounds × ${t.rounds[0]?.drw.n ?? 0} per side, ${t.concurrency} in flight; per round drw/baseline: ${t.rounds.map((x) => `${fmt(x.drw.perSecond)}/${fmt(x.baseline.perSecond)}`).join(', ')}; end-to-end latency p50 drw ${fmt(t.rounds[0]?.drw.latencyMs.p50)} ms vs baseline ${fmt(t.rounds[0]?.baseline.latencyMs.p50)} ms; history per workflow drw ${fmt(t.historyEventsPerRemediation)} events / ${fmt(t.historyBytesPerRemediation / 1024)} KiB vs baseline ${fmt(t.historyEventsPerBaseline)} events / ${fmt(t.historyBytesPerBaseline / 1024)} KiB; failures ${t.failures}.`);
+    out.push(`(a) ${t.rounds.length} rounds × ${t.rounds[0]?.drw.n ?? 0} per side, ${t.concurrency} in flight; per round drw/baseline: ${t.rounds.map((x) => `${fmt(x.drw.perSecond)}/${fmt(x.baseline.perSecond)}`).join(', ')}; end-to-end latency p50 drw ${fmt(t.rounds[0]?.drw.latencyMs.p50)} ms vs baseline ${fmt(t.rounds[0]?.baseline.latencyMs.p50)} ms; history per workflow drw ${fmt(t.historyEventsPerRemediation)} events / ${fmt(t.historyBytesPerRemediation / 1024)} KiB vs baseline ${fmt(t.historyEventsPerBaseline)} events / ${fmt(t.historyBytesPerBaseline / 1024)} KiB; failures ${t.failures}${t.starts ? `; starts: drw ${t.starts.drw}, baseline ${t.starts.baseline}` : ''}.`);
     const cpu = cpuDetail(t.rounds);
     if (cpu) out.push(cpu);
   }
@@ -1062,7 +1074,7 @@ async function main(): Promise<void> {
       const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => progress(m) } as never;
       const drwBundle = await bundleDrwWorkflows(quiet);
       const baselineBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./baseline-workflow'), logger: quiet });
-      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...compressionSetting() });
+      const cfg = loadConfig({ TEMPORAL_ADDRESS: server.address, DRW_TASK_QUEUE: `bench-drw-${RUN}`, DRW_API_PORT: '1', DRW_POLICY_DIR: benchPolicyDir(), DRW_LOG_LEVEL: 'warn', DRW_TIME_SCALE: '1', DRW_ARCHIVE: 'off', ...drwSettings() });
       cfg.api.port = 0;
       const app = await startApp({ cfg, logger, systems: createInProcessSystems({ autoMergeAfterMs: 0 }), workflowBundle: drwBundle });
       const connection = await Connection.connect({ address: server.address });
@@ -1071,7 +1083,8 @@ async function main(): Promise<void> {
       const baselineQueue = `bench-baseline-${RUN}`;
       const baselineWorker = await Worker.create({ connection: workerConnection, namespace: 'default', dataConverter: dataConverterOf(cfg), taskQueue: baselineQueue, workflowBundle: baselineBundle, activities: createBaselineActivities() });
       const baselineRun = baselineWorker.run();
-      ctx = { server, cfg, logger, app, client, connection, workerConnection, drwBundle, baselineBundle, baselineQueue, baselineWorker, baselineRun };
+      const baselineStarter = new Client({ connection: workerConnection, namespace: 'default', dataConverter: dataConverterOf(cfg) });
+      ctx = { server, cfg, logger, app, client, connection, workerConnection, baselineStarter, drwBundle, baselineBundle, baselineQueue, baselineWorker, baselineRun };
       await eventually('drw workers polling', 30_000, async () => (app.workers.ready() ? true : undefined));
       progress(`  drw API ${app.apiUrl}, task queue ${cfg.taskQueue}; baseline task queue ${baselineQueue}`);
     }

@@ -3,6 +3,7 @@
  * `npm start` and by the end-to-end tests, so both run the same assembly.
  */
 import type { FastifyInstance } from 'fastify';
+import { Client } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { PolicyStore } from '../activities/policy-store';
@@ -15,7 +16,7 @@ import { RemediationService } from '../api/service';
 import { loadApprovalSettings } from '../governance/approval-settings';
 import type { DrwConfig } from '../common/config';
 import type { Logger } from '../common/logger';
-import { connectClient, connectWorker } from '../common/temporal';
+import { connectClient, connectWorker, dataConverterOf } from '../common/temporal';
 import { createWorkers, type WorkerSet } from '../workers';
 import { openArchive, type Archive } from '../audit';
 import { createAuditWorker } from '../audit/worker';
@@ -80,7 +81,11 @@ export async function startApp(o: AppOptions): Promise<App> {
       'approvals are signed by this API; remediations it starts accept no other',
     );
   }
-  const service = new RemediationService(client, o.cfg, () => policy.get(), approvals, access?.correlate);
+  // Eager start (DRW_EAGER_START): the remediations this API starts begin on this process's workflow worker, one
+  // dispatch through the server fewer (about a tenth of the server's CPU per remediation on the bench). The SDK
+  // allows it only on the worker's own connection; an API without workers starts the ordinary way.
+  const eager = workerConnection && o.cfg.eagerStart ? new Client({ connection: workerConnection, namespace: o.cfg.temporal.namespace, dataConverter: dataConverterOf(o.cfg) }) : undefined;
+  const service = new RemediationService(client, o.cfg, () => policy.get(), approvals, access?.correlate, eager);
   const done = Promise.all([workers.run(), audit?.run()]).then(() => undefined);
   let server: FastifyInstance | undefined;
   let apiUrl: string | undefined;

@@ -49,6 +49,7 @@ const envSchema = z.object({
   DRW_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).optional(),
   DRW_PUBLIC_URL: z.url().optional(),
   DRW_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  DRW_EAGER_START: z.enum(['on', 'off']).default('on'),
   DRW_INPROCESS_AUTOMERGE_MS: z.coerce.number().int().min(0).default(3000),
   DRW_INPROCESS_CAB_APPROVER: z.string().trim().min(1).max(100).optional(),
   DRW_CHANGE_POLL_INTERVAL: z
@@ -109,6 +110,8 @@ export interface DrwConfig {
   timeScale: number;
   maxHistoryEvents?: number;
   maxCachedWorkflows?: number;
+  /** The API starts remediations eagerly when its process runs the workflow worker (cli/app.ts). */
+  eagerStart: boolean;
   inprocessAutoMergeMs: number;
   /** How often a change the CAB is deciding is read (unset: every 5 minutes × the time scale). */
   changePollMs?: number;
@@ -284,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DrwConfig {
     timeScale: e.DRW_TIME_SCALE,
     maxHistoryEvents: e.DRW_MAX_HISTORY_EVENTS,
     maxCachedWorkflows: e.DRW_MAX_CACHED_WORKFLOWS,
+    eagerStart: e.DRW_EAGER_START === 'on',
     inprocessAutoMergeMs: e.DRW_INPROCESS_AUTOMERGE_MS,
     ...(e.DRW_INPROCESS_CAB_APPROVER ? { inprocessCabApprover: e.DRW_INPROCESS_CAB_APPROVER } : {}),
     ...(e.DRW_CHANGE_POLL_INTERVAL ? { changePollMs: e.DRW_CHANGE_POLL_INTERVAL } : {}),

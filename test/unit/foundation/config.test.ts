@@ -17,12 +17,15 @@ test('defaults describe the embedded local setup', () => {
   expect(cfg.api).toMatchObject({ host: '127.0.0.1', port: 8080 });
   expect(cfg.activityQueues.ticketing).toBe('drw-remediation-ticketing');
   expect(cfg.policyDir).toMatch(/policies[/\\]default$/);
+  expect(cfg.eagerStart).toBe(true);
+  expect(loadConfig({ DRW_EAGER_START: 'off' }).eagerStart).toBe(false);
 });
 
 test('invalid values are refused with the variable named', () => {
   expect(problems({ TEMPORAL_ADDRESS: 'no-port' })[0]).toMatch(/^TEMPORAL_ADDRESS: /);
   expect(problems({ DRW_API_PORT: '70000' })[0]).toMatch(/^DRW_API_PORT: /);
   expect(problems({ DRW_LOG_LEVEL: 'loud' })[0]).toMatch(/^DRW_LOG_LEVEL: /);
+  expect(problems({ DRW_EAGER_START: 'yes' })[0]).toMatch(/^DRW_EAGER_START: /);
   expect(problems({ DRW_RATE_LIMIT_TICKETING: '-1' })[0]).toMatch(/^DRW_RATE_LIMIT_TICKETING: /);
   expect(problems({ TEMPORAL_TLS_CERT: '/nonexistent/cert.pem' }).join('\n')).toMatch(/TEMPORAL_TLS_KEY: mTLS needs both/);
 });
