@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { canonicalJson } from './hash';
+import { rememberByText } from './remember';
 import type { PlanStep } from './types';
 
 /**
@@ -38,20 +39,4 @@ export function paramsDigest(params: Record<string, unknown>): string {
   return sha256Hex(canonicalJson(params));
 }
 
-/**
- * Digests computed before, by their text. A remediation re-plans after every event and digests
- * the same few steps again each time: the SHA-256 in pure JS was about a third of a re-plan in a
- * replay profile. A pure function's answers, so sharing them between workflow runs (the planner
- * is one module per worker) changes nothing but the time; bounded by emptying when full.
- */
-const digests = new Map<string, string>();
-const DIGESTS_KEPT = 512;
-
-function sha256Hex(text: string): string {
-  const known = digests.get(text);
-  if (known !== undefined) return known;
-  const hex = bytesToHex(sha256(utf8ToBytes(text)));
-  if (digests.size >= DIGESTS_KEPT) digests.clear();
-  digests.set(text, hex);
-  return hex;
-}
+const sha256Hex = rememberByText((text) => bytesToHex(sha256(utf8ToBytes(text))));

@@ -1,3 +1,5 @@
+import { rememberByText } from './remember';
+
 /** Canonical JSON (sorted keys) so equal data always hashes equal, whatever the key order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -15,7 +17,10 @@ export function canonicalJson(value: unknown): string {
  * fingerprint comes out inside the workflow sandbox and in the CLI. Not for security.
  */
 export function fingerprint(value: unknown): string {
-  const text = canonicalJson(value);
+  return fnv1a64(canonicalJson(value));
+}
+
+const fnv1a64 = rememberByText((text) => {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i++) {
@@ -24,4 +29,4 @@ export function fingerprint(value: unknown): string {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
   }
   return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
-}
+});
