@@ -109,6 +109,8 @@ const COUNTS = {
   replayMax: scaled(400, 20),
   playbooks: 50,
 };
+/** How long (c) waits for every remediation of the burst to count its detections: longer for a larger backlog. */
+const CONSISTENCY_DEADLINE_MS = Math.max(120_000, COUNTS.ingest * 60);
 
 function progress(msg: string): void {
   process.stderr.write(`[bench +${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -570,6 +572,8 @@ interface IngestResult {
   keysWithMoreThanOneWorkflow: number;
   duplicated: number;
   findingCountSum: number;
+  /** Remediations whose findingCount query never answered by the deadline (their detections are neither counted nor called lost). */
+  unanswered?: number;
   lost: number;
   consistentAfterMs: number;
 }
@@ -618,26 +622,34 @@ async function ingestPhase(ctx: Ctx): Promise<IngestResult> {
   for await (const wf of ctx.client.workflow.list({ query: `DrwSource="${source}"` })) perId.set(wf.workflowId, (perId.get(wf.workflowId) ?? 0) + 1);
   const keysWithMoreThanOneWorkflow = [...perId.values()].filter((c) => c > 1).length;
 
-  // None lost: every detection is a finding of exactly one remediation.
-  const ids = [...new Set(idOf.values())];
-  let sum = 0;
-  const end = Date.now() + 120_000;
+  // None lost: every detection is a finding of exactly one remediation. Each remediation is asked until
+  // its findingCount reaches the detections it was answered for; a query that times out on a busy worker
+  // (a backlog of thousands of runs replaying into a full cache) is asked again next round, and one still
+  // unanswered at the deadline is reported as unanswered, not as lost.
+  const expected = new Map<string, number>();
+  for (const k of plan.keys) {
+    const id = idOf.get(k);
+    if (id) expected.set(id, (expected.get(id) ?? 0) + 1);
+  }
+  const seen = new Map<string, number>();
+  const unanswered = new Set<string>();
+  const end = Date.now() + CONSISTENCY_DEADLINE_MS;
   for (;;) {
-    const counts = await pool(ids.length, 32, async (i) => {
-      // A query can time out on a busy worker; that is not a lost detection, so ask again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await ctx.client.workflow.getHandle(ids[i]).query(stateQuery)).findingCount;
-        } catch (e) {
-          if (attempt >= 5) throw e;
-          await sleep(500 * attempt);
-        }
+    const pending = [...expected.keys()].filter((id) => (seen.get(id) ?? 0) < expected.get(id)!);
+    if (!pending.length || Date.now() > end) break;
+    await pool(pending.length, 32, async (i) => {
+      const id = pending[i];
+      try {
+        seen.set(id, (await ctx.client.workflow.getHandle(id).query(stateQuery)).findingCount);
+        unanswered.delete(id);
+      } catch {
+        if (!seen.has(id)) unanswered.add(id);
       }
     });
-    sum = counts.reduce((a, b) => a + b, 0);
-    if (sum >= plan.keys.length || Date.now() > end) break;
     await sleep(500);
   }
+  const sum = [...seen.values()].reduce((a, b) => a + b, 0);
+  const unansweredDetections = [...unanswered].reduce((a, id) => a + expected.get(id)!, 0);
   const consistentAfterMs = performance.now() - tc;
   return {
     detections: plan.keys.length,
@@ -651,7 +663,8 @@ async function ingestPhase(ctx: Ctx): Promise<IngestResult> {
     keysWithMoreThanOneWorkflow,
     duplicated: Math.max(0, runs - plan.unique) + Math.max(0, answers.started - plan.unique),
     findingCountSum: sum,
-    lost: Math.max(0, plan.keys.length - sum),
+    unanswered: unanswered.size,
+    lost: Math.max(0, plan.keys.length - unansweredDetections - sum),
     consistentAfterMs,
   };
 }
@@ -900,10 +913,10 @@ function figures(r: Results['results']): { rows: FigureRow[]; targets: Results['
   }
   if (r.ingest) {
     const g = r.ingest;
-    const ok = g.lost === 0 && g.duplicated === 0 && g.keysWithMoreThanOneWorkflow === 0 && g.answers.errors === 0;
-    targets.c = { target: 'zero lost, zero duplicated', met: ok, detail: `${g.detections} sent, ${g.uniqueKeys} keys → ${g.workflows} workflows, findingCount sum ${g.findingCountSum}, lost ${g.lost}, duplicated ${g.duplicated}` };
+    const ok = g.lost === 0 && !g.unanswered && g.duplicated === 0 && g.keysWithMoreThanOneWorkflow === 0 && g.answers.errors === 0;
+    targets.c = { target: 'zero lost, zero duplicated', met: ok, detail: `${g.detections} sent, ${g.uniqueKeys} keys → ${g.workflows} workflows, findingCount sum ${g.findingCountSum}, lost ${g.lost}${g.unanswered ? `, ${g.unanswered} remediations never answered the query` : ''}, duplicated ${g.duplicated}` };
     rows.push({ key: 'c', measure: `ingest burst, 30% repeats (${g.detections} detections)`, value: `${fmt(g.perSecond)} det/s`, baseline: '', ratio: '', target: '', verdict: 'n/a' });
-    rows.push({ key: 'c', measure: 'workflows per key / lost detections', value: `${g.workflows}/${g.uniqueKeys} · lost ${g.lost} · dup ${g.duplicated}`, baseline: '', ratio: '', target: '1 per key, 0 lost', verdict: verdict(ok) });
+    rows.push({ key: 'c', measure: 'workflows per key / lost detections', value: `${g.workflows}/${g.uniqueKeys} · lost ${g.lost}${g.unanswered ? ` · unanswered ${g.unanswered}` : ''} · dup ${g.duplicated}`, baseline: '', ratio: '', target: '1 per key, 0 lost', verdict: verdict(ok) });
   }
   if (r.memory) {
     const m = r.memory;
