@@ -6,6 +6,7 @@
  * lookaround or backreferences; such patterns are refused when the policy is loaded.
  */
 import { RE2JS } from 're2js';
+import { rememberByText } from './remember';
 
 /** Bounds the automaton so even a linear-time match stays cheap: `x{1000}` repeated is refused. */
 const MAX_PATTERN_CHARS = 512;
@@ -15,18 +16,8 @@ export function isRegexPattern(pattern: string): boolean {
   return pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/');
 }
 
-const compiled = new Map<string, RE2JS>();
-
-function compile(source: string): RE2JS {
-  let re = compiled.get(source);
-  if (!re) {
-    re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
-    // A policy has a handful of patterns; the bound only stops a long-lived worker from hoarding.
-    if (compiled.size >= 256) compiled.clear();
-    compiled.set(source, re);
-  }
-  return re;
-}
+// A policy has a handful of patterns; the bound only stops a long-lived worker from hoarding.
+const compile = rememberByText((source) => RE2JS.compile(source, RE2JS.CASE_INSENSITIVE), 256);
 
 /** Why a `/regex/` pattern is refused at policy load, or undefined (also for exact ids). */
 export function rulePatternProblem(pattern: string): string | undefined {
