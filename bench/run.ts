@@ -632,7 +632,6 @@ async function ingestPhase(ctx: Ctx): Promise<IngestResult> {
     if (id) expected.set(id, (expected.get(id) ?? 0) + 1);
   }
   const seen = new Map<string, number>();
-  const unanswered = new Set<string>();
   const end = Date.now() + CONSISTENCY_DEADLINE_MS;
   for (;;) {
     const pending = [...expected.keys()].filter((id) => (seen.get(id) ?? 0) < expected.get(id)!);
@@ -641,15 +640,15 @@ async function ingestPhase(ctx: Ctx): Promise<IngestResult> {
       const id = pending[i];
       try {
         seen.set(id, (await ctx.client.workflow.getHandle(id).query(stateQuery)).findingCount);
-        unanswered.delete(id);
       } catch {
-        if (!seen.has(id)) unanswered.add(id);
+        // Asked again next round.
       }
     });
     await sleep(500);
   }
   const sum = [...seen.values()].reduce((a, b) => a + b, 0);
-  const unansweredDetections = [...unanswered].reduce((a, id) => a + expected.get(id)!, 0);
+  const unanswered = [...expected.keys()].filter((id) => !seen.has(id));
+  const unansweredDetections = unanswered.reduce((a, id) => a + expected.get(id)!, 0);
   const consistentAfterMs = performance.now() - tc;
   return {
     detections: plan.keys.length,
@@ -663,7 +662,7 @@ async function ingestPhase(ctx: Ctx): Promise<IngestResult> {
     keysWithMoreThanOneWorkflow,
     duplicated: Math.max(0, runs - plan.unique) + Math.max(0, answers.started - plan.unique),
     findingCountSum: sum,
-    unanswered: unanswered.size,
+    unanswered: unanswered.length,
     lost: Math.max(0, plan.keys.length - unansweredDetections - sum),
     consistentAfterMs,
   };
