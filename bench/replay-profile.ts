@@ -12,6 +12,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { bundleDrwWorkflows } from '../workers/workflow-bundle';
 import { CompressionCodec } from '../audit/compression';
+import { decodingOnly } from '../common/temporal';
 
 async function main(): Promise<void> {
   const [dir, which = 'drw', roundsArg = '5'] = process.argv.slice(2);
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let n = 0;
     let errors = 0;
-    for await (const res of Worker.runReplayHistories({ workflowBundle, dataConverter: { payloadCodecs: [new CompressionCodec()] }, replayName: `profile-${r}` }, histories)) {
+    for await (const res of Worker.runReplayHistories({ workflowBundle, dataConverter: decodingOnly({ payloadCodecs: [new CompressionCodec()] }), replayName: `profile-${r}` }, histories)) {
       n++;
       if (res.error) errors++;
     }

@@ -26,6 +26,23 @@ export function dataConverterOf(cfg: DrwConfig): DataConverter {
   return { payloadCodecs: [new CompressionCodec({ compress: cfg.audit.compression }), ...(cfg.audit.keys ? [new EncryptionCodec(cfg.audit.keys)] : [])] };
 }
 
+/**
+ * What a replay (Worker.runReplayHistory/ies: CI's recorded histories, an engineer's exported
+ * history, the benchmark) reads histories with: the same codecs, decoding only. A replay
+ * discards the commands the workflow code produces (core compares their kinds and ids, never
+ * their payloads; the SDK skips external storage on replay for the same reason), so compressing
+ * and encrypting them again is wasted: about a tenth of a remediation's replay time, in zlib.
+ */
+export function replayDataConverterOf(cfg: DrwConfig): DataConverter {
+  return decodingOnly(dataConverterOf(cfg));
+}
+
+/** A data converter's codecs, decoding only (encode hands payloads back as they are). */
+export function decodingOnly(converter: DataConverter): DataConverter {
+  const codec = chainCodecs(converter.payloadCodecs ?? []);
+  return { ...converter, payloadCodecs: [{ encode: async (payloads) => payloads, decode: (payloads) => codec.decode(payloads) }] };
+}
+
 /** The same codecs as one (the codec server, the archive's sealing, reports reading raw history JSON). */
 export function payloadCodecOf(cfg: DrwConfig): PayloadCodec {
   return chainCodecs(dataConverterOf(cfg).payloadCodecs ?? []);

@@ -23,7 +23,7 @@ import { startCodecServer } from '../../audit/codec-server';
 import { draftRecord, fetchDecodedRun } from '../../audit/seal';
 import { LocalStore } from '../../audit/store-local';
 import { loadConfig, type DrwConfig } from '../../common/config';
-import { connectClient, connectWorker, dataConverterOf, payloadCodecOf } from '../../common/temporal';
+import { connectClient, connectWorker, dataConverterOf, payloadCodecOf, replayDataConverterOf } from '../../common/temporal';
 import { buildReport } from '../../report/build';
 import { fetchRun } from '../../report/fetch';
 import { historyFromJson } from '../../report/history-json';
@@ -180,9 +180,9 @@ test('after rotating to a new key, new runs use it while the old run still decod
   expect((await fetchDecodedRun(gen.client, undefined, firstId, firstRun.runId)).sha256).toBe(old.sha256);
 
   const bundle = { workflowBundle: { codePath: process.env.DRW_TEST_WORKFLOW_BUNDLE! } };
-  // Codec on: the encrypted histories, as Temporal keeps them, replay with the key ring.
+  // Codec on: the encrypted histories, as Temporal keeps them, replay with the key ring (as workers read, and decoding only, as replays read).
   for (const run of [firstRun, newRun]) {
-    await Worker.runReplayHistory({ ...bundle, dataConverter: dataConverterOf(gen.cfg) }, historyFromJson(run.text), run.runId);
+    for (const dataConverter of [dataConverterOf(gen.cfg), replayDataConverterOf(gen.cfg)]) await Worker.runReplayHistory({ ...bundle, dataConverter }, historyFromJson(run.text), run.runId);
   }
   // Codec off: the decoded history (what the archive keeps) replays without any key.
   await Worker.runReplayHistory(bundle, historyFromJson(old.text), old.runId);

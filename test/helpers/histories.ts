@@ -23,6 +23,7 @@ import { Worker, type ReplayResult, type ReplayWorkerOptions } from '@temporalio
 import { ROOT, type Harness } from './harness';
 import { workflowSourceOptions } from '../../workers/workflow-bundle';
 import { CompressionCodec } from '../../audit/compression';
+import { decodingOnly } from '../../common/temporal';
 import { decodeJsonPayloads } from '../../audit/payload-json';
 
 export const HISTORY_DIR = path.join(ROOT, 'test', 'histories');
@@ -49,8 +50,8 @@ export function replayWorkerOptions(): ReplayWorkerOptions {
   const bundle = process.env.DRW_TEST_WORKFLOW_BUNDLE;
   return {
     ...(bundle ? { workflowBundle: { codePath: bundle } } : workflowSourceOptions()),
-    // As drw's workers read them (common/temporal.ts): compressed payloads too.
-    dataConverter: { payloadCodecs: [new CompressionCodec()] },
+    // As drw's workers read them (common/temporal.ts): compressed payloads too; decoding only, as every replay.
+    dataConverter: decodingOnly({ payloadCodecs: [new CompressionCodec()] }),
     replayName: 'drw-replay',
   };
 }
