@@ -51,7 +51,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type ReplayResult } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { DataConverter } from '@temporalio/common';
-import { dataConverterOf } from '../common/temporal';
+import { dataConverterOf, replayDataConverterOf } from '../common/temporal';
 import { loadConfig, type DrwConfig } from '../common/config';
 import { createLogger, installSdkLogger, type Logger } from '../common/logger';
 import { createInProcessSystems } from '../activities/inprocess';
@@ -71,6 +71,7 @@ import { ACTIVITY_KINDS } from '../workflows/input';
 import { REPO, drwDynamicConfig, startDevServer, temporalCli, type DevServer } from './devserver';
 import { benchPolicyDir } from './policy-dir';
 import { createBaselineActivities } from './baseline-activities';
+import { baselineAwaitingWorkflow, baselineBumpSignal, baselineVersionQuery } from './baseline-workflow';
 import { benchDetection, benchPlannerState, generatePlaybooks, playbookFiles } from './planner-policy';
 import { burstPlan, pool, ratio, round, summarize, type Summary } from './stats';
 import { fmt, machineLine, markdown, textTable, type FigureRow, type Machine } from './report';
@@ -465,9 +466,9 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   if (process.env.BENCH_SAVE_HISTORIES) saveHistories(process.env.BENCH_SAVE_HISTORIES, dh, bh);
   progress('(f) replaying drw remediations');
   // Both with drw's data converter, as their workers ran: drw's larger payloads are compressed, the baseline's are too small to be.
-  const drw = await replayRate(ctx.drwBundle, dataConverterOf(ctx.cfg), dh, 'bench-replay-drw');
+  const drw = await replayRate(ctx.drwBundle, replayDataConverterOf(ctx.cfg), dh, 'bench-replay-drw');
   progress(`(f)   drw: ${drw.perSecond.toFixed(1)} histories/s (${drw.errors.length} errors)`);
-  const baseline = await replayRate(ctx.baselineBundle, dataConverterOf(ctx.cfg), bh, 'bench-replay-baseline');
+  const baseline = await replayRate(ctx.baselineBundle, replayDataConverterOf(ctx.cfg), bh, 'bench-replay-baseline');
   progress(`(f)   baseline: ${baseline.perSecond.toFixed(1)} histories/s (${baseline.errors.length} errors)`);
   return { drw, baseline, ratio: ratio(drw.perSecond, baseline.perSecond) };
 }
@@ -501,6 +502,8 @@ interface LatencyResult {
   latencyMs: Summary;
   apiAnswerMs: Summary;
   timeouts: number;
+  /** The same path on bare Temporal, sampled in turn with drw's: a signal from the client (no HTTP hop), then the query until the version moves. */
+  baseline: { samples: number; latencyMs: Summary; signalMs: Summary; timeouts: number };
 }
 
 async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
@@ -523,10 +526,15 @@ async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
     version.set(h.workflowId, v.plan.version);
     risk.set(h.workflowId, v.riskScore);
   }
-  progress(`(b) ${COUNTS.latencySamples} samples: POST /v1/remediations/{id}/risk, then the plan query until the version moves`);
+  const bare = await Promise.all(ids.map((_, i) => ctx.client.workflow.start(baselineAwaitingWorkflow, { taskQueue: ctx.baselineQueue, workflowId: `bench-baseline-lat-${RUN}-${i}` })));
+  const bareVersion = new Map<string, number>(await Promise.all(bare.map(async (h) => [h.workflowId, await h.query(baselineVersionQuery)] as const)));
+  progress(`(b) ${COUNTS.latencySamples} samples: POST /v1/remediations/{id}/risk, then the plan query until the version moves; each followed by a baseline sample`);
   const lat: number[] = [];
   const api: number[] = [];
   let timeouts = 0;
+  const bareLat: number[] = [];
+  const bareSignal: number[] = [];
+  let bareTimeouts = 0;
   for (let i = 0; i < COUNTS.latencySamples; i++) {
     const h: WorkflowHandle = handles[i % M];
     const id = h.workflowId;
@@ -554,8 +562,33 @@ async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
     }
     version.set(id, seen);
     risk.set(id, next);
+
+    const b = bare[i % M];
+    const b0 = bareVersion.get(b.workflowId)!;
+    const s0 = performance.now();
+    await b.signal(baselineBumpSignal, i);
+    const sSignal = performance.now();
+    let bSeen = b0;
+    while (performance.now() < s0 + 10_000) {
+      bSeen = await b.query(baselineVersionQuery);
+      if (bSeen > b0) break;
+    }
+    if (bSeen === b0) bareTimeouts++;
+    else {
+      bareLat.push(performance.now() - s0);
+      bareSignal.push(sSignal - s0);
+    }
+    bareVersion.set(b.workflowId, bSeen);
   }
-  return { samples: lat.length, remediations: M, latencyMs: summarize(lat), apiAnswerMs: summarize(api), timeouts };
+  await Promise.all(bare.map((h) => h.terminate('benchmark (b) done')));
+  return {
+    samples: lat.length,
+    remediations: M,
+    latencyMs: summarize(lat),
+    apiAnswerMs: summarize(api),
+    timeouts,
+    baseline: { samples: bareLat.length, latencyMs: summarize(bareLat), signalMs: summarize(bareSignal), timeouts: bareTimeouts },
+  };
 }
 
 // ---------------------------------------------------------------- (c) ingest burst
@@ -907,8 +940,9 @@ function figures(r: Results['results']): { rows: FigureRow[]; targets: Results['
     const l = r.signalLatency;
     const ok = l.samples > 0 ? l.latencyMs.p99 < 50 && l.timeouts === 0 : null;
     targets.b = { target: 'p99 < 50 ms', met: ok, detail: `p50 ${fmt(l.latencyMs.p50)} ms, p99 ${fmt(l.latencyMs.p99)} ms over ${l.samples} samples, ${l.timeouts} timeouts` };
-    rows.push({ key: 'b', measure: 'signal → new plan visible, p50', value: `${fmt(l.latencyMs.p50)} ms`, baseline: '', ratio: '', target: '', verdict: 'n/a' });
-    rows.push({ key: 'b', measure: 'signal → new plan visible, p99', value: `${fmt(l.latencyMs.p99)} ms`, baseline: '', ratio: '', target: '< 50 ms', verdict: verdict(ok) });
+    const bare = l.baseline;
+    rows.push({ key: 'b', measure: 'signal → new plan visible, p50', value: `${fmt(l.latencyMs.p50)} ms`, baseline: `${fmt(bare.latencyMs.p50)} ms`, ratio: fmt(ratio(l.latencyMs.p50, bare.latencyMs.p50)), target: '', verdict: 'n/a' });
+    rows.push({ key: 'b', measure: 'signal → new plan visible, p99', value: `${fmt(l.latencyMs.p99)} ms`, baseline: `${fmt(bare.latencyMs.p99)} ms`, ratio: fmt(ratio(l.latencyMs.p99, bare.latencyMs.p99)), target: '< 50 ms', verdict: verdict(ok) });
   }
   if (r.ingest) {
     const g = r.ingest;
@@ -954,7 +988,7 @@ function details(r: Results['results']): string[] {
   }
   if (r.signalLatency) {
     const l = r.signalLatency;
-    out.push(`(b) ${l.samples} samples over ${l.remediations} remediations awaiting approval: p50 ${fmt(l.latencyMs.p50)} ms, p90 ${fmt(l.latencyMs.p90)} ms, p99 ${fmt(l.latencyMs.p99)} ms, max ${fmt(l.latencyMs.max)} ms; the API's 202 alone: p50 ${fmt(l.apiAnswerMs.p50)} ms, p99 ${fmt(l.apiAnswerMs.p99)} ms; ${l.timeouts} timeouts (> 10 s).`);
+    out.push(`(b) ${l.samples} samples over ${l.remediations} remediations awaiting approval: p50 ${fmt(l.latencyMs.p50)} ms, p90 ${fmt(l.latencyMs.p90)} ms, p99 ${fmt(l.latencyMs.p99)} ms, max ${fmt(l.latencyMs.max)} ms; the API's 202 alone: p50 ${fmt(l.apiAnswerMs.p50)} ms, p99 ${fmt(l.apiAnswerMs.p99)} ms; ${l.timeouts} timeouts (> 10 s). Baseline (bare Temporal, each sample right after drw's): ${l.baseline.samples} samples, p50 ${fmt(l.baseline.latencyMs.p50)} ms, p90 ${fmt(l.baseline.latencyMs.p90)} ms, p99 ${fmt(l.baseline.latencyMs.p99)} ms, max ${fmt(l.baseline.latencyMs.max)} ms; the signal RPC alone p50 ${fmt(l.baseline.signalMs.p50)} ms; ${l.baseline.timeouts} timeouts.`);
   }
   if (r.ingest) {
     const g = r.ingest;
@@ -979,11 +1013,11 @@ function details(r: Results['results']): string[] {
 const NOTES = [
   'Everything runs on this machine: a Temporal dev server of its own (SQLite in a fresh data directory, on RAM-backed /dev/shm when there is one so that the disk\'s fsync does not dominate — BENCH_DATA_DIR chooses another place; free ports), started from the CLI `./temporal-dev.sh path` resolves; drw\'s workers and HTTP API in the benchmark process with the in-process (instant) systems; the baseline worker in the same process.',
   '(a) closed loop: each of BENCH_CONCURRENCY lanes POSTs an EDR detection with risk 95 (no approval: ticket, contain, notify, verify, close) and waits for the workflow result; the baseline lanes start `baselineWorkflow` (bench/baseline-workflow.ts) with as many sequential no-op activity calls as a remediation makes (counted from warm-up histories). Rounds alternate the order; the figure is total completed / total time per side and their ratio.',
-  '(b) sequential samples on remediations awaiting approval: POST /v1/remediations/{id}/risk (a riskScoreChanged signal), then the `plan` query back to back until plan.version moves; the time includes the HTTP hop and the query round trips.',
+  '(b) sequential samples on remediations awaiting approval: POST /v1/remediations/{id}/risk (a riskScoreChanged signal), then the `plan` query back to back until plan.version moves; the time includes the HTTP hop and the query round trips. Each sample is followed by one of the baseline: `baselineAwaitingWorkflow` (bench/baseline-workflow.ts) signalled from the client (no HTTP hop), then its version query until it moves — what bare Temporal takes for the same round on the same server at the same moment.',
   '(c) the burst is shuffled so repeats race their first occurrence; one workflow per key is checked in visibility (every execution with the burst\'s DrwSource) and "none lost" by querying every remediation\'s findingCount.',
   '(d) the worker measured runs workflows only (DRW_WORKER_ROLES=workflows), its activities run in the benchmark process; RSS from /proc/<pid>/status (max of 10 samples over 5 s once every remediation reports awaiting_approval), then V8\'s heap after a forced full GC (the process runs dist/workers/main.js behind bench/worker-probe.ts, started with --expose-gc, which answers on its IPC channel). Bounded means the RSS left after a forced full GC with the larger count is at most 1.25 × that with the smaller one (sampled RSS is reported too: it also holds garbage not yet collected, whose amount depends on when V8 last collected, not on the count).',
   '(e) no server: `buildPlan` re-planning a plan in progress (risk score alternating 70/71) for a generated 50-playbook policy (bench/planner-policy.ts) vs `JSON.parse(JSON.stringify(state))` of the same planner state, each call timed; medians (a preempted call on a shared machine skews the mean); ratio = planner time / round-trip time.',
-  '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, after a warm-up replay; ratio = drw histories/s ÷ baseline histories/s.',
+  '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, both with drw’s replay data converter (common/temporal.ts `replayDataConverterOf`: the codecs decoding only, as CI’s replays), after a warm-up replay; ratio = drw histories/s ÷ baseline histories/s.',
   'BENCH_SCALE multiplies every count (e.g. BENCH_SCALE=0.1 for a quick run: 40×2 remediations, 500 detections, 100/1,000 open remediations); BENCH_CONCURRENCY, BENCH_MAX_CACHED_WORKFLOWS and BENCH_SKIP=a,b,c,d,e,f,g adjust the run. Targets are reported, never asserted.',
   CLUSTER_NOTE,
 ];
