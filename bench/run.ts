@@ -414,7 +414,9 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
 // ---------------------------------------------------------------- (f) replay
 
 interface ReplayRate {
+  /** Replays done: every history once per pass. */
   histories: number;
+  passes?: number;
   events: number;
   ms: number;
   perSecond: number;
@@ -422,24 +424,32 @@ interface ReplayRate {
   errors: string[];
 }
 
-async function replayRate(bundle: Bundle, dataConverter: DataConverter, histories: { workflowId: string; history: History }[], name: string): Promise<ReplayRate> {
+type Histories = { workflowId: string; history: History }[];
+
+/** One replay of every history, timed (after a warm-up of a few the first time a side runs). */
+async function replayPass(bundle: Bundle, dataConverter: DataConverter, histories: Histories, name: string): Promise<{ ms: number; results: ReplayResult[] }> {
   const collect = async (it: AsyncIterable<ReplayResult>) => {
     const out: ReplayResult[] = [];
     for await (const r of it) out.push(r);
     return out;
   };
-  await collect(Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, replayName: `${name}-warm` }, histories.slice(0, Math.min(5, histories.length))));
   const t0 = performance.now();
   const results = await collect(Worker.runReplayHistories({ workflowBundle: bundle, dataConverter, replayName: name }, histories));
-  const ms = performance.now() - t0;
-  const events = histories.reduce((a, h) => a + (h.history.events?.length ?? 0), 0);
+  return { ms: performance.now() - t0, results };
+}
+
+function replayRate(histories: Histories, passes: { ms: number; results: ReplayResult[] }[]): ReplayRate {
+  const ms = passes.reduce((a, p) => a + p.ms, 0);
+  const replayed = passes.reduce((a, p) => a + p.results.length, 0);
+  const events = passes.length * histories.reduce((a, h) => a + (h.history.events?.length ?? 0), 0);
   return {
-    histories: results.length,
+    histories: replayed,
+    passes: passes.length,
     events,
     ms,
-    perSecond: results.length / seconds(ms),
+    perSecond: replayed / seconds(ms),
     eventsPerSecond: events / seconds(ms),
-    errors: results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`.slice(0, 300)),
+    errors: passes.flatMap((p) => p.results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`.slice(0, 300))),
   };
 }
 
@@ -464,12 +474,21 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   const dh = await fetchHistories(ctx, take(drwIds));
   const bh = await fetchHistories(ctx, take(baselineIds));
   if (process.env.BENCH_SAVE_HISTORIES) saveHistories(process.env.BENCH_SAVE_HISTORIES, dh, bh);
-  progress('(f) replaying drw remediations');
-  // Both with drw's data converter, as their workers ran: drw's larger payloads are compressed, the baseline's are too small to be.
-  const drw = await replayRate(ctx.drwBundle, replayDataConverterOf(ctx.cfg), dh, 'bench-replay-drw');
-  progress(`(f)   drw: ${drw.perSecond.toFixed(1)} histories/s (${drw.errors.length} errors)`);
-  const baseline = await replayRate(ctx.baselineBundle, replayDataConverterOf(ctx.cfg), bh, 'bench-replay-baseline');
-  progress(`(f)   baseline: ${baseline.perSecond.toFixed(1)} histories/s (${baseline.errors.length} errors)`);
+  // Both with drw's replay converter: drw's larger payloads were compressed, the baseline's are too small to be.
+  // Passes in the order drw, baseline, baseline, drw, so a machine that speeds up or slows down during the phase weighs on both sides alike.
+  const converter = replayDataConverterOf(ctx.cfg);
+  const pass = (side: 'drw' | 'baseline', n: number) =>
+    side === 'drw' ? replayPass(ctx.drwBundle, converter, dh, `bench-replay-drw-${n}`) : replayPass(ctx.baselineBundle, converter, bh, `bench-replay-baseline-${n}`);
+  await replayPass(ctx.drwBundle, converter, dh.slice(0, 5), 'bench-replay-drw-warm');
+  await replayPass(ctx.baselineBundle, converter, bh.slice(0, 5), 'bench-replay-baseline-warm');
+  progress('(f) replaying drw, baseline, baseline, drw');
+  const d1 = await pass('drw', 1);
+  const b1 = await pass('baseline', 1);
+  const b2 = await pass('baseline', 2);
+  const d2 = await pass('drw', 2);
+  const drw = replayRate(dh, [d1, d2]);
+  const baseline = replayRate(bh, [b1, b2]);
+  progress(`(f)   drw: ${drw.perSecond.toFixed(1)} histories/s (${drw.errors.length} errors); baseline: ${baseline.perSecond.toFixed(1)} histories/s (${baseline.errors.length} errors)`);
   return { drw, baseline, ratio: ratio(drw.perSecond, baseline.perSecond) };
 }
 
@@ -1004,7 +1023,8 @@ function details(r: Results['results']): string[] {
   }
   if (r.replay) {
     const f = r.replay;
-    out.push(`(f) drw: ${f.drw.histories} histories (${f.drw.events} events) in ${fmt(seconds(f.drw.ms))} s = ${fmt(f.drw.perSecond)}/s, ${fmt(f.drw.eventsPerSecond)} events/s, ${f.drw.errors.length} replay errors; baseline: ${f.baseline.histories} histories (${f.baseline.events} events) = ${fmt(f.baseline.perSecond)}/s, ${fmt(f.baseline.eventsPerSecond)} events/s.`);
+    const done = (r: ReplayRate) => ((r.passes ?? 1) > 1 ? `${r.histories / r.passes!} histories × ${r.passes} passes (${r.events} events)` : `${r.histories} histories (${r.events} events)`);
+    out.push(`(f) drw: ${done(f.drw)} in ${fmt(seconds(f.drw.ms))} s = ${fmt(f.drw.perSecond)}/s, ${fmt(f.drw.eventsPerSecond)} events/s, ${f.drw.errors.length} replay errors; baseline: ${done(f.baseline)} = ${fmt(f.baseline.perSecond)}/s, ${fmt(f.baseline.eventsPerSecond)} events/s.`);
   }
   if (r.cluster) out.push(clusterDetails(r.cluster));
   return out;
@@ -1017,7 +1037,7 @@ const NOTES = [
   '(c) the burst is shuffled so repeats race their first occurrence; one workflow per key is checked in visibility (every execution with the burst\'s DrwSource) and "none lost" by querying every remediation\'s findingCount.',
   '(d) the worker measured runs workflows only (DRW_WORKER_ROLES=workflows), its activities run in the benchmark process; RSS from /proc/<pid>/status (max of 10 samples over 5 s once every remediation reports awaiting_approval), then V8\'s heap after a forced full GC (the process runs dist/workers/main.js behind bench/worker-probe.ts, started with --expose-gc, which answers on its IPC channel). Bounded means the RSS left after a forced full GC with the larger count is at most 1.25 × that with the smaller one (sampled RSS is reported too: it also holds garbage not yet collected, whose amount depends on when V8 last collected, not on the count).',
   '(e) no server: `buildPlan` re-planning a plan in progress (risk score alternating 70/71) for a generated 50-playbook policy (bench/planner-policy.ts) vs `JSON.parse(JSON.stringify(state))` of the same planner state, each call timed; medians (a preempted call on a shared machine skews the mean); ratio = planner time / round-trip time.',
-  '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, both with drw’s replay data converter (common/temporal.ts `replayDataConverterOf`: the codecs decoding only, as CI’s replays), after a warm-up replay; ratio = drw histories/s ÷ baseline histories/s.',
+  '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, both with drw’s replay data converter (common/temporal.ts `replayDataConverterOf`: the codecs decoding only, as CI’s replays), after a warm-up replay of each; two passes per side in the order drw, baseline, baseline, drw (a machine whose speed drifts during the phase weighs on both alike); ratio = drw histories/s ÷ baseline histories/s over both passes.',
   'BENCH_SCALE multiplies every count (e.g. BENCH_SCALE=0.1 for a quick run: 40×2 remediations, 500 detections, 100/1,000 open remediations); BENCH_CONCURRENCY, BENCH_MAX_CACHED_WORKFLOWS and BENCH_SKIP=a,b,c,d,e,f,g adjust the run. Targets are reported, never asserted.',
   CLUSTER_NOTE,
 ];
