@@ -29,9 +29,11 @@ export function dataConverterOf(cfg: DrwConfig): DataConverter {
 /**
  * What a replay (Worker.runReplayHistory/ies: CI's recorded histories, an engineer's exported
  * history, the benchmark) reads histories with: the same codecs, decoding only. A replay
- * discards the commands the workflow code produces (core compares their kinds and ids, never
- * their payloads; the SDK skips external storage on replay for the same reason), so compressing
- * and encrypting them again is wasted: about a tenth of a remediation's replay time, in zlib.
+ * discards the commands the workflow code produces (core matches them to the history's events by
+ * kind and identity — activity id and type, timer id, patch id — not by their payloads; the SDK
+ * skips external storage on replay for the same reason), so compressing and encrypting them again
+ * is wasted: about a tenth of a remediation's replay time, in zlib. CI replays every recorded
+ * generation with it.
  */
 export function replayDataConverterOf(cfg: DrwConfig): DataConverter {
   return decodingOnly(dataConverterOf(cfg));

@@ -7,7 +7,7 @@ import { EncryptionCodec } from '../../../audit/codec';
 import { CompressionCodec, MIN_COMPRESSED_BYTES } from '../../../audit/compression';
 import { decodeJsonPayloads } from '../../../audit/payload-json';
 import { loadConfig } from '../../../common/config';
-import { dataConverterOf, payloadCodecOf } from '../../../common/temporal';
+import { dataConverterOf, payloadCodecOf, replayDataConverterOf } from '../../../common/temporal';
 import { testKeys } from '../../helpers/archive-suite';
 
 const json = (v: unknown): Payload => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(v)) });
@@ -83,4 +83,15 @@ test('with codec keys: compressed first, then encrypted (encrypted bytes would n
   const decoded = await decodeJsonPayloads(history, codec);
   const p = decoded.events[0].activityTaskScheduledEventAttributes.input.payloads[0];
   expect(JSON.parse(Buffer.from(p.data, 'base64').toString())).toEqual(ticket);
+});
+
+test('the replay converter decodes what workers wrote (compressed and encrypted) and encodes nothing: a replay discards its commands', async () => {
+  const cfg = { ...loadConfig({}), audit: { ...loadConfig({}).audit, keys: testKeys('k1') } };
+  const [sealed] = await payloadCodecOf(cfg).encode([json(ticket)]);
+  const [replay] = replayDataConverterOf(cfg).payloadCodecs!;
+  expect(JSON.parse(text((await replay.decode([sealed]))[0].data))).toEqual(ticket);
+  const command = json(ticket);
+  expect((await replay.encode([command]))[0]).toBe(command);
+  // Nothing else in the converter changes: a replay reads payloads exactly as the workers' converter does.
+  expect(JSON.parse(text((await replay.decode([json(ticket)]))[0].data))).toEqual(ticket);
 });
