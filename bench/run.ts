@@ -416,7 +416,7 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
 interface ReplayRate {
   /** Replays done: every history once per pass. */
   histories: number;
-  passes?: number;
+  passes: number;
   events: number;
   ms: number;
   perSecond: number;
@@ -426,7 +426,7 @@ interface ReplayRate {
 
 type Histories = { workflowId: string; history: History }[];
 
-/** One replay of every history, timed (after a warm-up of a few the first time a side runs). */
+/** One replay of every history, timed. */
 async function replayPass(bundle: Bundle, dataConverter: DataConverter, histories: Histories, name: string): Promise<{ ms: number; results: ReplayResult[] }> {
   const collect = async (it: AsyncIterable<ReplayResult>) => {
     const out: ReplayResult[] = [];
@@ -1023,7 +1023,7 @@ function details(r: Results['results']): string[] {
   }
   if (r.replay) {
     const f = r.replay;
-    const done = (r: ReplayRate) => ((r.passes ?? 1) > 1 ? `${r.histories / r.passes!} histories × ${r.passes} passes (${r.events} events)` : `${r.histories} histories (${r.events} events)`);
+    const done = (r: ReplayRate) => `${r.histories / r.passes} histories × ${r.passes} passes (${r.events} events)`;
     out.push(`(f) drw: ${done(f.drw)} in ${fmt(seconds(f.drw.ms))} s = ${fmt(f.drw.perSecond)}/s, ${fmt(f.drw.eventsPerSecond)} events/s, ${f.drw.errors.length} replay errors; baseline: ${done(f.baseline)} = ${fmt(f.baseline.perSecond)}/s, ${fmt(f.baseline.eventsPerSecond)} events/s.`);
   }
   if (r.cluster) out.push(clusterDetails(r.cluster));
