@@ -477,10 +477,10 @@ async function replayPhase(ctx: Ctx, drwIds: string[], baselineIds: string[]): P
   // Both with drw's replay converter: drw's larger payloads were compressed, the baseline's are too small to be.
   // Passes in the order drw, baseline, baseline, drw, so a machine that speeds up or slows down during the phase weighs on both sides alike.
   const converter = replayDataConverterOf(ctx.cfg);
-  const pass = (side: 'drw' | 'baseline', n: number) =>
-    side === 'drw' ? replayPass(ctx.drwBundle, converter, dh, `bench-replay-drw-${n}`) : replayPass(ctx.baselineBundle, converter, bh, `bench-replay-baseline-${n}`);
-  await replayPass(ctx.drwBundle, converter, dh.slice(0, 5), 'bench-replay-drw-warm');
-  await replayPass(ctx.baselineBundle, converter, bh.slice(0, 5), 'bench-replay-baseline-warm');
+  const sides = { drw: { bundle: ctx.drwBundle, histories: dh }, baseline: { bundle: ctx.baselineBundle, histories: bh } };
+  const pass = (side: keyof typeof sides, name: string | number, histories = sides[side].histories) => replayPass(sides[side].bundle, converter, histories, `bench-replay-${side}-${name}`);
+  await pass('drw', 'warm', dh.slice(0, 5));
+  await pass('baseline', 'warm', bh.slice(0, 5));
   progress('(f) replaying drw, baseline, baseline, drw');
   const d1 = await pass('drw', 1);
   const b1 = await pass('baseline', 1);
@@ -525,6 +525,15 @@ interface LatencyResult {
   baseline: { samples: number; latencyMs: Summary; signalMs: Summary; timeouts: number };
 }
 
+/** Asks `version` back to back until it is above `from` or 10 s after `since` have passed; the version last answered. */
+async function versionAbove(version: () => Promise<number>, from: number, since: number): Promise<number> {
+  while (performance.now() < since + 10_000) {
+    const v = await version();
+    if (v > from) return v;
+  }
+  return from;
+}
+
 async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
   const M = COUNTS.latencyRemediations;
   progress(`(b) opening ${M} remediations that wait on approval`);
@@ -546,7 +555,7 @@ async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
     risk.set(h.workflowId, v.riskScore);
   }
   const bare = await Promise.all(ids.map((_, i) => ctx.client.workflow.start(baselineAwaitingWorkflow, { taskQueue: ctx.baselineQueue, workflowId: `bench-baseline-lat-${RUN}-${i}` })));
-  const bareVersion = new Map<string, number>(await Promise.all(bare.map(async (h) => [h.workflowId, await h.query(baselineVersionQuery)] as const)));
+  const bareVersion = await Promise.all(bare.map((h) => h.query(baselineVersionQuery)));
   progress(`(b) ${COUNTS.latencySamples} samples: POST /v1/remediations/{id}/risk, then the plan query until the version moves; each followed by a baseline sample`);
   const lat: number[] = [];
   const api: number[] = [];
@@ -564,15 +573,7 @@ async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
     const r = await postJson(`${ctx.app.apiUrl}/v1/remediations/${id}/risk`, { riskScore: next, reason: `bench sample ${i}` });
     const tApi = performance.now();
     if (r.status !== 202) throw new Error(`(b) POST risk answered ${r.status}: ${JSON.stringify(r.body)}`);
-    let seen = v0;
-    const deadline = t0 + 10_000;
-    while (performance.now() < deadline) {
-      const plan = await h.query(planQuery);
-      if (plan.version > v0) {
-        seen = plan.version;
-        break;
-      }
-    }
+    const seen = await versionAbove(async () => (await h.query(planQuery)).version, v0, t0);
     const t1 = performance.now();
     if (seen === v0) timeouts++;
     else {
@@ -583,21 +584,17 @@ async function latencyPhase(ctx: Ctx): Promise<LatencyResult> {
     risk.set(id, next);
 
     const b = bare[i % M];
-    const b0 = bareVersion.get(b.workflowId)!;
+    const b0 = bareVersion[i % M];
     const s0 = performance.now();
     await b.signal(baselineBumpSignal, i);
     const sSignal = performance.now();
-    let bSeen = b0;
-    while (performance.now() < s0 + 10_000) {
-      bSeen = await b.query(baselineVersionQuery);
-      if (bSeen > b0) break;
-    }
+    const bSeen = await versionAbove(() => b.query(baselineVersionQuery), b0, s0);
     if (bSeen === b0) bareTimeouts++;
     else {
       bareLat.push(performance.now() - s0);
       bareSignal.push(sSignal - s0);
     }
-    bareVersion.set(b.workflowId, bSeen);
+    bareVersion[i % M] = bSeen;
   }
   await Promise.all(bare.map((h) => h.terminate('benchmark (b) done')));
   return {
