@@ -45,6 +45,8 @@ export interface RemediationInput {
   approvalMessages?: ApprovalMessages;
   /** Set by continue-as-new in runs that publish as their main loop blocks (PUBLISH_WHEN_BLOCKED_PATCH). */
   publishWhenBlocked?: true;
+  /** Set by continue-as-new in runs that keep their wake-up timer (WAKE_TIMER_PATCH). */
+  keepWakeTimer?: true;
 }
 
 /** The task queue of a kind of system: its own name when given, else the workflow's task queue + `-kind`. */

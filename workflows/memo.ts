@@ -21,11 +21,18 @@ export const APPROVAL_REQUESTS_PATCH = 'approval-requests';
  */
 export const PUBLISH_WHEN_BLOCKED_PATCH = 'publish-when-blocked';
 /**
+ * Runs begun with this marker (it implies publish-when-blocked) keep the main loop's wake-up timer
+ * while the time it wakes for is unchanged: a message that leaves the next wake where it was (a
+ * risk change, a repeat, an approval of one step of several) costs no TimerCanceled and
+ * TimerStarted pair, two commands and two events in the history in the workflow task that handles it.
+ */
+export const WAKE_TIMER_PATCH = 'wake-timer-kept';
+/**
  * What a new run records when it begins on the remediation core with the planning checks: one of
  * these, the newest of its release (each implies every earlier one). Readers of histories (the
  * audit report, the upgrade suite) know a core run by any of them.
  */
-export const PLANNING_CHECKS_MARKERS: readonly string[] = [PUBLISH_WHEN_BLOCKED_PATCH, APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH];
+export const PLANNING_CHECKS_MARKERS: readonly string[] = [WAKE_TIMER_PATCH, PUBLISH_WHEN_BLOCKED_PATCH, APPROVAL_REQUESTS_PATCH, CLOSED_LOOP_PATCH, PLANNING_CHECKS_PATCH];
 /**
  * Checked only where it matters (a change record whose step waits for an approval): runs with this
  * marker stop waking to read that change, which nothing reads until the approval. Runs before it

@@ -16,6 +16,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -70,7 +71,7 @@ import { CORE_CALL, activitiesFor, failureMessage, failureType } from './activit
 import { StepBlocked, runStep } from './effects';
 import type { RemediationInput } from './input';
 import { remediationV1 } from './legacy/remediation-v1';
-import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH, PUBLISH_WHEN_BLOCKED_PATCH } from './memo';
+import { APPROVAL_REQUESTS_PATCH, AWAITING_MEMO, CHANGE_READ_WAKE_PATCH, CLOSED_LOOP_PATCH, CORE_PATCH, DECISIONS_MEMO, PLANNING_CHECKS_PATCH, PUBLISH_WHEN_BLOCKED_PATCH, WAKE_TIMER_PATCH } from './memo';
 import { approvalMessenger, approversOf, awaitingOf, type ApprovalMessenger } from './approval-messages';
 import { startSealOnClose } from './seal-sweep';
 import { expandPolicy } from '../planner/policy-wire';
@@ -81,30 +82,41 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   // (A continued run that posts approval requests carries what it posted.)
   if (input.carried !== undefined) {
     if (!isCoreState(input.carried)) return remediationV1(input);
-    return drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined, publishWhenBlocked: input.publishWhenBlocked === true });
+    const keepWakeTimer = input.keepWakeTimer === true;
+    return drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined, publishWhenBlocked: keepWakeTimer || input.publishWhenBlocked === true, keepWakeTimer });
   }
   // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): the newest
   // marker implies every earlier one; a run without any began before the core.
-  if (patched(PUBLISH_WHEN_BLOCKED_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: true });
-  if (patched(APPROVAL_REQUESTS_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: false });
-  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: false, publishWhenBlocked: false });
+  if (patched(WAKE_TIMER_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: true, keepWakeTimer: true });
+  if (patched(PUBLISH_WHEN_BLOCKED_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: true, keepWakeTimer: false });
+  if (patched(APPROVAL_REQUESTS_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: true, publishWhenBlocked: false, keepWakeTimer: false });
+  if (patched(CLOSED_LOOP_PATCH)) return drive(input, { planningChecks: true, closedLoop: true, approvalRequests: false, publishWhenBlocked: false, keepWakeTimer: false });
   const checks = patched(PLANNING_CHECKS_PATCH);
   if (!checks && !patched(CORE_PATCH)) return remediationV1(input);
-  return drive(input, { planningChecks: checks, closedLoop: false, approvalRequests: false, publishWhenBlocked: false });
+  return drive(input, { planningChecks: checks, closedLoop: false, approvalRequests: false, publishWhenBlocked: false, keepWakeTimer: false });
 }
 
 /**
  * The rules a run drives with. `approvalRequests`: approval requests in chat and the DrwApprovers
  * search attribute. `publishWhenBlocked`: the main loop publishes as it blocks (PUBLISH_WHEN_BLOCKED_PATCH).
+ * `keepWakeTimer`: the main loop's wake-up timer outlives the messages that leave its time unchanged (WAKE_TIMER_PATCH).
  */
 interface DriveRules {
   planningChecks: boolean;
   closedLoop: boolean;
   approvalRequests: boolean;
   publishWhenBlocked: boolean;
+  keepWakeTimer: boolean;
 }
 
 class VerificationFailed extends Error {}
+
+/** The main loop's wake-up timer (keepWakeTimer): when it fires, and the scope that drops it. */
+interface WakeTimer {
+  at: number;
+  fired: boolean;
+  scope: CancellationScope;
+}
 
 /** Decisions that say no more than the activity events beside them in the history (publishWhenBlocked defers their memo write). */
 const MIRRORS_ACTIVITY: ReadonlySet<string> = new Set(['step_started', 'step_done']);
@@ -159,6 +171,8 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
   /** The run is ending: its last decisions go in the result (or, cancelled or sealed, one last memo write). */
   let closing = false;
   const scopes = new Map<string, CancellationScope>();
+  /** (keepWakeTimer) The main loop's wake-up timer while it waits for one time. */
+  let wakeTimer: WakeTimer | undefined;
   // When to upsert: whenever what publish() derives changed (the activations runs always upserted in).
   let published: Record<string, unknown> = {};
   // What to send: only what the run's search attributes do not hold already (the API's start, the previous run's, the last upsert).
@@ -408,6 +422,18 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
     return waiting;
   }
 
+  /** (keepWakeTimer) A timer for the main loop's next wake, in its own scope so the loop can drop it without waking. */
+  function startWakeTimer(wake: { at: number; what: string }): WakeTimer {
+    const scope = new CancellationScope();
+    const timer: WakeTimer = { at: wake.at, fired: false, scope };
+    scope.run(() => sleep(Math.max(1, wake.at - Date.now()), { summary: wake.what })).then(
+      () => (timer.fired = true),
+      // Cancelled: the loop waits for another time, or for none (or the run is being cancelled).
+      () => undefined,
+    );
+    return timer;
+  }
+
   async function mainLoop(): Promise<void> {
     while (!s.final) {
       if (shouldContinueAsNew()) {
@@ -418,10 +444,22 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
         // (Without a messenger publish wrote them, unless they were step mirrors publishWhenBlocked defers.)
         if (messenger || rules.publishWhenBlocked) writeDecisions();
         if (opts.auditTaskQueue) await startSealOnClose(opts.auditTaskQueue);
-        await continueAsNew<typeof remediation>({ ...input, carried: s, ...(approvalMessages ? { approvalMessages } : {}), ...(rules.publishWhenBlocked ? { publishWhenBlocked: true as const } : {}) });
+        await continueAsNew<typeof remediation>({
+          ...input,
+          carried: s,
+          ...(approvalMessages ? { approvalMessages } : {}),
+          ...(rules.publishWhenBlocked ? { publishWhenBlocked: true as const } : {}),
+          ...(rules.keepWakeTimer ? { keepWakeTimer: true as const } : {}),
+        });
       }
       dirty = false;
       const work = nextWork(s, ctx());
+      const wake = work.kind === 'wait' ? (work.wakeBeforeFix && !patched(CHANGE_READ_WAKE_PATCH) ? work.wakeBeforeFix : work.wake) : undefined;
+      // (keepWakeTimer) A timer for another time, or for nothing the loop waits for now, goes.
+      if (wakeTimer && wakeTimer.at !== wake?.at) {
+        wakeTimer.scope.cancel();
+        wakeTimer = undefined;
+      }
       switch (work.kind) {
         case 'reload_policy':
           feed({ kind: 'policy_reload_started' });
@@ -486,8 +524,11 @@ async function drive(input: RemediationInput, rules: DriveRules): Promise<Remedi
           await blocked(finish(work.status, work.resolution));
           break;
         case 'wait': {
-          const wake = work.wakeBeforeFix && !patched(CHANGE_READ_WAKE_PATCH) ? work.wakeBeforeFix : work.wake;
-          if (wake) await waitingForMessages(() => condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what }));
+          if (wake && rules.keepWakeTimer) {
+            const timer = (wakeTimer ??= startWakeTimer(wake));
+            await waitingForMessages(() => condition(() => dirty || timer.fired || shouldContinueAsNew()));
+            if (timer.fired) wakeTimer = undefined;
+          } else if (wake) await waitingForMessages(() => condition(() => dirty || shouldContinueAsNew(), Math.max(1, wake.at - Date.now()), { summary: wake.what }));
           else await waitingForMessages(() => condition(() => dirty || shouldContinueAsNew()));
           break;
         }

@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { loadPolicyDir } from '../../planner/load';
 import { approveSignal, denySignal } from '../../signals';
 import { DEFAULT_POLICY, http, startHarness, type Harness } from '../helpers/harness';
@@ -87,6 +88,32 @@ test('riskScoreChanged: a drop re-plans the step parameters and keeps the approv
   expect(contained(host)).toBe(1);
   // An out-of-range score is ignored by the API before it reaches the workflow.
   expect((await http('POST', `${h.api}/v1/remediations/${id}/risk`, { riskScore: 101, reason: 'x' })).status).toBe(400);
+});
+
+test('a message that leaves the next wake where it was keeps the wake-up timer: no TimerCanceled and TimerStarted pair per message', async () => {
+  const host = asset('msg-risk-timer');
+  const id = await submit(h, malware(host, 60));
+  const waiting = await waitFor(h, id, statusIs('awaiting_approval'), 'awaiting approval');
+  const T = temporal.api.enums.v1.EventType;
+  const timerEvents = async () => {
+    const events = (await h.app.service.handle(id).fetchHistory()).events ?? [];
+    return { started: events.filter((e) => e.eventType === T.EVENT_TYPE_TIMER_STARTED).length, cancelled: events.filter((e) => e.eventType === T.EVENT_TYPE_TIMER_CANCELED).length };
+  };
+  const before = await timerEvents();
+  expect(before.started).toBeGreaterThan(0);
+  // Each drop re-plans the step's parameters; the approval it awaits, and so when the run next wakes, stay.
+  for (const [i, riskScore] of [55, 50, 45].entries()) {
+    expect((await http('POST', `${h.api}/v1/remediations/${id}/risk`, { riskScore, reason: `re-scored ${i}`, by: 'analyst-1' })).status).toBe(202);
+    const replanned = await waitFor(h, id, (s) => s.riskScore === riskScore, `risk ${riskScore}`);
+    expect(replanned.plan.version).toBe(waiting.plan.version + i + 1);
+    expect(replanned.status).toBe('awaiting_approval');
+  }
+  expect(await timerEvents()).toEqual(before);
+  // A denial moves the loop on: the timer it kept for the approval goes, and the run closes.
+  expect((await deny(h, id, CONTAIN, { approver: 'alice', groups: ['secops'], reason: 'not this host' })).status).toBe(200);
+  await waitFor(h, id, statusIs('escalated'), 'escalated');
+  expect((await timerEvents()).cancelled).toBe(before.cancelled + 1);
+  keeper.keep('risk-changes-keep-wake-timer', id);
 });
 
 test('findingAdded: a repeat never starts a second remediation; the worst severity wins and the ticket is told about repeats', async () => {
@@ -300,7 +327,7 @@ test('policyUpdated: the edited policy is loaded, recorded with its version, and
 });
 
 test('histories of these scenarios replay against the current workflow code', async () => {
-  expect(keeper.size).toBe(4);
+  expect(keeper.size).toBe(5);
   const { failures } = await keeper.check(h);
   expect(failures).toEqual([]);
 });

@@ -210,8 +210,8 @@ describe('report from a recorded history (EDR, one run)', () => {
 
   test('every generation of core run is read as one: its decisions typed (the last ones from its result), its planning checks known', () => {
     // Recorded by the scenario tests (test/histories): runs that begin with the newest marker of their
-    // release (publish-when-blocked, approval-requests, closed-loop).
-    for (const file of ['critical-vuln-internet-prod.json', '7-before-publish-when-blocked/critical-vuln-internet-prod.json', '5-before-approval-requests/critical-vuln-internet-prod.json']) {
+    // release (wake-timer-kept, publish-when-blocked, approval-requests, closed-loop).
+    for (const file of ['critical-vuln-internet-prod.json', '8-before-wake-timer-kept/critical-vuln-internet-prod.json', '7-before-publish-when-blocked/critical-vuln-internet-prod.json', '5-before-approval-requests/critical-vuln-internet-prod.json']) {
       const x = extract(runsFromText(readFileSync(path.join(__dirname, '../../histories', file), 'utf8')).runs);
       expect([file, x.decisions.filter((d) => d.kind === 'legacy')]).toEqual([file, []]);
       expect([file, x.decisions.some((d) => d.kind === 'final'), x.planningChecks]).toEqual([file, true, true]);
