@@ -82,8 +82,7 @@ export async function remediation(input: RemediationInput): Promise<RemediationR
   // (A continued run that posts approval requests carries what it posted.)
   if (input.carried !== undefined) {
     if (!isCoreState(input.carried)) return remediationV1(input);
-    const keepWakeTimer = input.keepWakeTimer === true;
-    return drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined, publishWhenBlocked: keepWakeTimer || input.publishWhenBlocked === true, keepWakeTimer });
+    return drive(input, { planningChecks: false, closedLoop: false, approvalRequests: input.approvalMessages !== undefined, publishWhenBlocked: input.publishWhenBlocked === true, keepWakeTimer: input.keepWakeTimer === true });
   }
   // One marker per new run (each marker also costs an upsert of TemporalChangeVersion): the newest
   // marker implies every earlier one; a run without any began before the core.

@@ -7,11 +7,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { temporal } from '@temporalio/proto';
 import { loadPolicyDir } from '../../planner/load';
 import { approveSignal, denySignal } from '../../signals';
 import { DEFAULT_POLICY, http, startHarness, type Harness } from '../helpers/harness';
-import { HistoryKeeper } from '../helpers/histories';
+import { HistoryKeeper, eventTypes } from '../helpers/histories';
 import {
   approve,
   asset,
@@ -94,10 +93,9 @@ test('a message that leaves the next wake where it was keeps the wake-up timer: 
   const host = asset('msg-risk-timer');
   const id = await submit(h, malware(host, 60));
   const waiting = await waitFor(h, id, statusIs('awaiting_approval'), 'awaiting approval');
-  const T = temporal.api.enums.v1.EventType;
   const timerEvents = async () => {
-    const events = (await h.app.service.handle(id).fetchHistory()).events ?? [];
-    return { started: events.filter((e) => e.eventType === T.EVENT_TYPE_TIMER_STARTED).length, cancelled: events.filter((e) => e.eventType === T.EVENT_TYPE_TIMER_CANCELED).length };
+    const types = eventTypes(await h.app.service.handle(id).fetchHistory());
+    return { started: types.filter((t) => t === 'EVENT_TYPE_TIMER_STARTED').length, cancelled: types.filter((t) => t === 'EVENT_TYPE_TIMER_CANCELED').length };
   };
   const before = await timerEvents();
   expect(before.started).toBeGreaterThan(0);
