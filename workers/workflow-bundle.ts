@@ -28,14 +28,33 @@ export function preloadModules(entry = workflowsPath()): string[] {
   return [path.join(root, PRELOAD)];
 }
 
+type WebpackConfig = Parameters<NonNullable<Parameters<typeof bundleWorkflowCode>[0]['webpackConfigHook']>>[0];
+
+/** zod's locale index (CommonJS and ESM builds), which the bundle takes from workers/zod-locales-en.ts instead. */
+function zodLocaleIndexes(): string[] {
+  const dir = path.dirname(require.resolve('zod/v4/locales/en.cjs'));
+  return [path.join(dir, 'index.cjs'), path.join(dir, 'index.js')];
+}
+
+/** Keeps zod's other locales out of the bundle: webpack matches an absolute alias against zod's relative require of its index. */
+export function trimWorkflowBundle(config: WebpackConfig): WebpackConfig {
+  const english = require.resolve('./zod-locales-en');
+  const alias = Object.fromEntries(zodLocaleIndexes().map((index) => [index, english]));
+  const resolve = config.resolve ?? {};
+  return { ...config, resolve: { ...resolve, alias: { ...(resolve.alias as Record<string, string> | undefined), ...alias } } };
+}
+
 /** Options for Worker.create / runReplayHistories when they bundle the code themselves. */
-export function workflowSourceOptions(entry = workflowsPath()): { workflowsPath: string; bundlerOptions: { preloadModules: string[] } } {
-  return { workflowsPath: entry, bundlerOptions: { preloadModules: preloadModules(entry) } };
+export function workflowSourceOptions(entry = workflowsPath()): {
+  workflowsPath: string;
+  bundlerOptions: { preloadModules: string[]; webpackConfigHook: typeof trimWorkflowBundle };
+} {
+  return { workflowsPath: entry, bundlerOptions: { preloadModules: preloadModules(entry), webpackConfigHook: trimWorkflowBundle } };
 }
 
 type BundleLogger = Parameters<typeof bundleWorkflowCode>[0]['logger'];
 
 /** A prebuilt bundle (tests and the benchmark build one and share it between workers). */
 export function bundleDrwWorkflows(logger?: BundleLogger, entry = workflowsPath()): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: entry, preloadModules: preloadModules(entry), ...(logger ? { logger } : {}) });
+  return bundleWorkflowCode({ workflowsPath: entry, preloadModules: preloadModules(entry), webpackConfigHook: trimWorkflowBundle, ...(logger ? { logger } : {}) });
 }
