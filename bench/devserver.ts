@@ -49,6 +49,12 @@ export function drwDynamicConfig(): Record<string, string | number | boolean> {
   return Object.fromEntries(entries);
 }
 
+/** The SQLite pragmas temporal-dev.sh opens the dev server's database with (`./temporal-dev.sh sqlite-pragmas`). */
+export function drwSqlitePragmas(): string[] {
+  const out = execFileSync(path.join(REPO, 'temporal-dev.sh'), ['sqlite-pragmas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return out.split('\n').filter((l) => l.includes('='));
+}
+
 export interface DevServerOptions {
   cli?: string;
   /** Data directory (created); default a fresh temporary one, removed by stop({ clean: true }). */
@@ -58,6 +64,8 @@ export interface DevServerOptions {
   uiPort?: number | false;
   /** Dynamic config values, e.g. { 'limit.historyCount.suggestContinueAsNew': 1500 }. */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** `PRAGMA=VALUE` for the SQLite database; default temporal-dev.sh's ({@link drwSqlitePragmas}), [] for SQLite's own defaults. */
+  sqlitePragmas?: string[];
   namespace?: string;
   /** How long to wait for the server to answer (default 60 s). */
   startTimeoutMs?: number;
@@ -135,6 +143,7 @@ export async function startDevServer(o: DevServerOptions = {}): Promise<DevServe
   else args.push('--ui-port', String(uiPort));
   for (const key of Object.values(SA)) args.push('--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`);
   for (const [k, v] of Object.entries(o.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  for (const p of o.sqlitePragmas ?? drwSqlitePragmas()) args.push('--sqlite-pragma', p);
 
   let child: ChildProcess | undefined;
   const launch = async () => {

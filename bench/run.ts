@@ -31,7 +31,7 @@
  *   BENCH_CONCURRENCY=50      requests in flight for (a) and (c)
  *   BENCH_MAX_CACHED_WORKFLOWS  the (d) worker's cache (default max(50, 250 × scale))
  *   BENCH_SKIP=d,f,g          skip phases
- *   BENCH_SERVER=stock        the dev server with the CLI's defaults instead of temporal-dev.sh's dynamic config
+ *   BENCH_SERVER=stock        the dev server with the CLI's defaults instead of temporal-dev.sh's dynamic config and SQLite pragmas
  *   BENCH_SAVE_HISTORIES=dir  write the histories (f) replays there (drw.json, baseline.json) for bench/replay-profile.ts
  *   BENCH_OUT=bench           where results.json and RESULTS.md go (relative to the repository)
  *   BENCH_RENDER=bench/results.json  no run: RESULTS.md and the table again from recorded measurements
@@ -68,7 +68,7 @@ import type { PlannerState } from '../planner/types';
 import type { Detection } from '../domain/detection';
 import { planQuery, stateQuery } from '../signals';
 import { ACTIVITY_KINDS } from '../workflows/input';
-import { REPO, drwDynamicConfig, startDevServer, temporalCli, type DevServer } from './devserver';
+import { REPO, drwDynamicConfig, drwSqlitePragmas, startDevServer, temporalCli, type DevServer } from './devserver';
 import { benchPolicyDir } from './policy-dir';
 import { createBaselineActivities } from './baseline-activities';
 import { baselineAwaitingWorkflow, baselineBumpSignal, baselineVersionQuery } from './baseline-workflow';
@@ -1128,8 +1128,8 @@ async function main(): Promise<void> {
     if (needServer) {
       progress('starting a Temporal dev server of its own');
       // The settings npm start's server has (temporal-dev.sh); BENCH_SERVER=stock for the CLI's own defaults.
-      const dynamicConfig = process.env.BENCH_SERVER === 'stock' ? {} : drwDynamicConfig();
-      server = await startDevServer({ cli, dataDir: mkdtempSync(path.join(benchDataRoot(), 'drw-bench-')), dynamicConfig });
+      const stock = process.env.BENCH_SERVER === 'stock';
+      server = await startDevServer({ cli, dataDir: mkdtempSync(path.join(benchDataRoot(), 'drw-bench-')), dynamicConfig: stock ? {} : drwDynamicConfig(), sqlitePragmas: stock ? [] : drwSqlitePragmas() });
       res.temporal = { address: server.address, dataDir: server.dataDir };
       serverPid = server.pid();
       progress(`  ${server.address}${server.uiUrl ? `, UI ${server.uiUrl}` : ''}, data ${server.dataDir}`);

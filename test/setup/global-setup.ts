@@ -26,7 +26,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   if (process.env.TEMPORAL_ADDRESS) return;
-  const cli = execFileSync(path.join(root, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const devScript = (command: string) => execFileSync(path.join(root, 'temporal-dev.sh'), [command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const cli = devScript('path');
+  // The database as npm start's server opens it (write-ahead log).
+  const pragmas = devScript('sqlite-pragmas').split('\n').filter((l) => l.includes('='));
   process.env.DRW_TEMPORAL_CLI = cli;
   // The dev server prints its banner on stdout and shutdown noise on stderr; a green run prints nothing
   // (its log stays in the run's temporary directory; exec keeps the pid the SDK stops).
@@ -45,6 +48,7 @@ export default async function globalSetup(): Promise<void> {
         `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER}`,
         '--log-level',
         'error',
+        ...pragmas.flatMap((p) => ['--sqlite-pragma', p]),
       ],
     },
   });
