@@ -30,16 +30,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** What `./temporal-dev.sh <command>` prints (its progress goes to this process's stderr). */
+function devScript(command: string): string {
+  return execFileSync(path.join(REPO, 'temporal-dev.sh'), [command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
 /** The Temporal CLI binary, as temporal-dev.sh resolves it (TEMPORAL_CLI, PATH, cache, go install, release). */
 export function temporalCli(): string {
   if (process.env.DRW_TEMPORAL_CLI) return process.env.DRW_TEMPORAL_CLI;
-  return execFileSync(path.join(REPO, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return devScript('path');
 }
 
 /** The dynamic config temporal-dev.sh starts drw's dev server with (`./temporal-dev.sh dynamic-config`). */
 export function drwDynamicConfig(): Record<string, string | number | boolean> {
-  const out = execFileSync(path.join(REPO, 'temporal-dev.sh'), ['dynamic-config'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const entries = out
+  const entries = devScript('dynamic-config')
     .split('\n')
     .filter((l) => l.includes('='))
     .map((l) => {
@@ -51,8 +55,7 @@ export function drwDynamicConfig(): Record<string, string | number | boolean> {
 
 /** The SQLite pragmas temporal-dev.sh opens the dev server's database with (`./temporal-dev.sh sqlite-pragmas`). */
 export function drwSqlitePragmas(): string[] {
-  const out = execFileSync(path.join(REPO, 'temporal-dev.sh'), ['sqlite-pragmas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return out.split('\n').filter((l) => l.includes('='));
+  return devScript('sqlite-pragmas').split('\n').filter((l) => l.includes('='));
 }
 
 export interface DevServerOptions {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleDrwWorkflows } from '../../workers/workflow-bundle';
 import { SA } from '../../signals/search-attributes';
+import { drwSqlitePragmas } from '../../bench/devserver';
 
 /** Small enough that scenarios with floods exercise continue-as-new; large enough for normal ones. */
 export const SUGGEST_CONTINUE_AS_NEW_AFTER = 1500;
@@ -26,10 +27,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   if (process.env.TEMPORAL_ADDRESS) return;
-  const devScript = (command: string) => execFileSync(path.join(root, 'temporal-dev.sh'), [command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  const cli = devScript('path');
-  // The database as npm start's server opens it (write-ahead log).
-  const pragmas = devScript('sqlite-pragmas').split('\n').filter((l) => l.includes('='));
+  const cli = execFileSync(path.join(root, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   process.env.DRW_TEMPORAL_CLI = cli;
   // The dev server prints its banner on stdout and shutdown noise on stderr; a green run prints nothing
   // (its log stays in the run's temporary directory; exec keeps the pid the SDK stops).
@@ -48,7 +46,8 @@ export default async function globalSetup(): Promise<void> {
         `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AFTER}`,
         '--log-level',
         'error',
-        ...pragmas.flatMap((p) => ['--sqlite-pragma', p]),
+        // The database as npm start's server opens it (write-ahead log).
+        ...drwSqlitePragmas().flatMap((p) => ['--sqlite-pragma', p]),
       ],
     },
   });
