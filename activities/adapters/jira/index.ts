@@ -65,16 +65,19 @@ interface JiraTransition {
   to?: JiraStatus;
 }
 
+/** The HTTP client the adapter uses by default: basic auth with the API token, errors as Temporal failures. */
+export function createJiraClient(config: JiraConfig): AxiosInstance {
+  return createVendorClient({
+    vendor: SYSTEM,
+    baseURL: config.baseUrl,
+    timeoutMs: config.timeoutMs,
+    auth: { username: config.email, password: config.apiToken },
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
 export function createJiraTicketing(config: JiraConfig, deps: JiraDeps = {}): Ticketing {
-  const http =
-    deps.client ??
-    createVendorClient({
-      vendor: SYSTEM,
-      baseURL: config.baseUrl,
-      timeoutMs: config.timeoutMs,
-      auth: { username: config.email, password: config.apiToken },
-      headers: { 'Content-Type': 'application/json' },
-    });
+  const http = deps.client ?? createJiraClient(config);
   const beat = deps.heartbeat ?? heartbeatIfActivity;
   const now = deps.now ?? Date.now;
   const browseUrl = (key: string) => `${config.baseUrl}/browse/${encodeURIComponent(key)}`;

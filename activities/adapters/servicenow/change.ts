@@ -15,7 +15,7 @@ import { heartbeatIfActivity } from '../activity-context';
 import { correlationId } from './correlation';
 import { idempotencyMarker } from './incident';
 import { APPROVAL_REQUEST_STATE, CHANGE_STATE, FINISHED, IMPLEMENTABLE, approvalOf, stateLabel } from './change-states';
-import { SYSTEM, createServiceNowClient, groupResolver, rawValue, resultOf, snFailure, text } from './client';
+import { SYSTEM, createServiceNowClient, type ServiceNowDeps, groupResolver, rawValue, resultOf, snFailure, text } from './client';
 
 /** The Change Management REST API (sn_chg_rest); approvals are read through the Table API. */
 const API = '/api/sn_chg_rest/change';
@@ -35,8 +35,8 @@ type Row = Record<string, unknown>;
  * step back gets a new change). Every transition reads the state first and moves only along
  * the documented state model, so a retried call changes nothing twice.
  */
-export function createServiceNowChange(config: ServiceNowConfig): ChangeControl {
-  const http = createServiceNowClient(config);
+export function createServiceNowChange(config: ServiceNowConfig, deps: ServiceNowDeps = {}): ChangeControl {
+  const http = deps.client ?? createServiceNowClient(config);
   const assignmentGroup = groupResolver(http, config.changeAssignmentGroup);
   const changeUrl = (sysId: string) => `${config.instanceUrl}/change_request.do?sys_id=${encodeURIComponent(sysId)}`;
 

@@ -5,6 +5,11 @@ import type { ServiceNowConfig } from './config';
 
 export const SYSTEM = 'servicenow';
 
+export interface ServiceNowDeps {
+  /** Replaces the HTTP client; it must convert errors the way `createVendorClient` does. */
+  client?: AxiosInstance;
+}
+
 export function createServiceNowClient(config: ServiceNowConfig): AxiosInstance {
   const auth = config.auth;
   return createVendorClient({

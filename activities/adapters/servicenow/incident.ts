@@ -13,7 +13,7 @@ import type { ServiceNowConfig } from './config';
 import { heartbeatIfActivity } from '../activity-context';
 import { correlationId } from './correlation';
 import { CLOSED_STATES, IN_PROGRESS, RESOLVED } from './incident-states';
-import { SYSTEM, createServiceNowClient, groupResolver, rawValue, resultOf, text } from './client';
+import { SYSTEM, createServiceNowClient, type ServiceNowDeps, groupResolver, rawValue, resultOf, text } from './client';
 
 const TABLE = '/api/now/table/incident';
 const SHORT_DESCRIPTION_MAX = 160;
@@ -33,8 +33,8 @@ export function idempotencyMarker(idempotencyKey: string): string {
   return `[drw-ref:${idempotencyKey}]`;
 }
 
-export function createServiceNowTicketing(config: ServiceNowConfig): Ticketing {
-  const http = createServiceNowClient(config);
+export function createServiceNowTicketing(config: ServiceNowConfig, deps: ServiceNowDeps = {}): Ticketing {
+  const http = deps.client ?? createServiceNowClient(config);
   const incidentUrl = (sysId: string) => `${config.instanceUrl}/incident.do?sys_id=${encodeURIComponent(sysId)}`;
   const assignmentGroup = groupResolver(http, config.assignmentGroup);
 

@@ -13,7 +13,7 @@ export function changeConfig(sim: ServiceNowSimulator, extra: Record<string, str
     SERVICENOW_PASSWORD: PASSWORD,
     SERVICENOW_CHANGE_ASSIGNMENT_GROUP: 'Change Management',
     SERVICENOW_STANDARD_CHANGE_TEMPLATE: DEMO_STANDARD_CHANGE_TEMPLATE,
-    // Generous: a loaded CI machine must not time out the ordinary calls; the lost-answer test uses a short one.
+    // Generous: a loaded CI machine must not time out the ordinary calls; the lost-answer test times out only its create.
     SERVICENOW_TIMEOUT_MS: '5000',
     ...extra,
   })!;

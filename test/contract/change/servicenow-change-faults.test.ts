@@ -3,11 +3,11 @@
  * not, and that no retry ever opens a second change or moves a change twice.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { correlationId } from '../../../activities/adapters/servicenow';
+import { correlationId, createServiceNowChange, createServiceNowClient } from '../../../activities/adapters/servicenow';
 import type { ChangeControl } from '../../../activities/interfaces';
 import { startServiceNowSimulator, type ServiceNowSimulator, type SimRecord } from '../../../simulators/servicenow';
-import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop } from '../ticketing/helpers';
-import { PASSWORD, USER, changeAdapter, decide, openInput } from './helpers';
+import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop, timeOutFirst } from '../ticketing/helpers';
+import { PASSWORD, USER, changeAdapter, changeConfig, decide, openInput } from './helpers';
 
 const CREATE = /^POST \/api\/sn_chg_rest\/change\/normal$/;
 
@@ -58,7 +58,10 @@ describe('ServiceNow Change adapter under faults', () => {
 
   it('opens exactly one change when the answer to the create is lost after ServiceNow created it', async () => {
     const r = remediation();
-    const quick = changeAdapter(sim, { SERVICENOW_TIMEOUT_MS: '300' });
+    const client = createServiceNowClient(changeConfig(sim));
+    // The create is served after 700 ms; the client gives up on it after 300 ms.
+    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/api/sn_chg_rest/change/normal', 300);
+    const quick = createServiceNowChange(changeConfig(sim), { client });
     const since = Date.now();
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: CREATE });
     const out = await retryLoop(() => quick.openChange(openInput(r)), { delayMs: 800 });

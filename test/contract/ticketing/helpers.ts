@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface RetryOutcome<T> {
@@ -28,6 +29,22 @@ export async function retryLoop<T>(
       await sleep(Math.min(hinted ?? opts.delayMs ?? 10, opts.capMs ?? 2_000));
     }
   }
+}
+
+/**
+ * Makes the client give up on the first request `matches` picks after `ms`, the way a client
+ * whose answer got lost does. Every other request keeps the client's own generous timeout, so a
+ * loaded machine cannot turn the lookups around it into failures the test did not ask for.
+ */
+export function timeOutFirst(client: AxiosInstance, matches: (req: InternalAxiosRequestConfig) => boolean, ms: number): void {
+  let armed = true;
+  client.interceptors.request.use((req) => {
+    if (armed && matches(req)) {
+      armed = false;
+      req.timeout = ms;
+    }
+    return req;
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

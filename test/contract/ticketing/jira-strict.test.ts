@@ -1,9 +1,9 @@
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createJiraTicketing, loadJiraConfig, remediationLabel, type JiraConfig } from '../../../activities/adapters/jira';
+import { createJiraClient, createJiraTicketing, loadJiraConfig, remediationLabel, type JiraConfig } from '../../../activities/adapters/jira';
 import type { OpenTicketInput } from '../../../activities/interfaces';
 import { startJiraSimulator, type JiraSimulator } from '../../../simulators/jira';
-import { failureOf, remediation, retryLoop, sleep } from './helpers';
+import { failureOf, remediation, retryLoop, sleep, timeOutFirst } from './helpers';
 
 /** The Jira adapter against a simulator as strict as Jira Cloud: screens without Priority, a lagging search. */
 
@@ -19,7 +19,8 @@ function configFor(sim: JiraSimulator, extra: Record<string, string> = {}): Jira
     JIRA_EMAIL: EMAIL,
     JIRA_API_TOKEN: TOKEN,
     JIRA_PROJECT_KEY: 'SEC',
-    JIRA_TIMEOUT_MS: '300',
+    // Generous: a loaded CI machine must not time out the ordinary calls; the lost answers come from timeOutFirst.
+    JIRA_TIMEOUT_MS: '5000',
     JIRA_SEARCH_LAG_MS: String(LAG_MS * 2),
     ...extra,
   })!;
@@ -114,6 +115,12 @@ describe('Jira adapter when the search lags behind creates', () => {
   beforeEach(() => sim.server.clearFaults());
 
   const created = (label: string) => [...sim.issues.values()].filter((i) => i.labels.includes(label));
+  /** An adapter that gives up on its first create after 300 ms, and waits as long as usual for everything else. */
+  const losingFirstCreateAnswer = () => {
+    const client = createJiraClient(configFor(sim));
+    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/rest/api/3/issue', 300);
+    return createJiraTicketing(configFor(sim), { client });
+  };
 
   it('the simulator search really misses a new issue for a while', async () => {
     const jira = createJiraTicketing(configFor(sim));
@@ -128,7 +135,7 @@ describe('Jira adapter when the search lags behind creates', () => {
   });
 
   it('a retry after a lost create answer waits for the search and creates one issue', async () => {
-    const jira = createJiraTicketing(configFor(sim));
+    const jira = losingFirstCreateAnswer();
     const r = remediation();
     // Jira creates the issue at 600 ms, after the client gave up (300 ms); the retry comes at 800 ms.
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 600 }], match: /^POST \/rest\/api\/3\/issue$/ });
@@ -140,7 +147,7 @@ describe('Jira adapter when the search lags behind creates', () => {
   });
 
   it('a retry on another worker waits too, from the previous attempt\'s heartbeat', async () => {
-    const first = createJiraTicketing(configFor(sim));
+    const first = losingFirstCreateAnswer();
     const r = remediation();
     const label = remediationLabel(r.remediationId);
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 600 }], match: /^POST \/rest\/api\/3\/issue$/ });

@@ -1,10 +1,10 @@
 import axios from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createJiraTicketing, loadJiraConfig, remediationLabel, type JiraConfig } from '../../../activities/adapters/jira';
+import { createJiraClient, createJiraTicketing, loadJiraConfig, remediationLabel, type JiraConfig } from '../../../activities/adapters/jira';
 import type { OpenTicketInput, Ticketing } from '../../../activities/interfaces';
 import { startJiraSimulator, type JiraSimulator } from '../../../simulators/jira';
-import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop } from './helpers';
+import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop, timeOutFirst } from './helpers';
 
 const EMAIL = 'drw-bot@example.com';
 const TOKEN = 'ATATT3xFfGF0-super-secret-jira-token';
@@ -15,7 +15,8 @@ function configFor(sim: JiraSimulator, extra: Record<string, string> = {}): Jira
     JIRA_EMAIL: EMAIL,
     JIRA_API_TOKEN: TOKEN,
     JIRA_PROJECT_KEY: 'SEC',
-    JIRA_TIMEOUT_MS: '300',
+    // Generous: a loaded CI machine must not time out the ordinary calls; the timeout tests use `quick` or timeOutFirst.
+    JIRA_TIMEOUT_MS: '5000',
     ...extra,
   })!;
 }
@@ -38,6 +39,8 @@ function openInput(remediationId: string, idempotencyKey: string, over: Partial<
 describe('Jira Cloud adapter against the simulator', () => {
   let sim: JiraSimulator;
   let jira: Ticketing;
+  /** The same adapter with a 300 ms timeout, for the tests of answers that never come. */
+  let quick: Ticketing;
 
   beforeAll(async () => {
     sim = await startJiraSimulator({ email: EMAIL, apiToken: TOKEN, projects: ['SEC'] });
@@ -46,8 +49,10 @@ describe('Jira Cloud adapter against the simulator', () => {
   beforeEach(() => {
     sim.server.clearFaults();
     jira = createJiraTicketing(configFor(sim));
+    quick = createJiraTicketing(configFor(sim, { JIRA_TIMEOUT_MS: '300' }));
   });
 
+  const isCreate = (req: { method?: string; url?: string }) => req.method === 'post' && req.url === '/rest/api/3/issue';
   const created = (label: string) => [...sim.issues.values()].filter((i) => i.labels.includes(label));
   const creates = (since: number) => sim.server.served((r) => r.method === 'POST' && r.path === '/rest/api/3/issue' && r.at >= since);
 
@@ -96,8 +101,11 @@ describe('Jira Cloud adapter against the simulator', () => {
   it('creates exactly one issue when the first attempt times out after Jira created it', async () => {
     const r = remediation();
     const since = Date.now();
-    // The create is served after 700 ms; the client gives up after 300 ms.
+    // The create is served after 700 ms; the client gives up on it after 300 ms.
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: /^POST \/rest\/api\/3\/issue$/ });
+    const client = createJiraClient(configFor(sim));
+    timeOutFirst(client, isCreate, 300);
+    const jira = createJiraTicketing(configFor(sim), { client });
     const out = await retryLoop(() => jira.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
     expect(out.attempts).toBe(2);
     expect(out.errors[0]).toBeInstanceOf(ApplicationFailure);
@@ -171,9 +179,9 @@ describe('Jira Cloud adapter against the simulator', () => {
     ] as const;
     for (const fault of faults) {
       sim.server.setFaults({ queue: [fault] });
-      expectNoSecrets(await failureOf(jira.openTicket(openInput(r.remediationId, r.key('open')))), secrets);
+      expectNoSecrets(await failureOf(quick.openTicket(openInput(r.remediationId, r.key('open')))), secrets);
       sim.server.setFaults({ queue: [fault] });
-      expectNoSecrets(await failureOf(jira.getTicketState({ ticketId: 'SEC-1' })), secrets);
+      expectNoSecrets(await failureOf(quick.getTicketState({ ticketId: 'SEC-1' })), secrets);
     }
     sim.server.clearFaults();
     expectNoSecrets(await failureOf(jira.getTicketState({ ticketId: 'SEC-99999' })), secrets);

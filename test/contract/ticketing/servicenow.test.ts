@@ -1,13 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   correlationId,
+  createServiceNowClient,
   createServiceNowTicketing,
   loadServiceNowConfig,
   type ServiceNowConfig,
 } from '../../../activities/adapters/servicenow';
 import type { OpenTicketInput, Ticketing } from '../../../activities/interfaces';
 import { startServiceNowSimulator, type ServiceNowSimulator, type SimRecord } from '../../../simulators/servicenow';
-import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop } from './helpers';
+import { basicSecrets, expectNoSecrets, failureOf, remediation, retryLoop, timeOutFirst } from './helpers';
 
 const USER = 'drw.integration';
 const PASSWORD = 'Sn0w-super-secret-password!';
@@ -19,7 +20,7 @@ function configFor(sim: ServiceNowSimulator, extra: Record<string, string | unde
     SERVICENOW_USERNAME: USER,
     SERVICENOW_PASSWORD: PASSWORD,
     SERVICENOW_ASSIGNMENT_GROUP: 'Security Operations',
-    // Generous: a loaded CI machine must not time out the ordinary calls; the timeout tests use `quick`.
+    // Generous: a loaded CI machine must not time out the ordinary calls; the timeout tests use `quick` or timeOutFirst.
     SERVICENOW_TIMEOUT_MS: '5000',
     ...extra,
   })!;
@@ -124,8 +125,12 @@ describe('ServiceNow incident adapter against the simulator', () => {
   it('creates exactly one incident when the first attempt times out after ServiceNow created it', async () => {
     const r = remediation();
     const since = Date.now();
+    // The create is served after 700 ms; the client gives up on it after 300 ms.
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: /^POST \/api\/now\/table\/incident$/ });
-    const out = await retryLoop(() => quick.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
+    const client = createServiceNowClient(configFor(sim));
+    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/api/now/table/incident', 300);
+    const snow = createServiceNowTicketing(configFor(sim), { client });
+    const out = await retryLoop(() => snow.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
     expect(out.attempts).toBe(2);
     expect((out.errors[0] as ApplicationFailure).nonRetryable).toBe(false);
     expect(incidentsOf(r.remediationId)).toHaveLength(1);
