@@ -30,6 +30,7 @@
  *                             detections, 1,000/10,000 open remediations, ...)
  *   BENCH_CONCURRENCY=50      requests in flight for (a) and (c)
  *   BENCH_MAX_CACHED_WORKFLOWS  the (d) worker's cache (default max(50, 250 × scale))
+ *   MALLOC_ARENA_MAX=2        the (d) worker's glibc arenas (as deploy/Dockerfile sets them; 16 is glibc's default on 2 cores)
  *   BENCH_SKIP=d,f,g          skip phases
  *   BENCH_SERVER=stock        the dev server with the CLI's defaults instead of temporal-dev.sh's dynamic config and SQLite pragmas
  *   BENCH_SAVE_HISTORIES=dir  write the histories (f) replays there (drw.json, baseline.json) for bench/replay-profile.ts
@@ -61,6 +62,7 @@ import { startApp, type App } from '../cli/app';
 import { createWorkers } from '../workers';
 import { bundleDrwWorkflows } from '../workers/workflow-bundle';
 import { cpuMeter, type CpuUse } from './cpu';
+import type { MemoryMap } from './memory-map';
 import { RemediationService } from '../api/service';
 import { loadPolicyDir } from '../planner/load';
 import { buildPlan } from '../planner/plan';
@@ -727,16 +729,39 @@ interface GcFigures {
   workflowThreadHeapUsedMiB: number;
   workflowThreadHeapTotalMiB: number;
   rssAfterGcMiB: number;
+  /** Where the resident memory lies after the GC (Linux; undefined elsewhere), MiB but `arenas`. */
+  map?: { filesMiB: number; brkHeapMiB: number; arenaMiB: number; arenas: number; otherAnonMiB: number };
 }
 
 interface ProbeAnswer {
   before: NodeJS.MemoryUsage;
   after: NodeJS.MemoryUsage;
   threads?: { used: number; total: number; external: number; malloced: number }[];
+  map?: MemoryMap;
+}
+
+const mib = (b: number) => b / 2 ** 20;
+
+/** What deploy/Dockerfile sets for every drw process: two glibc arenas rather than up to eight per core. */
+const WORKER_MALLOC_ARENA_MAX = '2';
+
+/** The probe's memory map in MiB. */
+function mapFigures(p: ProbeAnswer): GcFigures['map'] {
+  const m = p.map;
+  if (!m) return undefined;
+  return { filesMiB: mib(m.filesBytes), brkHeapMiB: mib(m.brkHeapBytes), arenaMiB: mib(m.arenaBytes), arenas: m.arenas, otherAnonMiB: mib(m.otherAnonBytes + m.stackBytes) };
+}
+
+function mapLine(m: GcFigures['map']): string {
+  return m
+    ? `; resident: files ${fmt(m.filesMiB)}, glibc heap ${fmt(m.brkHeapMiB)} + ${m.arenas} arenas ${fmt(m.arenaMiB)}, other anonymous (V8 heaps and code, large allocations) ${fmt(m.otherAnonMiB)} MiB`
+    : '';
 }
 
 interface MemoryResult {
   maxCachedWorkflows: number;
+  /** The worker's MALLOC_ARENA_MAX (absent in results recorded before it was set). */
+  mallocArenaMax?: string;
   idleRssMiB: number;
   idleAfterGc: GcFigures;
   points: ({ open: number; rssMiB: number; peakRssMiB: number; openedPerSecond: number } & GcFigures)[];
@@ -788,6 +813,7 @@ async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
   const logFile = process.env.BENCH_WORKER_LOG ?? path.join(ctx.server.dataDir, 'bench-worker.log');
   const fd = openSync(logFile, 'a');
   // dist/workers/main.js itself, behind a probe that reports heap figures after a forced GC (IPC).
+  const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? WORKER_MALLOC_ARENA_MAX;
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', path.join(DIST, 'bench', 'worker-probe.js')], {
     env: {
       PATH: process.env.PATH,
@@ -798,8 +824,8 @@ async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
       DRW_MAX_CACHED_WORKFLOWS: String(COUNTS.cache),
       DRW_LOG_LEVEL: 'warn',
       DRW_BENCH_THREAD_STATS: path.join(ctx.server.dataDir, 'workflow-thread-heap'),
-      // Passed through for experiments with glibc's allocator (fewer arenas, less fragmentation).
-      ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+      // glibc's arenas as the image sets them (deploy/Dockerfile); MALLOC_ARENA_MAX=16 gives glibc's own default on 2 cores.
+      MALLOC_ARENA_MAX: mallocArenaMax,
     },
     stdio: ['ignore', fd, fd, 'ipc'],
   });
@@ -845,11 +871,12 @@ async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
         workflowThreadHeapUsedMiB: threads.length ? threads.reduce((a, x) => a + x.used, 0) / 2 ** 20 : NaN,
         workflowThreadHeapTotalMiB: threads.length ? threads.reduce((a, x) => a + x.total, 0) / 2 ** 20 : NaN,
         rssAfterGcMiB: rssOf(child, logFile).rss / 2 ** 20,
+        map: mapFigures(p),
       };
     };
     const idle = await sample();
     const idleGc = await gcSample();
-    progress(`(d) worker process ${child.pid} (cache ${COUNTS.cache}) idle RSS ${(idle.rss / 2 ** 20).toFixed(0)} MiB`);
+    progress(`(d) worker process ${child.pid} (cache ${COUNTS.cache}) idle RSS ${(idle.rss / 2 ** 20).toFixed(0)} MiB, ${idleGc.rssAfterGcMiB.toFixed(0)} MiB after a full GC${mapLine(idleGc.map)}`);
     const service = new RemediationService(ctx.client, cfg, () => store.get());
     let opened = 0;
     const points: MemoryResult['points'] = [];
@@ -887,12 +914,13 @@ async function memoryPhase(ctx: Ctx): Promise<MemoryResult> {
       const s = await sample();
       const g = await gcSample();
       points.push({ open: target, rssMiB: s.rss / 2 ** 20, peakRssMiB: s.hwm / 2 ** 20, openedPerSecond, ...g });
-      progress(`(d)   ${target} open: RSS ${(s.rss / 2 ** 20).toFixed(0)} MiB (peak ${(s.hwm / 2 ** 20).toFixed(0)} MiB), opened at ${openedPerSecond.toFixed(1)}/s; after a full GC: V8 heap ${g.heapUsedMiB.toFixed(0)} MiB used of ${g.heapTotalMiB.toFixed(0)} (main thread), ${g.workflowThreadHeapUsedMiB.toFixed(0)} MiB used of ${g.workflowThreadHeapTotalMiB.toFixed(0)} (workflow thread), RSS ${g.rssAfterGcMiB.toFixed(0)} MiB`);
+      progress(`(d)   ${target} open: RSS ${(s.rss / 2 ** 20).toFixed(0)} MiB (peak ${(s.hwm / 2 ** 20).toFixed(0)} MiB), opened at ${openedPerSecond.toFixed(1)}/s; after a full GC: V8 heap ${g.heapUsedMiB.toFixed(0)} MiB used of ${g.heapTotalMiB.toFixed(0)} (main thread), ${g.workflowThreadHeapUsedMiB.toFixed(0)} MiB used of ${g.workflowThreadHeapTotalMiB.toFixed(0)} (workflow thread), RSS ${g.rssAfterGcMiB.toFixed(0)} MiB${mapLine(g.map)}`);
     }
     const [lo, hi] = [points[0], points[points.length - 1]];
     const growth = hi.rssMiB - lo.rssMiB;
     return {
       maxCachedWorkflows: COUNTS.cache,
+      mallocArenaMax,
       idleRssMiB: idle.rss / 2 ** 20,
       idleAfterGc: idleGc,
       points,
@@ -1012,7 +1040,7 @@ function details(r: Results['results']): string[] {
   }
   if (r.memory) {
     const m = r.memory;
-    out.push(`(d) workflow-only worker process, DRW_MAX_CACHED_WORKFLOWS=${m.maxCachedWorkflows}: idle ${fmt(m.idleRssMiB)} MiB RSS (V8 heap after a full GC ${fmt(m.idleAfterGc.heapUsedMiB)} MiB main thread, ${fmt(m.idleAfterGc.workflowThreadHeapUsedMiB)} MiB workflow thread); ${m.points.map((p) => `${p.open} open → RSS ${fmt(p.rssMiB)} MiB (peak ${fmt(p.peakRssMiB)} MiB, opened at ${fmt(p.openedPerSecond)}/s), after a full GC: V8 heap ${fmt(p.heapUsedMiB)} MiB used of ${fmt(p.heapTotalMiB)} MiB in the main thread, ${fmt(p.workflowThreadHeapUsedMiB)} MiB used of ${fmt(p.workflowThreadHeapTotalMiB)} MiB in the workflow thread, external ${fmt(p.externalMiB)} MiB, RSS ${fmt(p.rssAfterGcMiB)} MiB`).join('; ')}; RSS growth ${fmt(m.growthMiB)} MiB = ${fmt(m.bytesPerExtraRemediation)} bytes per extra remediation.`);
+    out.push(`(d) workflow-only worker process, DRW_MAX_CACHED_WORKFLOWS=${m.maxCachedWorkflows}${m.mallocArenaMax ? `, MALLOC_ARENA_MAX=${m.mallocArenaMax}` : ''}: idle ${fmt(m.idleRssMiB)} MiB RSS (V8 heap after a full GC ${fmt(m.idleAfterGc.heapUsedMiB)} MiB main thread, ${fmt(m.idleAfterGc.workflowThreadHeapUsedMiB)} MiB workflow thread); ${m.points.map((p) => `${p.open} open → RSS ${fmt(p.rssMiB)} MiB (peak ${fmt(p.peakRssMiB)} MiB, opened at ${fmt(p.openedPerSecond)}/s), after a full GC: V8 heap ${fmt(p.heapUsedMiB)} MiB used of ${fmt(p.heapTotalMiB)} MiB in the main thread, ${fmt(p.workflowThreadHeapUsedMiB)} MiB used of ${fmt(p.workflowThreadHeapTotalMiB)} MiB in the workflow thread, external ${fmt(p.externalMiB)} MiB, RSS ${fmt(p.rssAfterGcMiB)} MiB${mapLine(p.map)}`).join('; ')}; RSS growth ${fmt(m.growthMiB)} MiB = ${fmt(m.bytesPerExtraRemediation)} bytes per extra remediation.`);
   }
   if (r.planner) {
     const p = r.planner;
@@ -1032,7 +1060,7 @@ const NOTES = [
   '(a) closed loop: each of BENCH_CONCURRENCY lanes POSTs an EDR detection with risk 95 (no approval: ticket, contain, notify, verify, close) and waits for the workflow result; the baseline lanes start `baselineWorkflow` (bench/baseline-workflow.ts) with as many sequential no-op activity calls as a remediation makes (counted from warm-up histories). Rounds alternate the order; the figure is total completed / total time per side and their ratio.',
   '(b) sequential samples on remediations awaiting approval: POST /v1/remediations/{id}/risk (a riskScoreChanged signal), then the `plan` query back to back until plan.version moves; the time includes the HTTP hop and the query round trips. Each sample is followed by one of the baseline: `baselineAwaitingWorkflow` (bench/baseline-workflow.ts) signalled from the client (no HTTP hop), then its version query until it moves — what bare Temporal takes for the same round on the same server at the same moment.',
   '(c) the burst is shuffled so repeats race their first occurrence; one workflow per key is checked in visibility (every execution with the burst\'s DrwSource) and "none lost" by querying every remediation\'s findingCount.',
-  '(d) the worker measured runs workflows only (DRW_WORKER_ROLES=workflows), its activities run in the benchmark process; RSS from /proc/<pid>/status (max of 10 samples over 5 s once every remediation reports awaiting_approval), then V8\'s heap after a forced full GC (the process runs dist/workers/main.js behind bench/worker-probe.ts, started with --expose-gc, which answers on its IPC channel). Bounded means the RSS left after a forced full GC with the larger count is at most 1.25 × that with the smaller one (sampled RSS is reported too: it also holds garbage not yet collected, whose amount depends on when V8 last collected, not on the count).',
+  '(d) the worker measured runs workflows only (DRW_WORKER_ROLES=workflows), its activities run in the benchmark process; RSS from /proc/<pid>/status (max of 10 samples over 5 s once every remediation reports awaiting_approval), then V8\'s heap after a forced full GC (the process runs dist/workers/main.js behind bench/worker-probe.ts, started with --expose-gc and MALLOC_ARENA_MAX (2 unless set, as deploy/Dockerfile runs drw), which answers on its IPC channel, and then reads where the resident memory lies from /proc/self/smaps, bench/memory-map.ts). Bounded means the RSS left after a forced full GC with the larger count is at most 1.25 × that with the smaller one (sampled RSS is reported too: it also holds garbage not yet collected, whose amount depends on when V8 last collected, not on the count).',
   '(e) no server: `buildPlan` re-planning a plan in progress (risk score alternating 70/71) for a generated 50-playbook policy (bench/planner-policy.ts) vs `JSON.parse(JSON.stringify(state))` of the same planner state, each call timed; medians (a preempted call on a shared machine skews the mean); ratio = planner time / round-trip time.',
   '(f) `Worker.runReplayHistories` over histories recorded in this run (the last throughput round), drw bundle vs baseline bundle, both with drw’s replay data converter (common/temporal.ts `replayDataConverterOf`: the codecs decoding only, as CI’s replays), after a warm-up replay of each; two passes per side in the order drw, baseline, baseline, drw (a machine whose speed drifts during the phase weighs on both alike); ratio = drw histories/s ÷ baseline histories/s over both passes.',
   'BENCH_SCALE multiplies every count (e.g. BENCH_SCALE=0.1 for a quick run: 40×2 remediations, 500 detections, 100/1,000 open remediations); BENCH_CONCURRENCY, BENCH_MAX_CACHED_WORKFLOWS and BENCH_SKIP=a,b,c,d,e,f,g adjust the run. Targets are reported, never asserted.',

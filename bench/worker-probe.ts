@@ -4,7 +4,8 @@
  * process is started with --expose-gc) and answers process.memoryUsage() before and after, and
  * the V8 heap of the SDK's workflow thread (where the workflows live; process.memoryUsage()
  * only sees the main thread's heap), so that memory really retained can be told from garbage
- * and the workflows' heap from native memory. (Not a signal: the Temporal runtime shuts its
+ * and the workflows' heap from native memory; and where the resident memory lies after that GC
+ * (bench/memory-map.ts: files, glibc's heaps and arenas, other anonymous memory). (Not a signal: the Temporal runtime shuts its
  * workers down on SIGUSR2, and SIGUSR1 starts the inspector.)
  *
  * The workflow thread reports through a file: the probe wraps the SDK's worker_threads.Worker
@@ -15,6 +16,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import path from 'node:path';
 import wt from 'node:worker_threads';
 import '../workers/main';
+import { memoryMap } from './memory-map';
 
 const forceGc = (globalThis as { gc?: () => void }).gc;
 const statsBase = process.env.DRW_BENCH_THREAD_STATS;
@@ -76,7 +78,7 @@ process.on('message', (m) => {
   const after = process.memoryUsage();
   void threadHeaps()
     .catch(() => [])
-    .then((threads) => process.send!({ gc: Boolean(forceGc), before, after, threads }));
+    .then((threads) => process.send!({ gc: Boolean(forceGc), before, after, threads, map: memoryMap() }));
 });
 // The channel must not keep the worker alive on its own.
 process.channel?.unref();
