@@ -3,14 +3,13 @@
  * temporal-dev.sh resolves (no download, no mock, no time skipping), unless TEMPORAL_ADDRESS
  * points at a server already. Also bundles the workflow code once for every test worker.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleDrwWorkflows } from '../../workers/workflow-bundle';
 import { SA } from '../../signals/search-attributes';
-import { drwSqlitePragmas } from '../../bench/devserver';
+import { drwSqlitePragmas, temporalCli } from '../../bench/devserver';
 
 /** Small enough that scenarios with floods exercise continue-as-new; large enough for normal ones. */
 export const SUGGEST_CONTINUE_AS_NEW_AFTER = 1500;
@@ -27,7 +26,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   if (process.env.TEMPORAL_ADDRESS) return;
-  const cli = execFileSync(path.join(root, 'temporal-dev.sh'), ['path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const cli = temporalCli();
   process.env.DRW_TEMPORAL_CLI = cli;
   // The dev server prints its banner on stdout and shutdown noise on stderr; a green run prints nothing
   // (its log stays in the run's temporary directory; exec keeps the pid the SDK stops).

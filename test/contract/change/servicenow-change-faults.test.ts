@@ -60,7 +60,7 @@ describe('ServiceNow Change adapter under faults', () => {
     const r = remediation();
     const client = createServiceNowClient(changeConfig(sim));
     // The create is served after 700 ms; the client gives up on it after 300 ms.
-    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/api/sn_chg_rest/change/normal', 300);
+    timeOutFirst(client, 'post', '/api/sn_chg_rest/change/normal', 300);
     const quick = createServiceNowChange(changeConfig(sim), { client });
     const since = Date.now();
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: CREATE });

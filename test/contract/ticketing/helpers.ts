@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface RetryOutcome<T> {
@@ -32,14 +32,14 @@ export async function retryLoop<T>(
 }
 
 /**
- * Makes the client give up on the first request `matches` picks after `ms`, the way a client
+ * Makes the client give up on its first `method` request to `url` after `ms`, the way a client
  * whose answer got lost does. Every other request keeps the client's own generous timeout, so a
  * loaded machine cannot turn the lookups around it into failures the test did not ask for.
  */
-export function timeOutFirst(client: AxiosInstance, matches: (req: InternalAxiosRequestConfig) => boolean, ms: number): void {
+export function timeOutFirst(client: AxiosInstance, method: 'post', url: string, ms: number): void {
   let armed = true;
   client.interceptors.request.use((req) => {
-    if (armed && matches(req)) {
+    if (armed && req.method === method && req.url === url) {
       armed = false;
       req.timeout = ms;
     }

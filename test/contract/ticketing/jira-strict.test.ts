@@ -118,7 +118,7 @@ describe('Jira adapter when the search lags behind creates', () => {
   /** An adapter that gives up on its first create after 300 ms, and waits as long as usual for everything else. */
   const losingFirstCreateAnswer = () => {
     const client = createJiraClient(configFor(sim));
-    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/rest/api/3/issue', 300);
+    timeOutFirst(client, 'post', '/rest/api/3/issue', 300);
     return createJiraTicketing(configFor(sim), { client });
   };
 

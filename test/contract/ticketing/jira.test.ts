@@ -52,7 +52,6 @@ describe('Jira Cloud adapter against the simulator', () => {
     quick = createJiraTicketing(configFor(sim, { JIRA_TIMEOUT_MS: '300' }));
   });
 
-  const isCreate = (req: { method?: string; url?: string }) => req.method === 'post' && req.url === '/rest/api/3/issue';
   const created = (label: string) => [...sim.issues.values()].filter((i) => i.labels.includes(label));
   const creates = (since: number) => sim.server.served((r) => r.method === 'POST' && r.path === '/rest/api/3/issue' && r.at >= since);
 
@@ -104,7 +103,7 @@ describe('Jira Cloud adapter against the simulator', () => {
     // The create is served after 700 ms; the client gives up on it after 300 ms.
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: /^POST \/rest\/api\/3\/issue$/ });
     const client = createJiraClient(configFor(sim));
-    timeOutFirst(client, isCreate, 300);
+    timeOutFirst(client, 'post', '/rest/api/3/issue', 300);
     const jira = createJiraTicketing(configFor(sim), { client });
     const out = await retryLoop(() => jira.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
     expect(out.attempts).toBe(2);

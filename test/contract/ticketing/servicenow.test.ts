@@ -128,7 +128,7 @@ describe('ServiceNow incident adapter against the simulator', () => {
     // The create is served after 700 ms; the client gives up on it after 300 ms.
     sim.server.setFaults({ queue: [{ kind: 'slow', ms: 700 }], match: /^POST \/api\/now\/table\/incident$/ });
     const client = createServiceNowClient(configFor(sim));
-    timeOutFirst(client, (req) => req.method === 'post' && req.url === '/api/now/table/incident', 300);
+    timeOutFirst(client, 'post', '/api/now/table/incident', 300);
     const snow = createServiceNowTicketing(configFor(sim), { client });
     const out = await retryLoop(() => snow.openTicket(openInput(r.remediationId, r.key('open'))), { delayMs: 800 });
     expect(out.attempts).toBe(2);
