@@ -40,6 +40,9 @@
  *   DRW_PAYLOAD_COMPRESSION=off  drw without payload compression (to measure what it costs and saves)
  *   DRW_EAGER_START=off       drw's API starts remediations through the server's queue instead of eagerly
  *   BENCH_BASELINE_EAGER=1    the baseline starts eagerly too
+ *   BENCH_BASELINE_WRITES=1   the baseline also makes as many search-attribute upserts and memo writes
+ *                             as a remediation (what drw's visibility writes cost; the target is
+ *                             against the bare baseline, so (a) is then reported without a verdict)
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,14 +76,13 @@ import { ACTIVITY_KINDS } from '../workflows/input';
 import { REPO, drwDynamicConfig, drwSqlitePragmas, startDevServer, temporalCli, type DevServer } from './devserver';
 import { benchPolicyDir } from './policy-dir';
 import { createBaselineActivities } from './baseline-activities';
-import { baselineAwaitingWorkflow, baselineBumpSignal, baselineVersionQuery } from './baseline-workflow';
+import { activityCalls, historyBytes, meanVisibilityWrites, type History, type VisibilityWrites } from './history-counts';
+import { baselineAwaitingWorkflow, baselineBumpSignal, baselineVersionQuery, type BaselineWrites } from './baseline-workflow';
 import { benchDetection, benchPlannerState, generatePlaybooks, playbookFiles } from './planner-policy';
 import { burstPlan, pool, ratio, round, summarize, type Summary } from './stats';
 import { fmt, machineLine, markdown, textTable, type FigureRow, type Machine } from './report';
 import { pollUntil } from '../common/poll';
 import { CLUSTER_NOTE, clusterDetails, clusterPhase, clusterRows, type ClusterResult } from './cluster';
-
-type History = temporal.api.history.v1.IHistory;
 
 /** drw's configuration is the bench's own, but for payload compression and eager start, which can be turned off to compare. */
 function drwSettings(): { DRW_PAYLOAD_COMPRESSION?: string; DRW_EAGER_START?: string } {
@@ -89,6 +91,8 @@ function drwSettings(): { DRW_PAYLOAD_COMPRESSION?: string; DRW_EAGER_START?: st
 }
 /** BENCH_BASELINE_EAGER=1: the baseline starts eagerly too (on its worker's connection), to compare like with like. */
 const BASELINE_EAGER = process.env.BENCH_BASELINE_EAGER === '1';
+/** BENCH_BASELINE_WRITES=1: the baseline makes a remediation's visibility writes too (bench/baseline-workflow.ts BaselineWrites). */
+const BASELINE_WRITES = process.env.BENCH_BASELINE_WRITES === '1';
 type Bundle = { code: string };
 
 const T0 = performance.now();
@@ -172,15 +176,6 @@ function machine(cli: string): Machine {
     temporalCli: version,
     loadAverage: { start: os.loadavg() },
   };
-}
-
-const ACTIVITY_SCHEDULED = temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED;
-function historyBytes(h: History): number {
-  return temporal.api.history.v1.History.encode(h).finish().length;
-}
-
-function activityCalls(h: History): number {
-  return (h.events ?? []).filter((e) => e.eventType === ACTIVITY_SCHEDULED || (e.eventType as unknown) === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').length;
 }
 
 // ---------------------------------------------------------------- (e) planner
@@ -327,12 +322,13 @@ function drwBatch(ctx: Ctx, tag: string, n: number): Promise<BatchResult> {
   });
 }
 
-function baselineBatch(ctx: Ctx, tag: string, n: number, calls: number): Promise<BatchResult> {
+function baselineBatch(ctx: Ctx, tag: string, n: number, calls: number, writes?: BaselineWrites): Promise<BatchResult> {
+  const args: [number, BaselineWrites?] = writes ? [calls, writes] : [calls];
   return timedBatch('baseline', n, async (i) => {
     const workflowId = `bench-baseline-${RUN}-${tag}-${i}`;
     const h = BASELINE_EAGER
-      ? await ctx.baselineStarter.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls], requestEagerStart: true })
-      : await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args: [calls] });
+      ? await ctx.baselineStarter.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args, requestEagerStart: true })
+      : await ctx.client.workflow.start('baselineWorkflow', { taskQueue: ctx.baselineQueue, workflowId, args });
     return { id: workflowId, ok: (await h.result()) === calls };
   });
 }
@@ -348,6 +344,10 @@ interface ThroughputResult {
   /** Encoded size of a whole history (what the server stores and a replay decodes). */
   historyBytesPerRemediation: number;
   historyBytesPerBaseline: number;
+  /** Search-attribute upserts and memo writes per workflow (means over the warm-up runs): each one more visibility update. */
+  visibilityWrites?: { drw: VisibilityWrites; baseline: VisibilityWrites };
+  /** BENCH_BASELINE_WRITES=1: the baseline made a remediation's visibility writes too. */
+  baselineWithWrites?: boolean;
   concurrency: number;
   /** How each side started its workflows: eager (the first workflow task in the start's answer) or through the server's queue. */
   starts?: { drw: 'eager' | 'queued'; baseline: 'eager' | 'queued' };
@@ -366,8 +366,12 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
   const calls = Math.round(callCounts.reduce((a, b) => a + b, 0) / callCounts.length);
   const drwEvents = warmHist.reduce((a, h) => a + (h.history.events?.length ?? 0), 0) / warmHist.length;
   const drwBytes = warmHist.reduce((a, h) => a + historyBytes(h.history), 0) / warmHist.length;
-  progress(`(a) a remediation makes ${calls} activity calls (${callCounts.join(',')}), ${drwEvents.toFixed(0)} history events; baseline will make ${calls}`);
-  const bwarm = await baselineBatch(ctx, 'warm', COUNTS.warmup, calls);
+  const drwWrites = meanVisibilityWrites(warmHist.map((h) => h.history));
+  const writes = BASELINE_WRITES ? { searchAttributes: Math.round(drwWrites.searchAttributes), memo: Math.round(drwWrites.memo) } : undefined;
+  progress(
+    `(a) a remediation makes ${calls} activity calls (${callCounts.join(',')}), ${drwEvents.toFixed(0)} history events, ${drwWrites.searchAttributes.toFixed(1)} search-attribute upserts and ${drwWrites.memo.toFixed(1)} memo writes; baseline will make ${calls}${writes ? `, ${writes.searchAttributes} and ${writes.memo}` : ''}`,
+  );
+  const bwarm = await baselineBatch(ctx, 'warm', COUNTS.warmup, calls, writes);
   const bHist = await fetchHistories(ctx, bwarm.ids.slice(0, 3));
   const baseEvents = bHist.reduce((a, h) => a + (h.history.events?.length ?? 0), 0) / bHist.length;
   const baseBytes = bHist.reduce((a, h) => a + historyBytes(h.history), 0) / bHist.length;
@@ -381,7 +385,7 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
     const got: Partial<Record<'drw' | 'baseline', BatchResult>> = {};
     for (const kind of order) {
       progress(`(a) round ${r + 1}/${COUNTS.throughputRounds}: ${COUNTS.throughput} ${kind === 'drw' ? 'remediations through the API' : 'baseline workflows'} (${CONCURRENCY} in flight)`);
-      const b = kind === 'drw' ? await drwBatch(ctx, `r${r}`, COUNTS.throughput) : await baselineBatch(ctx, `r${r}`, COUNTS.throughput, calls);
+      const b = kind === 'drw' ? await drwBatch(ctx, `r${r}`, COUNTS.throughput) : await baselineBatch(ctx, `r${r}`, COUNTS.throughput, calls, writes);
       progress(`(a)   ${kind}: ${b.perSecond.toFixed(1)}/s, p50 ${b.latencyMs.p50.toFixed(0)} ms, failures ${b.failures}`);
       got[kind] = b;
       if (kind === 'drw') drwIds = drwIds.concat(b.ids);
@@ -400,6 +404,8 @@ async function throughputPhase(ctx: Ctx): Promise<{ result: ThroughputResult; dr
       historyEventsPerBaseline: baseEvents,
       historyBytesPerRemediation: drwBytes,
       historyBytesPerBaseline: baseBytes,
+      visibilityWrites: { drw: drwWrites, baseline: meanVisibilityWrites(bHist.map((h) => h.history)) },
+      ...(writes ? { baselineWithWrites: true } : {}),
       concurrency: CONCURRENCY,
       starts: { drw: ctx.cfg.eagerStart ? 'eager' : 'queued', baseline: BASELINE_EAGER ? 'eager' : 'queued' },
       rounds,
@@ -972,11 +978,13 @@ function figures(r: Results['results']): { rows: FigureRow[]; targets: Results['
   const verdict = (ok: boolean | null): FigureRow['verdict'] => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
   if (r.throughput) {
     const t = r.throughput;
-    const ok = t.ratio !== null ? t.ratio >= 0.9 : null;
-    targets.a = { target: '≥ 0.9 of baseline', met: ok, detail: `${fmt(t.ratio)} (${fmt(t.drwPerSecond)}/s vs ${fmt(t.baselinePerSecond)}/s)` };
-    rows.push({ key: 'a', measure: `remediations completed/s (API, ${t.activityCallsPerRemediation} activities each)`, value: `${fmt(t.drwPerSecond)}/s`, baseline: `${fmt(t.baselinePerSecond)}/s`, ratio: fmt(t.ratio), target: '≥ 0.9', verdict: verdict(ok) });
+    // Against a baseline that makes drw's visibility writes too, the figure is a decomposition, not the target's.
+    const ok = t.ratio !== null && !t.baselineWithWrites ? t.ratio >= 0.9 : null;
+    targets.a = { target: '≥ 0.9 of baseline', met: ok, detail: `${fmt(t.ratio)} (${fmt(t.drwPerSecond)}/s vs ${fmt(t.baselinePerSecond)}/s${t.baselineWithWrites ? ', baseline with drw’s visibility writes' : ''})` };
+    const measure = `remediations completed/s (API, ${t.activityCallsPerRemediation} activities each${t.baselineWithWrites ? '; baseline with drw’s visibility writes' : ''})`;
+    rows.push({ key: 'a', measure, value: `${fmt(t.drwPerSecond)}/s`, baseline: `${fmt(t.baselinePerSecond)}/s`, ratio: fmt(t.ratio), target: '≥ 0.9', verdict: verdict(ok) });
     const bytes = t.historyBytesPerBaseline ? t.historyBytesPerRemediation / t.historyBytesPerBaseline : null;
-    const small = bytes !== null ? bytes <= 1.5 : null;
+    const small = bytes !== null && !t.baselineWithWrites ? bytes <= 1.5 : null;
     targets.history = { target: '≤ 1.5 × the baseline history bytes', met: small, detail: `${fmt(t.historyBytesPerRemediation / 1024)} KiB vs ${fmt(t.historyBytesPerBaseline / 1024)} KiB` };
     rows.push({ key: 'a', measure: 'history per remediation (events, bytes)', value: `${fmt(t.historyEventsPerRemediation)} · ${fmt(t.historyBytesPerRemediation / 1024)} KiB`, baseline: `${fmt(t.historyEventsPerBaseline)} · ${fmt(t.historyBytesPerBaseline / 1024)} KiB`, ratio: bytes === null ? '' : fmt(bytes), target: '≤ 1.5', verdict: verdict(small) });
   }
@@ -1026,7 +1034,8 @@ function details(r: Results['results']): string[] {
   const out: string[] = [];
   if (r.throughput) {
     const t = r.throughput;
-    out.push(`(a) ${t.rounds.length} rounds × ${t.rounds[0]?.drw.n ?? 0} per side, ${t.concurrency} in flight; per round drw/baseline: ${t.rounds.map((x) => `${fmt(x.drw.perSecond)}/${fmt(x.baseline.perSecond)}`).join(', ')}; end-to-end latency p50 drw ${fmt(t.rounds[0]?.drw.latencyMs.p50)} ms vs baseline ${fmt(t.rounds[0]?.baseline.latencyMs.p50)} ms; history per workflow drw ${fmt(t.historyEventsPerRemediation)} events / ${fmt(t.historyBytesPerRemediation / 1024)} KiB vs baseline ${fmt(t.historyEventsPerBaseline)} events / ${fmt(t.historyBytesPerBaseline / 1024)} KiB; failures ${t.failures}${t.starts ? `; starts: drw ${t.starts.drw}, baseline ${t.starts.baseline}` : ''}.`);
+    const w = (x: VisibilityWrites) => `${x.searchAttributes.toFixed(1)} + ${x.memo.toFixed(1)}`;
+    out.push(`(a) ${t.rounds.length} rounds × ${t.rounds[0]?.drw.n ?? 0} per side, ${t.concurrency} in flight; per round drw/baseline: ${t.rounds.map((x) => `${fmt(x.drw.perSecond)}/${fmt(x.baseline.perSecond)}`).join(', ')}; end-to-end latency p50 drw ${fmt(t.rounds[0]?.drw.latencyMs.p50)} ms vs baseline ${fmt(t.rounds[0]?.baseline.latencyMs.p50)} ms; history per workflow drw ${fmt(t.historyEventsPerRemediation)} events / ${fmt(t.historyBytesPerRemediation / 1024)} KiB vs baseline ${fmt(t.historyEventsPerBaseline)} events / ${fmt(t.historyBytesPerBaseline / 1024)} KiB; failures ${t.failures}${t.starts ? `; starts: drw ${t.starts.drw}, baseline ${t.starts.baseline}` : ''}${t.visibilityWrites ? `; visibility writes after the start per workflow (search-attribute upserts + memo writes): drw ${w(t.visibilityWrites.drw)}, baseline ${w(t.visibilityWrites.baseline)}${t.baselineWithWrites ? ' (BENCH_BASELINE_WRITES=1)' : ''}` : ''}.`);
     const cpu = cpuDetail(t.rounds);
     if (cpu) out.push(cpu);
   }
